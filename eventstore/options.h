@@ -1,0 +1,42 @@
+// Options of an event store. Defaults are safe for production: every
+// acknowledged append is synced to disk.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace duurzaam::eventstore {
+
+struct Options {
+  // Directory of the store. Created when missing and create_if_missing.
+  std::string path;
+  bool create_if_missing = true;
+
+  // When false, appends are acknowledged before they are synced. Only for
+  // bulk-loading benchmark fixtures; never in the server.
+  bool sync = true;
+
+  // Limits. A violation is INVALID_ARGUMENT and writes nothing.
+  size_t max_event_bytes = 1 << 20;     // data + metadata of one event
+  size_t max_append_events = 1000;      // events in one append call
+  size_t max_append_bytes = 4 << 20;    // all events of one append call
+  size_t max_stream_name_bytes = 200;
+  size_t max_event_type_bytes = 100;
+
+  // Group commit: one synced write takes at most this many bytes of queued
+  // appends (at least one append always goes).
+  size_t max_group_bytes = 8 << 20;
+
+  // RocksDB memory budget.
+  size_t block_cache_bytes = 32 << 20;
+  size_t write_buffer_bytes = 32 << 20;
+
+  // Wall clock for recorded-at, microseconds since the Unix epoch. The store
+  // keeps recorded-at non-decreasing along the log. Defaults to the system
+  // clock; tests inject their own.
+  std::function<int64_t()> clock;
+};
+
+}  // namespace duurzaam::eventstore

@@ -1,0 +1,704 @@
+// The RocksDB implementation of Store.
+//
+// Writes go through leader-based group commit: an appender queues itself;
+// the first one without a leader becomes the leader, takes every queued
+// append (up to max_group_bytes), validates them in order against the
+// streams' heads, assigns revisions, positions and chained hashes, and
+// commits them in one synced RocksDB write. Then it wakes the members of the
+// group and hands leadership to the next queued appender, which meanwhile
+// gathered the next group. Only one leader runs at a time, so positions are
+// assigned in commit order and the log has no gaps.
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/status_macros.h"
+#include "eventstore/errors.h"
+#include "eventstore/record_codec.h"
+#include "eventstore/store.h"
+#include "eventstore/validation.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
+
+namespace duurzaam::eventstore {
+namespace {
+
+using internal::DecodePosition;
+using internal::PositionKey;
+
+constexpr char kFormatKey[] = "duurzaam.format";
+constexpr char kFormatValue[] = "duurzaam-eventstore-1";
+constexpr char kLogCf[] = "log";
+constexpr char kStreamsCf[] = "streams";
+constexpr char kIdsCf[] = "ids";
+constexpr size_t kMaxCachedHeads = 1 << 20;
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  if (s.IsIOError() && s.subcode() == rocksdb::Status::kNoSpace) {
+    return absl::ResourceExhaustedError(msg);
+  }
+  if (s.IsIOError()) return absl::UnavailableError(msg);
+  return absl::InternalError(msg);
+}
+
+int64_t SystemMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string EncodePositionValue(uint64_t position) { return PositionKey(position); }
+
+bool SameContent(const ProposedEvent& proposed, std::string_view stream, const EventView& stored,
+                 std::string_view stored_stream) {
+  return stream == stored_stream && proposed.type == stored.type &&
+         proposed.data == stored.data && proposed.metadata == stored.metadata;
+}
+
+class RocksDbStore final : public Store {
+ public:
+  RocksDbStore(Options options) : options_(std::move(options)) {
+    if (!options_.clock) options_.clock = SystemMicros;
+  }
+  ~RocksDbStore() override;
+
+  absl::Status Init();
+
+  absl::StatusOr<AppendResult> Append(const StreamAppend& append) override;
+  absl::StatusOr<std::vector<AppendResult>> AppendMulti(
+      const std::vector<StreamAppend>& appends) override;
+  absl::StatusOr<Revision> StreamRevision(const std::string& stream) override;
+  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(const std::string& stream, Revision from,
+                                                        Direction direction,
+                                                        size_t max_count) override;
+  absl::StatusOr<uint64_t> ScanAll(uint64_t from_position, const LogFilter& filter,
+                                   size_t max_scanned, const Visitor& visit) override;
+  absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) override;
+  uint64_t CommittedEnd() const override { return committed_end_.load(std::memory_order_acquire); }
+  uint64_t WaitForCommit(uint64_t known_end, absl::Duration timeout) override;
+  absl::StatusOr<ChainVerification> VerifyChain(uint64_t from, uint64_t to) override;
+  StoreInfo Info() const override;
+
+ private:
+  // One queued append request; lives on the appender's stack.
+  struct Writer {
+    const std::vector<StreamAppend>* appends = nullptr;
+    size_t bytes = 0;
+    absl::StatusOr<std::vector<AppendResult>> result;
+    bool done = false;
+    bool leader = false;
+  };
+
+  // An event id assigned inside the group being committed.
+  struct PendingId {
+    uint64_t position;
+    Revision revision;
+    const StreamAppend* append;
+    const ProposedEvent* event;
+  };
+
+  absl::StatusOr<std::vector<AppendResult>> Submit(const std::vector<StreamAppend>& appends);
+  void CommitGroup(const std::vector<Writer*>& group);
+  // Returns a replay result, nullopt if every id is new, or an error.
+  absl::StatusOr<std::optional<std::vector<AppendResult>>> CheckIdempotency(
+      const std::vector<StreamAppend>& appends,
+      const absl::flat_hash_map<std::string, PendingId>& pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(leader_mu_);
+  absl::StatusOr<Revision> LoadHead(const std::string& stream);
+  absl::StatusOr<Revision> HeadLocked(const std::string& stream,
+                                      const absl::flat_hash_map<std::string, Revision>& overlay)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(leader_mu_);
+  absl::Status GetRaw(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string* value);
+
+  Options options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* log_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+  rocksdb::ColumnFamilyHandle* ids_ = nullptr;
+
+  absl::Mutex queue_mu_;
+  std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool leader_active_ ABSL_GUARDED_BY(queue_mu_) = false;
+
+  // State owned by the current leader.
+  mutable absl::Mutex leader_mu_;
+  uint64_t next_position_ ABSL_GUARDED_BY(leader_mu_) = 0;
+  Hash last_hash_ ABSL_GUARDED_BY(leader_mu_){};
+  int64_t last_recorded_at_ ABSL_GUARDED_BY(leader_mu_) = 0;
+  absl::flat_hash_map<std::string, Revision> heads_ ABSL_GUARDED_BY(leader_mu_);
+  absl::Status failed_ ABSL_GUARDED_BY(leader_mu_);
+
+  std::atomic<uint64_t> committed_end_{0};
+  mutable absl::Mutex commit_mu_;
+  absl::CondVar commit_cv_;
+};
+
+RocksDbStore::~RocksDbStore() {
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    if (db_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  }
+  handles_.clear();
+  if (db_) db_->Close().PermitUncheckedError();  // data is already synced
+}
+
+absl::Status RocksDbStore::Init() {
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  auto wbm = std::make_shared<rocksdb::WriteBufferManager>(options_.write_buffer_bytes * 3, cache);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options_.create_if_missing;
+  db_options.create_missing_column_families = options_.create_if_missing;
+  db_options.write_buffer_manager = wbm;
+  db_options.max_total_wal_size = 64 << 20;  // keeps WAL replay at open short
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+  db_options.max_open_files = 512;
+
+  auto table_options = [&](bool bloom) {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.cache_index_and_filter_blocks = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    return t;
+  };
+  rocksdb::ColumnFamilyOptions log_options;
+  log_options.write_buffer_size = options_.write_buffer_bytes;
+  log_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options(false)));
+  rocksdb::ColumnFamilyOptions index_options;
+  index_options.write_buffer_size = options_.write_buffer_bytes / 2;
+  index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options(true)));
+  rocksdb::ColumnFamilyOptions default_options;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, default_options},
+      {kLogCf, log_options},
+      {kStreamsCf, index_options},
+      {kIdsCf, index_options},
+  };
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options_.path, cfs, &handles_, &raw);
+  if (!s.ok()) {
+    return FromRocks(s, absl::StrCat("cannot open event store at '", options_.path, "'"));
+  }
+  db_.reset(raw);
+  log_ = handles_[1];
+  streams_ = handles_[2];
+  ids_ = handles_[3];
+
+  std::string format;
+  rocksdb::Status fs = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatKey, &format);
+  if (fs.IsNotFound()) {
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    RETURN_IF_ERROR(FromRocks(db_->Put(w, handles_[0], kFormatKey, kFormatValue), "write format"));
+  } else if (!fs.ok()) {
+    return FromRocks(fs, "read format");
+  } else if (format != kFormatValue) {
+    return absl::FailedPreconditionError(absl::StrCat("'", options_.path, "' holds format '",
+                                                      format, "', expected '", kFormatValue, "'"));
+  }
+
+  // Recovery: the last record gives the next position and the chain head.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "find the end of the log"));
+  absl::MutexLock lock(&leader_mu_);
+  if (it->Valid()) {
+    uint64_t last = DecodePosition(it->key().ToStringView());
+    EventView view;
+    if (!internal::DecodeRecord(it->value().ToStringView(), last, &view)) {
+      return absl::DataLossError(absl::StrCat("the last record (position ", last,
+                                              ") cannot be decoded"));
+    }
+    next_position_ = last + 1;
+    last_hash_ = internal::HashFromBytes(view.hash);
+    last_recorded_at_ = view.recorded_at_micros;
+  }
+  committed_end_.store(next_position_, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AppendResult> RocksDbStore::Append(const StreamAppend& append) {
+  std::vector<StreamAppend> appends;
+  appends.push_back(append);  // one copy; the hot path is dominated by fsync
+  RETURN_IF_ERROR(internal::ValidateAppends(appends, options_, /*multi=*/false));
+  ASSIGN_OR_RETURN(std::vector<AppendResult> results, Submit(appends));
+  return std::move(results[0]);
+}
+
+absl::StatusOr<std::vector<AppendResult>> RocksDbStore::AppendMulti(
+    const std::vector<StreamAppend>& appends) {
+  RETURN_IF_ERROR(internal::ValidateAppends(appends, options_, /*multi=*/true));
+  return Submit(appends);
+}
+
+absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
+    const std::vector<StreamAppend>& appends) {
+  Writer self;
+  self.appends = &appends;
+  for (const StreamAppend& a : appends) {
+    for (const ProposedEvent& e : a.events) self.bytes += e.data.size() + e.metadata.size() + 64;
+  }
+
+  queue_mu_.Lock();
+  queue_.push_back(&self);
+  if (!leader_active_) {
+    leader_active_ = true;
+    self.leader = true;
+  } else {
+    queue_mu_.Await(absl::Condition(
+        +[](Writer* w) { return w->done || w->leader; }, &self));
+  }
+  if (self.done) {
+    queue_mu_.Unlock();
+    return std::move(self.result);
+  }
+  // Leader: take the group (self is at the front).
+  std::vector<Writer*> group;
+  size_t bytes = 0;
+  while (!queue_.empty()) {
+    Writer* w = queue_.front();
+    if (!group.empty() && bytes + w->bytes > options_.max_group_bytes) break;
+    bytes += w->bytes;
+    group.push_back(w);
+    queue_.pop_front();
+  }
+  queue_mu_.Unlock();
+
+  CommitGroup(group);
+
+  queue_mu_.Lock();
+  for (Writer* w : group) w->done = true;
+  if (!queue_.empty()) {
+    queue_.front()->leader = true;
+  } else {
+    leader_active_ = false;
+  }
+  queue_mu_.Unlock();
+  return std::move(self.result);
+}
+
+absl::Status RocksDbStore::GetRaw(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
+                                  std::string* value) {
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key), value);
+  if (s.IsNotFound()) return absl::NotFoundError("not found");
+  return FromRocks(s, "read");
+}
+
+absl::StatusOr<std::optional<std::vector<AppendResult>>> RocksDbStore::CheckIdempotency(
+    const std::vector<StreamAppend>& appends,
+    const absl::flat_hash_map<std::string, PendingId>& pending) {
+  size_t total = 0, found = 0;
+  std::vector<AppendResult> results;
+  std::string first_new, first_known;
+  for (const StreamAppend& append : appends) {
+    AppendResult result;
+    result.stream = append.stream;
+    result.replayed = true;
+    for (size_t i = 0; i < append.events.size(); ++i) {
+      const ProposedEvent& e = append.events[i];
+      ++total;
+      uint64_t position = 0;
+      Revision revision = kNoStream;
+      bool same = false;
+      bool hit = false;
+      std::string_view where_stream;
+      if (auto p = pending.find(std::string(e.id.Bytes())); p != pending.end()) {
+        hit = true;
+        position = p->second.position;
+        revision = p->second.revision;
+        same = append.stream == p->second.append->stream && e.type == p->second.event->type &&
+               e.data == p->second.event->data && e.metadata == p->second.event->metadata;
+      } else {
+        std::string value;
+        absl::Status s = GetRaw(ids_, e.id.Bytes(), &value);
+        if (s.ok()) {
+          hit = true;
+          position = DecodePosition(value);
+          std::string record;
+          RETURN_IF_ERROR(GetRaw(log_, PositionKey(position), &record));
+          EventView stored;
+          if (!internal::DecodeRecord(record, position, &stored)) {
+            return absl::DataLossError(absl::StrCat("record at position ", position,
+                                                    " cannot be decoded"));
+          }
+          revision = stored.revision;
+          same = SameContent(e, append.stream, stored, stored.stream);
+        } else if (!absl::IsNotFound(s)) {
+          return s;
+        }
+      }
+      if (!hit) {
+        if (first_new.empty()) first_new = e.id.ToString();
+        continue;
+      }
+      ++found;
+      if (first_known.empty()) first_known = e.id.ToString();
+      if (!same) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "event id ", e.id.ToString(), " is already recorded (position ", position,
+            ") with other content or in another stream; use a new id for a new event"));
+      }
+      if (i == 0) {
+        result.first_revision = revision;
+        result.first_position = position;
+      } else if (revision != result.last_revision + 1) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "event id ", e.id.ToString(),
+            " is already recorded, but not in the same append as the ids before it; a retry "
+            "must resend exactly the original events"));
+      }
+      result.last_revision = revision;
+      result.last_position = position;
+    }
+    results.push_back(result);
+  }
+  if (found == 0) return std::optional<std::vector<AppendResult>>();
+  if (found != total) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "this request mixes recorded event ids (", first_known, ") with new ones (", first_new,
+        "); a retry must resend exactly the original events, new events need a new request"));
+  }
+  return std::optional<std::vector<AppendResult>>(std::move(results));
+}
+
+absl::StatusOr<Revision> RocksDbStore::LoadHead(const std::string& stream) {
+  std::string upper = internal::StreamKeyPrefix(stream);
+  upper.append(8, '\xff');
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  it->SeekForPrev(upper);
+  RETURN_IF_ERROR(FromRocks(it->status(), "read stream head"));
+  std::string prefix = internal::StreamKeyPrefix(stream);
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
+    return kNoStream;
+  }
+  return static_cast<Revision>(DecodePosition(it->key().ToStringView().substr(prefix.size())));
+}
+
+absl::StatusOr<Revision> RocksDbStore::HeadLocked(
+    const std::string& stream, const absl::flat_hash_map<std::string, Revision>& overlay) {
+  if (auto it = overlay.find(stream); it != overlay.end()) return it->second;
+  if (auto it = heads_.find(stream); it != heads_.end()) return it->second;
+  ASSIGN_OR_RETURN(Revision head, LoadHead(stream));
+  if (heads_.size() >= kMaxCachedHeads) heads_.clear();
+  heads_[stream] = head;
+  return head;
+}
+
+void RocksDbStore::CommitGroup(const std::vector<Writer*>& group) {
+  absl::MutexLock lock(&leader_mu_);
+  if (!failed_.ok()) {
+    for (Writer* w : group) w->result = failed_;
+    return;
+  }
+  rocksdb::WriteBatch batch;
+  uint64_t position = next_position_;
+  Hash previous = last_hash_;
+  int64_t now = std::max(options_.clock(), last_recorded_at_);
+  absl::flat_hash_map<std::string, Revision> overlay;
+  absl::flat_hash_map<std::string, PendingId> pending;
+  std::vector<Writer*> committed;  // writers whose result depends on this write
+
+  for (Writer* w : group) {
+    const std::vector<StreamAppend>& appends = *w->appends;
+    auto replay = CheckIdempotency(appends, pending);
+    if (!replay.ok()) {
+      w->result = replay.status();
+      continue;
+    }
+    if (replay->has_value()) {
+      w->result = std::move(**replay);
+      committed.push_back(w);
+      continue;
+    }
+    // Every expectation must hold before anything of this writer is added.
+    std::vector<Revision> heads;
+    absl::Status check;
+    for (const StreamAppend& a : appends) {
+      absl::StatusOr<Revision> head = HeadLocked(a.stream, overlay);
+      if (!head.ok()) {
+        check = head.status();
+        break;
+      }
+      if (!a.expectation.Matches(*head)) {
+        check = MakeRevisionConflictError({a.stream, a.expectation, *head});
+        break;
+      }
+      heads.push_back(*head);
+    }
+    if (!check.ok()) {
+      w->result = check;
+      continue;
+    }
+    std::vector<AppendResult> results;
+    for (size_t k = 0; k < appends.size(); ++k) {
+      const StreamAppend& a = appends[k];
+      AppendResult r;
+      r.stream = a.stream;
+      r.first_revision = heads[k] + 1;
+      r.first_position = position;
+      Revision revision = heads[k];
+      for (const ProposedEvent& e : a.events) {
+        ++revision;
+        std::string record =
+            internal::EncodeRecordBody(a.stream, revision, e.id, e.type, now, e.data, e.metadata);
+        Hash hash = internal::ChainHash(position, previous, record);
+        record.append(internal::HashBytes(hash));
+        std::string key = PositionKey(position);
+        batch.Put(log_, key, record);
+        batch.Put(streams_, internal::StreamKey(a.stream, revision), key);
+        batch.Put(ids_, e.id.Bytes(), key);
+        pending[std::string(e.id.Bytes())] = PendingId{position, revision, &a, &e};
+        previous = hash;
+        ++position;
+      }
+      r.last_revision = revision;
+      r.last_position = position - 1;
+      overlay[a.stream] = revision;
+      results.push_back(std::move(r));
+    }
+    w->result = std::move(results);
+    committed.push_back(w);
+  }
+
+  if (batch.Count() > 0) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    rocksdb::Status s = db_->Write(write_options, &batch);
+    if (!s.ok()) {
+      // The outcome on disk is unknown: stop accepting writes rather than
+      // risk a gap or a fork in the chain. A restart recovers the truth.
+      failed_ = absl::UnavailableError(absl::StrCat(
+          "the event store failed a write and accepts no more appends until restarted: ",
+          s.ToString()));
+      for (Writer* w : committed) w->result = failed_;
+      return;
+    }
+    next_position_ = position;
+    last_hash_ = previous;
+    last_recorded_at_ = now;
+    for (auto& [stream, revision] : overlay) heads_[stream] = revision;
+    absl::MutexLock commit_lock(&commit_mu_);
+    committed_end_.store(position, std::memory_order_release);
+    commit_cv_.SignalAll();
+  }
+}
+
+absl::StatusOr<Revision> RocksDbStore::StreamRevision(const std::string& stream) {
+  RETURN_IF_ERROR(internal::ValidateStreamName(stream, options_, "stream"));
+  // Walk back from the index head past anything not yet acknowledged.
+  std::string prefix = internal::StreamKeyPrefix(stream);
+  std::string upper = prefix;
+  upper.append(8, '\xff');
+  uint64_t end = CommittedEnd();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  for (it->SeekForPrev(upper); it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    if (DecodePosition(it->value().ToStringView()) < end) {
+      return static_cast<Revision>(DecodePosition(it->key().ToStringView().substr(prefix.size())));
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read stream head"));
+  return kNoStream;
+}
+
+absl::StatusOr<std::vector<RecordedEvent>> RocksDbStore::ReadStream(const std::string& stream,
+                                                                    Revision from,
+                                                                    Direction direction,
+                                                                    size_t max_count) {
+  RETURN_IF_ERROR(internal::ValidateStreamName(stream, options_, "stream"));
+  std::vector<RecordedEvent> out;
+  if (max_count == 0) return out;
+  const uint64_t end = CommittedEnd();
+  std::string prefix = internal::StreamKeyPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  if (direction == Direction::kForwards) {
+    it->Seek(internal::StreamKey(stream, std::max<Revision>(from, 0)));
+  } else if (from < 0) {
+    std::string upper = prefix;
+    upper.append(8, '\xff');
+    it->SeekForPrev(upper);
+  } else {
+    it->SeekForPrev(internal::StreamKey(stream, from));
+  }
+  std::vector<uint64_t> positions;
+  for (; it->Valid() && it->key().starts_with(prefix) && positions.size() < max_count;
+       direction == Direction::kForwards ? it->Next() : it->Prev()) {
+    uint64_t position = DecodePosition(it->value().ToStringView());
+    if (position >= end) {
+      if (direction == Direction::kForwards) break;  // later ones are newer still
+      continue;
+    }
+    positions.push_back(position);
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read stream"));
+  out.reserve(positions.size());
+  for (uint64_t position : positions) {
+    ASSIGN_OR_RETURN(RecordedEvent e, ReadAt(position));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> RocksDbStore::ScanAll(uint64_t from_position, const LogFilter& filter,
+                                               size_t max_scanned, const Visitor& visit) {
+  const uint64_t end = CommittedEnd();
+  if (from_position >= end) return from_position;
+  std::string upper = PositionKey(end);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper_slice;
+  read_options.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, log_));
+  uint64_t next = from_position;
+  size_t scanned = 0;
+  const bool match_all = filter.Empty();
+  for (it->Seek(PositionKey(from_position)); it->Valid() && scanned < max_scanned; it->Next()) {
+    uint64_t position = DecodePosition(it->key().ToStringView());
+    EventView view;
+    if (!internal::DecodeRecord(it->value().ToStringView(), position, &view)) {
+      return absl::DataLossError(absl::StrCat("record at position ", position,
+                                              " cannot be decoded"));
+    }
+    ++scanned;
+    next = position + 1;
+    if (match_all || filter.Matches(view.stream, view.type)) {
+      if (!visit(view)) break;
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read log"));
+  return next;
+}
+
+absl::StatusOr<RecordedEvent> RocksDbStore::ReadAt(uint64_t position) {
+  if (position >= CommittedEnd()) {
+    return absl::NotFoundError(absl::StrCat("no event at position ", position, " (the log has ",
+                                            CommittedEnd(), " events)"));
+  }
+  std::string record;
+  absl::Status s = GetRaw(log_, PositionKey(position), &record);
+  if (absl::IsNotFound(s)) {
+    return absl::DataLossError(absl::StrCat("event at position ", position, " is missing"));
+  }
+  RETURN_IF_ERROR(s);
+  EventView view;
+  if (!internal::DecodeRecord(record, position, &view)) {
+    return absl::DataLossError(absl::StrCat("record at position ", position,
+                                            " cannot be decoded"));
+  }
+  return view.ToOwned();
+}
+
+uint64_t RocksDbStore::WaitForCommit(uint64_t known_end, absl::Duration timeout) {
+  absl::MutexLock lock(&commit_mu_);
+  absl::Time deadline = absl::Now() + timeout;
+  while (committed_end_.load(std::memory_order_acquire) <= known_end) {
+    if (commit_cv_.WaitWithDeadline(&commit_mu_, deadline)) break;
+  }
+  return committed_end_.load(std::memory_order_acquire);
+}
+
+absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint64_t to) {
+  ChainVerification report;
+  const uint64_t end = std::min(to, CommittedEnd());
+  if (from >= end) return report;
+  Hash previous{};
+  if (from > 0) {
+    std::string record;
+    RETURN_IF_ERROR(GetRaw(log_, PositionKey(from - 1), &record));
+    previous = internal::HashFromBytes(record.substr(record.size() - internal::kHashSize));
+  }
+  std::string upper = PositionKey(end);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper_slice;
+  read_options.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, log_));
+  uint64_t expected = from;
+  for (it->Seek(PositionKey(from)); it->Valid(); it->Next(), ++expected) {
+    uint64_t position = DecodePosition(it->key().ToStringView());
+    std::string_view value = it->value().ToStringView();
+    EventView view;
+    if (position != expected) {
+      report.first_broken = expected;
+      report.detail = absl::StrCat("position ", expected, " is missing (next record is at ",
+                                   position, ")");
+      return report;
+    }
+    if (!internal::DecodeRecord(value, position, &view)) {
+      report.first_broken = position;
+      report.detail = absl::StrCat("record at position ", position, " cannot be decoded");
+      return report;
+    }
+    Hash computed = internal::ChainHash(position, previous, internal::RecordBody(value));
+    if (internal::HashBytes(computed) != view.hash) {
+      report.first_broken = position;
+      report.detail = absl::StrCat("record at position ", position, " (stream '", std::string(view.stream),
+                                   "' revision ", view.revision,
+                                   ") does not match its chained hash: its content or the "
+                                   "previous record was changed");
+      return report;
+    }
+    previous = computed;
+    ++report.verified;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read log"));
+  if (expected != end) {
+    report.first_broken = expected;
+    report.detail = absl::StrCat("position ", expected, " is missing (log ends early)");
+  }
+  return report;
+}
+
+StoreInfo RocksDbStore::Info() const {
+  absl::MutexLock lock(&leader_mu_);
+  return StoreInfo{next_position_, last_hash_};
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("the event store needs a directory (Options::path)");
+  }
+  auto store = std::make_unique<RocksDbStore>(options);
+  RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+absl::StatusOr<std::vector<RecordedEvent>> Store::ReadAll(uint64_t from_position,
+                                                          const LogFilter& filter,
+                                                          size_t max_count,
+                                                          uint64_t* next_position) {
+  std::vector<RecordedEvent> out;
+  if (max_count == 0) {
+    if (next_position) *next_position = from_position;
+    return out;
+  }
+  uint64_t resume = from_position;
+  ASSIGN_OR_RETURN(uint64_t next,
+                   ScanAll(from_position, filter, std::max<size_t>(max_count * 16, 4096),
+                           [&](const EventView& e) {
+                             out.push_back(e.ToOwned());
+                             resume = e.position + 1;
+                             return out.size() < max_count;
+                           }));
+  if (next_position) *next_position = out.size() >= max_count ? resume : next;
+  return out;
+}
+
+}  // namespace duurzaam::eventstore

@@ -1,0 +1,144 @@
+#include "eventstore/types.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+
+namespace duurzaam::eventstore {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+absl::StatusOr<EventId> EventId::Parse(std::string_view text) {
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' ||
+      text[23] != '-') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", std::string(text.substr(0, 64)),
+                     "' is not a UUID in canonical form (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"));
+  }
+  std::array<uint8_t, 16> bytes{};
+  size_t out = 0;
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '-') {
+      ++i;
+      continue;
+    }
+    int hi = HexValue(text[i]);
+    int lo = HexValue(text[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", std::string(text), "' is not a UUID: non-hex character"));
+    }
+    bytes[out++] = static_cast<uint8_t>(hi * 16 + lo);
+    i += 2;
+  }
+  return EventId(bytes);
+}
+
+EventId EventId::FromBytes(std::string_view raw) {
+  std::array<uint8_t, 16> bytes{};
+  for (size_t i = 0; i < bytes.size() && i < raw.size(); ++i) bytes[i] = raw[i];
+  return EventId(bytes);
+}
+
+EventId EventId::Random() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::array<uint8_t, 16> bytes{};
+  for (size_t i = 0; i < 16; i += 8) {
+    uint64_t v = rng();
+    for (size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<uint8_t>(v >> (8 * j));
+  }
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  return EventId(bytes);
+}
+
+std::string EventId::ToString() const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[bytes_[i] >> 4]);
+    out.push_back(kHex[bytes_[i] & 0xf]);
+  }
+  return out;
+}
+
+bool EventId::IsNil() const {
+  for (uint8_t b : bytes_) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+bool Expectation::Matches(Revision current) const {
+  switch (kind) {
+    case Kind::kAny:
+      return true;
+    case Kind::kNoStream:
+      return current == kNoStream;
+    case Kind::kStreamExists:
+      return current != kNoStream;
+    case Kind::kExact:
+      return current == revision;
+  }
+  return false;
+}
+
+std::string Expectation::ToString() const {
+  switch (kind) {
+    case Kind::kAny:
+      return "any";
+    case Kind::kNoStream:
+      return "no stream";
+    case Kind::kStreamExists:
+      return "stream exists";
+    case Kind::kExact:
+      return absl::StrCat("revision ", revision);
+  }
+  return "?";
+}
+
+bool LogFilter::Matches(std::string_view stream, std::string_view type) const {
+  if (!stream_prefixes.empty()) {
+    bool any = false;
+    for (const std::string& p : stream_prefixes) {
+      if (stream.substr(0, p.size()) == p) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  if (!event_types.empty()) {
+    for (const std::string& t : event_types) {
+      if (type == t) return true;
+    }
+    return false;
+  }
+  return true;
+}
+
+RecordedEvent EventView::ToOwned() const {
+  RecordedEvent e;
+  e.stream = std::string(stream);
+  e.revision = revision;
+  e.position = position;
+  e.id = EventId::FromBytes(id_bytes);
+  e.type = std::string(type);
+  e.recorded_at_micros = recorded_at_micros;
+  e.data = std::string(data);
+  e.metadata = std::string(metadata);
+  for (size_t i = 0; i < e.hash.size() && i < hash.size(); ++i) e.hash[i] = hash[i];
+  return e;
+}
+
+}  // namespace duurzaam::eventstore
