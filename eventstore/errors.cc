@@ -24,9 +24,9 @@ absl::Status MakeRevisionConflictError(const RevisionConflict& c) {
   absl::Status status = absl::FailedPreconditionError(absl::StrCat(
       "stream '", c.stream, "' was expected at ", c.expected.ToString(), " but is at ", actual,
       " (current revision: ", c.actual, "); read the stream and retry against that revision"));
-  std::string payload = absl::StrCat(c.stream, std::string(1, kSep),
-                                     static_cast<int>(c.expected.kind), std::string(1, kSep),
-                                     c.expected.revision, std::string(1, kSep), c.actual);
+  std::string payload =
+      absl::StrCat(c.stream, std::string(1, kSep), static_cast<int>(c.expected.kind),
+                   std::string(1, kSep), c.expected.revision, std::string(1, kSep), c.actual);
   status.SetPayload(kConflictUrl, absl::Cord(payload));
   return status;
 }
@@ -49,8 +49,8 @@ std::optional<RevisionConflict> GetRevisionConflict(const absl::Status& status) 
 
 absl::Status MakeInvalidArgument(const FieldViolation& v) {
   absl::Status status = absl::InvalidArgumentError(absl::StrCat(v.field, ": ", v.description));
-  status.SetPayload(kViolationUrl, absl::Cord(absl::StrCat(v.field, std::string(1, kSep),
-                                                           v.description)));
+  status.SetPayload(kViolationUrl,
+                    absl::Cord(absl::StrCat(v.field, std::string(1, kSep), v.description)));
   return status;
 }
 

@@ -19,9 +19,9 @@ struct Options {
   bool sync = true;
 
   // Limits. A violation is INVALID_ARGUMENT and writes nothing.
-  size_t max_event_bytes = 1 << 20;     // data + metadata of one event
-  size_t max_append_events = 1000;      // events in one append call
-  size_t max_append_bytes = 4 << 20;    // all events of one append call
+  size_t max_event_bytes = 1 << 20;   // data + metadata of one event
+  size_t max_append_events = 1000;    // events in one append call
+  size_t max_append_bytes = 4 << 20;  // all events of one append call
   size_t max_stream_name_bytes = 200;
   size_t max_event_type_bytes = 100;
 

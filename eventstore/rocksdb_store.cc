@@ -63,8 +63,8 @@ std::string EncodePositionValue(uint64_t position) { return PositionKey(position
 
 bool SameContent(const ProposedEvent& proposed, std::string_view stream, const EventView& stored,
                  std::string_view stored_stream) {
-  return stream == stored_stream && proposed.type == stored.type &&
-         proposed.data == stored.data && proposed.metadata == stored.metadata;
+  return stream == stored_stream && proposed.type == stored.type && proposed.data == stored.data &&
+         proposed.metadata == stored.metadata;
 }
 
 class RocksDbStore final : public Store {
@@ -222,8 +222,8 @@ absl::Status RocksDbStore::Init() {
     uint64_t last = DecodePosition(it->key().ToStringView());
     EventView view;
     if (!internal::DecodeRecord(it->value().ToStringView(), last, &view)) {
-      return absl::DataLossError(absl::StrCat("the last record (position ", last,
-                                              ") cannot be decoded"));
+      return absl::DataLossError(
+          absl::StrCat("the last record (position ", last, ") cannot be decoded"));
     }
     next_position_ = last + 1;
     last_hash_ = internal::HashFromBytes(view.hash);
@@ -334,8 +334,8 @@ absl::StatusOr<std::optional<std::vector<AppendResult>>> RocksDbStore::CheckIdem
           RETURN_IF_ERROR(GetRaw(log_, PositionKey(position), &record));
           EventView stored;
           if (!internal::DecodeRecord(record, position, &stored)) {
-            return absl::DataLossError(absl::StrCat("record at position ", position,
-                                                    " cannot be decoded"));
+            return absl::DataLossError(
+                absl::StrCat("record at position ", position, " cannot be decoded"));
           }
           revision = stored.revision;
           same = SameContent(e, append.stream, stored, stored.stream);
@@ -571,8 +571,8 @@ absl::StatusOr<uint64_t> RocksDbStore::ScanAll(uint64_t from_position, const Log
     uint64_t position = DecodePosition(it->key().ToStringView());
     EventView view;
     if (!internal::DecodeRecord(it->value().ToStringView(), position, &view)) {
-      return absl::DataLossError(absl::StrCat("record at position ", position,
-                                              " cannot be decoded"));
+      return absl::DataLossError(
+          absl::StrCat("record at position ", position, " cannot be decoded"));
     }
     ++scanned;
     next = position + 1;
@@ -597,8 +597,7 @@ absl::StatusOr<RecordedEvent> RocksDbStore::ReadAt(uint64_t position) {
   RETURN_IF_ERROR(s);
   EventView view;
   if (!internal::DecodeRecord(record, position, &view)) {
-    return absl::DataLossError(absl::StrCat("record at position ", position,
-                                            " cannot be decoded"));
+    return absl::DataLossError(absl::StrCat("record at position ", position, " cannot be decoded"));
   }
   return view.ToOwned();
 }
@@ -635,8 +634,8 @@ absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint6
     EventView view;
     if (position != expected) {
       report.first_broken = expected;
-      report.detail = absl::StrCat("position ", expected, " is missing (next record is at ",
-                                   position, ")");
+      report.detail =
+          absl::StrCat("position ", expected, " is missing (next record is at ", position, ")");
       return report;
     }
     if (!internal::DecodeRecord(value, position, &view)) {
@@ -647,8 +646,8 @@ absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint6
     Hash computed = internal::ChainHash(position, previous, internal::RecordBody(value));
     if (internal::HashBytes(computed) != view.hash) {
       report.first_broken = position;
-      report.detail = absl::StrCat("record at position ", position, " (stream '", std::string(view.stream),
-                                   "' revision ", view.revision,
+      report.detail = absl::StrCat("record at position ", position, " (stream '",
+                                   std::string(view.stream), "' revision ", view.revision,
                                    ") does not match its chained hash: its content or the "
                                    "previous record was changed");
       return report;
@@ -681,8 +680,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
 }
 
 absl::StatusOr<std::vector<RecordedEvent>> Store::ReadAll(uint64_t from_position,
-                                                          const LogFilter& filter,
-                                                          size_t max_count,
+                                                          const LogFilter& filter, size_t max_count,
                                                           uint64_t* next_position) {
   std::vector<RecordedEvent> out;
   if (max_count == 0) {

@@ -23,9 +23,9 @@ namespace duurzaam::eventstore {
 
 // The outcome of a hash-chain verification.
 struct ChainVerification {
-  uint64_t verified = 0;                       // records whose link held
-  std::optional<uint64_t> first_broken;        // position of the first bad link
-  std::string detail;                          // what is wrong there, for a person
+  uint64_t verified = 0;                 // records whose link held
+  std::optional<uint64_t> first_broken;  // position of the first bad link
+  std::string detail;                    // what is wrong there, for a person
   bool ok() const { return !first_broken.has_value(); }
 };
 

@@ -21,13 +21,12 @@ absl::Status ValidateStreamName(std::string_view name, const Options& options,
     return MakeInvalidArgument({std::string(field), "a stream name is required"});
   }
   if (name.size() > options.max_stream_name_bytes) {
-    return MakeInvalidArgument(
-        {std::string(field), absl::StrCat("a stream name is at most ", options.max_stream_name_bytes,
-                                          " bytes; got ", name.size())});
+    return MakeInvalidArgument({std::string(field), absl::StrCat("a stream name is at most ",
+                                                                 options.max_stream_name_bytes,
+                                                                 " bytes; got ", name.size())});
   }
   if (!IsAlnum(name[0])) {
-    return MakeInvalidArgument(
-        {std::string(field), "a stream name starts with a letter or digit"});
+    return MakeInvalidArgument({std::string(field), "a stream name starts with a letter or digit"});
   }
   for (char c : name) {
     if (!IsAlnum(c) && c != '.' && c != '_' && c != ':' && c != '@' && c != '/' && c != '-') {
@@ -106,8 +105,9 @@ absl::Status ValidateAppends(const std::vector<StreamAppend>& appends, const Opt
       size_t bytes = e.data.size() + e.metadata.size();
       if (bytes > options.max_event_bytes) {
         return MakeInvalidArgument(
-            {field + "data", absl::StrCat("an event's data and metadata are at most ",
-                                          options.max_event_bytes, " bytes together; got ", bytes)});
+            {field + "data",
+             absl::StrCat("an event's data and metadata are at most ", options.max_event_bytes,
+                          " bytes together; got ", bytes)});
       }
       total_bytes += bytes;
       ++total_events;
@@ -115,15 +115,15 @@ absl::Status ValidateAppends(const std::vector<StreamAppend>& appends, const Opt
   }
   if (total_events > options.max_append_events) {
     return MakeInvalidArgument(
-        {multi ? "appends" : "events", absl::StrCat("one request appends at most ",
-                                                    options.max_append_events, " events; got ",
-                                                    total_events, ": split it")});
+        {multi ? "appends" : "events",
+         absl::StrCat("one request appends at most ", options.max_append_events, " events; got ",
+                      total_events, ": split it")});
   }
   if (total_bytes > options.max_append_bytes) {
     return MakeInvalidArgument(
-        {multi ? "appends" : "events", absl::StrCat("one request appends at most ",
-                                                    options.max_append_bytes, " bytes; got ",
-                                                    total_bytes, ": split it")});
+        {multi ? "appends" : "events",
+         absl::StrCat("one request appends at most ", options.max_append_bytes, " bytes; got ",
+                      total_bytes, ": split it")});
   }
   return absl::OkStatus();
 }

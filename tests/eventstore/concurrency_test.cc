@@ -94,7 +94,8 @@ TEST(ConcurrencyTest, GlobalLogIsGapFreeAndOrderedUnderConcurrentAppends) {
     writers.emplace_back([&, t] {
       std::string stream = "w-" + std::to_string(t % 8);
       for (int i = 0; i < kPerThread; ++i) {
-        auto r = store->Append({stream, Expectation::Any(),
+        auto r = store->Append({stream,
+                                Expectation::Any(),
                                 {{EventId::Random(), "E", std::to_string(t), ""},
                                  {EventId::Random(), "E", std::to_string(t), ""}}});
         ASSERT_TRUE(r.ok()) << r.status();

@@ -19,7 +19,8 @@ void Fill(const std::string& path, int n) {
   ASSERT_TRUE(store.ok());
   for (int i = 0; i < n; ++i) {
     ASSERT_TRUE((*store)
-                    ->Append({"case-" + std::to_string(i % 3), Expectation::Any(),
+                    ->Append({"case-" + std::to_string(i % 3),
+                              Expectation::Any(),
                               {{EventId::Random(), "E", "payload-" + std::to_string(i), ""}}})
                     .ok());
   }

@@ -1,9 +1,10 @@
+#include "eventstore/store.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "eventstore/errors.h"
-#include "eventstore/store.h"
 #include "tests/support/temp_dir.h"
 
 namespace duurzaam::eventstore {
@@ -37,9 +38,10 @@ class StoreTest : public ::testing::Test {
 };
 
 TEST_F(StoreTest, AppendThenReadStreamForwardsAndBackwards) {
-  auto r = store_->Append({"case-1", Expectation::NoStream(),
-                           {Event("Hired", "a"), Event("ContractChanged", "b"),
-                            Event("CheckIn", "c")}});
+  auto r =
+      store_->Append({"case-1",
+                      Expectation::NoStream(),
+                      {Event("Hired", "a"), Event("ContractChanged", "b"), Event("CheckIn", "c")}});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->first_revision, 0);
   EXPECT_EQ(r->last_revision, 2);
@@ -191,7 +193,8 @@ TEST_F(StoreTest, BadInputIsRejectedPreciselyAndWritesNothing) {
       {"dup id", {{"s", Expectation::Any(), {dup, dup}}}, "events[1].event_id"},
       {"empty type", {{"s", Expectation::Any(), {Event("", "")}}}, "events[0].event_type"},
       {"bad type", {{"s", Expectation::Any(), {Event("1abc", "")}}}, "events[0].event_type"},
-      {"too big", {{"s", Expectation::Any(), {Event("A", std::string(1025, 'x'))}}},
+      {"too big",
+       {{"s", Expectation::Any(), {Event("A", std::string(1025, 'x'))}}},
        "events[0].data"},
       {"too many",
        {{"s", Expectation::Any(), std::vector<ProposedEvent>(11, Event("A", ""))}},
@@ -214,8 +217,8 @@ TEST_F(StoreTest, BadInputIsRejectedPreciselyAndWritesNothing) {
   for (int i = 0; i < 5; ++i) heavy.push_back(Event("A", std::string(1000, 'x')));
   auto too_heavy = store_->Append({"s", Expectation::Any(), heavy});
   EXPECT_EQ(too_heavy.status().code(), absl::StatusCode::kInvalidArgument);
-  auto twice = store_->AppendMulti({{"s", Expectation::Any(), {Event("A", "")}},
-                                    {"s", Expectation::Any(), {Event("A", "")}}});
+  auto twice = store_->AppendMulti(
+      {{"s", Expectation::Any(), {Event("A", "")}}, {"s", Expectation::Any(), {Event("A", "")}}});
   EXPECT_EQ(GetFieldViolation(twice.status())->field, "appends[1].stream");
   EXPECT_EQ(store_->CommittedEnd(), 0u);
 }

@@ -1,0 +1,71 @@
+// duurzaamd: the duurzaam case server on its embedded event store.
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "eventstore/store.h"
+#include "services/server.h"
+#include "services/server_config.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_signal = 0;
+
+void Log(const std::string& line) { std::fprintf(stderr, "duurzaamd: %s\n", line.c_str()); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace duurzaam;
+  std::vector<std::string> args(argv, argv + argc);
+  bool help = false;
+  auto config = services::ParseServerConfig(args, &help);
+  if (help) {
+    std::fputs(services::ServerConfigUsage().c_str(), stdout);
+    return 0;
+  }
+  if (!config.ok()) {
+    Log(std::string(config.status().message()));
+    return 2;
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(config->data_dir, ec);
+  std::string data_dir = std::filesystem::absolute(config->data_dir).lexically_normal().string();
+  eventstore::Options options;
+  options.path = data_dir;
+  options.max_event_bytes = config->max_event_bytes;
+  options.max_append_events = config->max_append_events;
+  options.max_append_bytes = config->max_append_bytes;
+  auto start = std::chrono::steady_clock::now();
+  auto store = eventstore::Store::Open(options);
+  if (!store.ok()) {
+    Log(std::string(store.status().message()));
+    return 1;
+  }
+  auto opened_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  Log(absl::StrCat("data in ", data_dir, " (", (*store)->CommittedEnd(), " events, opened in ",
+                   opened_ms, " ms)"));
+
+  auto server = services::Server::Start(*config, store->get());
+  if (!server.ok()) {
+    Log(std::string(server.status().message()));
+    return 1;
+  }
+  Log(absl::StrCat("listening on ", (*server)->address(),
+                   config->dev ? " (plaintext, DEV MODE: no TLS, no authentication)" : " (TLS)"));
+
+  std::signal(SIGINT, [](int s) { g_signal = s; });
+  std::signal(SIGTERM, [](int s) { g_signal = s; });
+  while (g_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Log(absl::StrCat("signal ", static_cast<int>(g_signal), ": shutting down"));
+  (*server)->Shutdown();
+  (*server)->Wait();
+  server->reset();
+  Log("stopped");
+  return 0;
+}

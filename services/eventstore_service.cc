@@ -1,0 +1,237 @@
+#include "services/eventstore_service.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "eventstore/errors.h"
+#include "services/grpc_status.h"
+#include "services/proto_mapping.h"
+
+namespace duurzaam::services {
+namespace {
+
+constexpr int kDefaultMaxCount = 100;
+constexpr int kMaxCount = 1000;
+// Catch-up batches: at most this many events or bytes per message.
+constexpr size_t kBatchEvents = 1000;
+constexpr size_t kBatchBytes = 1 << 20;
+// Filtered reads look at most this many records per call.
+constexpr size_t kMaxScannedPerRead = 20000;
+// Live subscribers re-check cancellation at least this often.
+constexpr absl::Duration kLiveWaitSlice = absl::Milliseconds(200);
+
+absl::StatusOr<size_t> CheckMaxCount(int32_t max_count) {
+  if (max_count < 0 || max_count > kMaxCount) {
+    return eventstore::MakeInvalidArgument(
+        {"max_count", absl::StrCat("max_count is 1..", kMaxCount, " (0 means ", kDefaultMaxCount,
+                                   "); got ", max_count)});
+  }
+  return max_count == 0 ? kDefaultMaxCount : max_count;
+}
+
+}  // namespace
+
+grpc::Status EventStoreService::CheckAlive(grpc::ServerContext* context) const {
+  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
+  if (context->deadline() <= std::chrono::system_clock::now()) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed");
+  }
+  if (stopping_.load()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the server is shutting down; resubscribe from your last position");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status EventStoreService::Append(grpc::ServerContext* context,
+                                       const v1::AppendRequest* request,
+                                       v1::AppendResponse* response) {
+  if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+  absl::StatusOr<eventstore::StreamAppend> append = FromProto(*request);
+  if (!append.ok()) return ToGrpcStatus(append.status());
+  absl::StatusOr<eventstore::AppendResult> result = store_->Append(*append);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(*result, response->mutable_result());
+  return grpc::Status::OK;
+}
+
+grpc::Status EventStoreService::AppendMultiStream(grpc::ServerContext* context,
+                                                  const v1::AppendMultiStreamRequest* request,
+                                                  v1::AppendMultiStreamResponse* response) {
+  if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+  std::vector<eventstore::StreamAppend> appends;
+  appends.reserve(request->appends_size());
+  for (int i = 0; i < request->appends_size(); ++i) {
+    absl::StatusOr<eventstore::StreamAppend> append =
+        FromProto(request->appends(i), absl::StrCat("appends[", i, "]."));
+    if (!append.ok()) return ToGrpcStatus(append.status());
+    appends.push_back(*std::move(append));
+  }
+  auto results = store_->AppendMulti(appends);
+  if (!results.ok()) return ToGrpcStatus(results.status());
+  for (const auto& r : *results) ToProto(r, response->add_results());
+  return grpc::Status::OK;
+}
+
+grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
+                                           const v1::ReadStreamRequest* request,
+                                           v1::ReadStreamResponse* response) {
+  if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+  absl::StatusOr<size_t> max_count = CheckMaxCount(request->max_count());
+  if (!max_count.ok()) return ToGrpcStatus(max_count.status());
+  const bool backwards = request->direction() == v1::READ_DIRECTION_BACKWARDS;
+  if (request->from_end() && !backwards) {
+    return ToGrpcStatus(eventstore::MakeInvalidArgument(
+        {"from_end", "from_end reads backwards: set direction to READ_DIRECTION_BACKWARDS"}));
+  }
+  if (request->from_revision() > static_cast<uint64_t>(INT64_MAX)) {
+    return ToGrpcStatus(
+        eventstore::MakeInvalidArgument({"from_revision", "the revision is out of range"}));
+  }
+  absl::StatusOr<eventstore::Revision> current = store_->StreamRevision(request->stream());
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  if (*current == eventstore::kNoStream) {
+    return ToGrpcStatus(
+        absl::NotFoundError(absl::StrCat("stream '", request->stream(), "' has no events")));
+  }
+  eventstore::Revision from =
+      request->from_end() ? -1 : static_cast<eventstore::Revision>(request->from_revision());
+  auto events = store_->ReadStream(
+      request->stream(), from,
+      backwards ? eventstore::Direction::kBackwards : eventstore::Direction::kForwards, *max_count);
+  if (!events.ok()) return ToGrpcStatus(events.status());
+  for (const auto& e : *events) ToProto(e, response->add_events());
+  response->set_current_revision(*current);
+  if (events->empty()) {
+    response->set_end_of_stream(true);
+  } else if (backwards) {
+    response->set_end_of_stream(events->back().revision == 0);
+  } else {
+    response->set_end_of_stream(events->back().revision >= *current);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status EventStoreService::ReadAll(grpc::ServerContext* context,
+                                        const v1::ReadAllRequest* request,
+                                        v1::ReadAllResponse* response) {
+  if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+  absl::StatusOr<size_t> max_count = CheckMaxCount(request->max_count());
+  if (!max_count.ok()) return ToGrpcStatus(max_count.status());
+  eventstore::LogFilter filter = FromProto(request->filter());
+  size_t count = 0;
+  auto next = store_->ScanAll(request->from_position(), filter, kMaxScannedPerRead,
+                              [&](const eventstore::EventView& e) {
+                                ToProto(e, response->add_events());
+                                return ++count < *max_count;
+                              });
+  if (!next.ok()) return ToGrpcStatus(next.status());
+  response->set_next_position(std::max(*next, request->from_position()));
+  response->set_end_of_log(response->next_position() >= store_->CommittedEnd());
+  return grpc::Status::OK;
+}
+
+grpc::Status EventStoreService::Subscribe(grpc::ServerContext* context,
+                                          const v1::SubscribeRequest* request,
+                                          grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+  switch (request->target_case()) {
+    case v1::SubscribeRequest::kAll:
+      return SubscribeAll(context, *request, writer);
+    case v1::SubscribeRequest::kStream:
+      return SubscribeStream(context, *request, writer);
+    case v1::SubscribeRequest::TARGET_NOT_SET:
+      break;
+  }
+  return ToGrpcStatus(eventstore::MakeInvalidArgument(
+      {"target", "choose what to follow: 'all' (the global log) or 'stream'"}));
+}
+
+grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
+                                             const v1::SubscribeRequest& request,
+                                             grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+  const eventstore::LogFilter filter = FromProto(request.all().filter());
+  const uint64_t checkpoint_interval =
+      request.checkpoint_interval() == 0 ? 1000 : request.checkpoint_interval();
+  uint64_t position = request.all().from_position();
+  uint64_t last_reported = position;  // last position sent as event or checkpoint
+  bool caught_up = false;
+  v1::SubscribeResponse batch;
+  while (true) {
+    if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+    batch.Clear();
+    auto* events = batch.mutable_events()->mutable_events();
+    size_t bytes = 0;
+    auto next =
+        store_->ScanAll(position, filter, kMaxScannedPerRead, [&](const eventstore::EventView& e) {
+          ToProto(e, events->Add());
+          bytes += e.data.size() + e.metadata.size() + 128;
+          return static_cast<size_t>(events->size()) < kBatchEvents && bytes < kBatchBytes;
+        });
+    if (!next.ok()) return ToGrpcStatus(next.status());
+    position = std::max(*next, position);
+    if (!events->empty()) {
+      last_reported = events->rbegin()->position() + 1;
+      if (!writer->Write(batch)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+    }
+    if (!filter.Empty() && position - last_reported >= checkpoint_interval) {
+      v1::SubscribeResponse checkpoint;
+      checkpoint.mutable_checkpoint()->set_position(position);
+      last_reported = position;
+      if (!writer->Write(checkpoint)) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+      }
+    }
+    if (position < store_->CommittedEnd()) continue;  // more to catch up
+    if (!caught_up) {
+      caught_up = true;
+      v1::SubscribeResponse marker;
+      marker.mutable_caught_up()->set_position(position);
+      if (!writer->Write(marker)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+    }
+    store_->WaitForCommit(position, kLiveWaitSlice);
+  }
+}
+
+grpc::Status EventStoreService::SubscribeStream(grpc::ServerContext* context,
+                                                const v1::SubscribeRequest& request,
+                                                grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+  const std::string& stream = request.stream().stream();
+  if (request.stream().from_revision() > static_cast<uint64_t>(INT64_MAX)) {
+    return ToGrpcStatus(
+        eventstore::MakeInvalidArgument({"stream.from_revision", "the revision is out of range"}));
+  }
+  auto revision = static_cast<eventstore::Revision>(request.stream().from_revision());
+  bool caught_up = false;
+  v1::SubscribeResponse batch;
+  while (true) {
+    if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+    // Read the end first: a commit after this point wakes the wait below.
+    const uint64_t known_end = store_->CommittedEnd();
+    auto events =
+        store_->ReadStream(stream, revision, eventstore::Direction::kForwards, kBatchEvents);
+    if (!events.ok()) {
+      absl::Status s = events.status();
+      if (auto v = eventstore::GetFieldViolation(s)) {
+        s = eventstore::MakeInvalidArgument({"stream.stream", v->description});
+      }
+      return ToGrpcStatus(s);
+    }
+    if (!events->empty()) {
+      batch.Clear();
+      for (const auto& e : *events) ToProto(e, batch.mutable_events()->add_events());
+      revision = events->back().revision + 1;
+      if (!writer->Write(batch)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+      if (events->size() == kBatchEvents) continue;
+    }
+    if (!caught_up) {
+      caught_up = true;
+      v1::SubscribeResponse marker;
+      marker.mutable_caught_up()->set_position(static_cast<uint64_t>(revision));
+      if (!writer->Write(marker)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+    }
+    store_->WaitForCommit(known_end, kLiveWaitSlice);
+  }
+}
+
+}  // namespace duurzaam::services

@@ -1,0 +1,44 @@
+// duurzaam.v1.EventStore over gRPC: translation only. Thread-safe; each RPC
+// runs on a gRPC server thread. Borrows the store, which must outlive it.
+#pragma once
+
+#include <atomic>
+
+#include "duurzaam/v1/eventstore.grpc.pb.h"
+#include "eventstore/store.h"
+
+namespace duurzaam::services {
+
+class EventStoreService final : public v1::EventStore::Service {
+ public:
+  explicit EventStoreService(eventstore::Store* store) : store_(store) {}
+
+  // Makes running subscriptions end (with UNAVAILABLE) so a server can stop.
+  void BeginShutdown() { stopping_.store(true); }
+
+  grpc::Status Append(grpc::ServerContext* context, const v1::AppendRequest* request,
+                      v1::AppendResponse* response) override;
+  grpc::Status AppendMultiStream(grpc::ServerContext* context,
+                                 const v1::AppendMultiStreamRequest* request,
+                                 v1::AppendMultiStreamResponse* response) override;
+  grpc::Status ReadStream(grpc::ServerContext* context, const v1::ReadStreamRequest* request,
+                          v1::ReadStreamResponse* response) override;
+  grpc::Status ReadAll(grpc::ServerContext* context, const v1::ReadAllRequest* request,
+                       v1::ReadAllResponse* response) override;
+  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+                         grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
+
+ private:
+  grpc::Status SubscribeAll(grpc::ServerContext* context, const v1::SubscribeRequest& request,
+                            grpc::ServerWriter<v1::SubscribeResponse>* writer);
+  grpc::Status SubscribeStream(grpc::ServerContext* context, const v1::SubscribeRequest& request,
+                               grpc::ServerWriter<v1::SubscribeResponse>* writer);
+  // Non-OK when the call should stop: cancelled, past its deadline, or the
+  // server is stopping.
+  grpc::Status CheckAlive(grpc::ServerContext* context) const;
+
+  eventstore::Store* store_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace duurzaam::services

@@ -1,0 +1,20 @@
+// The one place where duurzaam.v1 event-store messages map to engine types
+// and back.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "duurzaam/v1/eventstore.pb.h"
+#include "eventstore/types.h"
+
+namespace duurzaam::services {
+
+// `field_prefix` ("" or "appends[i].") names fields in errors.
+absl::StatusOr<eventstore::StreamAppend> FromProto(const v1::AppendRequest& request,
+                                                   const std::string& field_prefix = "");
+eventstore::LogFilter FromProto(const v1::LogFilter& filter);
+
+void ToProto(const eventstore::RecordedEvent& event, v1::RecordedEvent* out);
+void ToProto(const eventstore::EventView& event, v1::RecordedEvent* out);
+void ToProto(const eventstore::AppendResult& result, v1::AppendResult* out);
+
+}  // namespace duurzaam::services

@@ -1,0 +1,46 @@
+// A running duurzaam gRPC server: the event-store service plus the standard
+// health and reflection services, on one listener. Used by duurzaamd and by
+// integration tests (which start it on 127.0.0.1:0).
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "eventstore/store.h"
+#include "services/eventstore_service.h"
+#include "services/server_config.h"
+
+namespace duurzaam::services {
+
+class Server {
+ public:
+  // Starts serving. Borrows `store`, which must outlive the Server.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
+                                                       eventstore::Store* store);
+  ~Server();
+
+  // The port actually bound (useful with port 0).
+  int port() const { return port_; }
+  // "host:port" as bound.
+  const std::string& address() const { return address_; }
+
+  // Ends subscriptions, stops accepting calls and waits up to `grace` for
+  // running ones. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(2));
+  // Blocks until Shutdown.
+  void Wait();
+
+ private:
+  Server() = default;
+
+  std::unique_ptr<EventStoreService> event_store_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::string address_;
+  bool shut_down_ = false;
+};
+
+}  // namespace duurzaam::services

@@ -1,0 +1,198 @@
+#include "services/server_config.h"
+
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace duurzaam::services {
+namespace {
+
+struct Setting {
+  std::string help;
+  std::function<absl::Status(ServerConfig*, const std::string&)> set;
+  bool is_bool = false;
+};
+
+absl::Status SetUint(uint64_t* out, const std::string& name, const std::string& value) {
+  if (!absl::SimpleAtoi(value, out)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " takes a non-negative number; got '", value, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetBool(bool* out, const std::string& name, const std::string& value) {
+  if (value.empty() || value == "true" || value == "1" || value == "yes") {
+    *out = true;
+  } else if (value == "false" || value == "0" || value == "no") {
+    *out = false;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " takes true or false; got '", value, "'"));
+  }
+  return absl::OkStatus();
+}
+
+const std::map<std::string, Setting>& Settings() {
+  static const auto* settings = new std::map<std::string, Setting>{
+      {"listen",
+       {"host:port to listen on (default 127.0.0.1:50051; port 0 picks one)",
+        [](ServerConfig* c, const std::string& v) {
+          c->listen = v;
+          return absl::OkStatus();
+        }}},
+      {"data_dir",
+       {"directory of the embedded event store (default ./data)",
+        [](ServerConfig* c, const std::string& v) {
+          c->data_dir = v;
+          return absl::OkStatus();
+        }}},
+      {"dev",
+       {"development mode: plaintext, no authentication (never in production)",
+        [](ServerConfig* c, const std::string& v) { return SetBool(&c->dev, "dev", v); }, true}},
+      {"tls_cert",
+       {"PEM server certificate chain (required outside --dev)",
+        [](ServerConfig* c, const std::string& v) {
+          c->tls_cert = v;
+          return absl::OkStatus();
+        }}},
+      {"tls_key",
+       {"PEM server private key (required outside --dev)",
+        [](ServerConfig* c, const std::string& v) {
+          c->tls_key = v;
+          return absl::OkStatus();
+        }}},
+      {"max_event_bytes",
+       {"largest event (data + metadata) accepted, bytes",
+        [](ServerConfig* c, const std::string& v) {
+          return SetUint(&c->max_event_bytes, "max_event_bytes", v);
+        }}},
+      {"max_append_events",
+       {"most events in one append request",
+        [](ServerConfig* c, const std::string& v) {
+          return SetUint(&c->max_append_events, "max_append_events", v);
+        }}},
+      {"max_append_bytes",
+       {"most bytes in one append request",
+        [](ServerConfig* c, const std::string& v) {
+          return SetUint(&c->max_append_bytes, "max_append_bytes", v);
+        }}},
+      {"max_message_bytes",
+       {"largest gRPC message received, bytes",
+        [](ServerConfig* c, const std::string& v) {
+          return SetUint(&c->max_message_bytes, "max_message_bytes", v);
+        }}},
+      {"max_threads",
+       {"most gRPC server threads",
+        [](ServerConfig* c, const std::string& v) {
+          return SetUint(&c->max_threads, "max_threads", v);
+        }}},
+  };
+  return *settings;
+}
+
+absl::Status Apply(ServerConfig* config, const std::string& name, const std::string& value,
+                   const std::string& where) {
+  auto it = Settings().find(name);
+  if (it == Settings().end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": unknown setting '", name, "' (see --help)"));
+  }
+  absl::Status s = it->second.set(config, value);
+  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
+  return absl::OkStatus();
+}
+
+absl::Status LoadFile(const std::string& path, ServerConfig* config) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file '", path, "'"));
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    absl::string_view view = absl::StripAsciiWhitespace(line);
+    if (view.empty() || view[0] == '#') continue;
+    size_t eq = view.find('=');
+    std::string where = absl::StrCat(path, ":", number);
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": expected 'name = value'"));
+    }
+    std::string name(absl::StripAsciiWhitespace(view.substr(0, eq)));
+    std::string value(absl::StripAsciiWhitespace(view.substr(eq + 1)));
+    if (absl::Status s = Apply(config, name, value, where); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                               bool* help_requested) {
+  ServerConfig config;
+  // Split into name/value pairs first so --config applies before flags.
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      if (help_requested) *help_requested = true;
+      return config;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
+    }
+    arg = arg.substr(2);
+    std::string name = arg, value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    for (char& c : name) {
+      if (c == '-') c = '_';
+    }
+    bool is_bool = Settings().count(name) && Settings().at(name).is_bool;
+    if (!has_value && !is_bool) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      }
+      value = args[++i];
+    }
+    flags.emplace_back(name, value);
+  }
+  for (const auto& [name, value] : flags) {
+    if (name == "config") {
+      if (absl::Status s = LoadFile(value, &config); !s.ok()) return s;
+    }
+  }
+  for (const auto& [name, value] : flags) {
+    if (name == "config") continue;
+    if (absl::Status s = Apply(&config, name, value, "command line"); !s.ok()) return s;
+  }
+  if (!config.dev && (config.tls_cert.empty() || config.tls_key.empty())) {
+    return absl::FailedPreconditionError(
+        "refusing to serve without TLS: pass --tls_cert and --tls_key, or --dev for a local "
+        "plaintext development server");
+  }
+  if (config.max_event_bytes == 0 || config.max_append_events == 0 ||
+      config.max_append_bytes == 0) {
+    return absl::InvalidArgumentError("limits must be positive");
+  }
+  return config;
+}
+
+std::string ServerConfigUsage() {
+  std::string out =
+      "usage: duurzaamd [--config FILE] [--name=value ...]\n"
+      "A config file holds 'name = value' lines with the names below; flags win.\n\n";
+  absl::StrAppend(&out, "  --config FILE  read settings from FILE first\n");
+  for (const auto& [name, setting] : Settings()) {
+    absl::StrAppend(&out, "  --", name, "  ", setting.help, "\n");
+  }
+  return out;
+}
+
+}  // namespace duurzaam::services

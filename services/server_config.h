@@ -1,0 +1,34 @@
+// Configuration of duurzaamd: command-line flags and an optional config
+// file of `name = value` lines using the same names. Flags win over the file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace duurzaam::services {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks a free one
+  std::string data_dir = "./data";
+  // Plaintext without client authentication. Only for local development;
+  // without it the server requires tls_cert and tls_key.
+  bool dev = false;
+  std::string tls_cert;  // PEM server certificate chain
+  std::string tls_key;   // PEM private key
+  uint64_t max_event_bytes = 1 << 20;
+  uint64_t max_append_events = 1000;
+  uint64_t max_append_bytes = 4 << 20;
+  uint64_t max_message_bytes = 8 << 20;  // gRPC receive limit
+  uint64_t max_threads = 512;            // gRPC sync server thread cap
+};
+
+// Parses argv (argv[0] is skipped). Recognises --help via `help_requested`.
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                               bool* help_requested = nullptr);
+// The usage text for --help.
+std::string ServerConfigUsage();
+
+}  // namespace duurzaam::services

@@ -1,0 +1,56 @@
+#include "services/server_config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/support/temp_dir.h"
+
+namespace duurzaam::services {
+namespace {
+
+TEST(ServerConfigTest, RefusesToServeWithoutTlsOutsideDevMode) {
+  auto config = ParseServerConfig({"duurzaamd"});
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(config.status().message().find("--dev"), absl::string_view::npos);
+}
+
+TEST(ServerConfigTest, FlagsInBothSpellings) {
+  auto config = ParseServerConfig({"duurzaamd", "--dev", "--listen=127.0.0.1:0", "--data-dir",
+                                   "/tmp/x", "--max_event_bytes=9"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->dev);
+  EXPECT_EQ(config->listen, "127.0.0.1:0");
+  EXPECT_EQ(config->data_dir, "/tmp/x");
+  EXPECT_EQ(config->max_event_bytes, 9u);
+}
+
+TEST(ServerConfigTest, ConfigFileThenFlagsWin) {
+  duurzaam::testing::TempDir dir;
+  std::string path = dir.Sub("duurzaamd.conf");
+  std::ofstream(path) << "# comment\nlisten = 127.0.0.1:6000\ndev = true\ndata_dir = /srv/d\n";
+  auto config = ParseServerConfig({"duurzaamd", "--config", path, "--listen=127.0.0.1:7000"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "127.0.0.1:7000");
+  EXPECT_EQ(config->data_dir, "/srv/d");
+  EXPECT_TRUE(config->dev);
+}
+
+TEST(ServerConfigTest, MistakesAreNamed) {
+  auto unknown = ParseServerConfig({"duurzaamd", "--dev", "--lisen=x"});
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("lisen"), absl::string_view::npos);
+  auto bad_number = ParseServerConfig({"duurzaamd", "--dev", "--max_event_bytes=lots"});
+  EXPECT_EQ(bad_number.status().code(), absl::StatusCode::kInvalidArgument);
+  duurzaam::testing::TempDir dir;
+  std::string path = dir.Sub("bad.conf");
+  std::ofstream(path) << "dev = true\nthis line is wrong\n";
+  auto bad_file = ParseServerConfig({"duurzaamd", "--config", path});
+  EXPECT_EQ(bad_file.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_file.status().message().find("bad.conf:2"), absl::string_view::npos);
+  auto missing = ParseServerConfig({"duurzaamd", "--config", dir.Sub("nope.conf")});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace duurzaam::services

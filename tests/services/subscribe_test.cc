@@ -1,0 +1,186 @@
+// Subscriptions: catch-up, the handover to live, filters, checkpoints,
+// deadlines and cancellation, on a real server.
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "tests/services/server_fixture.h"
+
+namespace duurzaam::testing {
+namespace {
+
+TEST_F(ServerTest, CatchUpThenLiveWithNoGapAndNoDuplicateWhileAppendsContinue) {
+  constexpr int kBefore = 2500;
+  constexpr int kDuring = 1500;
+  for (int i = 0; i < kBefore; i += 50) {
+    std::vector<v1::EventData> events;
+    for (int k = 0; k < 50; ++k) events.push_back(Event("Before", std::to_string(i + k)));
+    MustAppend("case-" + std::to_string(i % 7), std::move(events));
+  }
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    auto stub = NewStub();
+    for (int i = 0; i < kDuring; ++i) {
+      v1::AppendRequest request;
+      request.set_stream("case-" + std::to_string(i % 5));
+      *request.add_events() = Event("During", std::to_string(i));
+      v1::AppendResponse response;
+      grpc::ClientContext context;
+      ASSERT_TRUE(stub->Append(&context, request, &response).ok());
+    }
+    writing = false;
+  });
+
+  v1::SubscribeRequest request;
+  request.mutable_all()->set_from_position(0);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto reader = stub_->Subscribe(&context, request);
+  std::vector<uint64_t> positions;
+  int caught_up = 0;
+  uint64_t caught_up_at = 0;
+  v1::SubscribeResponse message;
+  while (positions.size() < static_cast<size_t>(kBefore + kDuring) && reader->Read(&message)) {
+    if (message.has_caught_up()) {
+      ++caught_up;
+      caught_up_at = message.caught_up().position();
+      EXPECT_EQ(caught_up_at, positions.size());
+    }
+    for (const auto& e : message.events().events()) positions.push_back(e.position());
+  }
+  writer.join();
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+
+  ASSERT_EQ(positions.size(), static_cast<size_t>(kBefore + kDuring));
+  for (size_t i = 0; i < positions.size(); ++i) ASSERT_EQ(positions[i], i) << "gap or duplicate";
+  EXPECT_EQ(caught_up, 1);
+  EXPECT_GE(caught_up_at, static_cast<uint64_t>(kBefore));
+}
+
+TEST_F(ServerTest, FilteredSubscriptionSendsOnlyMatchesAndCheckpoints) {
+  for (int i = 0; i < 300; ++i) {
+    MustAppend(i % 10 == 0 ? "employer-1" : "case-" + std::to_string(i % 10), {Event("Noise", "")});
+  }
+  v1::SubscribeRequest request;
+  request.mutable_all()->mutable_filter()->add_stream_prefixes("employer-");
+  request.set_checkpoint_interval(50);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = stub_->Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  int events = 0, checkpoints = 0;
+  bool caught_up = false;
+  while (!caught_up && reader->Read(&message)) {
+    for (const auto& e : message.events().events()) {
+      EXPECT_EQ(e.stream(), "employer-1");
+      ++events;
+    }
+    if (message.has_checkpoint()) ++checkpoints;
+    caught_up = message.has_caught_up();
+  }
+  ASSERT_TRUE(caught_up);
+  EXPECT_EQ(events, 30);
+  // Live: a matching event arrives, a non-matching one does not.
+  MustAppend("case-1", {Event("Noise", "")});
+  MustAppend("employer-1", {Event("Reorganised", "live")});
+  ASSERT_TRUE(reader->Read(&message));
+  while (message.has_checkpoint()) ASSERT_TRUE(reader->Read(&message));
+  ASSERT_EQ(message.events().events_size(), 1);
+  EXPECT_EQ(message.events().events(0).data(), "live");
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+}
+
+TEST_F(ServerTest, LargeFilteredGapProducesCheckpoints) {
+  for (int i = 0; i < 60; ++i) {
+    std::vector<v1::EventData> batch;
+    for (int k = 0; k < 50; ++k) batch.push_back(Event("Noise", ""));
+    MustAppend("case-noise", std::move(batch));
+  }
+  v1::SubscribeRequest request;
+  request.mutable_all()->mutable_filter()->add_stream_prefixes("employer-");
+  request.set_checkpoint_interval(500);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = stub_->Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  uint64_t last_checkpoint = 0;
+  int checkpoints = 0;
+  while (reader->Read(&message) && !message.has_caught_up()) {
+    EXPECT_EQ(message.events().events_size(), 0);
+    if (message.has_checkpoint()) {
+      EXPECT_GT(message.checkpoint().position(), last_checkpoint);
+      last_checkpoint = message.checkpoint().position();
+      ++checkpoints;
+    }
+  }
+  EXPECT_TRUE(message.has_caught_up());
+  EXPECT_EQ(message.caught_up().position(), 3000u);
+  EXPECT_GE(checkpoints, 1);
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+}
+
+TEST_F(ServerTest, StreamSubscriptionFromRevisionGoesLive) {
+  MustAppend("case-9", {Event("A", "0"), Event("B", "1"), Event("C", "2")});
+  MustAppend("case-other", {Event("X", "")});
+  v1::SubscribeRequest request;
+  request.mutable_stream()->set_stream("case-9");
+  request.mutable_stream()->set_from_revision(1);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = stub_->Subscribe(&context, request);
+  std::vector<std::string> seen;
+  v1::SubscribeResponse message;
+  while (reader->Read(&message) && !message.has_caught_up()) {
+    for (const auto& e : message.events().events()) seen.push_back(e.data());
+  }
+  EXPECT_EQ(message.caught_up().position(), 3u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"1", "2"}));
+  MustAppend("case-other", {Event("X", "")});
+  MustAppend("case-9", {Event("D", "3")});
+  ASSERT_TRUE(reader->Read(&message));
+  ASSERT_EQ(message.events().events_size(), 1);
+  EXPECT_EQ(message.events().events(0).data(), "3");
+  EXPECT_EQ(message.events().events(0).revision(), 3u);
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+}
+
+TEST_F(ServerTest, SubscriptionEndsAtItsDeadline) {
+  v1::SubscribeRequest request;
+  request.mutable_all();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(400));
+  auto reader = stub_->Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  auto start = std::chrono::steady_clock::now();
+  while (reader->Read(&message)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(ServerTest, CancelledSubscriptionsDoNotHoldTheServer) {
+  // Many subscribers that cancel: the server stops them and can still shut
+  // down promptly, which it cannot if handlers keep running.
+  for (int i = 0; i < 20; ++i) {
+    v1::SubscribeRequest request;
+    request.mutable_all();
+    grpc::ClientContext context;
+    auto reader = stub_->Subscribe(&context, request);
+    v1::SubscribeResponse message;
+    ASSERT_TRUE(reader->Read(&message));  // caught up on an empty log
+    EXPECT_TRUE(message.has_caught_up());
+    context.TryCancel();
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  auto start = std::chrono::steady_clock::now();
+  server_->Shutdown(absl::Seconds(10));
+  server_->Wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+}  // namespace
+}  // namespace duurzaam::testing
