@@ -1,0 +1,23 @@
+// The benchmarks the driver can run.
+#pragma once
+
+#include <cstdint>
+
+#include "bench/harness.h"
+#include "eventstore/store.h"
+
+namespace duurzaam::bench {
+
+// Fills a store quickly (unsynced batches of 1000) with `events` ~300-byte
+// events spread over `streams` streams.
+void BulkFill(eventstore::Store* store, uint64_t events, int streams);
+
+void EngineAppendThroughput(const Settings& settings);
+void EngineAppendLatency(const Settings& settings);
+void EngineReadThroughput(const Settings& settings);
+void ServiceAppendThroughput(const Settings& settings);
+void ServiceAppendLatency(const Settings& settings);
+void SubscribeCatchUp(const Settings& settings);
+void OpenLargeStore(const Settings& settings);
+
+}  // namespace duurzaam::bench

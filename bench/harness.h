@@ -1,0 +1,57 @@
+// Small helpers for the benchmark driver: temp dirs, timing, percentiles,
+// the report table.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace duurzaam::bench {
+
+struct Settings {
+  bool smoke = false;  // tiny sizes: proves the benchmark runs, measures nothing
+  int runs = 3;        // medians over this many runs
+  std::string work_dir = "/tmp";
+};
+
+// A scratch directory removed on destruction.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const Settings& settings, const std::string& name);
+  ~ScratchDir();
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+double Seconds(std::chrono::steady_clock::duration d);
+double Median(std::vector<double> values);
+// p in [0, 100].
+double Percentile(std::vector<double> values, double p);
+// A ~300-byte JSON-like payload, varying with i.
+std::string Payload(uint64_t i);
+
+// Runs `fn` `runs` times and returns the median of what it returns.
+double MedianOf(int runs, const std::function<double()>& fn);
+
+// One line of the report: a figure, its baseline from the same run and the
+// target.
+struct Row {
+  std::string name;
+  double value = 0;
+  std::string unit;
+  std::string baseline_name;
+  double baseline = 0;
+  std::string target;  // e.g. ">= 50000 /s and >= 1.5x baseline"
+  bool met = true;
+};
+
+void Report(const Row& row);
+// Resident set size of a process in MiB (self if pid == 0).
+double ResidentMiB(int pid = 0);
+
+}  // namespace duurzaam::bench

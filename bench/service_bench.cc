@@ -1,0 +1,294 @@
+// Service benchmarks over loopback, against a bare gRPC echo service
+// measured by the same harness in the same run.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "bench/benches.h"
+#include "bench/harness.h"
+#include "duurzaam/v1/eventstore.grpc.pb.h"
+#include "echo.grpc.pb.h"
+#include "services/server.h"
+
+namespace duurzaam::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class EchoService final : public duurzaam::bench::Echo::Service {
+  grpc::Status Echo(grpc::ServerContext*, const EchoMessage* request,
+                    EchoMessage* response) override {
+    *response = *request;
+    return grpc::Status::OK;
+  }
+};
+
+struct EchoServer {
+  EchoService service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  EchoServer() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service);
+    server = builder.BuildAndStart();
+  }
+  ~EchoServer() { server->Shutdown(std::chrono::system_clock::now()); }
+};
+
+struct DuurzaamServer {
+  std::unique_ptr<eventstore::Store> store;
+  std::unique_ptr<services::Server> server;
+  DuurzaamServer(const std::string& path) {
+    eventstore::Options options;
+    options.path = path;
+    store = std::move(*eventstore::Store::Open(options));
+    services::ServerConfig config;
+    config.listen = "127.0.0.1:0";
+    config.dev = true;
+    auto s = services::Server::Start(config, store.get());
+    if (!s.ok()) {
+      std::fprintf(stderr, "server: %s\n", s.status().ToString().c_str());
+      std::exit(1);
+    }
+    server = std::move(*s);
+  }
+  ~DuurzaamServer() { server->Shutdown(absl::Milliseconds(200)); }
+};
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+v1::AppendRequest AppendRequest(int t, uint64_t i) {
+  v1::AppendRequest request;
+  request.set_stream(absl::StrCat("case-", t));
+  auto* e = request.add_events();
+  e->set_event_id(eventstore::EventId::Random().ToString());
+  e->set_event_type("MonitoringCheckIn");
+  e->set_data(Payload(i));
+  return request;
+}
+
+// `threads` client threads each keep one call in flight for `duration`.
+double InFlight(int threads, double duration, uint64_t max_calls,
+                const std::function<bool(int, uint64_t)>& call) {
+  std::atomic<uint64_t> total{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  auto start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        if (!call(t, i)) std::exit(1);
+        if (total.fetch_add(1) + 1 >= max_calls) stop = true;
+      }
+    });
+  }
+  while (!stop.load() && Seconds(Clock::now() - start) < duration) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stop = true;
+  for (auto& w : workers) w.join();
+  return total.load() / Seconds(Clock::now() - start);
+}
+
+}  // namespace
+
+void ServiceAppendThroughput(const Settings& settings) {
+  const int threads = settings.smoke ? 4 : 64;
+  const double duration = settings.smoke ? 0.2 : 4.0;
+  const uint64_t max_calls = settings.smoke ? 500 : 1'000'000;
+  std::vector<double> service, echo;
+  for (int run = 0; run < settings.runs; ++run) {
+    {
+      EchoServer server;
+      auto stub = duurzaam::bench::Echo::NewStub(Channel(absl::StrCat("127.0.0.1:", server.port)));
+      echo.push_back(InFlight(threads, duration, max_calls, [&](int t, uint64_t i) {
+        EchoMessage request, response;
+        request.set_payload(Payload(i));
+        grpc::ClientContext context;
+        return stub->Echo(&context, request, &response).ok();
+      }));
+    }
+    {
+      ScratchDir dir(settings, "service");
+      DuurzaamServer server(dir.path());
+      auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
+      service.push_back(InFlight(threads, duration, max_calls, [&](int t, uint64_t i) {
+        v1::AppendResponse response;
+        grpc::ClientContext context;
+        return stub->Append(&context, AppendRequest(t, i), &response).ok();
+      }));
+    }
+  }
+  double s = Median(service), b = Median(echo);
+  Report({absl::StrCat("service durable appends, ", threads, " in flight"), s, "/s",
+          "bare gRPC echo, same harness", b, ">= 15000 /s and >= 0.6x baseline",
+          settings.smoke || (s >= 15000 && s >= 0.6 * b)});
+}
+
+void ServiceAppendLatency(const Settings& settings) {
+  const int n = settings.smoke ? 100 : 3000;
+  std::vector<double> p50s, p99s, echo_p50s;
+  for (int run = 0; run < settings.runs; ++run) {
+    std::vector<double> lat, echo_lat;
+    {
+      EchoServer server;
+      auto stub = duurzaam::bench::Echo::NewStub(Channel(absl::StrCat("127.0.0.1:", server.port)));
+      for (int i = 0; i < n; ++i) {
+        EchoMessage request, response;
+        request.set_payload(Payload(i));
+        grpc::ClientContext context;
+        auto start = Clock::now();
+        if (!stub->Echo(&context, request, &response).ok()) std::exit(1);
+        echo_lat.push_back(Seconds(Clock::now() - start) * 1e3);
+      }
+    }
+    ScratchDir dir(settings, "latency");
+    DuurzaamServer server(dir.path());
+    auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
+    for (int i = 0; i < n; ++i) {
+      v1::AppendRequest request = AppendRequest(0, i);
+      v1::AppendResponse response;
+      grpc::ClientContext context;
+      auto start = Clock::now();
+      if (!stub->Append(&context, request, &response).ok()) std::exit(1);
+      lat.push_back(Seconds(Clock::now() - start) * 1e3);
+    }
+    p50s.push_back(Median(lat));
+    p99s.push_back(Percentile(lat, 99));
+    echo_p50s.push_back(Median(echo_lat));
+  }
+  double p50 = Median(p50s);
+  Report({"service durable append p50, 1 sequential client", p50, "ms", "bare gRPC echo p50",
+          Median(echo_p50s), "<= 0.6 ms", settings.smoke || p50 <= 0.6});
+  Report({"service durable append p99, 1 sequential client", Median(p99s), "ms", "", 0,
+          "(reported)", true});
+}
+
+void SubscribeCatchUp(const Settings& settings) {
+  const uint64_t events = settings.smoke ? 20'000 : 1'000'000;
+  ScratchDir dir(settings, "subscribe");
+  {
+    eventstore::Options options;
+    options.path = dir.path();
+    options.sync = false;
+    options.max_append_events = 10000;
+    options.max_append_bytes = 64 << 20;
+    auto store = eventstore::Store::Open(options);
+    BulkFill(store->get(), events, 100);
+  }
+  DuurzaamServer server(dir.path());
+  auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
+  double rate = MedianOf(settings.runs, [&] {
+    v1::SubscribeRequest request;
+    request.mutable_all()->set_from_position(0);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+    auto start = Clock::now();
+    auto reader = stub->Subscribe(&context, request);
+    v1::SubscribeResponse message;
+    uint64_t received = 0;
+    while (reader->Read(&message)) {
+      received += message.events().events_size();
+      if (message.has_caught_up()) break;
+    }
+    double elapsed = Seconds(Clock::now() - start);
+    context.TryCancel();
+    reader->Finish().IgnoreError();
+    if (received != events) {
+      std::fprintf(stderr, "subscribe received %llu of %llu\n",
+                   static_cast<unsigned long long>(received),
+                   static_cast<unsigned long long>(events));
+      std::exit(1);
+    }
+    return received / elapsed;
+  });
+  Report({absl::StrCat("subscribe catch-up, ", events, " events, 1 client"), rate, "/s", "", 0,
+          ">= 500000 /s", settings.smoke || rate >= 500000});
+}
+
+void OpenLargeStore(const Settings& settings) {
+  const uint64_t events = settings.smoke ? 50'000 : 10'000'000;
+  ScratchDir dir(settings, "large");
+  auto fill_start = Clock::now();
+  {
+    eventstore::Options options;
+    options.path = dir.path();
+    options.sync = false;
+    options.max_append_events = 10000;
+    options.max_append_bytes = 64 << 20;
+    auto store = eventstore::Store::Open(options);
+    BulkFill(store->get(), events, 10000);
+  }
+  std::fprintf(stderr, "filled %llu events in %.1f s\n", static_cast<unsigned long long>(events),
+               Seconds(Clock::now() - fill_start));
+  double open_s = MedianOf(settings.runs, [&] {
+    eventstore::Options options;
+    options.path = dir.path();
+    auto start = Clock::now();
+    auto store = eventstore::Store::Open(options);
+    double s = Seconds(Clock::now() - start);
+    if (!store.ok() || (*store)->CommittedEnd() != events) std::exit(1);
+    return s;
+  });
+  Report({absl::StrCat("open store of ", events, " events"), open_s, "s", "", 0, "<= 1 s",
+          settings.smoke || open_s <= 1.0});
+
+  // The real server process on that store: resident memory after work.
+  int err[2];
+  if (pipe(err) != 0) std::exit(1);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(err[1], STDERR_FILENO);
+    close(err[0]);
+    std::string data = "--data_dir=" + dir.path();
+    execl(DUURZAAMD_PATH, DUURZAAMD_PATH, "--dev", "--listen=127.0.0.1:0", data.c_str(), nullptr);
+    _exit(127);
+  }
+  close(err[1]);
+  std::string log, address;
+  char buf[4096];
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (address.empty() && Clock::now() < deadline) {
+    ssize_t n = read(err[0], buf, sizeof(buf));
+    if (n <= 0) break;
+    log.append(buf, n);
+    size_t at = log.find("listening on ");
+    if (at != std::string::npos) {
+      size_t end = log.find(' ', at + 13);
+      if (end != std::string::npos) address = log.substr(at + 13, end - at - 13);
+    }
+  }
+  if (address.empty()) {
+    std::fprintf(stderr, "duurzaamd did not start: %s\n", log.c_str());
+    kill(pid, SIGKILL);
+    std::exit(1);
+  }
+  auto stub = v1::EventStore::NewStub(Channel(address));
+  for (int i = 0; i < 200; ++i) {  // reads across the log and appends
+    v1::ReadAllRequest read;
+    read.set_from_position(static_cast<uint64_t>(i) * (events / 200));
+    read.set_max_count(1000);
+    v1::ReadAllResponse response;
+    grpc::ClientContext context;
+    if (!stub->ReadAll(&context, read, &response).ok()) std::exit(1);
+    v1::AppendResponse append_response;
+    grpc::ClientContext append_context;
+    if (!stub->Append(&append_context, AppendRequest(i, i), &append_response).ok()) std::exit(1);
+  }
+  double rss = ResidentMiB(pid);
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  close(err[0]);
+  Report({absl::StrCat("duurzaamd resident memory, ", events, " events"), rss, "MiB", "", 0,
+          "<= 256 MiB", settings.smoke || rss <= 256});
+}
+
+}  // namespace duurzaam::bench
