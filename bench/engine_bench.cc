@@ -111,6 +111,11 @@ void EngineAppendThroughput(const Settings& settings) {
             {absl::StrCat("case-", t), eventstore::Expectation::Any(), {MakeEvent(i)}});
         if (!r.ok()) std::exit(1);
       }));
+      eventstore::StoreInfo info = store->Info();
+      std::fprintf(stderr, "  run %d: engine %.0f/s (%.1f events per group write), raw %.0f/s\n",
+                   run, engine.back(),
+                   info.write_groups ? double(info.grouped_events) / info.write_groups : 0.0,
+                   raw.back());
     }
   }
   double e = Median(engine), b = Median(raw);

@@ -24,6 +24,8 @@
 #include "eventstore/validation.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_buffer_manager.h"
 
@@ -110,10 +112,21 @@ class RocksDbStore final : public Store {
   };
 
   absl::StatusOr<std::vector<AppendResult>> Submit(const std::vector<StreamAppend>& appends);
-  void CommitGroup(const std::vector<Writer*>& group);
+  // Validates the group against the heads, assigns revisions, positions and
+  // hashes, and writes it unsynced. Returns the log end the group's results
+  // depend on (nullopt if the store has failed).
+  std::optional<uint64_t> WriteGroup(const std::vector<Writer*>& group);
+  // Blocks until the log is durable through `end` (exclusive), syncing
+  // itself or riding on a sync in progress; then the committed end is there.
+  absl::Status SyncThrough(uint64_t end);
   // Returns a replay result, nullopt if every id is new, or an error.
+  // Positions of the group's event ids that are already stored, found with
+  // one batched lookup.
+  absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> FindStoredIds(
+      const std::vector<Writer*>& group);
   absl::StatusOr<std::optional<std::vector<AppendResult>>> CheckIdempotency(
       const std::vector<StreamAppend>& appends,
+      const absl::flat_hash_map<std::string, uint64_t>& stored,
       const absl::flat_hash_map<std::string, PendingId>& pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(leader_mu_);
   absl::StatusOr<Revision> LoadHead(const std::string& stream);
@@ -141,12 +154,31 @@ class RocksDbStore final : public Store {
   absl::flat_hash_map<std::string, Revision> heads_ ABSL_GUARDED_BY(leader_mu_);
   absl::Status failed_ ABSL_GUARDED_BY(leader_mu_);
 
+  // Log end after the last write (synced or not).
+  std::atomic<uint64_t> written_end_{0};
+
+  absl::Mutex sync_mu_;
+  absl::CondVar sync_cv_;
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
+  uint64_t synced_end_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  absl::Status sync_failed_ ABSL_GUARDED_BY(sync_mu_);
+
+  // Log end through which events are durable and readable.
   std::atomic<uint64_t> committed_end_{0};
+  std::atomic<uint64_t> groups_{0};
+  std::atomic<uint64_t> grouped_events_{0};
   mutable absl::Mutex commit_mu_;
   absl::CondVar commit_cv_;
 };
 
 RocksDbStore::~RocksDbStore() {
+  if (db_) {
+    // Unsynced writes belong to appends that were never acknowledged; flush
+    // them anyway so a clean close loses nothing, and flush memtables so the
+    // next open replays no WAL.
+    db_->FlushWAL(true).PermitUncheckedError();
+    db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
+  }
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     if (db_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   }
@@ -156,7 +188,10 @@ RocksDbStore::~RocksDbStore() {
 
 absl::Status RocksDbStore::Init() {
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
-  auto wbm = std::make_shared<rocksdb::WriteBufferManager>(options_.write_buffer_bytes * 3, cache);
+  // Memtables are capped on their own, not charged to the block cache: a
+  // cache full of memtable reservations would evict the index and filter
+  // blocks every point lookup needs.
+  auto wbm = std::make_shared<rocksdb::WriteBufferManager>(options_.write_buffer_bytes * 3);
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options_.create_if_missing;
@@ -167,6 +202,11 @@ absl::Status RocksDbStore::Init() {
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
   db_options.max_open_files = 512;
+  // Group commit syncs the WAL itself (SyncThrough) after unsynced writes.
+  db_options.manual_wal_flush = true;
+  // A sync must cost one data sync: preallocated WAL space (ext4 unwritten
+  // extents) would make each sync commit the journal as well.
+  db_options.allow_fallocate = false;
 
   auto table_options = [&](bool bloom) {
     rocksdb::BlockBasedTableOptions t;
@@ -181,14 +221,28 @@ absl::Status RocksDbStore::Init() {
   log_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options(false)));
   rocksdb::ColumnFamilyOptions index_options;
   index_options.write_buffer_size = options_.write_buffer_bytes / 2;
+  // Most id lookups are misses (new events): a memtable bloom filter answers
+  // them without walking the skiplist.
+  index_options.memtable_whole_key_filtering = true;
+  index_options.memtable_prefix_bloom_size_ratio = 0.05;
+  index_options.optimize_filters_for_hits = false;
   index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options(true)));
+  // The id index is only ever looked up by whole key, never iterated: a
+  // hash memtable makes its random-keyed inserts O(1) instead of a skiplist
+  // walk (needs non-concurrent memtable writes, which group commit gives).
+  rocksdb::ColumnFamilyOptions id_options = index_options;
+  id_options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(16));
+  id_options.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1 << 16));
+  id_options.memtable_prefix_bloom_size_ratio = 0.05;
+  db_options.allow_concurrent_memtable_write = false;
+  db_options.enable_write_thread_adaptive_yield = false;
   rocksdb::ColumnFamilyOptions default_options;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, default_options},
       {kLogCf, log_options},
       {kStreamsCf, index_options},
-      {kIdsCf, index_options},
+      {kIdsCf, id_options},
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options_.path, cfs, &handles_, &raw);
@@ -230,6 +284,11 @@ absl::Status RocksDbStore::Init() {
     last_recorded_at_ = view.recorded_at_micros;
   }
   committed_end_.store(next_position_, std::memory_order_release);
+  written_end_.store(next_position_, std::memory_order_release);
+  {
+    absl::MutexLock sync_lock(&sync_mu_);
+    synced_end_ = next_position_;
+  }
   return absl::OkStatus();
 }
 
@@ -280,17 +339,66 @@ absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
   }
   queue_mu_.Unlock();
 
-  CommitGroup(group);
+  // Stage 1, one leader at a time: validate, assign, write (not yet synced).
+  const std::optional<uint64_t> group_end = WriteGroup(group);
 
+  // Hand leadership on, so the next group is written while this one syncs.
   queue_mu_.Lock();
-  for (Writer* w : group) w->done = true;
   if (!queue_.empty()) {
     queue_.front()->leader = true;
   } else {
     leader_active_ = false;
   }
   queue_mu_.Unlock();
+
+  // Stage 2: durable, then acknowledged.
+  if (group_end.has_value()) {
+    absl::Status synced = SyncThrough(*group_end);
+    if (!synced.ok()) {
+      for (Writer* w : group) {
+        if (w->result.ok()) w->result = synced;
+      }
+    }
+  }
+  queue_mu_.Lock();
+  for (Writer* w : group) w->done = true;
+  queue_mu_.Unlock();
   return std::move(self.result);
+}
+
+absl::Status RocksDbStore::SyncThrough(uint64_t end) {
+  absl::MutexLock lock(&sync_mu_);
+  while (synced_end_ < end) {
+    if (!sync_failed_.ok()) return sync_failed_;
+    if (syncing_) {
+      sync_cv_.Wait(&sync_mu_);
+      continue;
+    }
+    // Become the syncer for everything written so far.
+    syncing_ = true;
+    const uint64_t target = written_end_.load(std::memory_order_acquire);
+    sync_mu_.Unlock();
+    rocksdb::Status s = db_->FlushWAL(/*sync=*/options_.sync);
+    sync_mu_.Lock();
+    syncing_ = false;
+    if (!s.ok()) {
+      sync_failed_ = absl::UnavailableError(
+          absl::StrCat("the event store failed to sync its log and accepts no more appends until "
+                       "restarted: ",
+                       s.ToString()));
+      {
+        absl::MutexLock leader_lock(&leader_mu_);
+        failed_ = sync_failed_;
+      }
+    } else if (target > synced_end_) {
+      synced_end_ = target;
+      absl::MutexLock commit_lock(&commit_mu_);
+      committed_end_.store(target, std::memory_order_release);
+      commit_cv_.SignalAll();
+    }
+    sync_cv_.SignalAll();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RocksDbStore::GetRaw(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
@@ -300,8 +408,35 @@ absl::Status RocksDbStore::GetRaw(rocksdb::ColumnFamilyHandle* cf, std::string_v
   return FromRocks(s, "read");
 }
 
+absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> RocksDbStore::FindStoredIds(
+    const std::vector<Writer*>& group) {
+  std::vector<rocksdb::Slice> keys;
+  for (const Writer* w : group) {
+    for (const StreamAppend& a : *w->appends) {
+      for (const ProposedEvent& e : a.events) {
+        std::string_view id = e.id.Bytes();
+        keys.emplace_back(id.data(), id.size());
+      }
+    }
+  }
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), ids_, keys.size(), keys.data(), values.data(),
+                statuses.data());
+  absl::flat_hash_map<std::string, uint64_t> found;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].ok()) {
+      found[keys[i].ToString()] = DecodePosition(values[i].ToStringView());
+    } else if (!statuses[i].IsNotFound()) {
+      return FromRocks(statuses[i], "look up event ids");
+    }
+  }
+  return found;
+}
+
 absl::StatusOr<std::optional<std::vector<AppendResult>>> RocksDbStore::CheckIdempotency(
     const std::vector<StreamAppend>& appends,
+    const absl::flat_hash_map<std::string, uint64_t>& stored_ids,
     const absl::flat_hash_map<std::string, PendingId>& pending) {
   size_t total = 0, found = 0;
   std::vector<AppendResult> results;
@@ -324,12 +459,10 @@ absl::StatusOr<std::optional<std::vector<AppendResult>>> RocksDbStore::CheckIdem
         revision = p->second.revision;
         same = append.stream == p->second.append->stream && e.type == p->second.event->type &&
                e.data == p->second.event->data && e.metadata == p->second.event->metadata;
-      } else {
-        std::string value;
-        absl::Status s = GetRaw(ids_, e.id.Bytes(), &value);
-        if (s.ok()) {
+      } else if (auto s = stored_ids.find(std::string(e.id.Bytes())); s != stored_ids.end()) {
+        {
           hit = true;
-          position = DecodePosition(value);
+          position = s->second;
           std::string record;
           RETURN_IF_ERROR(GetRaw(log_, PositionKey(position), &record));
           EventView stored;
@@ -339,8 +472,6 @@ absl::StatusOr<std::optional<std::vector<AppendResult>>> RocksDbStore::CheckIdem
           }
           revision = stored.revision;
           same = SameContent(e, append.stream, stored, stored.stream);
-        } else if (!absl::IsNotFound(s)) {
-          return s;
         }
       }
       if (!hit) {
@@ -400,11 +531,11 @@ absl::StatusOr<Revision> RocksDbStore::HeadLocked(
   return head;
 }
 
-void RocksDbStore::CommitGroup(const std::vector<Writer*>& group) {
+std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& group) {
   absl::MutexLock lock(&leader_mu_);
   if (!failed_.ok()) {
     for (Writer* w : group) w->result = failed_;
-    return;
+    return std::nullopt;
   }
   rocksdb::WriteBatch batch;
   uint64_t position = next_position_;
@@ -413,10 +544,15 @@ void RocksDbStore::CommitGroup(const std::vector<Writer*>& group) {
   absl::flat_hash_map<std::string, Revision> overlay;
   absl::flat_hash_map<std::string, PendingId> pending;
   std::vector<Writer*> committed;  // writers whose result depends on this write
+  absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> stored_ids = FindStoredIds(group);
+  if (!stored_ids.ok()) {
+    for (Writer* w : group) w->result = stored_ids.status();
+    return std::nullopt;
+  }
 
   for (Writer* w : group) {
     const std::vector<StreamAppend>& appends = *w->appends;
-    auto replay = CheckIdempotency(appends, pending);
+    auto replay = CheckIdempotency(appends, *stored_ids, pending);
     if (!replay.ok()) {
       w->result = replay.status();
       continue;
@@ -477,9 +613,8 @@ void RocksDbStore::CommitGroup(const std::vector<Writer*>& group) {
   }
 
   if (batch.Count() > 0) {
-    rocksdb::WriteOptions write_options;
-    write_options.sync = options_.sync;
-    rocksdb::Status s = db_->Write(write_options, &batch);
+    // The WAL record stays in memory until SyncThrough flushes and syncs it.
+    rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
     if (!s.ok()) {
       // The outcome on disk is unknown: stop accepting writes rather than
       // risk a gap or a fork in the chain. A restart recovers the truth.
@@ -487,16 +622,20 @@ void RocksDbStore::CommitGroup(const std::vector<Writer*>& group) {
           "the event store failed a write and accepts no more appends until restarted: ",
           s.ToString()));
       for (Writer* w : committed) w->result = failed_;
-      return;
+      return std::nullopt;
     }
+    groups_.fetch_add(1, std::memory_order_relaxed);
+    grouped_events_.fetch_add(position - next_position_, std::memory_order_relaxed);
     next_position_ = position;
     last_hash_ = previous;
     last_recorded_at_ = now;
     for (auto& [stream, revision] : overlay) heads_[stream] = revision;
-    absl::MutexLock commit_lock(&commit_mu_);
-    committed_end_.store(position, std::memory_order_release);
-    commit_cv_.SignalAll();
+    written_end_.store(position, std::memory_order_release);
   }
+  // Every result, a conflict or replay too, describes the log through here:
+  // it is reported only once that is durable and readable, so a client that
+  // reads after a conflict sees the revision the error named.
+  return next_position_;
 }
 
 absl::StatusOr<Revision> RocksDbStore::StreamRevision(const std::string& stream) {
@@ -665,7 +804,8 @@ absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint6
 
 StoreInfo RocksDbStore::Info() const {
   absl::MutexLock lock(&leader_mu_);
-  return StoreInfo{next_position_, last_hash_};
+  return StoreInfo{next_position_, last_hash_, groups_.load(std::memory_order_relaxed),
+                   grouped_events_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace

@@ -33,6 +33,8 @@ struct ChainVerification {
 struct StoreInfo {
   uint64_t next_position = 0;  // number of events in the log
   Hash last_hash{};
+  uint64_t write_groups = 0;    // group-commit writes since open
+  uint64_t grouped_events = 0;  // events they carried
 };
 
 class Store {

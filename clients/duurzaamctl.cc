@@ -1,0 +1,241 @@
+// duurzaamctl: a command-line client of the duurzaam EventStore API, plus
+// an offline check of a stopped store's hash chain.
+//
+//   duurzaamctl [--server=127.0.0.1:50051] [--ca=FILE] COMMAND ...
+//     append STREAM TYPE DATA [--expect=any|no_stream|exists|N]
+//     read STREAM [--from=N] [--backwards] [--max=N]
+//     read-all [--from=N] [--max=N] [--prefix=P] [--type=T]
+//     subscribe [--from=N] [--prefix=P] [--stream=S]    (until Ctrl-C)
+//     verify DATA_DIR                                     (offline)
+//
+// Without --ca the connection is plaintext (dev-mode servers); with --ca it
+// is TLS verified against that CA certificate.
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "duurzaam/v1/eventstore.grpc.pb.h"
+#include "eventstore/store.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace {
+
+using namespace duurzaam;
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;
+  std::string Flag(const std::string& name, const std::string& fallback = "") const {
+    auto it = flags.find(name);
+    return it == flags.end() ? fallback : it->second;
+  }
+  bool Has(const std::string& name) const { return flags.count(name) > 0; }
+};
+
+Args Parse(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      size_t eq = a.find('=');
+      if (eq == std::string::npos) {
+        args.flags[a.substr(2)] = "";
+      } else {
+        args.flags[a.substr(2, eq - 2)] = a.substr(eq + 1);
+      }
+    } else {
+      args.positional.push_back(a);
+    }
+  }
+  return args;
+}
+
+uint64_t Number(const std::string& s, const char* what) {
+  uint64_t v = 0;
+  if (!absl::SimpleAtoi(s, &v)) {
+    std::fprintf(stderr, "duurzaamctl: %s must be a number, got '%s'\n", what, s.c_str());
+    std::exit(2);
+  }
+  return v;
+}
+
+int Fail(const grpc::Status& status) {
+  std::fprintf(stderr, "duurzaamctl: %s: %s\n",
+               grpc::StatusCode(status.error_code()) == grpc::StatusCode::UNAVAILABLE
+                   ? "UNAVAILABLE"
+                   : std::to_string(status.error_code()).c_str(),
+               status.error_message().c_str());
+  google::rpc::Status rich;
+  if (rich.ParseFromString(status.error_details())) {
+    for (const auto& any : rich.details()) {
+      google::rpc::BadRequest bad;
+      google::rpc::ErrorInfo info;
+      if (any.UnpackTo(&bad)) {
+        for (const auto& v : bad.field_violations()) {
+          std::fprintf(stderr, "  field %s: %s\n", v.field().c_str(), v.description().c_str());
+        }
+      } else if (any.UnpackTo(&info)) {
+        std::fprintf(stderr, "  reason %s", info.reason().c_str());
+        for (const auto& [k, v] : info.metadata())
+          std::fprintf(stderr, " %s=%s", k.c_str(), v.c_str());
+        std::fprintf(stderr, "\n");
+      }
+    }
+  }
+  return 1;
+}
+
+void Print(const v1::RecordedEvent& e) {
+  std::printf("%llu\t%s@%llu\t%s\t%s\t%s\n", static_cast<unsigned long long>(e.position()),
+              e.stream().c_str(), static_cast<unsigned long long>(e.revision()),
+              e.event_type().c_str(), e.event_id().c_str(), e.data().c_str());
+}
+
+std::shared_ptr<grpc::Channel> Connect(const Args& args) {
+  std::string server = args.Flag("server", "127.0.0.1:50051");
+  if (!args.Has("ca")) return grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  std::ifstream in(args.Flag("ca"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ss.str();
+  return grpc::CreateChannel(server, grpc::SslCredentials(ssl));
+}
+
+int Verify(const std::string& dir) {
+  eventstore::Options options;
+  options.path = dir;
+  options.create_if_missing = false;
+  auto store = eventstore::Store::Open(options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "duurzaamctl: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  auto report = (*store)->VerifyChain(0, UINT64_MAX);
+  if (!report.ok()) {
+    std::fprintf(stderr, "duurzaamctl: %s\n", report.status().ToString().c_str());
+    return 1;
+  }
+  if (!report->ok()) {
+    std::printf("BROKEN at position %llu: %s (%llu records verified before it)\n",
+                static_cast<unsigned long long>(*report->first_broken), report->detail.c_str(),
+                static_cast<unsigned long long>(report->verified));
+    return 3;
+  }
+  std::printf("OK: %llu records, hash chain intact\n",
+              static_cast<unsigned long long>(report->verified));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args = Parse(argc, argv);
+  if (args.positional.empty() || args.Has("help")) {
+    std::fprintf(stderr,
+                 "usage: duurzaamctl [--server=HOST:PORT] [--ca=CA.pem] COMMAND\n"
+                 "  append STREAM TYPE DATA [--expect=any|no_stream|exists|N]\n"
+                 "  read STREAM [--from=N] [--backwards] [--max=N]\n"
+                 "  read-all [--from=N] [--max=N] [--prefix=P] [--type=T]\n"
+                 "  subscribe [--from=N] [--prefix=P] [--stream=S]\n"
+                 "  verify DATA_DIR   (offline, on a stopped server's store)\n");
+    return 2;
+  }
+  const std::string& command = args.positional[0];
+  if (command == "verify") {
+    if (args.positional.size() != 2) return std::fprintf(stderr, "verify DATA_DIR\n"), 2;
+    return Verify(args.positional[1]);
+  }
+  auto stub = v1::EventStore::NewStub(Connect(args));
+  grpc::ClientContext context;
+  if (command == "append") {
+    if (args.positional.size() != 4) return std::fprintf(stderr, "append STREAM TYPE DATA\n"), 2;
+    v1::AppendRequest request;
+    request.set_stream(args.positional[1]);
+    auto* e = request.add_events();
+    e->set_event_id(eventstore::EventId::Random().ToString());
+    e->set_event_type(args.positional[2]);
+    e->set_data(args.positional[3]);
+    std::string expect = args.Flag("expect", "any");
+    if (expect == "no_stream") {
+      request.mutable_expected_revision()->mutable_no_stream();
+    } else if (expect == "exists") {
+      request.mutable_expected_revision()->mutable_stream_exists();
+    } else if (expect != "any") {
+      request.mutable_expected_revision()->set_exact(Number(expect, "--expect"));
+    }
+    v1::AppendResponse response;
+    grpc::Status status = stub->Append(&context, request, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("appended %s revision %llu at position %llu%s\n",
+                response.result().stream().c_str(),
+                static_cast<unsigned long long>(response.result().last_revision()),
+                static_cast<unsigned long long>(response.result().last_position()),
+                response.result().replayed() ? " (replayed)" : "");
+    return 0;
+  }
+  if (command == "read") {
+    if (args.positional.size() != 2) return std::fprintf(stderr, "read STREAM\n"), 2;
+    v1::ReadStreamRequest request;
+    request.set_stream(args.positional[1]);
+    request.set_from_revision(Number(args.Flag("from", "0"), "--from"));
+    request.set_max_count(static_cast<int>(Number(args.Flag("max", "100"), "--max")));
+    if (args.Has("backwards")) {
+      request.set_direction(v1::READ_DIRECTION_BACKWARDS);
+      if (!args.Has("from")) request.set_from_end(true);
+    }
+    v1::ReadStreamResponse response;
+    grpc::Status status = stub->ReadStream(&context, request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& e : response.events()) Print(e);
+    return 0;
+  }
+  if (command == "read-all") {
+    v1::ReadAllRequest request;
+    request.set_from_position(Number(args.Flag("from", "0"), "--from"));
+    request.set_max_count(static_cast<int>(Number(args.Flag("max", "100"), "--max")));
+    if (args.Has("prefix")) request.mutable_filter()->add_stream_prefixes(args.Flag("prefix"));
+    if (args.Has("type")) request.mutable_filter()->add_event_types(args.Flag("type"));
+    v1::ReadAllResponse response;
+    grpc::Status status = stub->ReadAll(&context, request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& e : response.events()) Print(e);
+    std::printf("# next position %llu%s\n",
+                static_cast<unsigned long long>(response.next_position()),
+                response.end_of_log() ? " (end of log)" : "");
+    return 0;
+  }
+  if (command == "subscribe") {
+    v1::SubscribeRequest request;
+    if (args.Has("stream")) {
+      request.mutable_stream()->set_stream(args.Flag("stream"));
+      request.mutable_stream()->set_from_revision(Number(args.Flag("from", "0"), "--from"));
+    } else {
+      request.mutable_all()->set_from_position(Number(args.Flag("from", "0"), "--from"));
+      if (args.Has("prefix")) {
+        request.mutable_all()->mutable_filter()->add_stream_prefixes(args.Flag("prefix"));
+      }
+    }
+    auto reader = stub->Subscribe(&context, request);
+    v1::SubscribeResponse message;
+    while (reader->Read(&message)) {
+      for (const auto& e : message.events().events()) Print(e);
+      if (message.has_caught_up()) {
+        std::printf("# caught up at %llu; live\n",
+                    static_cast<unsigned long long>(message.caught_up().position()));
+      }
+      std::fflush(stdout);
+    }
+    grpc::Status status = reader->Finish();
+    return status.ok() ? 0 : Fail(status);
+  }
+  std::fprintf(stderr, "duurzaamctl: unknown command '%s' (see --help)\n", command.c_str());
+  return 2;
+}
