@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "bench/benches.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   };
   const char* order[] = {"engine-append",   "engine-latency", "engine-read", "service-append",
                          "service-latency", "subscribe",      "open"};
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as duurzaamd does
   Settings settings;
   std::vector<std::string> selected;
   for (int i = 1; i < argc; ++i) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "bench/benches.h"
 #include "bench/harness.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
@@ -75,27 +76,53 @@ v1::AppendRequest AppendRequest(int t, uint64_t i) {
   return request;
 }
 
-// `threads` client threads each keep one call in flight for `duration`.
-double InFlight(int threads, double duration, uint64_t max_calls,
-                const std::function<bool(int, uint64_t)>& call) {
-  std::atomic<uint64_t> total{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> workers;
-  auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-        if (!call(t, i)) std::exit(1);
-        if (total.fetch_add(1) + 1 >= max_calls) stop = true;
-      }
+// Keeps `in_flight` calls outstanding from this process with gRPC's
+// callback API (no thread per call) until `duration` passes or `max_calls`
+// complete; returns completed calls per second. `start(done)` starts one
+// call and must invoke done(ok) from its completion.
+double InFlight(int in_flight, double duration, uint64_t max_calls,
+                const std::function<void(std::function<void(bool)>)>& start) {
+  struct State {
+    std::atomic<uint64_t> completed{0};
+    std::atomic<bool> stop{false};
+    std::atomic<bool> failed{false};
+    absl::Mutex mu;
+    int active ABSL_GUARDED_BY(mu) = 0;
+  } state;
+  std::function<void()> issue = [&] {
+    if (state.stop.load()) {
+      absl::MutexLock lock(&state.mu);
+      --state.active;
+      return;
+    }
+    start([&](bool ok) {
+      if (!ok) state.failed = true;
+      if (state.completed.fetch_add(1) + 1 >= max_calls || !ok) state.stop = true;
+      issue();
     });
+  };
+  auto begin = Clock::now();
+  {
+    absl::MutexLock lock(&state.mu);
+    state.active = in_flight;
   }
-  while (!stop.load() && Seconds(Clock::now() - start) < duration) {
+  for (int i = 0; i < in_flight; ++i) issue();
+  while (!state.stop.load() && Seconds(Clock::now() - begin) < duration) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  stop = true;
-  for (auto& w : workers) w.join();
-  return total.load() / Seconds(Clock::now() - start);
+  state.stop = true;
+  uint64_t completed = state.completed.load();
+  double elapsed = Seconds(Clock::now() - begin);
+  {
+    absl::MutexLock lock(&state.mu);
+    state.mu.Await(absl::Condition(
+        +[](State* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return s->active == 0; }, &state));
+  }
+  if (state.failed.load()) {
+    std::fprintf(stderr, "a benchmark call failed\n");
+    std::exit(1);
+  }
+  return completed / elapsed;
 }
 
 }  // namespace
@@ -109,21 +136,40 @@ void ServiceAppendThroughput(const Settings& settings) {
     {
       EchoServer server;
       auto stub = duurzaam::bench::Echo::NewStub(Channel(absl::StrCat("127.0.0.1:", server.port)));
-      echo.push_back(InFlight(threads, duration, max_calls, [&](int t, uint64_t i) {
-        EchoMessage request, response;
-        request.set_payload(Payload(i));
-        grpc::ClientContext context;
-        return stub->Echo(&context, request, &response).ok();
+      std::atomic<uint64_t> n{0};
+      echo.push_back(InFlight(threads, duration, max_calls, [&](std::function<void(bool)> done) {
+        struct Call {
+          grpc::ClientContext context;
+          EchoMessage request, response;
+        };
+        auto* call = new Call;
+        call->request.set_payload(Payload(n++));
+        stub->async()->Echo(&call->context, &call->request, &call->response,
+                            [call, done](grpc::Status status) {
+                              delete call;
+                              done(status.ok());
+                            });
       }));
     }
     {
       ScratchDir dir(settings, "service");
       DuurzaamServer server(dir.path());
       auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
-      service.push_back(InFlight(threads, duration, max_calls, [&](int t, uint64_t i) {
-        v1::AppendResponse response;
-        grpc::ClientContext context;
-        return stub->Append(&context, AppendRequest(t, i), &response).ok();
+      std::atomic<uint64_t> n{0};
+      service.push_back(InFlight(threads, duration, max_calls, [&](std::function<void(bool)> done) {
+        struct Call {
+          grpc::ClientContext context;
+          v1::AppendRequest request;
+          v1::AppendResponse response;
+        };
+        auto* call = new Call;
+        uint64_t i = n++;
+        call->request = AppendRequest(static_cast<int>(i % 64), i);
+        stub->async()->Append(&call->context, &call->request, &call->response,
+                              [call, done](grpc::Status status) {
+                                delete call;
+                                done(status.ok());
+                              });
       }));
     }
   }

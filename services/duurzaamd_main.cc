@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "eventstore/store.h"
 #include "services/server.h"
 #include "services/server_config.h"
@@ -19,6 +20,10 @@ void Log(const std::string& line) { std::fprintf(stderr, "duurzaamd: %s\n", line
 
 int main(int argc, char** argv) {
   using namespace duurzaam;
+  // Abseil's mutex deadlock detection keeps a global lock graph that every
+  // mutex created or destroyed (gRPC makes some per call) must update: a
+  // debugging aid, too costly on the request path.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::vector<std::string> args(argv, argv + argc);
   bool help = false;
   auto config = services::ParseServerConfig(args, &help);

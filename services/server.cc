@@ -49,6 +49,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.RegisterService(server->event_store_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
+  // Keep idle threads polling instead of exiting: the default (at most two
+  // idle pollers) makes the sync server create and destroy a thread for
+  // nearly every call once appends wait on group commit.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 2);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              static_cast<int>(std::min<uint64_t>(config.max_threads, 256)));
   grpc::ResourceQuota quota("duurzaamd");
   quota.SetMaxThreads(static_cast<int>(config.max_threads));
   builder.SetResourceQuota(quota);
