@@ -112,10 +112,12 @@ void EngineAppendThroughput(const Settings& settings) {
         if (!r.ok()) std::exit(1);
       }));
       eventstore::StoreInfo info = store->Info();
-      std::fprintf(stderr, "  run %d: engine %.0f/s (%.1f events per group write), raw %.0f/s\n",
+      std::fprintf(stderr,
+                   "  run %d: engine %.0f/s (%.1f events per group write, %.1f per sync), raw "
+                   "%.0f/s\n",
                    run, engine.back(),
                    info.write_groups ? double(info.grouped_events) / info.write_groups : 0.0,
-                   raw.back());
+                   info.syncs ? double(info.grouped_events) / info.syncs : 0.0, raw.back());
     }
   }
   double e = Median(engine), b = Median(raw);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -81,6 +82,8 @@ class RocksDbStore final : public Store {
   absl::StatusOr<AppendResult> Append(const StreamAppend& append) override;
   absl::StatusOr<std::vector<AppendResult>> AppendMulti(
       const std::vector<StreamAppend>& appends) override;
+  void AppendAsync(StreamAppend append, AppendCallback done) override;
+  void AppendMultiAsync(std::vector<StreamAppend> appends, MultiCallback done) override;
   absl::StatusOr<Revision> StreamRevision(const std::string& stream) override;
   absl::StatusOr<std::vector<RecordedEvent>> ReadStream(const std::string& stream, Revision from,
                                                         Direction direction,
@@ -100,7 +103,12 @@ class RocksDbStore final : public Store {
     size_t bytes = 0;
     absl::StatusOr<std::vector<AppendResult>> result;
     bool done = false;
-    bool leader = false;
+    // Synchronous appenders wait on their own condition variable, so a wake
+    // reaches one thread instead of re-evaluating every waiter.
+    absl::CondVar cv;
+    // Asynchronous appends own their input and are completed by callback.
+    std::vector<StreamAppend> owned;
+    MultiCallback callback;
   };
 
   // An event id assigned inside the group being committed.
@@ -112,6 +120,17 @@ class RocksDbStore final : public Store {
   };
 
   absl::StatusOr<std::vector<AppendResult>> Submit(const std::vector<StreamAppend>& appends);
+  void Enqueue(std::unique_ptr<Writer> w);
+  static size_t WriterBytes(const std::vector<StreamAppend>& appends);
+  // True when `w` may take the free leadership.
+  bool CanLead(Writer* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // Called with queue_mu_ held and leadership free; runs one group through
+  // both stages and returns with queue_mu_ released.
+  void Lead() ABSL_UNLOCK_FUNCTION(queue_mu_);
+  // Committer threads lead groups whose front append is asynchronous.
+  void CommitterLoop();
+  // Signals the synchronous appender at the front when leadership is free.
+  void WakeNextLeader() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // Validates the group against the heads, assigns revisions, positions and
   // hashes, and writes it unsynced. Returns the log end the group's results
   // depend on (nullopt if the store has failed).
@@ -145,6 +164,8 @@ class RocksDbStore final : public Store {
   absl::Mutex queue_mu_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool leader_active_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::vector<std::thread> committers_;
 
   // State owned by the current leader.
   mutable absl::Mutex leader_mu_;
@@ -167,11 +188,18 @@ class RocksDbStore final : public Store {
   std::atomic<uint64_t> committed_end_{0};
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> grouped_events_{0};
+  std::atomic<uint64_t> syncs_{0};
   mutable absl::Mutex commit_mu_;
   absl::CondVar commit_cv_;
 };
 
 RocksDbStore::~RocksDbStore() {
+  // Pending asynchronous appends complete before the committers exit.
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : committers_) t.join();
   if (db_) {
     // Unsynced writes belong to appends that were never acknowledged; flush
     // them anyway so a clean close loses nothing, and flush memtables so the
@@ -208,17 +236,22 @@ absl::Status RocksDbStore::Init() {
   // extents) would make each sync commit the journal as well.
   db_options.allow_fallocate = false;
 
-  auto table_options = [&](bool bloom) {
+  // Index and filter blocks live with the open table readers (bounded by
+  // max_open_files), not in the block cache: a filter over millions of ids
+  // is larger than a cache shard and would be evicted as soon as it was
+  // read, turning every id lookup into a disk read of the whole filter.
+  auto table_options = [&](bool bloom, size_t block_size) {
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache;
-    t.cache_index_and_filter_blocks = true;
-    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    t.cache_index_and_filter_blocks = false;
+    t.block_size = block_size;
     if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     return t;
   };
   rocksdb::ColumnFamilyOptions log_options;
   log_options.write_buffer_size = options_.write_buffer_bytes;
-  log_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options(false)));
+  log_options.table_factory.reset(
+      rocksdb::NewBlockBasedTableFactory(table_options(false, 16 << 10)));
   rocksdb::ColumnFamilyOptions index_options;
   index_options.write_buffer_size = options_.write_buffer_bytes / 2;
   // Most id lookups are misses (new events): a memtable bloom filter answers
@@ -226,7 +259,8 @@ absl::Status RocksDbStore::Init() {
   index_options.memtable_whole_key_filtering = true;
   index_options.memtable_prefix_bloom_size_ratio = 0.05;
   index_options.optimize_filters_for_hits = false;
-  index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options(true)));
+  index_options.table_factory.reset(
+      rocksdb::NewBlockBasedTableFactory(table_options(true, 4 << 10)));
   // The id index is only ever looked up by whole key, never iterated: a
   // hash memtable makes its random-keyed inserts O(1) instead of a skiplist
   // walk (needs non-concurrent memtable writes, which group commit gives).
@@ -285,6 +319,8 @@ absl::Status RocksDbStore::Init() {
   }
   committed_end_.store(next_position_, std::memory_order_release);
   written_end_.store(next_position_, std::memory_order_release);
+  // Two committers: one writes the next group while the other syncs.
+  for (int i = 0; i < 2; ++i) committers_.emplace_back([this] { CommitterLoop(); });
   {
     absl::MutexLock sync_lock(&sync_mu_);
     synced_end_ = next_position_;
@@ -306,28 +342,74 @@ absl::StatusOr<std::vector<AppendResult>> RocksDbStore::AppendMulti(
   return Submit(appends);
 }
 
+void RocksDbStore::AppendAsync(StreamAppend append, AppendCallback done) {
+  auto w = std::make_unique<Writer>();
+  w->owned.push_back(std::move(append));
+  if (absl::Status s = internal::ValidateAppends(w->owned, options_, /*multi=*/false); !s.ok()) {
+    done(s);
+    return;
+  }
+  w->callback = [done = std::move(done)](absl::StatusOr<std::vector<AppendResult>> r) {
+    if (!r.ok()) {
+      done(r.status());
+    } else {
+      done(std::move((*r)[0]));
+    }
+  };
+  Enqueue(std::move(w));
+}
+
+void RocksDbStore::AppendMultiAsync(std::vector<StreamAppend> appends, MultiCallback done) {
+  auto w = std::make_unique<Writer>();
+  w->owned = std::move(appends);
+  if (absl::Status s = internal::ValidateAppends(w->owned, options_, /*multi=*/true); !s.ok()) {
+    done(s);
+    return;
+  }
+  w->callback = std::move(done);
+  Enqueue(std::move(w));
+}
+
+void RocksDbStore::Enqueue(std::unique_ptr<Writer> w) {
+  w->appends = &w->owned;
+  w->bytes = WriterBytes(w->owned);
+  absl::MutexLock lock(&queue_mu_);
+  queue_.push_back(w.release());  // a committer thread claims it on unlock
+}
+
+size_t RocksDbStore::WriterBytes(const std::vector<StreamAppend>& appends) {
+  size_t bytes = 0;
+  for (const StreamAppend& a : appends) {
+    for (const ProposedEvent& e : a.events) bytes += e.data.size() + e.metadata.size() + 64;
+  }
+  return bytes;
+}
+
+bool RocksDbStore::CanLead(Writer* w) {
+  return !leader_active_ && !queue_.empty() && queue_.front() == w;
+}
+
 absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
     const std::vector<StreamAppend>& appends) {
   Writer self;
   self.appends = &appends;
-  for (const StreamAppend& a : appends) {
-    for (const ProposedEvent& e : a.events) self.bytes += e.data.size() + e.metadata.size() + 64;
-  }
-
+  self.bytes = WriterBytes(appends);
   queue_mu_.Lock();
   queue_.push_back(&self);
-  if (!leader_active_) {
-    leader_active_ = true;
-    self.leader = true;
-  } else {
-    queue_mu_.Await(absl::Condition(
-        +[](Writer* w) { return w->done || w->leader; }, &self));
-  }
+  // Either another leader completes this append, or it reaches the front
+  // while nobody leads and leads itself (at once, when the store is idle).
+  while (!self.done && !CanLead(&self)) self.cv.Wait(&queue_mu_);
   if (self.done) {
     queue_mu_.Unlock();
-    return std::move(self.result);
+  } else {
+    Lead();  // releases queue_mu_
   }
-  // Leader: take the group (self is at the front).
+  return std::move(self.result);
+}
+
+void RocksDbStore::Lead() {
+  // Holding queue_mu_ and the free leadership: take the group.
+  leader_active_ = true;
   std::vector<Writer*> group;
   size_t bytes = 0;
   while (!queue_.empty()) {
@@ -342,13 +424,10 @@ absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
   // Stage 1, one leader at a time: validate, assign, write (not yet synced).
   const std::optional<uint64_t> group_end = WriteGroup(group);
 
-  // Hand leadership on, so the next group is written while this one syncs.
+  // Release leadership, so the next group is written while this one syncs.
   queue_mu_.Lock();
-  if (!queue_.empty()) {
-    queue_.front()->leader = true;
-  } else {
-    leader_active_ = false;
-  }
+  leader_active_ = false;
+  WakeNextLeader();
   queue_mu_.Unlock();
 
   // Stage 2: durable, then acknowledged.
@@ -360,10 +439,46 @@ absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
       }
     }
   }
+  std::vector<Writer*> async;
   queue_mu_.Lock();
-  for (Writer* w : group) w->done = true;
+  for (Writer* w : group) {
+    if (w->callback) {
+      async.push_back(w);
+    } else {
+      w->done = true;
+      w->cv.Signal();
+    }
+  }
   queue_mu_.Unlock();
-  return std::move(self.result);
+  for (Writer* w : async) {
+    w->callback(std::move(w->result));
+    delete w;
+  }
+}
+
+void RocksDbStore::WakeNextLeader() {
+  // A synchronous appender at the front leads next; an asynchronous one is
+  // claimed by a committer thread through its Await condition.
+  if (!leader_active_ && !queue_.empty() && !queue_.front()->callback) {
+    queue_.front()->cv.Signal();
+  }
+}
+
+void RocksDbStore::CommitterLoop() {
+  queue_mu_.Lock();
+  while (true) {
+    queue_mu_.Await(absl::Condition(
+        +[](RocksDbStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          if (s->leader_active_) return false;
+          if (s->queue_.empty()) return s->stopping_;  // drained: may exit
+          return s->queue_.front()->callback != nullptr;
+        },
+        this));
+    if (queue_.empty()) break;  // stopping, and every queued append is done
+    Lead();                     // releases queue_mu_
+    queue_mu_.Lock();
+  }
+  queue_mu_.Unlock();
 }
 
 absl::Status RocksDbStore::SyncThrough(uint64_t end) {
@@ -379,6 +494,7 @@ absl::Status RocksDbStore::SyncThrough(uint64_t end) {
     const uint64_t target = written_end_.load(std::memory_order_acquire);
     sync_mu_.Unlock();
     rocksdb::Status s = db_->FlushWAL(/*sync=*/options_.sync);
+    syncs_.fetch_add(1, std::memory_order_relaxed);
     sync_mu_.Lock();
     syncing_ = false;
     if (!s.ok()) {
@@ -805,7 +921,8 @@ absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint6
 StoreInfo RocksDbStore::Info() const {
   absl::MutexLock lock(&leader_mu_);
   return StoreInfo{next_position_, last_hash_, groups_.load(std::memory_order_relaxed),
-                   grouped_events_.load(std::memory_order_relaxed)};
+                   grouped_events_.load(std::memory_order_relaxed),
+                   syncs_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace

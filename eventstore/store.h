@@ -35,6 +35,7 @@ struct StoreInfo {
   Hash last_hash{};
   uint64_t write_groups = 0;    // group-commit writes since open
   uint64_t grouped_events = 0;  // events they carried
+  uint64_t syncs = 0;           // log syncs since open (each covers many groups)
 };
 
 class Store {
@@ -58,6 +59,16 @@ class Store {
   // stream with its own expectation. Results are in request order.
   virtual absl::StatusOr<std::vector<AppendResult>> AppendMulti(
       const std::vector<StreamAppend>& appends) = 0;
+
+  // Asynchronous forms of Append and AppendMulti, for servers that must not
+  // park a thread per request. They return at once; `done` runs exactly once
+  // when the events are durable or the append failed (same errors), on a
+  // store thread or on a thread that led the group commit. `done` must not
+  // block or call back into the store's append methods.
+  using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
+  using MultiCallback = std::function<void(absl::StatusOr<std::vector<AppendResult>>)>;
+  virtual void AppendAsync(StreamAppend append, AppendCallback done) = 0;
+  virtual void AppendMultiAsync(std::vector<StreamAppend> appends, MultiCallback done) = 0;
 
   // Current revision of a stream, kNoStream if it has no events.
   virtual absl::StatusOr<Revision> StreamRevision(const std::string& stream) = 0;

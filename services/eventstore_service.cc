@@ -32,7 +32,7 @@ absl::StatusOr<size_t> CheckMaxCount(int32_t max_count) {
 
 }  // namespace
 
-grpc::Status EventStoreService::CheckAlive(grpc::ServerContext* context) const {
+grpc::Status EventStoreService::CheckAlive(grpc::ServerContextBase* context) const {
   if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
   if (context->deadline() <= std::chrono::system_clock::now()) {
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed");
@@ -44,34 +44,62 @@ grpc::Status EventStoreService::CheckAlive(grpc::ServerContext* context) const {
   return grpc::Status::OK;
 }
 
-grpc::Status EventStoreService::Append(grpc::ServerContext* context,
-                                       const v1::AppendRequest* request,
-                                       v1::AppendResponse* response) {
-  if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+grpc::ServerUnaryReactor* EventStoreService::Append(grpc::CallbackServerContext* context,
+                                                    const v1::AppendRequest* request,
+                                                    v1::AppendResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status alive = CheckAlive(context); !alive.ok()) {
+    reactor->Finish(alive);
+    return reactor;
+  }
   absl::StatusOr<eventstore::StreamAppend> append = FromProto(*request);
-  if (!append.ok()) return ToGrpcStatus(append.status());
-  absl::StatusOr<eventstore::AppendResult> result = store_->Append(*append);
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(*result, response->mutable_result());
-  return grpc::Status::OK;
+  if (!append.ok()) {
+    reactor->Finish(ToGrpcStatus(append.status()));
+    return reactor;
+  }
+  // The response and reactor stay valid until Finish.
+  store_->AppendAsync(*std::move(append),
+                      [reactor, response](absl::StatusOr<eventstore::AppendResult> result) {
+                        if (!result.ok()) {
+                          reactor->Finish(ToGrpcStatus(result.status()));
+                          return;
+                        }
+                        ToProto(*result, response->mutable_result());
+                        reactor->Finish(grpc::Status::OK);
+                      });
+  return reactor;
 }
 
-grpc::Status EventStoreService::AppendMultiStream(grpc::ServerContext* context,
-                                                  const v1::AppendMultiStreamRequest* request,
-                                                  v1::AppendMultiStreamResponse* response) {
-  if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+grpc::ServerUnaryReactor* EventStoreService::AppendMultiStream(
+    grpc::CallbackServerContext* context, const v1::AppendMultiStreamRequest* request,
+    v1::AppendMultiStreamResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status alive = CheckAlive(context); !alive.ok()) {
+    reactor->Finish(alive);
+    return reactor;
+  }
   std::vector<eventstore::StreamAppend> appends;
   appends.reserve(request->appends_size());
   for (int i = 0; i < request->appends_size(); ++i) {
     absl::StatusOr<eventstore::StreamAppend> append =
         FromProto(request->appends(i), absl::StrCat("appends[", i, "]."));
-    if (!append.ok()) return ToGrpcStatus(append.status());
+    if (!append.ok()) {
+      reactor->Finish(ToGrpcStatus(append.status()));
+      return reactor;
+    }
     appends.push_back(*std::move(append));
   }
-  auto results = store_->AppendMulti(appends);
-  if (!results.ok()) return ToGrpcStatus(results.status());
-  for (const auto& r : *results) ToProto(r, response->add_results());
-  return grpc::Status::OK;
+  store_->AppendMultiAsync(
+      std::move(appends),
+      [reactor, response](absl::StatusOr<std::vector<eventstore::AppendResult>> results) {
+        if (!results.ok()) {
+          reactor->Finish(ToGrpcStatus(results.status()));
+          return;
+        }
+        for (const auto& r : *results) ToProto(r, response->add_results());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,

@@ -1,5 +1,7 @@
-// duurzaam.v1.EventStore over gRPC: translation only. Thread-safe; each RPC
-// runs on a gRPC server thread. Borrows the store, which must outlive it.
+// duurzaam.v1.EventStore over gRPC: translation only. Thread-safe. Appends
+// use gRPC's callback API over the store's asynchronous append, so a call
+// waiting for group commit holds no thread; reads and subscriptions run on
+// sync-server threads. Borrows the store, which must outlive it.
 #pragma once
 
 #include <atomic>
@@ -9,18 +11,22 @@
 
 namespace duurzaam::services {
 
-class EventStoreService final : public v1::EventStore::Service {
+using EventStoreServiceBase = v1::EventStore::WithCallbackMethod_Append<
+    v1::EventStore::WithCallbackMethod_AppendMultiStream<v1::EventStore::Service>>;
+
+class EventStoreService final : public EventStoreServiceBase {
  public:
   explicit EventStoreService(eventstore::Store* store) : store_(store) {}
 
   // Makes running subscriptions end (with UNAVAILABLE) so a server can stop.
   void BeginShutdown() { stopping_.store(true); }
 
-  grpc::Status Append(grpc::ServerContext* context, const v1::AppendRequest* request,
-                      v1::AppendResponse* response) override;
-  grpc::Status AppendMultiStream(grpc::ServerContext* context,
-                                 const v1::AppendMultiStreamRequest* request,
-                                 v1::AppendMultiStreamResponse* response) override;
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) override;
+  grpc::ServerUnaryReactor* AppendMultiStream(grpc::CallbackServerContext* context,
+                                              const v1::AppendMultiStreamRequest* request,
+                                              v1::AppendMultiStreamResponse* response) override;
   grpc::Status ReadStream(grpc::ServerContext* context, const v1::ReadStreamRequest* request,
                           v1::ReadStreamResponse* response) override;
   grpc::Status ReadAll(grpc::ServerContext* context, const v1::ReadAllRequest* request,
@@ -35,7 +41,7 @@ class EventStoreService final : public v1::EventStore::Service {
                                grpc::ServerWriter<v1::SubscribeResponse>* writer);
   // Non-OK when the call should stop: cancelled, past its deadline, or the
   // server is stopping.
-  grpc::Status CheckAlive(grpc::ServerContext* context) const;
+  grpc::Status CheckAlive(grpc::ServerContextBase* context) const;
 
   eventstore::Store* store_;
   std::atomic<bool> stopping_{false};

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "eventstore/errors.h"
 #include "eventstore/store.h"
 #include "tests/support/temp_dir.h"
@@ -151,6 +152,94 @@ TEST(ConcurrencyTest, ConcurrentRetriesOfOneAppendWriteItOnce) {
   EXPECT_EQ(replayed.load(), 7);
   EXPECT_EQ(positions.size(), 1u);
   EXPECT_EQ(store->CommittedEnd(), 1u);
+}
+
+}  // namespace
+}  // namespace duurzaam::eventstore
+
+namespace duurzaam::eventstore {
+namespace {
+
+TEST(AsyncAppendTest, CallbacksFireOnceWithResultsAndErrors) {
+  duurzaam::testing::TempDir dir;
+  auto store = OpenStore(dir.path());
+  absl::Mutex amu;
+  int completed = 0;
+  std::vector<AppendResult> results;
+  constexpr int kAsync = 600;
+  for (int i = 0; i < kAsync; ++i) {
+    store->AppendAsync({"async-" + std::to_string(i % 6),
+                        Expectation::Any(),
+                        {{EventId::Random(), "E", std::to_string(i), ""}}},
+                       [&](absl::StatusOr<AppendResult> r) {
+                         ASSERT_TRUE(r.ok()) << r.status();
+                         absl::MutexLock lock(&amu);
+                         results.push_back(*r);
+                         ++completed;
+                       });
+  }
+  // Synchronous appends interleave with the asynchronous ones.
+  std::vector<std::thread> sync;
+  for (int t = 0; t < 4; ++t) {
+    sync.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        ASSERT_TRUE(store
+                        ->Append({"sync-" + std::to_string(t),
+                                  Expectation::Any(),
+                                  {{EventId::Random(), "E", "", ""}}})
+                        .ok());
+      }
+    });
+  }
+  for (auto& th : sync) th.join();
+  {
+    absl::MutexLock lock(&amu);
+    ASSERT_TRUE(amu.AwaitWithTimeout(absl::Condition(
+                                         +[](int* c) { return *c == kAsync; }, &completed),
+                                     absl::Seconds(60)));
+  }
+  EXPECT_EQ(store->CommittedEnd(), static_cast<uint64_t>(kAsync + 200));
+  std::set<uint64_t> positions;
+  for (const auto& r : results) EXPECT_TRUE(positions.insert(r.first_position).second);
+  // A result is only reported once durable and readable.
+  for (const auto& r : results) ASSERT_LT(r.last_position, store->CommittedEnd());
+
+  // Errors come through the callback too.
+  std::atomic<int> codes{0};
+  store->AppendAsync({"bad name", Expectation::Any(), {{EventId::Random(), "E", "", ""}}},
+                     [&](absl::StatusOr<AppendResult> r) {
+                       EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+                       ++codes;
+                     });
+  absl::Mutex done_mu;
+  bool conflict_seen = false;
+  store->AppendAsync({"async-0", Expectation::NoStream(), {{EventId::Random(), "E", "", ""}}},
+                     [&](absl::StatusOr<AppendResult> r) {
+                       EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+                       absl::MutexLock lock(&done_mu);
+                       conflict_seen = true;
+                     });
+  absl::MutexLock lock(&done_mu);
+  EXPECT_TRUE(done_mu.AwaitWithTimeout(absl::Condition(&conflict_seen), absl::Seconds(30)));
+  EXPECT_EQ(codes.load(), 1);
+}
+
+TEST(AsyncAppendTest, DestroyingTheStoreCompletesPendingAppends) {
+  duurzaam::testing::TempDir dir;
+  std::atomic<int> completed{0};
+  {
+    auto store = OpenStore(dir.path());
+    for (int i = 0; i < 300; ++i) {
+      store->AppendAsync({"s", Expectation::Any(), {{EventId::Random(), "E", "", ""}}},
+                         [&](absl::StatusOr<AppendResult> r) {
+                           EXPECT_TRUE(r.ok());
+                           ++completed;
+                         });
+    }
+  }
+  EXPECT_EQ(completed.load(), 300);
+  auto store = OpenStore(dir.path());
+  EXPECT_EQ(store->CommittedEnd(), 300u);
 }
 
 }  // namespace
