@@ -14,8 +14,8 @@ namespace {
 constexpr int kDefaultMaxCount = 100;
 constexpr int kMaxCount = 1000;
 // Catch-up batches: at most this many events or bytes per message.
-constexpr size_t kBatchEvents = 1000;
-constexpr size_t kBatchBytes = 1 << 20;
+constexpr size_t kBatchEvents = 2000;
+constexpr size_t kBatchBytes = 2 << 20;
 // Filtered reads look at most this many records per call.
 constexpr size_t kMaxScannedPerRead = 20000;
 // Live subscribers re-check cancellation at least this often.
