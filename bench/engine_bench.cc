@@ -64,8 +64,19 @@ double RunThreads(int threads, double duration, uint64_t max_ops,
   return total.load() / Seconds(Clock::now() - start);
 }
 
+// Payloads are generated once, so the timed loops measure the store, not
+// string formatting (the raw baseline likewise reuses its payloads).
+const std::vector<std::string>& Payloads() {
+  static const auto* payloads = [] {
+    auto* p = new std::vector<std::string>();
+    for (uint64_t i = 0; i < 1024; ++i) p->push_back(Payload(i));
+    return p;
+  }();
+  return *payloads;
+}
+
 eventstore::ProposedEvent MakeEvent(uint64_t i) {
-  return {eventstore::EventId::Random(), "MonitoringCheckIn", Payload(i), ""};
+  return {eventstore::EventId::Random(), "MonitoringCheckIn", Payloads()[i % 1024], ""};
 }
 
 }  // namespace
@@ -97,10 +108,9 @@ void EngineAppendThroughput(const Settings& settings) {
       auto db = OpenRaw(dir.path());
       rocksdb::WriteOptions w;
       w.sync = true;
-      std::string payload = Payload(run);
       raw.push_back(RunThreads(threads, duration, max_ops, [&](int t, uint64_t i) {
         std::string key = absl::StrCat(t, "/", i);
-        if (!db->Put(w, key, payload).ok()) std::exit(1);
+        if (!db->Put(w, key, Payloads()[i % 1024]).ok()) std::exit(1);
       }));
     }
     {
@@ -137,9 +147,9 @@ void EngineAppendLatency(const Settings& settings) {
       rocksdb::WriteOptions w;
       w.sync = true;
       for (int i = 0; i < n; ++i) {
-        std::string key = absl::StrCat("k", i), value = Payload(i);
+        std::string key = absl::StrCat("k", i);
         auto start = Clock::now();
-        if (!db->Put(w, key, value).ok()) std::exit(1);
+        if (!db->Put(w, key, Payloads()[i % 1024]).ok()) std::exit(1);
         raw_lat.push_back(Seconds(Clock::now() - start) * 1e3);
       }
     }
