@@ -205,7 +205,7 @@ RocksDbStore::~RocksDbStore() {
     // them anyway so a clean close loses nothing, and flush memtables so the
     // next open replays no WAL.
     db_->FlushWAL(true).PermitUncheckedError();
-    db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
+    db_->Flush(rocksdb::FlushOptions(), handles_).PermitUncheckedError();
   }
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     if (db_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -225,7 +225,9 @@ absl::Status RocksDbStore::Init() {
   db_options.create_if_missing = options_.create_if_missing;
   db_options.create_missing_column_families = options_.create_if_missing;
   db_options.write_buffer_manager = wbm;
-  db_options.max_total_wal_size = 64 << 20;  // keeps WAL replay at open short
+  // Bounds the WAL replayed when opening after a crash (memtables of every
+  // column family are flushed once the WAL grows past it).
+  db_options.max_total_wal_size = 32 << 20;
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;

@@ -64,7 +64,7 @@ class Store {
   // park a thread per request. They return at once; `done` runs exactly once
   // when the events are durable or the append failed (same errors), on a
   // store thread or on a thread that led the group commit. `done` must not
-  // block or call back into the store's append methods.
+  // block; it may start another asynchronous append (not a synchronous one).
   using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
   using MultiCallback = std::function<void(absl::StatusOr<std::vector<AppendResult>>)>;
   virtual void AppendAsync(StreamAppend append, AppendCallback done) = 0;
