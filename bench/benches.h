@@ -2,11 +2,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "bench/harness.h"
 #include "eventstore/store.h"
 
 namespace duurzaam::bench {
+
+// Opens a benchmark store; sync=false only for bulk-loading fixtures.
+std::unique_ptr<eventstore::Store> OpenBenchStore(const std::string& path, bool sync);
 
 // Fills a store quickly (unsynced batches of 1000) with `events` ~300-byte
 // events spread over `streams` streams.

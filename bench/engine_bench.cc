@@ -15,7 +15,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::unique_ptr<eventstore::Store> OpenStore(const std::string& path, bool sync = true) {
+}  // namespace
+
+std::unique_ptr<eventstore::Store> OpenBenchStore(const std::string& path, bool sync) {
   eventstore::Options options;
   options.path = path;
   options.sync = sync;
@@ -27,6 +29,12 @@ std::unique_ptr<eventstore::Store> OpenStore(const std::string& path, bool sync 
     std::exit(1);
   }
   return std::move(*store);
+}
+
+namespace {
+
+std::unique_ptr<eventstore::Store> OpenStore(const std::string& path, bool sync = true) {
+  return OpenBenchStore(path, sync);
 }
 
 std::unique_ptr<rocksdb::DB> OpenRaw(const std::string& path) {

@@ -222,15 +222,7 @@ void ServiceAppendLatency(const Settings& settings) {
 void SubscribeCatchUp(const Settings& settings) {
   const uint64_t events = settings.smoke ? 20'000 : 1'000'000;
   ScratchDir dir(settings, "subscribe");
-  {
-    eventstore::Options options;
-    options.path = dir.path();
-    options.sync = false;
-    options.max_append_events = 10000;
-    options.max_append_bytes = 64 << 20;
-    auto store = eventstore::Store::Open(options);
-    BulkFill(store->get(), events, 100);
-  }
+  BulkFill(OpenBenchStore(dir.path(), /*sync=*/false).get(), events, 100);
   DuurzaamServer server(dir.path());
   auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
   double rate = MedianOf(settings.runs, [&] {
@@ -276,15 +268,7 @@ void OpenLargeStore(const Settings& settings) {
   const uint64_t events = settings.smoke ? 50'000 : 10'000'000;
   ScratchDir dir(settings, "large");
   auto fill_start = Clock::now();
-  {
-    eventstore::Options options;
-    options.path = dir.path();
-    options.sync = false;
-    options.max_append_events = 10000;
-    options.max_append_bytes = 64 << 20;
-    auto store = eventstore::Store::Open(options);
-    BulkFill(store->get(), events, 10000);
-  }
+  BulkFill(OpenBenchStore(dir.path(), /*sync=*/false).get(), events, 10000);
   std::fprintf(stderr, "filled %llu events in %.1f s\n", static_cast<unsigned long long>(events),
                Seconds(Clock::now() - fill_start));
   double open_s = MedianOf(settings.runs, [&] {

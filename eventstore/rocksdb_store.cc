@@ -70,6 +70,25 @@ bool SameContent(const ProposedEvent& proposed, std::string_view stream, const E
          proposed.metadata == stored.metadata;
 }
 
+// An iterator over the log column family, bounded to positions < end, with
+// read-ahead for sequential scans. Owns its bound.
+class LogIterator {
+ public:
+  LogIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, uint64_t end)
+      : upper_(PositionKey(end)), upper_slice_(upper_) {
+    rocksdb::ReadOptions read_options;
+    read_options.iterate_upper_bound = &upper_slice_;
+    read_options.readahead_size = 2 << 20;
+    it_.reset(db->NewIterator(read_options, log));
+  }
+  rocksdb::Iterator* get() { return it_.get(); }
+
+ private:
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
 class RocksDbStore final : public Store {
  public:
   RocksDbStore(Options options) : options_(std::move(options)) {
@@ -815,12 +834,8 @@ absl::StatusOr<uint64_t> RocksDbStore::ScanAll(uint64_t from_position, const Log
                                                size_t max_scanned, const Visitor& visit) {
   const uint64_t end = CommittedEnd();
   if (from_position >= end) return from_position;
-  std::string upper = PositionKey(end);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read_options;
-  read_options.iterate_upper_bound = &upper_slice;
-  read_options.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, log_));
+  LogIterator log(db_.get(), log_, end);
+  rocksdb::Iterator* it = log.get();
   uint64_t next = from_position;
   size_t scanned = 0;
   const bool match_all = filter.Empty();
@@ -878,12 +893,8 @@ absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint6
     RETURN_IF_ERROR(GetRaw(log_, PositionKey(from - 1), &record));
     previous = internal::HashFromBytes(record.substr(record.size() - internal::kHashSize));
   }
-  std::string upper = PositionKey(end);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read_options;
-  read_options.iterate_upper_bound = &upper_slice;
-  read_options.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, log_));
+  LogIterator log(db_.get(), log_, end);
+  rocksdb::Iterator* it = log.get();
   uint64_t expected = from;
   for (it->Seek(PositionKey(from)); it->Valid(); it->Next(), ++expected) {
     uint64_t position = DecodePosition(it->key().ToStringView());
