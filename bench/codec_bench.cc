@@ -14,7 +14,7 @@ void BM_EncodeAndHash(benchmark::State& state) {
   for (auto _ : state) {
     std::string body =
         internal::EncodeRecordBody("case-000001", 42, id, "MonitoringCheckIn", 1, data, "");
-    previous = internal::ChainHash(position++, previous, body);
+    previous = *internal::ChainHash(position++, previous, body);
     benchmark::DoNotOptimize(previous);
   }
   state.SetItemsProcessed(state.iterations());

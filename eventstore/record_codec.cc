@@ -109,7 +109,7 @@ std::string EncodeRecordBody(std::string_view stream, Revision revision, const E
   return out;
 }
 
-Hash ChainHash(uint64_t position, const Hash& previous, std::string_view body) {
+std::optional<Hash> ChainHash(uint64_t position, const Hash& previous, std::string_view body) {
   // The digest is fetched once; each thread reuses its own context.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
@@ -118,15 +118,13 @@ Hash ChainHash(uint64_t position, const Hash& previous, std::string_view body) {
   PutFixed64BE(&pos, position);
   Hash out{};
   unsigned int length = 0;
-  // These calls fail only on allocation failure or a broken OpenSSL; an
-  // all-zero hash then fails every verification rather than passing.
   if (sha256 == nullptr || ctx == nullptr || EVP_DigestInit_ex(ctx.get(), sha256, nullptr) != 1 ||
       EVP_DigestUpdate(ctx.get(), kHashDomain, sizeof(kHashDomain) - 1) != 1 ||
       EVP_DigestUpdate(ctx.get(), pos.data(), pos.size()) != 1 ||
       EVP_DigestUpdate(ctx.get(), previous.data(), previous.size()) != 1 ||
       EVP_DigestUpdate(ctx.get(), body.data(), body.size()) != 1 ||
       EVP_DigestFinal_ex(ctx.get(), out.data(), &length) != 1 || length != out.size()) {
-    return Hash{};
+    return std::nullopt;
   }
   return out;
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,7 +33,8 @@ std::string StreamKeyPrefix(std::string_view stream);  // stream name + 0x00
 std::string EncodeRecordBody(std::string_view stream, Revision revision, const EventId& id,
                              std::string_view type, int64_t recorded_at_micros,
                              std::string_view data, std::string_view metadata);
-Hash ChainHash(uint64_t position, const Hash& previous, std::string_view body);
+// nullopt only when OpenSSL fails (no SHA-256 provider, out of memory).
+std::optional<Hash> ChainHash(uint64_t position, const Hash& previous, std::string_view body);
 
 // Decodes a full record (body + hash). Returns false if malformed.
 bool DecodeRecord(std::string_view value, uint64_t position, EventView* out);

@@ -219,10 +219,15 @@ RocksDbStore::~RocksDbStore() {
     stopping_ = true;
   }
   for (std::thread& t : committers_) t.join();
-  if (db_) {
-    // Unsynced writes belong to appends that were never acknowledged; flush
-    // them anyway so a clean close loses nothing, and flush memtables so the
-    // next open replays no WAL.
+  bool failed = false;
+  {
+    absl::MutexLock lock(&leader_mu_);
+    failed = !failed_.ok();
+  }
+  if (db_ && !failed) {
+    // Every append is complete here; flush memtables so the next open
+    // replays no WAL. After a failure nothing more is written: appends
+    // answered UNAVAILABLE have an unknown outcome and stay that way.
     db_->FlushWAL(true).PermitUncheckedError();
     db_->Flush(rocksdb::FlushOptions(), handles_).PermitUncheckedError();
   }
@@ -326,7 +331,7 @@ absl::Status RocksDbStore::Init() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_));
   it->SeekToLast();
   RETURN_IF_ERROR(FromRocks(it->status(), "find the end of the log"));
-  absl::MutexLock lock(&leader_mu_);
+  uint64_t end = 0;
   if (it->Valid()) {
     uint64_t last = DecodePosition(it->key().ToStringView());
     EventView view;
@@ -334,18 +339,20 @@ absl::Status RocksDbStore::Init() {
       return absl::DataLossError(
           absl::StrCat("the last record (position ", last, ") cannot be decoded"));
     }
-    next_position_ = last + 1;
+    end = last + 1;
+    absl::MutexLock lock(&leader_mu_);
+    next_position_ = end;
     last_hash_ = internal::HashFromBytes(view.hash);
     last_recorded_at_ = view.recorded_at_micros;
   }
-  committed_end_.store(next_position_, std::memory_order_release);
-  written_end_.store(next_position_, std::memory_order_release);
-  // Two committers: one writes the next group while the other syncs.
-  for (int i = 0; i < 2; ++i) committers_.emplace_back([this] { CommitterLoop(); });
+  committed_end_.store(end, std::memory_order_release);
+  written_end_.store(end, std::memory_order_release);
   {
     absl::MutexLock sync_lock(&sync_mu_);
-    synced_end_ = next_position_;
+    synced_end_ = end;
   }
+  // Two committers: one writes the next group while the other syncs.
+  for (int i = 0; i < 2; ++i) committers_.emplace_back([this] { CommitterLoop(); });
   return absl::OkStatus();
 }
 
@@ -394,8 +401,14 @@ void RocksDbStore::AppendMultiAsync(std::vector<StreamAppend> appends, MultiCall
 void RocksDbStore::Enqueue(std::unique_ptr<Writer> w) {
   w->appends = &w->owned;
   w->bytes = WriterBytes(w->owned);
-  absl::MutexLock lock(&queue_mu_);
-  queue_.push_back(w.release());  // a committer thread claims it on unlock
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(w.release());  // a committer thread claims it on unlock
+      return;
+    }
+  }
+  w->callback(absl::UnavailableError("the event store is closing"));
 }
 
 size_t RocksDbStore::WriterBytes(const std::vector<StreamAppend>& appends) {
@@ -601,7 +614,12 @@ absl::StatusOr<std::optional<std::vector<AppendResult>>> RocksDbStore::CheckIdem
           hit = true;
           position = s->second;
           std::string record;
-          RETURN_IF_ERROR(GetRaw(log_, PositionKey(position), &record));
+          if (absl::Status s = GetRaw(log_, PositionKey(position), &record); !s.ok()) {
+            return absl::IsNotFound(s)
+                       ? absl::DataLossError(
+                             absl::StrCat("event id index points at missing position ", position))
+                       : s;
+          }
           EventView stored;
           if (!internal::DecodeRecord(record, position, &stored)) {
             return absl::DataLossError(
@@ -730,14 +748,22 @@ std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& gro
         ++revision;
         std::string record =
             internal::EncodeRecordBody(a.stream, revision, e.id, e.type, now, e.data, e.metadata);
-        Hash hash = internal::ChainHash(position, previous, record);
-        record.append(internal::HashBytes(hash));
+        std::optional<Hash> hash = internal::ChainHash(position, previous, record);
+        if (!hash) {
+          // Nothing is written: fail the whole group and the store, which
+          // cannot extend its chain without a working SHA-256.
+          failed_ = absl::InternalError(
+              "SHA-256 is unavailable (OpenSSL failed); the event store accepts no appends");
+          for (Writer* g : group) g->result = failed_;
+          return std::nullopt;
+        }
+        record.append(internal::HashBytes(*hash));
         std::string key = PositionKey(position);
         batch.Put(log_, key, record);
         batch.Put(streams_, internal::StreamKey(a.stream, revision), key);
         batch.Put(ids_, e.id.Bytes(), key);
         pending[std::string(e.id.Bytes())] = PendingId{position, revision, &a, &e};
-        previous = hash;
+        previous = *hash;
         ++position;
       }
       r.last_revision = revision;
@@ -758,7 +784,7 @@ std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& gro
       failed_ = absl::UnavailableError(absl::StrCat(
           "the event store failed a write and accepts no more appends until restarted: ",
           s.ToString()));
-      for (Writer* w : committed) w->result = failed_;
+      for (Writer* w : group) w->result = failed_;  // conflicts too: heads may be lost
       return std::nullopt;
     }
     groups_.fetch_add(1, std::memory_order_relaxed);
@@ -891,7 +917,13 @@ absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint6
   if (from > 0) {
     std::string record;
     RETURN_IF_ERROR(GetRaw(log_, PositionKey(from - 1), &record));
-    previous = internal::HashFromBytes(record.substr(record.size() - internal::kHashSize));
+    EventView before;
+    if (!internal::DecodeRecord(record, from - 1, &before)) {
+      report.first_broken = from - 1;
+      report.detail = absl::StrCat("record at position ", from - 1, " cannot be decoded");
+      return report;
+    }
+    previous = internal::HashFromBytes(before.hash);
   }
   LogIterator log(db_.get(), log_, end);
   rocksdb::Iterator* it = log.get();
@@ -911,8 +943,10 @@ absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint6
       report.detail = absl::StrCat("record at position ", position, " cannot be decoded");
       return report;
     }
-    Hash computed = internal::ChainHash(position, previous, internal::RecordBody(value));
-    if (internal::HashBytes(computed) != view.hash) {
+    std::optional<Hash> computed =
+        internal::ChainHash(position, previous, internal::RecordBody(value));
+    if (!computed) return absl::InternalError("SHA-256 is unavailable (OpenSSL failed)");
+    if (internal::HashBytes(*computed) != view.hash) {
       report.first_broken = position;
       report.detail = absl::StrCat("record at position ", position, " (stream '",
                                    std::string(view.stream), "' revision ", view.revision,
@@ -920,7 +954,7 @@ absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint6
                                    "previous record was changed");
       return report;
     }
-    previous = computed;
+    previous = *computed;
     ++report.verified;
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "read log"));
@@ -932,10 +966,32 @@ absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint6
 }
 
 StoreInfo RocksDbStore::Info() const {
-  absl::MutexLock lock(&leader_mu_);
-  return StoreInfo{next_position_, last_hash_, groups_.load(std::memory_order_relaxed),
-                   grouped_events_.load(std::memory_order_relaxed),
-                   syncs_.load(std::memory_order_relaxed)};
+  StoreInfo info;
+  uint64_t written;
+  {
+    absl::MutexLock lock(&leader_mu_);
+    written = next_position_;
+    info.last_hash = last_hash_;
+  }
+  // Describe the durable head: while writes are in flight, take the hash of
+  // the last committed record instead of the last written one.
+  info.next_position = CommittedEnd();
+  if (info.next_position < written) {
+    info.last_hash = Hash{};
+    if (info.next_position > 0) {
+      std::string record;
+      EventView view;
+      if (db_->Get(rocksdb::ReadOptions(), log_, PositionKey(info.next_position - 1), &record)
+              .ok() &&
+          internal::DecodeRecord(record, info.next_position - 1, &view)) {
+        info.last_hash = internal::HashFromBytes(view.hash);
+      }
+    }
+  }
+  info.write_groups = groups_.load(std::memory_order_relaxed);
+  info.grouped_events = grouped_events_.load(std::memory_order_relaxed);
+  info.syncs = syncs_.load(std::memory_order_relaxed);
+  return info;
 }
 
 }  // namespace

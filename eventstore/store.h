@@ -30,9 +30,10 @@ struct ChainVerification {
 };
 
 // Statistics for logs and health output.
+// The durable head of the log and group-commit counters.
 struct StoreInfo {
-  uint64_t next_position = 0;  // number of events in the log
-  Hash last_hash{};
+  uint64_t next_position = 0;   // number of durable events in the log
+  Hash last_hash{};             // hash of the event at next_position - 1
   uint64_t write_groups = 0;    // group-commit writes since open
   uint64_t grouped_events = 0;  // events they carried
   uint64_t syncs = 0;           // log syncs since open (each covers many groups)
@@ -63,7 +64,9 @@ class Store {
   // Asynchronous forms of Append and AppendMulti, for servers that must not
   // park a thread per request. They return at once; `done` runs exactly once
   // when the events are durable or the append failed (same errors), on a
-  // store thread or on a thread that led the group commit. `done` must not
+  // store thread or on a thread that led the group commit; input errors
+  // (INVALID_ARGUMENT) and a closing store (UNAVAILABLE) are reported inline,
+  // on the calling thread. `done` must not
   // block; it may start another asynchronous append (not a synchronous one).
   using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
   using MultiCallback = std::function<void(absl::StatusOr<std::vector<AppendResult>>)>;

@@ -23,13 +23,11 @@ absl::StatusOr<EventId> EventId::Parse(std::string_view text) {
         absl::StrCat("'", std::string(text.substr(0, 64)),
                      "' is not a UUID in canonical form (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"));
   }
+  // Hex digits at exactly the 32 positions between the four dashes.
   std::array<uint8_t, 16> bytes{};
   size_t out = 0;
-  for (size_t i = 0; i < text.size();) {
-    if (text[i] == '-') {
-      ++i;
-      continue;
-    }
+  for (size_t i = 0; i < text.size(); i += 2) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) ++i;  // skip the dash
     int hi = HexValue(text[i]);
     int lo = HexValue(text[i + 1]);
     if (hi < 0 || lo < 0) {
@@ -37,7 +35,6 @@ absl::StatusOr<EventId> EventId::Parse(std::string_view text) {
           absl::StrCat("'", std::string(text), "' is not a UUID: non-hex character"));
     }
     bytes[out++] = static_cast<uint8_t>(hi * 16 + lo);
-    i += 2;
   }
   return EventId(bytes);
 }

@@ -16,10 +16,17 @@ constexpr int kMaxCount = 1000;
 // Catch-up batches: at most this many events or bytes per message.
 constexpr size_t kBatchEvents = 2000;
 constexpr size_t kBatchBytes = 2 << 20;
+// Unary replies stop adding events past this size (one event always fits:
+// the server config keeps max_event_bytes well below the message limit).
+constexpr size_t kReplyBytes = 2 << 20;
 // Filtered reads look at most this many records per call.
 constexpr size_t kMaxScannedPerRead = 20000;
 // Live subscribers re-check cancellation at least this often.
 constexpr absl::Duration kLiveWaitSlice = absl::Milliseconds(200);
+
+size_t EventBytes(const eventstore::RecordedEvent& e) {
+  return e.data.size() + e.metadata.size() + e.stream.size() + e.type.size() + 128;
+}
 
 absl::StatusOr<size_t> CheckMaxCount(int32_t max_count) {
   if (max_count < 0 || max_count > kMaxCount) {
@@ -129,14 +136,18 @@ grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
       request->stream(), from,
       backwards ? eventstore::Direction::kBackwards : eventstore::Direction::kForwards, *max_count);
   if (!events.ok()) return ToGrpcStatus(events.status());
-  for (const auto& e : *events) ToProto(e, response->add_events());
+  size_t bytes = 0;
+  for (const auto& e : *events) {
+    if (response->events_size() > 0 && bytes + EventBytes(e) > kReplyBytes) break;
+    bytes += EventBytes(e);
+    ToProto(e, response->add_events());
+  }
   response->set_current_revision(*current);
-  if (events->empty()) {
+  if (response->events_size() == 0) {
     response->set_end_of_stream(true);
-  } else if (backwards) {
-    response->set_end_of_stream(events->back().revision == 0);
   } else {
-    response->set_end_of_stream(events->back().revision >= *current);
+    const uint64_t last = response->events(response->events_size() - 1).revision();
+    response->set_end_of_stream(backwards ? last == 0 : last >= static_cast<uint64_t>(*current));
   }
   return grpc::Status::OK;
 }
@@ -148,11 +159,12 @@ grpc::Status EventStoreService::ReadAll(grpc::ServerContext* context,
   absl::StatusOr<size_t> max_count = CheckMaxCount(request->max_count());
   if (!max_count.ok()) return ToGrpcStatus(max_count.status());
   eventstore::LogFilter filter = FromProto(request->filter());
-  size_t count = 0;
+  size_t count = 0, bytes = 0;
   auto next = store_->ScanAll(request->from_position(), filter, kMaxScannedPerRead,
                               [&](const eventstore::EventView& e) {
                                 ToProto(e, response->add_events());
-                                return ++count < *max_count;
+                                bytes += e.data.size() + e.metadata.size() + 128;
+                                return ++count < *max_count && bytes < kReplyBytes;
                               });
   if (!next.ok()) return ToGrpcStatus(next.status());
   response->set_next_position(std::max(*next, request->from_position()));
@@ -246,8 +258,20 @@ grpc::Status EventStoreService::SubscribeStream(grpc::ServerContext* context,
       return ToGrpcStatus(s);
     }
     if (!events->empty()) {
+      // Messages stay under kBatchBytes whatever the events' sizes.
       batch.Clear();
-      for (const auto& e : *events) ToProto(e, batch.mutable_events()->add_events());
+      size_t bytes = 0;
+      for (const auto& e : *events) {
+        if (batch.events().events_size() > 0 && bytes + EventBytes(e) > kBatchBytes) {
+          if (!writer->Write(batch)) {
+            return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+          }
+          batch.Clear();
+          bytes = 0;
+        }
+        bytes += EventBytes(e);
+        ToProto(e, batch.mutable_events()->add_events());
+      }
       revision = events->back().revision + 1;
       if (!writer->Write(batch)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
       if (events->size() == kBatchEvents) continue;

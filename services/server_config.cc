@@ -181,6 +181,15 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
       config.max_append_bytes == 0) {
     return absl::InvalidArgumentError("limits must be positive");
   }
+  if (config.max_event_bytes > config.max_message_bytes / 2 ||
+      config.max_append_bytes > config.max_message_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_event_bytes (", config.max_event_bytes,
+        ") must be at most half of, and "
+        "max_append_bytes (",
+        config.max_append_bytes, ") at most, max_message_bytes (", config.max_message_bytes,
+        "): every event and append must fit in one message"));
+  }
   return config;
 }
 

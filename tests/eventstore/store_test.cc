@@ -291,6 +291,11 @@ TEST(EventIdTest, ParsesAndPrintsCanonicalForm) {
   EXPECT_FALSE(EventId::Parse("123e4567e89b12d3a456426614174000").ok());
   EXPECT_FALSE(EventId::Parse("123e4567-e89b-12d3-a456-42661417400g").ok());
   EXPECT_TRUE(EventId::Parse("00000000-0000-0000-0000-000000000000")->IsNil());
+  // Dashes only at 8, 13, 18 and 23; hex everywhere else.
+  EXPECT_FALSE(EventId::Parse("--aabbcc-dddd-eeee-ffff-000000000000").ok());
+  EXPECT_FALSE(EventId::Parse("123e4567-e89b-12d3-a456--26614174000").ok());
+  EXPECT_FALSE(EventId::Parse("123e4567-e89b-12d3-a456-42661417400-").ok());
+  EXPECT_FALSE(EventId::Parse("123e4567-e89b-12d3-a456_426614174000").ok());
   EXPECT_NE(EventId::Random(), EventId::Random());
 }
 

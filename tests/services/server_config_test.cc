@@ -48,6 +48,9 @@ TEST(ServerConfigTest, MistakesAreNamed) {
   auto bad_file = ParseServerConfig({"duurzaamd", "--config", path});
   EXPECT_EQ(bad_file.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad_file.status().message().find("bad.conf:2"), absl::string_view::npos);
+  auto too_big = ParseServerConfig({"duurzaamd", "--dev", "--max_event_bytes=8388608"});
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_big.status().message().find("max_message_bytes"), absl::string_view::npos);
   auto missing = ParseServerConfig({"duurzaamd", "--config", dir.Sub("nope.conf")});
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
 }

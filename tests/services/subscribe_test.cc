@@ -148,6 +148,55 @@ TEST_F(ServerTest, StreamSubscriptionFromRevisionGoesLive) {
   reader->Finish().IgnoreError();
 }
 
+TEST_F(ServerTest, LargeEventsAreSplitAcrossMessagesUnderTheLimit) {
+  // 300 events of 60 KB: 18 MB in all, more than twice the message limit.
+  for (int i = 0; i < 30; ++i) {
+    std::vector<v1::EventData> batch;
+    for (int k = 0; k < 10; ++k) batch.push_back(Event("Big", std::string(60000, 'a' + k)));
+    MustAppend("case-big", std::move(batch));
+  }
+  for (bool whole_log : {false, true}) {
+    v1::SubscribeRequest request;
+    if (whole_log) {
+      request.mutable_all();
+    } else {
+      request.mutable_stream()->set_stream("case-big");
+    }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = stub_->Subscribe(&context, request);
+    v1::SubscribeResponse message;
+    int events = 0, messages = 0;
+    while (reader->Read(&message) && !message.has_caught_up()) {
+      EXPECT_LE(message.ByteSizeLong(), 4u << 20);
+      events += message.events().events_size();
+      ++messages;
+    }
+    EXPECT_TRUE(message.has_caught_up()) << (whole_log ? "all" : "stream");
+    EXPECT_EQ(events, 300);
+    EXPECT_GT(messages, 4);
+    context.TryCancel();
+    reader->Finish().IgnoreError();
+  }
+  v1::ReadStreamRequest read;
+  read.set_stream("case-big");
+  read.set_max_count(1000);
+  v1::ReadStreamResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ReadStream(&context, read, &response).ok());
+  EXPECT_GT(response.events_size(), 0);
+  EXPECT_LT(response.events_size(), 300);
+  EXPECT_FALSE(response.end_of_stream());
+  v1::ReadAllRequest read_all;
+  read_all.set_max_count(1000);
+  v1::ReadAllResponse all;
+  grpc::ClientContext all_context;
+  ASSERT_TRUE(stub_->ReadAll(&all_context, read_all, &all).ok());
+  EXPECT_LT(all.events_size(), 300);
+  EXPECT_FALSE(all.end_of_log());
+  EXPECT_EQ(all.next_position(), static_cast<uint64_t>(all.events_size()));
+}
+
 TEST_F(ServerTest, SubscriptionEndsAtItsDeadline) {
   v1::SubscribeRequest request;
   request.mutable_all();
