@@ -11,7 +11,6 @@ namespace duurzaam::eventstore {
 namespace {
 
 constexpr char kConflictUrl[] = "type.duurzaam.dev/eventstore.RevisionConflict";
-constexpr char kViolationUrl[] = "type.duurzaam.dev/eventstore.FieldViolation";
 // Payload fields are joined by NUL: stream names, field paths and sentences
 // never contain it.
 constexpr char kSep = '\0';
@@ -45,22 +44,6 @@ std::optional<RevisionConflict> GetRevisionConflict(const absl::Status& status) 
   }
   c.expected.kind = static_cast<Expectation::Kind>(kind);
   return c;
-}
-
-absl::Status MakeInvalidArgument(const FieldViolation& v) {
-  absl::Status status = absl::InvalidArgumentError(absl::StrCat(v.field, ": ", v.description));
-  status.SetPayload(kViolationUrl,
-                    absl::Cord(absl::StrCat(v.field, std::string(1, kSep), v.description)));
-  return status;
-}
-
-std::optional<FieldViolation> GetFieldViolation(const absl::Status& status) {
-  auto payload = status.GetPayload(kViolationUrl);
-  if (!payload) return std::nullopt;
-  std::string s(*payload);
-  size_t sep = s.find(kSep);
-  if (sep == std::string::npos) return std::nullopt;
-  return FieldViolation{s.substr(0, sep), s.substr(sep + 1)};
 }
 
 }  // namespace duurzaam::eventstore

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/field_violation.h"
 #include "eventstore/types.h"
 
 namespace duurzaam::eventstore {
@@ -20,14 +21,9 @@ struct RevisionConflict {
 absl::Status MakeRevisionConflictError(const RevisionConflict& conflict);
 std::optional<RevisionConflict> GetRevisionConflict(const absl::Status& status);
 
-// Attached to INVALID_ARGUMENT: which input field broke which rule, so an
-// adapter can report a field violation.
-struct FieldViolation {
-  std::string field;        // e.g. "appends[0].events[2].data"
-  std::string description;  // the rule, for a person
-};
-
-absl::Status MakeInvalidArgument(const FieldViolation& violation);
-std::optional<FieldViolation> GetFieldViolation(const absl::Status& status);
+// Field violations (INVALID_ARGUMENT details) are shared with the domain.
+using ::duurzaam::FieldViolation;
+using ::duurzaam::GetFieldViolation;
+using ::duurzaam::MakeInvalidArgument;
 
 }  // namespace duurzaam::eventstore

@@ -1,0 +1,19 @@
+// Domain rules a new event must satisfy against its case's history before
+// anything is appended. Violations name the field and the rule:
+//   INVALID_ARGUMENT    the event itself is malformed (field violation)
+//   FAILED_PRECONDITION the event does not fit the history (e.g. a contract
+//                       change before a hire, an event on a closed case)
+#pragma once
+
+#include "absl/status/status.h"
+#include "domain/case_state.h"
+
+namespace duurzaam::domain {
+
+// For events on a case stream. `state` is the fold of the case so far.
+absl::Status ValidateCaseEvent(const CaseState& state, const Event& event);
+
+// For events on an employer stream (organisation changes).
+absl::Status ValidateEmployerEvent(const Event& event);
+
+}  // namespace duurzaam::domain
