@@ -1,0 +1,40 @@
+// The one place where placement events map between the wire/storage form
+// (duurzaam.v1.PlacementEvent) and the domain (domain::Event), and where
+// older stored schema versions are upcast.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "domain/events.h"
+#include "duurzaam/v1/placement_events.pb.h"
+#include "eventstore/types.h"
+
+namespace duurzaam::codec {
+
+// Proto → domain. Unknown or unspecified enums, impossible dates and missing
+// bodies are INVALID_ARGUMENT naming the field under `field_prefix`.
+// `id`, `recorded_on` and `recorded_by` come from the store / the caller's
+// identity, never from the client's message.
+absl::StatusOr<domain::Event> FromProto(const v1::PlacementEvent& proto, std::string id,
+                                        domain::Date recorded_on, domain::Principal recorded_by,
+                                        const std::string& field_prefix = "event.");
+
+// Domain → proto (always the current schema version).
+void ToProto(const domain::Event& event, v1::PlacementEvent* out);
+
+// For the event store: event type = domain::TypeName, data = PlacementEvent.
+eventstore::ProposedEvent Encode(const domain::Event& event, const eventstore::EventId& id);
+
+// From the event store, upcasting older schema versions. The recorded day is
+// the UTC day of the record's recorded-at.
+absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record);
+
+domain::Date RecordedDay(int64_t recorded_at_micros);
+
+// Clears, recursively, every field whose `visibility` option is above
+// `allowed` (EMPLOYER < EXPERT < RESTRICTED). Fields without the option are
+// kept. Returns the number of fields cleared.
+int Redact(google::protobuf::Message* message, v1::Visibility allowed);
+
+}  // namespace duurzaam::codec

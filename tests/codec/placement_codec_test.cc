@@ -1,0 +1,240 @@
+#include "codec/placement_codec.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include "common/field_violation.h"
+
+namespace duurzaam::codec {
+namespace {
+
+using domain::Date;
+
+domain::Event Make(domain::EventBody body) {
+  return domain::Event{"6b2f1c1e-4a8d-4f3e-9d2a-0c1b2a3d4e5f",
+                       Date(2024, 3, 1),
+                       Date(2024, 3, 2),
+                       {"expert:jdevries", domain::Role::kExpert},
+                       std::move(body)};
+}
+
+std::vector<domain::EventBody> OneOfEach() {
+  using namespace domain;
+  return {
+      CaseOpened{"worker-1", "employer:acme", "Groot Amsterdam", "Wajong"},
+      CaseClosed{"moved away"},
+      CaseReopened{"back"},
+      TeamMemberAdded{"expert:a"},
+      TeamMemberRemoved{"expert:a"},
+      Hired{ContractType::kFixedTerm, Date(2025, 1, 31), 24.5, "warehouse", "no night shifts"},
+      ContractChanged{ContractType::kPermanent, std::nullopt, 32},
+      OrganisationChanged{OrganisationChangeKind::kMerger, "merged with beta"},
+      PrivateLifeChanged{"moved house"},
+      SocietalDisruption{"pandemic"},
+      InterventionStarted{InterventionKind::kCapacityAssessment, "assessment", "e12"},
+      MonitoringCheckIn{Respondent::kEmployer, {{Item::kFit, 4}, {Item::kCoping, 2}}, "ok"},
+      ContactMoment{ContactKind::kThreeWayConversation, "driegesprek"},
+      SubsidyGranted{SubsidyKind::kWageDispensation, 55, Date(2026, 6, 30)},
+      SubsidyEnded{SubsidyKind::kOther},
+      NoRiskCoverGranted{Date(2029, 3, 1)},
+      NoRiskCoverEnded{},
+      AbsenceReported{},
+      AbsenceEnded{},
+      NoticeGiven{false, Date(2024, 4, 1)},
+      EmploymentEnded{EndReason::kMutualConsent},
+      ExpertJudgement{StatusLevel::kAtRisk, "manager leaves", Date(2024, 6, 1)},
+  };
+}
+
+TEST(PlacementCodecTest, EveryEventTypeRoundTrips) {
+  std::vector<domain::EventBody> bodies = OneOfEach();
+  ASSERT_EQ(bodies.size(), std::variant_size_v<domain::EventBody>) << "add the new event here";
+  for (const auto& body : bodies) {
+    domain::Event original = Make(body);
+    v1::PlacementEvent proto;
+    ToProto(original, &proto);
+    auto back = FromProto(proto, original.id, original.recorded_on, original.recorded_by);
+    ASSERT_TRUE(back.ok()) << domain::TypeName(body) << ": " << back.status();
+    EXPECT_EQ(back->occurred_on, original.occurred_on);
+    EXPECT_EQ(back->body.index(), original.body.index());
+    v1::PlacementEvent again;
+    ToProto(*back, &again);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(proto, again))
+        << domain::TypeName(body) << "\n"
+        << proto.DebugString() << "\n"
+        << again.DebugString();
+  }
+}
+
+TEST(PlacementCodecTest, EveryEnumValueRoundTrips) {
+  using namespace domain;
+  for (int i = 0; i < 8; ++i) {
+    auto kind = static_cast<InterventionKind>(i);
+    v1::PlacementEvent p;
+    ToProto(Make(InterventionStarted{kind, "x", ""}), &p);
+    auto back = FromProto(p, "id", Date(2024, 3, 2), {});
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(std::get<InterventionStarted>(back->body).kind, kind);
+  }
+  for (int i = 0; i < 8; ++i) {
+    auto item = static_cast<Item>(i);
+    v1::PlacementEvent p;
+    ToProto(Make(MonitoringCheckIn{Respondent::kWorker, {{item, 3}}, ""}), &p);
+    auto back = FromProto(p, "id", Date(2024, 3, 2), {});
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(std::get<MonitoringCheckIn>(back->body).scores.begin()->first, item);
+  }
+  for (int i = 0; i < 4; ++i) {
+    auto level = static_cast<StatusLevel>(i);
+    v1::PlacementEvent p;
+    ToProto(Make(ExpertJudgement{level, "r", Date(2025, 1, 1)}), &p);
+    auto back = FromProto(p, "id", Date(2024, 3, 2), {});
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(std::get<ExpertJudgement>(back->body).level, level);
+  }
+}
+
+void ExpectField(const absl::StatusOr<domain::Event>& r, const std::string& field) {
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  auto v = GetFieldViolation(r.status());
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->field, field);
+}
+
+TEST(PlacementCodecTest, BadInputNamesTheField) {
+  v1::PlacementEvent p;
+  ToProto(Make(domain::ContactMoment{domain::ContactKind::kVisit, ""}), &p);
+  v1::PlacementEvent no_body = p;
+  no_body.clear_body();
+  ExpectField(FromProto(no_body, "id", Date(2024, 3, 2), {}), "event.body");
+  v1::PlacementEvent bad_day = p;
+  bad_day.mutable_occurred_on()->set_month(2);
+  bad_day.mutable_occurred_on()->set_day(30);
+  ExpectField(FromProto(bad_day, "id", Date(2024, 3, 2), {}), "event.occurred_on");
+  v1::PlacementEvent no_day = p;
+  no_day.clear_occurred_on();
+  ExpectField(FromProto(no_day, "id", Date(2024, 3, 2), {}), "event.occurred_on");
+  v1::PlacementEvent unknown_kind = p;
+  unknown_kind.mutable_contact_moment()->set_kind(static_cast<v1::ContactKind>(42));
+  ExpectField(FromProto(unknown_kind, "id", Date(2024, 3, 2), {}), "event.contact_moment.kind");
+  v1::PlacementEvent hired;
+  ToProto(Make(domain::Hired{}), &hired);
+  hired.mutable_hired()->set_contract(v1::CONTRACT_TYPE_UNSPECIFIED);
+  ExpectField(FromProto(hired, "id", Date(2024, 3, 2), {}), "event.hired.contract");
+  v1::PlacementEvent twice;
+  ToProto(
+      Make(domain::MonitoringCheckIn{domain::Respondent::kWorker, {{domain::Item::kFit, 3}}, ""}),
+      &twice);
+  *twice.mutable_monitoring_check_in()->add_scores() = twice.monitoring_check_in().scores(0);
+  ExpectField(FromProto(twice, "id", Date(2024, 3, 2), {}),
+              "event.monitoring_check_in.scores[1].item");
+}
+
+TEST(PlacementCodecTest, StoredVersionOneCheckInIsUpcast) {
+  v1::PlacementEvent old;
+  old.mutable_occurred_on()->set_year(2021);
+  old.mutable_occurred_on()->set_month(5);
+  old.mutable_occurred_on()->set_day(4);
+  old.set_schema_version(1);
+  auto* c = old.mutable_monitoring_check_in_v1();
+  c->set_respondent(v1::RESPONDENT_WORKER);
+  c->set_fit(4);
+  c->set_intention_to_continue(2);
+  eventstore::RecordedEvent record;
+  record.id = eventstore::EventId::Random();
+  record.type = "MonitoringCheckIn";
+  record.data = old.SerializeAsString();
+  record.recorded_at_micros = 1620172800LL * 1'000'000;  // 2021-05-05 00:00 UTC
+  auto event = Decode(record);
+  ASSERT_TRUE(event.ok()) << event.status();
+  const auto& checkin = std::get<domain::MonitoringCheckIn>(event->body);
+  EXPECT_EQ(checkin.respondent, domain::Respondent::kWorker);
+  EXPECT_EQ(checkin.scores.at(domain::Item::kFit), 4);
+  EXPECT_EQ(checkin.scores.at(domain::Item::kIntentionToContinue), 2);
+  EXPECT_EQ(checkin.scores.count(domain::Item::kGuidance), 0u) << "0 meant not scored";
+  EXPECT_EQ(event->recorded_on, Date(2021, 5, 5));
+  // Written back, it is the current version.
+  v1::PlacementEvent now;
+  ToProto(*event, &now);
+  EXPECT_TRUE(now.has_monitoring_check_in());
+  EXPECT_EQ(now.schema_version(), 2u);
+}
+
+TEST(PlacementCodecTest, EncodeNamesTheTypeAndDecodeRestoresTheEvent) {
+  domain::Event e = Make(domain::Hired{domain::ContractType::kPermanent, std::nullopt, 30, "", ""});
+  eventstore::EventId id = eventstore::EventId::Random();
+  eventstore::ProposedEvent proposed = Encode(e, id);
+  EXPECT_EQ(proposed.type, "PlacementHired");
+  eventstore::RecordedEvent record;
+  record.id = id;
+  record.data = proposed.data;
+  record.recorded_at_micros = 0;
+  auto back = Decode(record);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->id, id.ToString());
+  EXPECT_EQ(back->recorded_by.id, "expert:jdevries");
+  EXPECT_EQ(back->recorded_on, Date(1970, 1, 1));
+  record.data = "not a protobuf \xff\xff";
+  EXPECT_EQ(Decode(record).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(PlacementCodecTest, RedactionFollowsTheSchemaVisibility) {
+  v1::PlacementEvent private_life;
+  ToProto(Make(domain::PrivateLifeChanged{"divorce"}), &private_life);
+  v1::PlacementEvent for_employer = private_life;
+  EXPECT_GT(Redact(&for_employer, v1::VISIBILITY_EMPLOYER), 0);
+  EXPECT_EQ(for_employer.private_life_changed().details(), "");
+  EXPECT_EQ(for_employer.SerializeAsString().find("divorce"), std::string::npos);
+  v1::PlacementEvent for_expert = private_life;
+  Redact(&for_expert, v1::VISIBILITY_EXPERT);
+  EXPECT_EQ(for_expert.private_life_changed().details(), "");
+  v1::PlacementEvent for_case_team = private_life;
+  EXPECT_EQ(Redact(&for_case_team, v1::VISIBILITY_RESTRICTED), 0);
+  EXPECT_EQ(for_case_team.private_life_changed().details(), "divorce");
+
+  v1::PlacementEvent hired;
+  ToProto(Make(domain::Hired{domain::ContractType::kFixedTerm, Date(2025, 1, 1), 20, "cook",
+                             "short shifts"}),
+          &hired);
+  v1::PlacementEvent hired_for_employer = hired;
+  Redact(&hired_for_employer, v1::VISIBILITY_EMPLOYER);
+  EXPECT_EQ(hired_for_employer.hired().agreed_adaptations(), "short shifts");
+  EXPECT_EQ(hired_for_employer.recorded_by().id(), "") << "who recorded it is EXPERT";
+  EXPECT_EQ(hired_for_employer.recorded_by().role(), v1::ROLE_EXPERT);
+
+  v1::PlacementEvent checkin;
+  ToProto(Make(domain::MonitoringCheckIn{
+              domain::Respondent::kWorker, {{domain::Item::kCoping, 1}}, "struggling at home"}),
+          &checkin);
+  v1::PlacementEvent checkin_for_expert = checkin;
+  Redact(&checkin_for_expert, v1::VISIBILITY_EXPERT);
+  EXPECT_EQ(checkin_for_expert.monitoring_check_in().scores_size(), 1);
+  EXPECT_EQ(checkin_for_expert.monitoring_check_in().remarks(), "");
+  v1::PlacementEvent checkin_for_employer = checkin;
+  Redact(&checkin_for_employer, v1::VISIBILITY_EMPLOYER);
+  EXPECT_EQ(checkin_for_employer.monitoring_check_in().scores_size(), 0);
+}
+
+TEST(PlacementCodecTest, EveryCatalogueFieldDeclaresItsVisibility) {
+  const google::protobuf::Descriptor* event = v1::PlacementEvent::descriptor();
+  const google::protobuf::OneofDescriptor* body = event->FindOneofByName("body");
+  for (int i = 0; i < body->field_count(); ++i) {
+    const google::protobuf::Descriptor* message = body->field(i)->message_type();
+    EXPECT_GT(message->options().GetExtension(v1::schema_version), 0u) << message->name();
+    for (int k = 0; k < message->field_count(); ++k) {
+      EXPECT_NE(message->field(k)->options().GetExtension(v1::visibility),
+                v1::VISIBILITY_UNSPECIFIED)
+          << message->name() << "." << message->field(k)->name();
+    }
+  }
+}
+
+TEST(PlacementCodecTest, RecordedDayIsTheUtcDay) {
+  EXPECT_EQ(RecordedDay(0), Date(1970, 1, 1));
+  EXPECT_EQ(RecordedDay(86'400'000'000LL - 1), Date(1970, 1, 1));
+  EXPECT_EQ(RecordedDay(86'400'000'000LL), Date(1970, 1, 2));
+  EXPECT_EQ(RecordedDay(-1), Date(1969, 12, 31));
+}
+
+}  // namespace
+}  // namespace duurzaam::codec
