@@ -1,6 +1,7 @@
 #include "codec/placement_codec.h"
 
 #include "absl/strings/str_cat.h"
+#include "codec/case_codec.h"
 #include "common/field_violation.h"
 #include "common/status_macros.h"
 
@@ -14,13 +15,7 @@ absl::Status Invalid(const std::string& field, const std::string& rule) {
 }
 
 absl::StatusOr<Date> FromProto(const v1::CalendarDate& d, const std::string& field) {
-  Date day(d.year(), d.month(), d.day());
-  if (d.year() < 1990 || d.year() > 9999 || day.year() != d.year() || day.month() != d.month() ||
-      day.day() != d.day()) {
-    return Invalid(field,
-                   absl::StrCat("not a calendar date: ", d.year(), "-", d.month(), "-", d.day()));
-  }
-  return day;
+  return DateFromProto(d, field);
 }
 
 absl::StatusOr<std::optional<Date>> OptionalDate(bool has, const v1::CalendarDate& d,
@@ -28,12 +23,6 @@ absl::StatusOr<std::optional<Date>> OptionalDate(bool has, const v1::CalendarDat
   if (!has) return std::optional<Date>();
   ASSIGN_OR_RETURN(Date day, FromProto(d, field));
   return std::optional<Date>(day);
-}
-
-void ToProto(Date d, v1::CalendarDate* out) {
-  out->set_year(static_cast<int32_t>(d.year()));
-  out->set_month(d.month());
-  out->set_day(d.day());
 }
 
 // Enum mappings: proto value 0 (UNSPECIFIED) and unknown values are errors.

@@ -28,6 +28,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                                                       eventstore::Store* store) {
   std::unique_ptr<Server> server(new Server());
   server->event_store_ = std::make_unique<EventStoreService>(store);
+  server->cases_ = std::make_unique<CaseService>(store, [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  });
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (config.dev) {
@@ -47,6 +52,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, credentials, &server->port_);
   builder.RegisterService(server->event_store_.get());
+  builder.RegisterService(server->cases_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
   // Keep idle threads polling instead of exiting: the default (at most two
@@ -70,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   if (health != nullptr) {
     health->SetServingStatus("", true);
     health->SetServingStatus(v1::EventStore::service_full_name(), true);
+    health->SetServingStatus(v1::Cases::service_full_name(), true);
   }
   return server;
 }

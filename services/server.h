@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "eventstore/store.h"
+#include "services/case_service.h"
 #include "services/eventstore_service.h"
 #include "services/server_config.h"
 
@@ -37,6 +38,7 @@ class Server {
   Server() = default;
 
   std::unique_ptr<EventStoreService> event_store_;
+  std::unique_ptr<CaseService> cases_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

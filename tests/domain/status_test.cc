@@ -243,3 +243,36 @@ TEST(CaseStatusTest, ExpertJudgementIsShownBesideTheRulesUntilItExpires) {
 
 }  // namespace
 }  // namespace duurzaam::domain
+
+#include "domain/timeline.h"
+
+namespace duurzaam::domain {
+namespace {
+
+using namespace duurzaam::domain::testing;
+
+TEST(TimelineTest, EmployerReorganisationJoinsEveryCaseThereInOrder) {
+  History employer;
+  employer.Add(D(2022, 6, 1), OrganisationChanged{OrganisationChangeKind::kMerger, "before"});
+  employer.Add(D(2024, 1, 20), OrganisationChanged{OrganisationChangeKind::kReorganisation, "x"});
+  History placement = SustainablePlacement();
+  auto timeline = BuildTimeline(placement.events(), employer.events());
+  ASSERT_EQ(timeline.size(), placement.events().size() + 1) << "the 2022 merger predates the case";
+  int employer_wide = 0;
+  for (size_t i = 0; i < timeline.size(); ++i) {
+    if (i > 0) EXPECT_LE(timeline[i - 1].event->occurred_on, timeline[i].event->occurred_on);
+    if (timeline[i].employer_wide) {
+      ++employer_wide;
+      EXPECT_EQ(timeline[i].title.en, "Reorganisation at the employer");
+      EXPECT_EQ(timeline[i].title.nl, "Reorganisatie bij de werkgever");
+    }
+  }
+  EXPECT_EQ(employer_wide, 1);
+  // And it counts as a disruption for the status.
+  auto all = WithEmployerEvents(placement.events(), employer.events());
+  CaseStatus s = Evaluate(FoldAsOf(all, D(2024, 3, 1)), D(2024, 3, 1), CurrentRuleset());
+  EXPECT_TRUE(Has(s, "AT_RISK.DISRUPTION_UNADDRESSED"));
+}
+
+}  // namespace
+}  // namespace duurzaam::domain

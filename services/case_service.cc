@@ -1,0 +1,228 @@
+#include "services/case_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "codec/case_codec.h"
+#include "codec/placement_codec.h"
+#include "common/field_violation.h"
+#include "common/status_macros.h"
+#include "domain/status.h"
+#include "domain/timeline.h"
+#include "domain/validation.h"
+#include "eventstore/errors.h"
+#include "services/grpc_status.h"
+#include "services/principal.h"
+#include "services/proto_mapping.h"
+
+namespace duurzaam::services {
+namespace {
+
+constexpr char kCasePrefix[] = "case-";
+constexpr char kEmployerPrefix[] = "employer-";
+
+absl::Status CheckId(const std::string& id, const std::string& field) {
+  bool ok = !id.empty() && id.size() <= 64;
+  for (char c : id) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+  if (!ok) return MakeInvalidArgument({field, "1 to 64 of a-z, 0-9 and -"});
+  return absl::OkStatus();
+}
+
+// A stream's events, decoded, with their records.
+struct Loaded {
+  std::vector<eventstore::RecordedEvent> records;
+  std::vector<domain::Event> events;
+  eventstore::Revision revision = eventstore::kNoStream;
+};
+
+absl::StatusOr<Loaded> Load(eventstore::Store* store, const std::string& stream) {
+  Loaded loaded;
+  constexpr size_t kPage = 1000;
+  for (eventstore::Revision from = 0;;) {
+    ASSIGN_OR_RETURN(auto page,
+                     store->ReadStream(stream, from, eventstore::Direction::kForwards, kPage));
+    for (auto& record : page) {
+      ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
+      loaded.events.push_back(std::move(event));
+      loaded.revision = record.revision;
+      loaded.records.push_back(std::move(record));
+    }
+    if (page.size() < kPage) break;
+    from = loaded.revision + 1;
+  }
+  return loaded;
+}
+
+struct Appended {
+  int64_t revision;
+  uint64_t position;
+  bool replayed;
+};
+
+// The shared write path of case and employer events: idempotent retry,
+// stale-revision check, domain validation, append.
+absl::StatusOr<Appended> Record(
+    eventstore::Store* store, const std::string& stream, const std::string& event_id_text,
+    int64_t expected, const v1::PlacementEvent& proto, domain::Principal principal,
+    domain::Date today,
+    const std::function<absl::Status(const domain::CaseState&, const domain::Event&)>& validate) {
+  absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(event_id_text);
+  if (!id.ok()) return MakeInvalidArgument({"event_id", std::string(id.status().message())});
+  if (id->IsNil()) return MakeInvalidArgument({"event_id", "a non-nil UUID is required"});
+  if (expected < -1) return MakeInvalidArgument({"expected_revision", "-1 or more"});
+  ASSIGN_OR_RETURN(domain::Event event,
+                   codec::FromProto(proto, id->ToString(), today, principal, "event."));
+  ASSIGN_OR_RETURN(Loaded loaded, Load(store, stream));
+  eventstore::ProposedEvent encoded = codec::Encode(event, *id);
+
+  // A retry: the same id in this stream with the same content.
+  for (const auto& record : loaded.records) {
+    if (record.id == *id) {
+      if (record.data != encoded.data || record.type != encoded.type) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "event id ", id->ToString(), " is already recorded with other content; use a new id"));
+      }
+      return Appended{record.revision, record.position, true};
+    }
+  }
+  eventstore::Expectation expectation = expected == -1 ? eventstore::Expectation::NoStream()
+                                                       : eventstore::Expectation::Exact(expected);
+  if (!expectation.Matches(loaded.revision)) {
+    return eventstore::MakeRevisionConflictError({stream, expectation, loaded.revision});
+  }
+  domain::CaseState state;
+  for (const auto& e : loaded.events) state = domain::Apply(std::move(state), e);
+  RETURN_IF_ERROR(validate(state, event));
+  ASSIGN_OR_RETURN(eventstore::AppendResult result,
+                   store->Append({stream, expectation, {std::move(encoded)}}));
+  return Appended{result.last_revision, result.last_position, result.replayed};
+}
+
+domain::Date Today(const std::function<int64_t()>& now_micros) {
+  return codec::RecordedDay(now_micros());
+}
+
+}  // namespace
+
+CaseService::CaseService(eventstore::Store* store, std::function<int64_t()> now_micros)
+    : store_(store), now_micros_(std::move(now_micros)) {}
+
+grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
+                                          const v1::RecordCaseEventRequest* request,
+                                          v1::RecordCaseEventResponse* response) {
+  absl::StatusOr<domain::Principal> principal = PrincipalOf(*context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (absl::Status s = CheckId(request->case_id(), "case_id"); !s.ok()) return ToGrpcStatus(s);
+  auto appended = Record(store_, kCasePrefix + request->case_id(), request->event_id(),
+                         request->expected_revision(), request->event(), *principal,
+                         Today(now_micros_), domain::ValidateCaseEvent);
+  if (!appended.ok()) return ToGrpcStatus(appended.status());
+  response->set_revision(appended->revision);
+  response->set_position(appended->position);
+  response->set_replayed(appended->replayed);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
+                                              const v1::RecordEmployerEventRequest* request,
+                                              v1::RecordEmployerEventResponse* response) {
+  absl::StatusOr<domain::Principal> principal = PrincipalOf(*context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (absl::Status s = CheckId(request->employer_id(), "employer_id"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto appended = Record(store_, kEmployerPrefix + request->employer_id(), request->event_id(),
+                         request->expected_revision(), request->event(), *principal,
+                         Today(now_micros_), [](const domain::CaseState&, const domain::Event& e) {
+                           return domain::ValidateEmployerEvent(e);
+                         });
+  if (!appended.ok()) return ToGrpcStatus(appended.status());
+  response->set_revision(appended->revision);
+  response->set_position(appended->position);
+  response->set_replayed(appended->replayed);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+// A case with the employer-wide events that concern it.
+struct CaseView {
+  Loaded own;
+  Loaded employer;
+};
+
+absl::StatusOr<CaseView> LoadCase(eventstore::Store* store, const std::string& case_id) {
+  RETURN_IF_ERROR(CheckId(case_id, "case_id"));
+  CaseView view;
+  ASSIGN_OR_RETURN(view.own, Load(store, kCasePrefix + case_id));
+  if (view.own.events.empty()) {
+    return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
+  }
+  for (const auto& e : view.own.events) {
+    if (const auto* opened = std::get_if<domain::CaseOpened>(&e.body)) {
+      // Employer ids in CaseOpened use the employer stream's id.
+      std::string employer = opened->employer_id;
+      if (CheckId(employer, "employer_id").ok()) {
+        ASSIGN_OR_RETURN(view.employer, Load(store, kEmployerPrefix + employer));
+      }
+      break;
+    }
+  }
+  return view;
+}
+
+}  // namespace
+
+grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
+                                      const v1::GetTimelineRequest* request,
+                                      v1::Timeline* response) {
+  if (absl::StatusOr<domain::Principal> p = PrincipalOf(*context); !p.ok()) {
+    return ToGrpcStatus(p.status());
+  }
+  absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
+  if (!language.ok()) return ToGrpcStatus(language.status());
+  absl::StatusOr<CaseView> view = LoadCase(store_, request->case_id());
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  auto timeline = domain::BuildTimeline(view->own.events, view->employer.events);
+  response->set_case_id(request->case_id());
+  response->set_revision(view->own.revision);
+  for (const auto& entry : timeline) {
+    const auto& records = entry.employer_wide ? view->employer.records : view->own.records;
+    const auto& events = entry.employer_wide ? view->employer.events : view->own.events;
+    const eventstore::RecordedEvent& record = records[entry.event - events.data()];
+    auto* out = response->add_entries();
+    out->set_event_id(entry.event->id);
+    codec::ToProto(entry.event->occurred_on, out->mutable_occurred_on());
+    v1::RecordedEvent recorded;  // for the timestamp mapping
+    ToProto(record, &recorded);
+    *out->mutable_recorded_at() = recorded.recorded_at();
+    out->set_title(codec::In(entry.title, *language));
+    out->set_event_type(record.type);
+    codec::ToProto(*entry.event, out->mutable_event());
+    out->set_employer_wide(entry.employer_wide);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
+                                    const v1::GetStatusRequest* request, v1::CaseStatus* response) {
+  if (absl::StatusOr<domain::Principal> p = PrincipalOf(*context); !p.ok()) {
+    return ToGrpcStatus(p.status());
+  }
+  absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
+  if (!language.ok()) return ToGrpcStatus(language.status());
+  domain::Date as_of = Today(now_micros_);
+  if (request->has_as_of()) {
+    absl::StatusOr<domain::Date> d = codec::DateFromProto(request->as_of(), "as_of");
+    if (!d.ok()) return ToGrpcStatus(d.status());
+    as_of = *d;
+  }
+  absl::StatusOr<CaseView> view = LoadCase(store_, request->case_id());
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  domain::CaseState state =
+      domain::FoldAsOf(domain::WithEmployerEvents(view->own.events, view->employer.events), as_of);
+  domain::CaseStatus status = domain::Evaluate(state, as_of, domain::CurrentRuleset());
+  response->set_case_id(request->case_id());
+  codec::ToProto(status, *language, response);
+  return grpc::Status::OK;
+}
+
+}  // namespace duurzaam::services

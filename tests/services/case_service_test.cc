@@ -1,0 +1,257 @@
+// The case API end to end on a real server over loopback.
+#include "absl/strings/str_format.h"
+#include "codec/placement_codec.h"
+#include "duurzaam/v1/cases.grpc.pb.h"
+#include "tests/services/server_fixture.h"
+
+namespace duurzaam::testing {
+namespace {
+
+v1::CalendarDate Day(int y, int m, int d) {
+  v1::CalendarDate date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  return date;
+}
+
+class CaseApiTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    cases_ = v1::Cases::NewStub(channel_);
+  }
+
+  void As(grpc::ClientContext* context, const std::string& who = "expert:jdevries",
+          const std::string& role = "EXPERT") {
+    context->AddMetadata("x-duurzaam-principal", who);
+    context->AddMetadata("x-duurzaam-role", role);
+  }
+
+  grpc::Status Record(const std::string& case_id, int64_t expected, const v1::PlacementEvent& e,
+                      v1::RecordCaseEventResponse* response,
+                      std::string event_id = eventstore::EventId::Random().ToString()) {
+    v1::RecordCaseEventRequest request;
+    request.set_case_id(case_id);
+    request.set_event_id(event_id);
+    request.set_expected_revision(expected);
+    *request.mutable_event() = e;
+    grpc::ClientContext context;
+    As(&context);
+    return cases_->RecordCaseEvent(&context, request, response);
+  }
+
+  int64_t MustRecord(const std::string& case_id, int64_t expected, const v1::PlacementEvent& e) {
+    v1::RecordCaseEventResponse response;
+    grpc::Status status = Record(case_id, expected, e, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.revision();
+  }
+
+  static v1::PlacementEvent On(v1::CalendarDate day) {
+    v1::PlacementEvent e;
+    *e.mutable_occurred_on() = day;
+    return e;
+  }
+  static v1::PlacementEvent Opened(v1::CalendarDate day, const std::string& employer) {
+    v1::PlacementEvent e = On(day);
+    auto* b = e.mutable_case_opened();
+    b->set_worker_ref("worker-1");
+    b->set_employer_id(employer);
+    b->set_region("Groot Amsterdam");
+    b->set_target_group("Wajong");
+    return e;
+  }
+  static v1::PlacementEvent Hired(v1::CalendarDate day) {
+    v1::PlacementEvent e = On(day);
+    auto* b = e.mutable_hired();
+    b->set_contract(v1::CONTRACT_TYPE_PERMANENT);
+    b->set_hours_per_week(24);
+    return e;
+  }
+
+  std::unique_ptr<v1::Cases::Stub> cases_;
+};
+
+TEST_F(CaseApiTest, CommandsAppendWithOptimisticConcurrency) {
+  EXPECT_EQ(MustRecord("c1", -1, Opened(Day(2023, 1, 1), "acme")), 0);
+  EXPECT_EQ(MustRecord("c1", 0, Hired(Day(2023, 1, 2))), 1);
+
+  // A stale revision: FAILED_PRECONDITION with the current revision.
+  v1::PlacementEvent contact = On(Day(2023, 1, 10));
+  contact.mutable_contact_moment()->set_kind(v1::CONTACT_KIND_THREE_WAY_CONVERSATION);
+  v1::RecordCaseEventResponse response;
+  grpc::Status stale = Record("c1", 0, contact, &response);
+  ASSERT_EQ(stale.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ErrorInfoOf(stale)->metadata().at("actual_revision"), "1");
+  EXPECT_NE(stale.error_message().find("current revision: 1"), std::string::npos);
+
+  // A retry with the same event id returns the original result.
+  std::string id = eventstore::EventId::Random().ToString();
+  ASSERT_TRUE(Record("c1", 1, contact, &response, id).ok());
+  EXPECT_EQ(response.revision(), 2);
+  uint64_t end = store_->CommittedEnd();
+  v1::RecordCaseEventResponse retry;
+  grpc::Status again = Record("c1", 1, contact, &retry, id);
+  ASSERT_TRUE(again.ok()) << again.error_message();
+  EXPECT_TRUE(retry.replayed());
+  EXPECT_EQ(retry.revision(), 2);
+  EXPECT_EQ(store_->CommittedEnd(), end);
+  contact.mutable_contact_moment()->set_summary("different");
+  EXPECT_EQ(Record("c1", 2, contact, &retry, id).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(CaseApiTest, RejectedCommandsSayWhyAndWriteNothing) {
+  MustRecord("c2", -1, Opened(Day(2023, 1, 1), "acme"));
+  uint64_t end = store_->CommittedEnd();
+  v1::RecordCaseEventResponse response;
+
+  v1::PlacementEvent change = On(Day(2023, 2, 1));
+  change.mutable_contract_changed()->set_contract(v1::CONTRACT_TYPE_PERMANENT);
+  change.mutable_contract_changed()->set_hours_per_week(24);
+  grpc::Status before_hire = Record("c2", 0, change, &response);
+  EXPECT_EQ(before_hire.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(before_hire.error_message().find("hire"), std::string::npos);
+
+  v1::PlacementEvent checkin = On(Day(2023, 2, 1));
+  checkin.mutable_monitoring_check_in()->set_respondent(v1::RESPONDENT_WORKER);
+  auto* score = checkin.mutable_monitoring_check_in()->add_scores();
+  score->set_item(v1::ITEM_FIT);
+  score->set_score(7);
+  MustRecord("c2", 0, Hired(Day(2023, 1, 2)));
+  end = store_->CommittedEnd();
+  grpc::Status bad_score = Record("c2", 1, checkin, &response);
+  EXPECT_EQ(bad_score.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadRequestOf(bad_score)->field_violations(0).field(), "scores[0]");
+
+  v1::PlacementEvent no_body = On(Day(2023, 2, 1));
+  grpc::Status missing = Record("c2", 1, no_body, &response);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadRequestOf(missing)->field_violations(0).field(), "event.body");
+
+  v1::PlacementEvent bad_day = Hired(Day(2023, 2, 30));
+  grpc::Status impossible = Record("c2", 1, bad_day, &response);
+  EXPECT_EQ(BadRequestOf(impossible)->field_violations(0).field(), "event.occurred_on");
+
+  v1::RecordCaseEventRequest bad_case;
+  bad_case.set_case_id("Case One");
+  bad_case.set_event_id(eventstore::EventId::Random().ToString());
+  *bad_case.mutable_event() = Hired(Day(2023, 1, 2));
+  grpc::ClientContext c1;
+  As(&c1);
+  grpc::Status bad_id = cases_->RecordCaseEvent(&c1, bad_case, &response);
+  EXPECT_EQ(BadRequestOf(bad_id)->field_violations(0).field(), "case_id");
+
+  grpc::ClientContext anonymous;
+  bad_case.set_case_id("c2");
+  EXPECT_EQ(cases_->RecordCaseEvent(&anonymous, bad_case, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  v1::PlacementEvent reorg = On(Day(2023, 3, 1));
+  reorg.mutable_organisation_changed()->set_kind(v1::ORGANISATION_CHANGE_KIND_REORGANISATION);
+  reorg.mutable_organisation_changed()->set_description("x");
+  grpc::Status on_case = Record("c2", 1, reorg, &response);
+  EXPECT_EQ(BadRequestOf(on_case)->field_violations(0).field(), "event_type");
+  EXPECT_EQ(store_->CommittedEnd(), end) << "no rejected command may write";
+}
+
+v1::CalendarDate DaysFromToday(int days) {
+  int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  absl::CivilDay d = codec::RecordedDay(micros) + days;
+  return Day(static_cast<int>(d.year()), d.month(), d.day());
+}
+
+TEST_F(CaseApiTest, EmployerReorganisationAppearsInEveryAffectedCase) {
+  for (const std::string id : {"a1", "a2"}) {
+    MustRecord(id, -1, Opened(DaysFromToday(-401), "acme"));
+    MustRecord(id, 0, Hired(DaysFromToday(-400)));
+  }
+  MustRecord("b1", -1, Opened(DaysFromToday(-401), "other"));
+  v1::RecordEmployerEventRequest request;
+  request.set_employer_id("acme");
+  request.set_event_id(eventstore::EventId::Random().ToString());
+  request.set_expected_revision(-1);
+  const v1::CalendarDate reorg_day = DaysFromToday(-31);
+  *request.mutable_event() = On(reorg_day);
+  request.mutable_event()->mutable_organisation_changed()->set_kind(
+      v1::ORGANISATION_CHANGE_KIND_REORGANISATION);
+  request.mutable_event()->mutable_organisation_changed()->set_description("new structure");
+  v1::RecordEmployerEventResponse response;
+  grpc::ClientContext context;
+  As(&context, "employer:acme", "EMPLOYER");
+  ASSERT_TRUE(cases_->RecordEmployerEvent(&context, request, &response).ok());
+
+  for (const std::string id : {"a1", "a2", "b1"}) {
+    v1::GetTimelineRequest get;
+    get.set_case_id(id);
+    get.set_language("en");
+    v1::Timeline timeline;
+    grpc::ClientContext c;
+    As(&c);
+    ASSERT_TRUE(cases_->GetTimeline(&c, get, &timeline).ok());
+    int wide = 0;
+    for (const auto& entry : timeline.entries()) {
+      if (entry.employer_wide()) {
+        ++wide;
+        EXPECT_EQ(entry.title(), "Reorganisation at the employer");
+        EXPECT_EQ(entry.event_type(), "OrganisationChanged");
+        EXPECT_EQ(entry.event_id(), request.event_id());
+      }
+    }
+    EXPECT_EQ(wide, id == "b1" ? 0 : 1) << id;
+  }
+
+  // Without a follow-up for 30 days it puts each acme placement at risk.
+  v1::GetStatusRequest status_request;
+  status_request.set_case_id("a1");
+  *status_request.mutable_as_of() = DaysFromToday(0);
+  status_request.set_language("en");
+  v1::CaseStatus status;
+  grpc::ClientContext sc;
+  As(&sc);
+  ASSERT_TRUE(cases_->GetStatus(&sc, status_request, &status).ok());
+  EXPECT_EQ(status.level(), v1::STATUS_LEVEL_AT_RISK);
+  bool found = false;
+  for (const auto& r : status.reasons()) {
+    if (r.rule_id() == "AT_RISK.DISRUPTION_UNADDRESSED") {
+      found = true;
+      EXPECT_EQ(r.evidence_event_ids(0), request.event_id());
+      EXPECT_NE(r.text().find(absl::StrFormat("%04d-%02d-%02d", reorg_day.year(), reorg_day.month(),
+                                              reorg_day.day())),
+                std::string::npos)
+          << r.text();
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_FALSE(status.suggested_actions().empty());
+
+  // In Dutch, as of yesterday: the reorganisation was recorded today, so
+  // yesterday's status does not know it (and never will).
+  status_request.set_language("nl");
+  *status_request.mutable_as_of() = DaysFromToday(-1);
+  grpc::ClientContext nc;
+  As(&nc);
+  ASSERT_TRUE(cases_->GetStatus(&nc, status_request, &status).ok());
+  for (const auto& r : status.reasons()) {
+    EXPECT_NE(r.rule_id(), "AT_RISK.DISRUPTION_UNADDRESSED");
+  }
+  EXPECT_FALSE(status.reasons().empty());
+  EXPECT_EQ(status.ruleset_version(), "2026.1");
+
+  status_request.set_language("fr");
+  grpc::ClientContext fc;
+  As(&fc);
+  grpc::Status french = cases_->GetStatus(&fc, status_request, &status);
+  EXPECT_EQ(BadRequestOf(french)->field_violations(0).field(), "language");
+  v1::GetTimelineRequest missing;
+  missing.set_case_id("nobody");
+  v1::Timeline none;
+  grpc::ClientContext mc;
+  As(&mc);
+  EXPECT_EQ(cases_->GetTimeline(&mc, missing, &none).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace duurzaam::testing
