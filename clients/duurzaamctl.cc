@@ -6,6 +6,8 @@
 //     read STREAM [--from=N] [--backwards] [--max=N]
 //     read-all [--from=N] [--max=N] [--prefix=P] [--type=T]
 //     subscribe [--from=N] [--prefix=P] [--stream=S]    (until Ctrl-C)
+//     timeline CASE [--lang=nl|en]
+//     status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]
 //     verify DATA_DIR                                     (offline)
 //
 // Without --ca the connection is plaintext (dev-mode servers); with --ca it
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "duurzaam/v1/cases.grpc.pb.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "eventstore/store.h"
 #include "google/rpc/error_details.pb.h"
@@ -145,6 +148,8 @@ int main(int argc, char** argv) {
                  "  read STREAM [--from=N] [--backwards] [--max=N]\n"
                  "  read-all [--from=N] [--max=N] [--prefix=P] [--type=T]\n"
                  "  subscribe [--from=N] [--prefix=P] [--stream=S]\n"
+                 "  timeline CASE [--lang=nl|en]\n"
+                 "  status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]\n"
                  "  verify DATA_DIR   (offline, on a stopped server's store)\n");
     return 2;
   }
@@ -153,8 +158,54 @@ int main(int argc, char** argv) {
     if (args.positional.size() != 2) return std::fprintf(stderr, "verify DATA_DIR\n"), 2;
     return Verify(args.positional[1]);
   }
-  auto stub = v1::EventStore::NewStub(Connect(args));
+  auto channel = Connect(args);
+  auto stub = v1::EventStore::NewStub(channel);
   grpc::ClientContext context;
+  // Dev-mode identity (the trust layer replaces it with client certificates).
+  context.AddMetadata("x-duurzaam-principal", args.Flag("as", "expert:jdevries"));
+  context.AddMetadata("x-duurzaam-role", args.Flag("role", "EXPERT"));
+  if (command == "timeline" || command == "status") {
+    if (args.positional.size() != 2) return std::fprintf(stderr, "%s CASE\n", command.c_str()), 2;
+    auto cases = v1::Cases::NewStub(channel);
+    if (command == "timeline") {
+      v1::GetTimelineRequest request;
+      request.set_case_id(args.positional[1]);
+      request.set_language(args.Flag("lang", "nl"));
+      v1::Timeline timeline;
+      grpc::Status status = cases->GetTimeline(&context, request, &timeline);
+      if (!status.ok()) return Fail(status);
+      for (const auto& e : timeline.entries()) {
+        std::printf("%04d-%02d-%02d  %s%s\n", e.occurred_on().year(), e.occurred_on().month(),
+                    e.occurred_on().day(), e.title().c_str(),
+                    e.employer_wide() ? "  [werkgever/employer]" : "");
+      }
+      return 0;
+    }
+    v1::GetStatusRequest request;
+    request.set_case_id(args.positional[1]);
+    request.set_language(args.Flag("lang", "nl"));
+    if (args.Has("as-of")) {
+      int y = 0, m = 0, d = 0;
+      if (std::sscanf(args.Flag("as-of").c_str(), "%d-%d-%d", &y, &m, &d) != 3) {
+        return std::fprintf(stderr, "--as-of=YYYY-MM-DD\n"), 2;
+      }
+      request.mutable_as_of()->set_year(y);
+      request.mutable_as_of()->set_month(m);
+      request.mutable_as_of()->set_day(d);
+    }
+    v1::CaseStatus result;
+    grpc::Status status = cases->GetStatus(&context, request, &result);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s: %s (as of %04d-%02d-%02d, ruleset %s)\n", result.case_id().c_str(),
+                v1::StatusLevel_Name(result.level()).c_str(), result.as_of().year(),
+                result.as_of().month(), result.as_of().day(), result.ruleset_version().c_str());
+    for (const auto& r : result.reasons()) {
+      std::printf("  - %s  [%s]\n", r.text().c_str(), r.rule_id().c_str());
+    }
+    for (const auto& w : result.watch_items()) std::printf("  ~ %s\n", w.text().c_str());
+    for (const auto& a : result.suggested_actions()) std::printf("  > %s\n", a.text().c_str());
+    return 0;
+  }
   if (command == "append") {
     if (args.positional.size() != 4) return std::fprintf(stderr, "append STREAM TYPE DATA\n"), 2;
     v1::AppendRequest request;

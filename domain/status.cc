@@ -45,6 +45,14 @@ Text SourceName(CaseState::Source source) {
   return {"?", "?"};
 }
 
+// The same text with an upper-case first letter, to open a sentence.
+Text Capitalized(Text t) {
+  for (std::string* s : {&t.nl, &t.en}) {
+    if (!s->empty() && (*s)[0] >= 'a' && (*s)[0] <= 'z') (*s)[0] = static_cast<char>((*s)[0] - 32);
+  }
+  return t;
+}
+
 Audience SourceAudience(CaseState::Source source) {
   return source == CaseState::Source::kPrivateLife ? Audience::kRestricted : Audience::kEmployer;
 }
@@ -170,7 +178,7 @@ class Evaluation {
     Audience recent_audience = Audience::kEmployer;
     for (const auto& dis : s_.disruptions) {
       if (Days(dis.on, d_) > r_.disruption_follow_up_days && !FollowedUp(s_, dis, std::nullopt)) {
-        Text what = SourceName(dis.source);
+        Text what = Capitalized(SourceName(dis.source));
         std::string date = FormatDate(dis.on);
         Fire(at_risk_, "AT_RISK.DISRUPTION_UNADDRESSED",
              {absl::StrCat(what.nl, " op ", date, " zonder opvolging binnen ",
@@ -307,7 +315,7 @@ class Evaluation {
     }
     for (const auto& dis : s_.disruptions) {
       if (Days(dis.on, d_) < r_.recent_disruption_days && FollowedUp(s_, dis, std::nullopt)) {
-        Text what = SourceName(dis.source);
+        Text what = Capitalized(SourceName(dis.source));
         Fire(vulnerable_, "VULNERABLE.RECENT_DISRUPTION",
              {absl::StrCat(what.nl, " op ", FormatDate(dis.on), ", opgevolgd."),
               absl::StrCat(what.en, " on ", FormatDate(dis.on), ", followed up.")},

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "codec/placement_codec.h"
+#include "demo/demo_data.h"
 #include "eventstore/store.h"
 #include "services/server.h"
 #include "services/server_config.h"
@@ -55,6 +57,19 @@ int main(int argc, char** argv) {
                        .count();
   Log(absl::StrCat("data in ", data_dir, " (", (*store)->CommittedEnd(), " events, opened in ",
                    opened_ms, " ms)"));
+
+  if (config->demo && (*store)->CommittedEnd() == 0) {
+    auto seeded = demo::Seed(
+        store->get(), codec::RecordedDay(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count()));
+    if (!seeded.ok()) {
+      Log(std::string(seeded.status().message()));
+      return 1;
+    }
+    Log(absl::StrCat("seeded demo data: ", seeded->streams, " streams, ", seeded->appended,
+                     " events"));
+  }
 
   auto server = services::Server::Start(*config, store->get());
   if (!server.ok()) {

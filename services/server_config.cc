@@ -55,6 +55,9 @@ const std::map<std::string, Setting>& Settings() {
       {"dev",
        {"development mode: plaintext, no authentication (never in production)",
         [](ServerConfig* c, const std::string& v) { return SetBool(&c->dev, "dev", v); }, true}},
+      {"demo",
+       {"seed the demo data set (employers, a dozen placements) into an empty store",
+        [](ServerConfig* c, const std::string& v) { return SetBool(&c->demo, "demo", v); }, true}},
       {"tls_cert",
        {"PEM server certificate chain (required outside --dev)",
         [](ServerConfig* c, const std::string& v) {

@@ -23,6 +23,7 @@ struct ServerConfig {
   uint64_t max_append_bytes = 4 << 20;
   uint64_t max_message_bytes = 8 << 20;  // gRPC receive limit
   uint64_t max_threads = 512;            // gRPC sync server thread cap
+  bool demo = false;  // seed the demo data set into an empty store
 };
 
 // Parses argv (argv[0] is skipped). Recognises --help via `help_requested`.
