@@ -8,6 +8,7 @@
 //     subscribe [--from=N] [--prefix=P] [--stream=S]    (until Ctrl-C)
 //     timeline CASE [--lang=nl|en]
 //     status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]
+//     portfolio [EXPERT] [--lang=nl|en]
 //     verify DATA_DIR                                     (offline)
 //
 // Without --ca the connection is plaintext (dev-mode servers); with --ca it
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
                  "  subscribe [--from=N] [--prefix=P] [--stream=S]\n"
                  "  timeline CASE [--lang=nl|en]\n"
                  "  status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]\n"
+                 "  portfolio [EXPERT] [--lang=nl|en]\n"
                  "  verify DATA_DIR   (offline, on a stopped server's store)\n");
     return 2;
   }
@@ -164,6 +166,21 @@ int main(int argc, char** argv) {
   // Dev-mode identity (the trust layer replaces it with client certificates).
   context.AddMetadata("x-duurzaam-principal", args.Flag("as", "expert:jdevries"));
   context.AddMetadata("x-duurzaam-role", args.Flag("role", "EXPERT"));
+  if (command == "portfolio") {
+    auto cases = v1::Cases::NewStub(channel);
+    v1::ListPortfolioRequest request;
+    if (args.positional.size() > 1) request.set_expert_id(args.positional[1]);
+    request.set_language(args.Flag("lang", "nl"));
+    v1::Portfolio portfolio;
+    grpc::Status status = cases->ListPortfolio(&context, request, &portfolio);
+    if (!status.ok()) return Fail(status);
+    for (const auto& item : portfolio.items()) {
+      std::printf("%-28s %-10s %s\n", v1::StatusLevel_Name(item.level()).c_str(),
+                  item.case_id().c_str(), item.employer_id().c_str());
+      for (const auto& a : item.attention()) std::printf("    > %s\n", a.c_str());
+    }
+    return 0;
+  }
   if (command == "timeline" || command == "status") {
     if (args.positional.size() != 2) return std::fprintf(stderr, "%s CASE\n", command.c_str()), 2;
     auto cases = v1::Cases::NewStub(channel);

@@ -1,5 +1,7 @@
 #include "services/case_service.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "codec/case_codec.h"
 #include "codec/placement_codec.h"
@@ -222,6 +224,98 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
   domain::CaseStatus status = domain::Evaluate(state, as_of, domain::CurrentRuleset());
   response->set_case_id(request->case_id());
   codec::ToProto(status, *language, response);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+int Urgency(domain::StatusLevel level) {
+  switch (level) {
+    case domain::StatusLevel::kAtRisk:
+      return 0;
+    case domain::StatusLevel::kVulnerable:
+      return 1;
+    case domain::StatusLevel::kSustainable:
+      return 2;
+    case domain::StatusLevel::kEnded:
+      return 3;
+  }
+  return 4;
+}
+
+}  // namespace
+
+grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
+                                        const v1::ListPortfolioRequest* request,
+                                        v1::Portfolio* response) {
+  absl::StatusOr<domain::Principal> principal = PrincipalOf(*context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
+  if (!language.ok()) return ToGrpcStatus(language.status());
+  const std::string expert = request->expert_id().empty() ? principal->id : request->expert_id();
+  domain::Date as_of = Today(now_micros_);
+  if (request->has_as_of()) {
+    absl::StatusOr<domain::Date> d = codec::DateFromProto(request->as_of(), "as_of");
+    if (!d.ok()) return ToGrpcStatus(d.status());
+    as_of = *d;
+  }
+  // Team membership from the log.
+  std::set<std::string> cases;
+  eventstore::LogFilter filter{{kCasePrefix}, {"TeamMemberAdded", "TeamMemberRemoved"}};
+  for (uint64_t position = 0; position < store_->CommittedEnd();) {
+    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    absl::Status decode_error;
+    auto next = store_->ScanAll(position, filter, 100000, [&](const eventstore::EventView& e) {
+      absl::StatusOr<domain::Event> event = codec::Decode(e.ToOwned());
+      if (!event.ok()) {
+        decode_error = event.status();
+        return false;
+      }
+      std::string case_id(e.stream.substr(sizeof(kCasePrefix) - 1));
+      if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event->body)) {
+        if (added->expert_id == expert) cases.insert(case_id);
+      } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event->body)) {
+        if (removed->expert_id == expert) cases.erase(case_id);
+      }
+      return true;
+    });
+    if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+    if (!next.ok()) return ToGrpcStatus(next.status());
+    if (*next == position) break;
+    position = *next;
+  }
+  struct Item {
+    std::string case_id;
+    std::string employer;
+    domain::CaseStatus status;
+  };
+  std::vector<Item> items;
+  for (const std::string& case_id : cases) {
+    absl::StatusOr<CaseView> view = LoadCase(store_, case_id);
+    if (!view.ok()) return ToGrpcStatus(view.status());
+    domain::CaseState state = domain::FoldAsOf(
+        domain::WithEmployerEvents(view->own.events, view->employer.events), as_of);
+    items.push_back(
+        {case_id, state.employer_id, domain::Evaluate(state, as_of, domain::CurrentRuleset())});
+  }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    int ua = Urgency(a.status.level), ub = Urgency(b.status.level);
+    if (ua != ub) return ua < ub;
+    if (a.status.reasons.size() != b.status.reasons.size()) {
+      return a.status.reasons.size() > b.status.reasons.size();
+    }
+    return a.case_id < b.case_id;
+  });
+  response->set_expert_id(expert);
+  codec::ToProto(as_of, response->mutable_as_of());
+  for (const Item& item : items) {
+    auto* out = response->add_items();
+    out->set_case_id(item.case_id);
+    out->set_employer_id(item.employer);
+    out->set_level(static_cast<v1::StatusLevel>(static_cast<int>(item.status.level) + 1));
+    for (const auto& r : item.status.reasons) out->add_rule_ids(r.rule_id);
+    for (const auto& a : item.status.actions) out->add_attention(codec::In(a.text, *language));
+  }
   return grpc::Status::OK;
 }
 

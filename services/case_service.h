@@ -29,6 +29,10 @@ class CaseService final : public v1::Cases::Service {
                            v1::Timeline* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::CaseStatus* response) override;
+  // Scans the log for team membership on each call (the maintained
+  // portfolio projection replaces that scan).
+  grpc::Status ListPortfolio(grpc::ServerContext* context, const v1::ListPortfolioRequest* request,
+                             v1::Portfolio* response) override;
 
  private:
   eventstore::Store* store_;

@@ -255,3 +255,61 @@ TEST_F(CaseApiTest, EmployerReorganisationAppearsInEveryAffectedCase) {
 
 }  // namespace
 }  // namespace duurzaam::testing
+
+#include "demo/demo_data.h"
+
+namespace duurzaam::testing {
+namespace {
+
+TEST_F(CaseApiTest, PortfolioListsTheExpertsCasesMostUrgentFirst) {
+  auto seeded = demo::Seed(
+      store_.get(), codec::RecordedDay(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count()));
+  ASSERT_TRUE(seeded.ok()) << seeded.status();
+  // Another expert joins one case and the demo expert leaves another.
+  v1::PlacementEvent leave = On(DaysFromToday(0));
+  leave.mutable_team_member_removed()->set_expert_id("expert:jdevries");
+  v1::Timeline koen;
+  {
+    v1::GetTimelineRequest get;
+    get.set_case_id("koen");
+    grpc::ClientContext c;
+    As(&c);
+    ASSERT_TRUE(cases_->GetTimeline(&c, get, &koen).ok());
+  }
+  MustRecord("koen", koen.revision(), leave);
+
+  v1::ListPortfolioRequest request;
+  request.set_language("en");
+  v1::Portfolio portfolio;
+  grpc::ClientContext context;
+  As(&context);  // expert:jdevries
+  ASSERT_TRUE(cases_->ListPortfolio(&context, request, &portfolio).ok());
+  EXPECT_EQ(portfolio.expert_id(), "expert:jdevries");
+  ASSERT_EQ(portfolio.items_size(), 11) << "12 demo cases minus the one left";
+  int previous = 0;
+  for (const auto& item : portfolio.items()) {
+    EXPECT_NE(item.case_id(), "koen");
+    int urgency = item.level() == v1::STATUS_LEVEL_AT_RISK       ? 0
+                  : item.level() == v1::STATUS_LEVEL_VULNERABLE  ? 1
+                  : item.level() == v1::STATUS_LEVEL_SUSTAINABLE ? 2
+                                                                 : 3;
+    EXPECT_GE(urgency, previous) << item.case_id();
+    previous = urgency;
+  }
+  EXPECT_EQ(portfolio.items(0).level(), v1::STATUS_LEVEL_AT_RISK);
+  EXPECT_FALSE(portfolio.items(0).attention().empty());
+  EXPECT_EQ(portfolio.items(portfolio.items_size() - 1).case_id(), "hanna");  // ENDED last
+
+  v1::ListPortfolioRequest someone_else;
+  someone_else.set_expert_id("expert:nobody");
+  v1::Portfolio empty;
+  grpc::ClientContext c2;
+  As(&c2);
+  ASSERT_TRUE(cases_->ListPortfolio(&c2, someone_else, &empty).ok());
+  EXPECT_EQ(empty.items_size(), 0);
+}
+
+}  // namespace
+}  // namespace duurzaam::testing
