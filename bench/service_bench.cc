@@ -14,6 +14,7 @@
 #include "bench/harness.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "echo.grpc.pb.h"
+#include "projections/case_projection.h"
 #include "rocksdb/db.h"
 #include "services/server.h"
 
@@ -45,22 +46,28 @@ struct EchoServer {
 
 struct DuurzaamServer {
   std::unique_ptr<eventstore::Store> store;
+  std::unique_ptr<projections::CaseProjection> projection;
   std::unique_ptr<services::Server> server;
-  DuurzaamServer(const std::string& path) {
+  // duurzaamd's layout: <dir>/events and <dir>/projections.
+  explicit DuurzaamServer(const ScratchDir& dir) {
     eventstore::Options options;
-    options.path = path;
+    options.path = dir.Sub("events");
     store = std::move(*eventstore::Store::Open(options));
+    projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
     services::ServerConfig config;
     config.listen = "127.0.0.1:0";
     config.dev = true;
-    auto s = services::Server::Start(config, store.get());
+    auto s = services::Server::Start(config, store.get(), projection.get());
     if (!s.ok()) {
       std::fprintf(stderr, "server: %s\n", s.status().ToString().c_str());
       std::exit(1);
     }
     server = std::move(*s);
   }
-  ~DuurzaamServer() { server->Shutdown(absl::Milliseconds(200)); }
+  ~DuurzaamServer() {
+    server->Shutdown(absl::Milliseconds(200));
+    server.reset();
+  }
 };
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
@@ -154,7 +161,7 @@ void ServiceAppendThroughput(const Settings& settings) {
     }
     {
       ScratchDir dir(settings, "service");
-      DuurzaamServer server(dir.path());
+      DuurzaamServer server(dir);
       auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
       std::atomic<uint64_t> n{0};
       service.push_back(InFlight(threads, duration, max_calls, [&](std::function<void(bool)> done) {
@@ -198,7 +205,7 @@ void ServiceAppendLatency(const Settings& settings) {
       }
     }
     ScratchDir dir(settings, "latency");
-    DuurzaamServer server(dir.path());
+    DuurzaamServer server(dir);
     auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
     for (int i = 0; i < n; ++i) {
       v1::AppendRequest request = AppendRequest(0, i);
@@ -222,8 +229,8 @@ void ServiceAppendLatency(const Settings& settings) {
 void SubscribeCatchUp(const Settings& settings) {
   const uint64_t events = settings.smoke ? 20'000 : 1'000'000;
   ScratchDir dir(settings, "subscribe");
-  BulkFill(OpenBenchStore(dir.path(), /*sync=*/false).get(), events, 100);
-  DuurzaamServer server(dir.path());
+  BulkFill(OpenBenchStore(dir.Sub("events"), /*sync=*/false).get(), events, 100);
+  DuurzaamServer server(dir);
   auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
   double rate = MedianOf(settings.runs, [&] {
     v1::SubscribeRequest request;
@@ -268,12 +275,13 @@ void OpenLargeStore(const Settings& settings) {
   const uint64_t events = settings.smoke ? 50'000 : 10'000'000;
   ScratchDir dir(settings, "large");
   auto fill_start = Clock::now();
-  BulkFill(OpenBenchStore(dir.path(), /*sync=*/false).get(), events, 10000);
+  const std::string events_dir = dir.Sub("events");  // duurzaamd's layout
+  BulkFill(OpenBenchStore(events_dir, /*sync=*/false).get(), events, 10000);
   std::fprintf(stderr, "filled %llu events in %.1f s\n", static_cast<unsigned long long>(events),
                Seconds(Clock::now() - fill_start));
   double open_s = MedianOf(settings.runs, [&] {
     eventstore::Options options;
-    options.path = dir.path();
+    options.path = events_dir;
     auto start = Clock::now();
     auto store = eventstore::Store::Open(options);
     double s = Seconds(Clock::now() - start);
@@ -284,13 +292,13 @@ void OpenLargeStore(const Settings& settings) {
   double raw_open_s = MedianOf(settings.runs, [&] {
     rocksdb::DBOptions options;
     std::vector<std::string> names;
-    if (!rocksdb::DB::ListColumnFamilies(options, dir.path(), &names).ok()) std::exit(1);
+    if (!rocksdb::DB::ListColumnFamilies(options, events_dir, &names).ok()) std::exit(1);
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     auto start = Clock::now();
-    if (!rocksdb::DB::Open(options, dir.path(), cfs, &handles, &db).ok()) std::exit(1);
+    if (!rocksdb::DB::Open(options, events_dir, cfs, &handles, &db).ok()) std::exit(1);
     double s = Seconds(Clock::now() - start);
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     delete db;

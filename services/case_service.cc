@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "codec/case_codec.h"
+#include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
 #include "common/field_violation.h"
 #include "common/status_macros.h"
@@ -13,7 +14,6 @@
 #include "eventstore/errors.h"
 #include "services/grpc_status.h"
 #include "services/principal.h"
-#include "services/proto_mapping.h"
 
 namespace duurzaam::services {
 namespace {
@@ -104,8 +104,9 @@ domain::Date Today(const std::function<int64_t()>& now_micros) {
 
 }  // namespace
 
-CaseService::CaseService(eventstore::Store* store, std::function<int64_t()> now_micros)
-    : store_(store), now_micros_(std::move(now_micros)) {}
+CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* projection,
+                         std::function<int64_t()> now_micros)
+    : store_(store), projection_(projection), now_micros_(std::move(now_micros)) {}
 
 grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
                                           const v1::RecordCaseEventRequest* request,
@@ -151,19 +152,52 @@ struct CaseView {
   Loaded employer;
 };
 
-absl::StatusOr<CaseView> LoadCase(eventstore::Store* store, const std::string& case_id) {
+// Reads a stream from the projection, as records and decoded events.
+absl::StatusOr<Loaded> LoadProjected(const projections::CaseProjection& projection,
+                                     const std::string& stream) {
+  ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> projected, projection.StreamEvents(stream));
+  Loaded loaded;
+  for (const v1::RecordedEvent& p : projected) {
+    eventstore::RecordedEvent record;
+    ASSIGN_OR_RETURN(record.id, eventstore::EventId::Parse(p.event_id()));
+    record.stream = p.stream();
+    record.revision = static_cast<eventstore::Revision>(p.revision());
+    record.position = p.position();
+    record.type = p.event_type();
+    record.data = p.data();
+    record.recorded_at_micros =
+        p.recorded_at().seconds() * 1'000'000 + p.recorded_at().nanos() / 1000;
+    ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
+    loaded.events.push_back(std::move(event));
+    loaded.revision = record.revision;
+    loaded.records.push_back(std::move(record));
+  }
+  return loaded;
+}
+
+// The projection as of the log's end when the query arrived.
+absl::Status CatchUp(eventstore::Store* store, projections::CaseProjection* projection) {
+  if (!projection->WaitUntil(store->CommittedEnd(), absl::Seconds(5))) {
+    return absl::UnavailableError(
+        "the case projection is still catching up with the log; retry shortly");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CaseView> LoadCase(eventstore::Store* store, projections::CaseProjection* projection,
+                                  const std::string& case_id) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
+  RETURN_IF_ERROR(CatchUp(store, projection));
   CaseView view;
-  ASSIGN_OR_RETURN(view.own, Load(store, kCasePrefix + case_id));
+  ASSIGN_OR_RETURN(view.own, LoadProjected(*projection, kCasePrefix + case_id));
   if (view.own.events.empty()) {
     return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
   }
   for (const auto& e : view.own.events) {
     if (const auto* opened = std::get_if<domain::CaseOpened>(&e.body)) {
-      // Employer ids in CaseOpened use the employer stream's id.
-      std::string employer = opened->employer_id;
-      if (CheckId(employer, "employer_id").ok()) {
-        ASSIGN_OR_RETURN(view.employer, Load(store, kEmployerPrefix + employer));
+      if (CheckId(opened->employer_id, "employer_id").ok()) {
+        ASSIGN_OR_RETURN(view.employer,
+                         LoadProjected(*projection, kEmployerPrefix + opened->employer_id));
       }
       break;
     }
@@ -181,7 +215,7 @@ grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
   }
   absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
-  absl::StatusOr<CaseView> view = LoadCase(store_, request->case_id());
+  absl::StatusOr<CaseView> view = LoadCase(store_, projection_, request->case_id());
   if (!view.ok()) return ToGrpcStatus(view.status());
   auto timeline = domain::BuildTimeline(view->own.events, view->employer.events);
   response->set_case_id(request->case_id());
@@ -194,7 +228,7 @@ grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
     out->set_event_id(entry.event->id);
     codec::ToProto(entry.event->occurred_on, out->mutable_occurred_on());
     v1::RecordedEvent recorded;  // for the timestamp mapping
-    ToProto(record, &recorded);
+    codec::ToProto(record, &recorded);
     *out->mutable_recorded_at() = recorded.recorded_at();
     out->set_title(codec::In(entry.title, *language));
     out->set_event_type(record.type);
@@ -217,7 +251,7 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
     if (!d.ok()) return ToGrpcStatus(d.status());
     as_of = *d;
   }
-  absl::StatusOr<CaseView> view = LoadCase(store_, request->case_id());
+  absl::StatusOr<CaseView> view = LoadCase(store_, projection_, request->case_id());
   if (!view.ok()) return ToGrpcStatus(view.status());
   domain::CaseState state =
       domain::FoldAsOf(domain::WithEmployerEvents(view->own.events, view->employer.events), as_of);
@@ -259,39 +293,17 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
     if (!d.ok()) return ToGrpcStatus(d.status());
     as_of = *d;
   }
-  // Team membership from the log.
-  std::set<std::string> cases;
-  eventstore::LogFilter filter{{kCasePrefix}, {"TeamMemberAdded", "TeamMemberRemoved"}};
-  for (uint64_t position = 0; position < store_->CommittedEnd();) {
-    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    absl::Status decode_error;
-    auto next = store_->ScanAll(position, filter, 100000, [&](const eventstore::EventView& e) {
-      absl::StatusOr<domain::Event> event = codec::Decode(e.ToOwned());
-      if (!event.ok()) {
-        decode_error = event.status();
-        return false;
-      }
-      std::string case_id(e.stream.substr(sizeof(kCasePrefix) - 1));
-      if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event->body)) {
-        if (added->expert_id == expert) cases.insert(case_id);
-      } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event->body)) {
-        if (removed->expert_id == expert) cases.erase(case_id);
-      }
-      return true;
-    });
-    if (!decode_error.ok()) return ToGrpcStatus(decode_error);
-    if (!next.ok()) return ToGrpcStatus(next.status());
-    if (*next == position) break;
-    position = *next;
-  }
+  if (absl::Status s = CatchUp(store_, projection_); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<std::vector<std::string>> cases = projection_->CasesOfExpert(expert);
+  if (!cases.ok()) return ToGrpcStatus(cases.status());
   struct Item {
     std::string case_id;
     std::string employer;
     domain::CaseStatus status;
   };
   std::vector<Item> items;
-  for (const std::string& case_id : cases) {
-    absl::StatusOr<CaseView> view = LoadCase(store_, case_id);
+  for (const std::string& case_id : *cases) {
+    absl::StatusOr<CaseView> view = LoadCase(store_, projection_, case_id);
     if (!view.ok()) return ToGrpcStatus(view.status());
     domain::CaseState state = domain::FoldAsOf(
         domain::WithEmployerEvents(view->own.events, view->employer.events), as_of);

@@ -3,21 +3,25 @@
 // timeline and status queries by folding the case (and its employer's)
 // events. Thread-safe. Borrows the store, which must outlive it.
 //
-// Queries fold the streams on each call; the maintained projections with
-// stored checkpoints are the next step (see docs/ARCHITECTURE.md).
+// Commands read the case's stream from the store (the authority); queries
+// read the maintained projection once it has caught up with the log as it
+// was when the query arrived (read-your-writes), and fold from there.
 #pragma once
 
 #include <functional>
 
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "eventstore/store.h"
+#include "projections/case_projection.h"
 
 namespace duurzaam::services {
 
 class CaseService final : public v1::Cases::Service {
  public:
   // `now_micros` is the server clock (for "today"); the domain never reads it.
-  CaseService(eventstore::Store* store, std::function<int64_t()> now_micros);
+  // Borrows both; they must outlive the service.
+  CaseService(eventstore::Store* store, projections::CaseProjection* projection,
+              std::function<int64_t()> now_micros);
 
   grpc::Status RecordCaseEvent(grpc::ServerContext* context,
                                const v1::RecordCaseEventRequest* request,
@@ -29,13 +33,12 @@ class CaseService final : public v1::Cases::Service {
                            v1::Timeline* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::CaseStatus* response) override;
-  // Scans the log for team membership on each call (the maintained
-  // portfolio projection replaces that scan).
   grpc::Status ListPortfolio(grpc::ServerContext* context, const v1::ListPortfolioRequest* request,
                              v1::Portfolio* response) override;
 
  private:
   eventstore::Store* store_;
+  projections::CaseProjection* projection_;
   std::function<int64_t()> now_micros_;
 };
 

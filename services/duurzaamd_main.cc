@@ -5,10 +5,12 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "codec/placement_codec.h"
 #include "demo/demo_data.h"
 #include "eventstore/store.h"
+#include "projections/case_projection.h"
 #include "services/server.h"
 #include "services/server_config.h"
 
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(config->data_dir, ec);
   std::string data_dir = std::filesystem::absolute(config->data_dir).lexically_normal().string();
   eventstore::Options options;
-  options.path = data_dir;
+  options.path = data_dir + "/events";
   options.max_event_bytes = config->max_event_bytes;
   options.max_append_events = config->max_append_events;
   options.max_append_bytes = config->max_append_bytes;
@@ -71,7 +73,41 @@ int main(int argc, char** argv) {
                      " events"));
   }
 
-  auto server = services::Server::Start(*config, store->get());
+  auto projection = projections::CaseProjection::Open(data_dir + "/projections");
+  if (!projection.ok()) {
+    Log(std::string(projection.status().message()));
+    return 1;
+  }
+  if (config->rebuild_projections) {
+    if (absl::Status s = (*projection)->Clear(); !s.ok()) {
+      Log(std::string(s.message()));
+      return 1;
+    }
+    const uint64_t end = (*store)->CommittedEnd();
+    auto rebuild_start = std::chrono::steady_clock::now();
+    uint64_t last_report = 0;
+    while ((*projection)->Checkpoint() < end) {
+      absl::StatusOr<uint64_t> advanced = (*projection)->CatchUp(store->get(), 100000);
+      if (!advanced.ok()) {
+        Log(std::string(advanced.status().message()));
+        return 1;
+      }
+      if ((*projection)->Checkpoint() - last_report >= 1'000'000 || *advanced == 0) {
+        last_report = (*projection)->Checkpoint();
+        Log(absl::StrCat("rebuilding projections: ", last_report, " / ", end));
+      }
+      if (*advanced == 0) break;
+    }
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - rebuild_start).count();
+    Log(absl::StrFormat("projections rebuilt: %llu events in %.2f s",
+                        static_cast<unsigned long long>(end), seconds));
+  }
+  Log(absl::StrCat("projections at position ", (*projection)->Checkpoint(), " of ",
+                   (*store)->CommittedEnd()));
+  (*projection)->Start(store->get());
+
+  auto server = services::Server::Start(*config, store->get(), projection->get());
   if (!server.ok()) {
     Log(std::string(server.status().message()));
     return 1;
@@ -86,6 +122,7 @@ int main(int argc, char** argv) {
   (*server)->Shutdown();
   (*server)->Wait();
   server->reset();
+  (*projection)->Stop();
   Log("stopped");
   return 0;
 }

@@ -4,9 +4,9 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "codec/eventstore_codec.h"
 #include "eventstore/errors.h"
 #include "services/grpc_status.h"
-#include "services/proto_mapping.h"
 
 namespace duurzaam::services {
 namespace {
@@ -59,7 +59,7 @@ grpc::ServerUnaryReactor* EventStoreService::Append(grpc::CallbackServerContext*
     reactor->Finish(alive);
     return reactor;
   }
-  absl::StatusOr<eventstore::StreamAppend> append = FromProto(*request);
+  absl::StatusOr<eventstore::StreamAppend> append = codec::FromProto(*request);
   if (!append.ok()) {
     reactor->Finish(ToGrpcStatus(append.status()));
     return reactor;
@@ -71,7 +71,7 @@ grpc::ServerUnaryReactor* EventStoreService::Append(grpc::CallbackServerContext*
                           reactor->Finish(ToGrpcStatus(result.status()));
                           return;
                         }
-                        ToProto(*result, response->mutable_result());
+                        codec::ToProto(*result, response->mutable_result());
                         reactor->Finish(grpc::Status::OK);
                       });
   return reactor;
@@ -89,7 +89,7 @@ grpc::ServerUnaryReactor* EventStoreService::AppendMultiStream(
   appends.reserve(request->appends_size());
   for (int i = 0; i < request->appends_size(); ++i) {
     absl::StatusOr<eventstore::StreamAppend> append =
-        FromProto(request->appends(i), absl::StrCat("appends[", i, "]."));
+        codec::FromProto(request->appends(i), absl::StrCat("appends[", i, "]."));
     if (!append.ok()) {
       reactor->Finish(ToGrpcStatus(append.status()));
       return reactor;
@@ -103,7 +103,7 @@ grpc::ServerUnaryReactor* EventStoreService::AppendMultiStream(
           reactor->Finish(ToGrpcStatus(results.status()));
           return;
         }
-        for (const auto& r : *results) ToProto(r, response->add_results());
+        for (const auto& r : *results) codec::ToProto(r, response->add_results());
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
@@ -140,7 +140,7 @@ grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
   for (const auto& e : *events) {
     if (response->events_size() > 0 && bytes + EventBytes(e) > kReplyBytes) break;
     bytes += EventBytes(e);
-    ToProto(e, response->add_events());
+    codec::ToProto(e, response->add_events());
   }
   response->set_current_revision(*current);
   if (response->events_size() == 0) {
@@ -158,11 +158,11 @@ grpc::Status EventStoreService::ReadAll(grpc::ServerContext* context,
   if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
   absl::StatusOr<size_t> max_count = CheckMaxCount(request->max_count());
   if (!max_count.ok()) return ToGrpcStatus(max_count.status());
-  eventstore::LogFilter filter = FromProto(request->filter());
+  eventstore::LogFilter filter = codec::FromProto(request->filter());
   size_t count = 0, bytes = 0;
   auto next = store_->ScanAll(request->from_position(), filter, kMaxScannedPerRead,
                               [&](const eventstore::EventView& e) {
-                                ToProto(e, response->add_events());
+                                codec::ToProto(e, response->add_events());
                                 bytes += e.data.size() + e.metadata.size() + 128;
                                 return ++count < *max_count && bytes < kReplyBytes;
                               });
@@ -190,7 +190,7 @@ grpc::Status EventStoreService::Subscribe(grpc::ServerContext* context,
 grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
                                              const v1::SubscribeRequest& request,
                                              grpc::ServerWriter<v1::SubscribeResponse>* writer) {
-  const eventstore::LogFilter filter = FromProto(request.all().filter());
+  const eventstore::LogFilter filter = codec::FromProto(request.all().filter());
   const uint64_t checkpoint_interval =
       request.checkpoint_interval() == 0 ? 1000 : request.checkpoint_interval();
   uint64_t position = request.all().from_position();
@@ -204,7 +204,7 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
     size_t bytes = 0;
     auto next =
         store_->ScanAll(position, filter, kMaxScannedPerRead, [&](const eventstore::EventView& e) {
-          ToProto(e, events->Add());
+          codec::ToProto(e, events->Add());
           bytes += e.data.size() + e.metadata.size() + 128;
           return static_cast<size_t>(events->size()) < kBatchEvents && bytes < kBatchBytes;
         });
@@ -270,7 +270,7 @@ grpc::Status EventStoreService::SubscribeStream(grpc::ServerContext* context,
           bytes = 0;
         }
         bytes += EventBytes(e);
-        ToProto(e, batch.mutable_events()->add_events());
+        codec::ToProto(e, batch.mutable_events()->add_events());
       }
       revision = events->back().revision + 1;
       if (!writer->Write(batch)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");

@@ -25,10 +25,11 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
-                                                      eventstore::Store* store) {
+                                                      eventstore::Store* store,
+                                                      projections::CaseProjection* projection) {
   std::unique_ptr<Server> server(new Server());
   server->event_store_ = std::make_unique<EventStoreService>(store);
-  server->cases_ = std::make_unique<CaseService>(store, [] {
+  server->cases_ = std::make_unique<CaseService>(store, projection, [] {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "eventstore/store.h"
+#include "projections/case_projection.h"
 #include "services/case_service.h"
 #include "services/eventstore_service.h"
 #include "services/server_config.h"
@@ -18,9 +19,11 @@ namespace duurzaam::services {
 
 class Server {
  public:
-  // Starts serving. Borrows `store`, which must outlive the Server.
+  // Starts serving. Borrows `store` and `projection` (which it does not
+  // start or stop); both must outlive the Server.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
-                                                       eventstore::Store* store);
+                                                       eventstore::Store* store,
+                                                       projections::CaseProjection* projection);
   ~Server();
 
   // The port actually bound (useful with port 0).

@@ -47,7 +47,7 @@ const std::map<std::string, Setting>& Settings() {
           return absl::OkStatus();
         }}},
       {"data_dir",
-       {"directory of the embedded event store (default ./data)",
+       {"data folder: events/ (the event store) and projections/ (read models); default ./data",
         [](ServerConfig* c, const std::string& v) {
           c->data_dir = v;
           return absl::OkStatus();
@@ -58,6 +58,12 @@ const std::map<std::string, Setting>& Settings() {
       {"demo",
        {"seed the demo data set (employers, a dozen placements) into an empty store",
         [](ServerConfig* c, const std::string& v) { return SetBool(&c->demo, "demo", v); }, true}},
+      {"rebuild_projections",
+       {"rebuild the read models (projections) from the event log at start, showing progress",
+        [](ServerConfig* c, const std::string& v) {
+          return SetBool(&c->rebuild_projections, "rebuild_projections", v);
+        },
+        true}},
       {"tls_cert",
        {"PEM server certificate chain (required outside --dev)",
         [](ServerConfig* c, const std::string& v) {

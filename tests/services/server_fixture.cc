@@ -6,16 +6,20 @@ namespace duurzaam::testing {
 
 void ServerTest::SetUp() {
   eventstore::Options options;
-  options.path = dir_.path();
+  options.path = dir_.Sub("events");
   options.max_event_bytes = 64 * 1024;
   options.max_append_events = 100;
   auto store = eventstore::Store::Open(options);
   ASSERT_TRUE(store.ok()) << store.status();
   store_ = std::move(*store);
+  auto projection = projections::CaseProjection::Open(dir_.Sub("projections"));
+  ASSERT_TRUE(projection.ok()) << projection.status();
+  projection_ = std::move(*projection);
+  projection_->Start(store_.get());
   services::ServerConfig config;
   config.listen = "127.0.0.1:0";
   config.dev = true;
-  auto server = services::Server::Start(config, store_.get());
+  auto server = services::Server::Start(config, store_.get(), projection_.get());
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);
   channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
@@ -27,6 +31,8 @@ void ServerTest::TearDown() {
   channel_.reset();
   if (server_) server_->Shutdown(absl::Milliseconds(500));
   server_.reset();
+  if (projection_) projection_->Stop();
+  projection_.reset();
   store_.reset();
 }
 

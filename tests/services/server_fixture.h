@@ -10,6 +10,7 @@
 #include "eventstore/store.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "projections/case_projection.h"
 #include "services/server.h"
 #include "tests/support/temp_dir.h"
 
@@ -33,6 +34,7 @@ class ServerTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<eventstore::Store> store_;
+  std::unique_ptr<projections::CaseProjection> projection_;
   std::unique_ptr<services::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventStore::Stub> stub_;

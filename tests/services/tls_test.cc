@@ -46,7 +46,10 @@ class TlsTest : public ::testing::Test {
     config.dev = false;
     config.tls_cert = dir_.Sub("server.pem");
     config.tls_key = dir_.Sub("server.key");
-    auto server = services::Server::Start(config, store_.get());
+    auto projection = projections::CaseProjection::Open(dir_.Sub("projections"));
+    ASSERT_TRUE(projection.ok());
+    projection_ = std::move(*projection);
+    auto server = services::Server::Start(config, store_.get(), projection_.get());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
   }
@@ -73,6 +76,7 @@ class TlsTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<eventstore::Store> store_;
+  std::unique_ptr<projections::CaseProjection> projection_;
   std::unique_ptr<services::Server> server_;
 };
 
@@ -105,7 +109,9 @@ TEST(TlsConfigTest, MissingCertificateFileIsNamed) {
   config.listen = "127.0.0.1:0";
   config.tls_cert = dir.Sub("missing.pem");
   config.tls_key = dir.Sub("missing.key");
-  auto server = services::Server::Start(config, store->get());
+  auto projection = projections::CaseProjection::Open(dir.Sub("projections"));
+  ASSERT_TRUE(projection.ok());
+  auto server = services::Server::Start(config, store->get(), projection->get());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(server.status().message().find("missing.pem"), absl::string_view::npos);
 }

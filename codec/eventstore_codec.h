@@ -6,7 +6,7 @@
 #include "duurzaam/v1/eventstore.pb.h"
 #include "eventstore/types.h"
 
-namespace duurzaam::services {
+namespace duurzaam::codec {
 
 // `field_prefix` ("" or "appends[i].") names fields in errors.
 absl::StatusOr<eventstore::StreamAppend> FromProto(const v1::AppendRequest& request,
@@ -17,4 +17,4 @@ void ToProto(const eventstore::RecordedEvent& event, v1::RecordedEvent* out);
 void ToProto(const eventstore::EventView& event, v1::RecordedEvent* out);
 void ToProto(const eventstore::AppendResult& result, v1::AppendResult* out);
 
-}  // namespace duurzaam::services
+}  // namespace duurzaam::codec

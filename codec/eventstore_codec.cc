@@ -1,9 +1,9 @@
-#include "services/proto_mapping.h"
+#include "codec/eventstore_codec.h"
 
 #include "absl/strings/str_cat.h"
 #include "eventstore/errors.h"
 
-namespace duurzaam::services {
+namespace duurzaam::codec {
 namespace {
 
 using eventstore::Expectation;
@@ -100,4 +100,4 @@ void ToProto(const eventstore::AppendResult& r, v1::AppendResult* out) {
   out->set_replayed(r.replayed);
 }
 
-}  // namespace duurzaam::services
+}  // namespace duurzaam::codec

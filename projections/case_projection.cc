@@ -1,0 +1,216 @@
+#include "projections/case_projection.h"
+
+#include "absl/strings/str_cat.h"
+#include "codec/eventstore_codec.h"
+#include "codec/placement_codec.h"
+#include "common/status_macros.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+
+namespace duurzaam::projections {
+namespace {
+
+// Keys (parts joined by NUL: ids never contain it):
+//   "p"                                  checkpoint (u64 BE)
+//   "s\0<stream>\0<revision u64 BE>"     projected event of a case/employer stream
+//   "x\0<expert>\0<case>"                the expert is in the case team
+//   "r\0<region>\0<group>\0<case>"       the case's region and target group
+constexpr char kCheckpointKey[] = "p";
+const std::string kSep(1, '\0');
+
+std::string BigEndian(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+uint64_t FromBigEndian(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CaseProjection>> CaseProjection::Open(const std::string& path) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.write_buffer_size = 16 << 20;
+  rocksdb::DB* db = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, path, &db), "open projections"));
+  std::unique_ptr<CaseProjection> p(new CaseProjection());
+  p->db_.reset(db);
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), kCheckpointKey, &value);
+  if (s.ok()) {
+    p->checkpoint_ = FromBigEndian(value);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "read checkpoint");
+  }
+  return p;
+}
+
+CaseProjection::~CaseProjection() {
+  Stop();
+  if (db_) db_->Close().PermitUncheckedError();
+}
+
+absl::StatusOr<uint64_t> CaseProjection::CatchUp(eventstore::Store* store, size_t max_events) {
+  absl::MutexLock lock(&apply_mu_);
+  const uint64_t from = checkpoint_.load();
+  rocksdb::WriteBatch batch;
+  absl::Status error;
+  uint64_t count = 0;
+  eventstore::LogFilter filter{{"case-", "employer-"}, {}};
+  auto next = store->ScanAll(from, filter, max_events, [&](const eventstore::EventView& view) {
+    eventstore::RecordedEvent record = view.ToOwned();
+    absl::StatusOr<domain::Event> event = codec::Decode(record);
+    if (!event.ok()) {
+      error = event.status();
+      return false;
+    }
+    // Store the record with its data in the current schema (upcast once).
+    v1::RecordedEvent projected;
+    codec::ToProto(record, &projected);
+    v1::PlacementEvent current;
+    codec::ToProto(*event, &current);
+    projected.set_data(current.SerializeAsString());
+    std::string stream(view.stream);
+    batch.Put(absl::StrCat("s", kSep, stream, kSep, BigEndian(view.revision)),
+              projected.SerializeAsString());
+    if (stream.rfind("case-", 0) == 0) {
+      std::string case_id = stream.substr(5);
+      if (const auto* opened = std::get_if<domain::CaseOpened>(&event->body)) {
+        batch.Put(
+            absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id), "");
+      } else if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event->body)) {
+        batch.Put(absl::StrCat("x", kSep, added->expert_id, kSep, case_id), "");
+      } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event->body)) {
+        batch.Delete(absl::StrCat("x", kSep, removed->expert_id, kSep, case_id));
+      }
+    }
+    ++count;
+    return true;
+  });
+  RETURN_IF_ERROR(error);
+  if (!next.ok()) return next.status();
+  if (*next == from) return 0;
+  batch.Put(kCheckpointKey, BigEndian(*next));
+  rocksdb::WriteOptions write_options;  // not synced: rebuildable from the log
+  RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &batch), "write projections"));
+  applied_.fetch_add(count, std::memory_order_relaxed);
+  absl::MutexLock wait_lock(&wait_mu_);
+  checkpoint_.store(*next, std::memory_order_release);
+  wait_cv_.SignalAll();
+  return *next - from;
+}
+
+void CaseProjection::Start(eventstore::Store* store) {
+  stop_ = false;
+  follower_ = std::thread([this, store] {
+    while (!stop_.load()) {
+      absl::StatusOr<uint64_t> advanced = CatchUp(store);
+      if (!advanced.ok()) {
+        std::fprintf(stderr, "duurzaamd: projection stopped at position %llu: %s\n",
+                     static_cast<unsigned long long>(Checkpoint()),
+                     std::string(advanced.status().message()).c_str());
+        return;
+      }
+      if (*advanced == 0) store->WaitForCommit(Checkpoint(), absl::Milliseconds(200));
+    }
+  });
+}
+
+void CaseProjection::Stop() {
+  stop_ = true;
+  if (follower_.joinable()) follower_.join();
+}
+
+bool CaseProjection::WaitUntil(uint64_t position, absl::Duration timeout) {
+  absl::MutexLock lock(&wait_mu_);
+  absl::Time deadline = absl::Now() + timeout;
+  while (checkpoint_.load(std::memory_order_acquire) < position) {
+    if (wait_cv_.WaitWithDeadline(&wait_mu_, deadline)) break;
+  }
+  return checkpoint_.load(std::memory_order_acquire) >= position;
+}
+
+absl::Status CaseProjection::Clear() {
+  absl::MutexLock lock(&apply_mu_);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(it->key());
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan projections"));
+  RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "clear projections"));
+  absl::MutexLock wait_lock(&wait_mu_);
+  checkpoint_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status CaseProjection::Scan(
+    const std::string& prefix,
+    const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    fn(it->key().ToStringView(), it->value().ToStringView());
+  }
+  return FromRocks(it->status(), "scan projections");
+}
+
+absl::StatusOr<std::vector<v1::RecordedEvent>> CaseProjection::StreamEvents(
+    const std::string& stream) const {
+  std::vector<v1::RecordedEvent> out;
+  absl::Status parse;
+  RETURN_IF_ERROR(
+      Scan(absl::StrCat("s", kSep, stream, kSep), [&](std::string_view, std::string_view value) {
+        out.emplace_back();
+        if (!out.back().ParseFromArray(value.data(), value.size())) {
+          parse = absl::DataLossError("a projected event cannot be read");
+        }
+      }));
+  RETURN_IF_ERROR(parse);
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> CaseProjection::CasesOfExpert(
+    const std::string& expert_id) const {
+  std::vector<std::string> out;
+  std::string prefix = absl::StrCat("x", kSep, expert_id, kSep);
+  RETURN_IF_ERROR(Scan(prefix, [&](std::string_view key, std::string_view) {
+    out.emplace_back(key.substr(prefix.size()));
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<CaseProjection::CaseKey>> CaseProjection::AllCases() const {
+  std::vector<CaseKey> out;
+  RETURN_IF_ERROR(Scan(absl::StrCat("r", kSep), [&](std::string_view key, std::string_view) {
+    std::string_view rest = key.substr(2);
+    size_t a = rest.find('\0');
+    size_t b = rest.find('\0', a + 1);
+    out.push_back({std::string(rest.substr(0, a)), std::string(rest.substr(a + 1, b - a - 1)),
+                   std::string(rest.substr(b + 1))});
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> CaseProjection::Dump() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key() == kCheckpointKey) continue;
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "dump projections"));
+  return out;
+}
+
+}  // namespace duurzaam::projections

@@ -1,0 +1,123 @@
+#include "projections/case_projection.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "demo/demo_data.h"
+#include "tests/support/temp_dir.h"
+
+namespace duurzaam::projections {
+namespace {
+
+using duurzaam::testing::TempDir;
+
+const domain::Date kToday(2026, 11, 23);
+
+std::unique_ptr<eventstore::Store> OpenStore(const std::string& path) {
+  eventstore::Options options;
+  options.path = path;
+  auto store = eventstore::Store::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return std::move(*store);
+}
+
+std::unique_ptr<CaseProjection> OpenProjection(const std::string& path) {
+  auto p = CaseProjection::Open(path);
+  EXPECT_TRUE(p.ok()) << p.status();
+  return std::move(*p);
+}
+
+void ExpectParity(eventstore::Store* store, CaseProjection* incremental, const std::string& dir) {
+  ASSERT_TRUE(incremental->WaitUntil(store->CommittedEnd(), absl::Seconds(60)));
+  auto rebuilt = OpenProjection(dir);
+  while (true) {
+    auto advanced = rebuilt->CatchUp(store, 5000);
+    ASSERT_TRUE(advanced.ok()) << advanced.status();
+    if (*advanced == 0) break;
+  }
+  EXPECT_EQ(rebuilt->Checkpoint(), incremental->Checkpoint());
+  auto a = incremental->Dump();
+  auto b = rebuilt->Dump();
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  EXPECT_TRUE(*a == *b) << "incremental and rebuilt projections differ";
+}
+
+TEST(CaseProjectionTest, IncrementalEqualsRebuildOnTheDemoSet) {
+  TempDir dir;
+  auto store = OpenStore(dir.Sub("events"));
+  auto projection = OpenProjection(dir.Sub("projection"));
+  projection->Start(store.get());  // follows while the demo is written
+  ASSERT_TRUE(demo::Seed(store.get(), kToday).ok());
+  ExpectParity(store.get(), projection.get(), dir.Sub("rebuild"));
+
+  auto anna = projection->StreamEvents("case-anna");
+  ASSERT_TRUE(anna.ok());
+  EXPECT_GT(anna->size(), 5u);
+  for (size_t i = 0; i < anna->size(); ++i) EXPECT_EQ((*anna)[i].revision(), i);
+  auto portfolio = projection->CasesOfExpert("expert:jdevries");
+  ASSERT_TRUE(portfolio.ok());
+  EXPECT_EQ(portfolio->size(), 12u);
+  auto cases = projection->AllCases();
+  ASSERT_TRUE(cases.ok());
+  EXPECT_EQ(cases->size(), 12u);
+}
+
+TEST(CaseProjectionTest, IncrementalEqualsRebuildOnALargeGeneratedSet) {
+  TempDir dir;
+  auto store = OpenStore(dir.Sub("events"));
+  auto projection = OpenProjection(dir.Sub("projection"));
+  projection->Start(store.get());
+  auto seeded = demo::Seed(store.get(), kToday, 50);  // 600 placements
+  ASSERT_TRUE(seeded.ok()) << seeded.status();
+  EXPECT_GT(seeded->appended, 8000);
+  auto start = std::chrono::steady_clock::now();
+  ExpectParity(store.get(), projection.get(), dir.Sub("rebuild"));
+  std::printf("parity over %llu events checked in %.2f s\n",
+              static_cast<unsigned long long>(store->CommittedEnd()),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+TEST(CaseProjectionTest, RestartResumesFromTheCheckpointWithoutReplaying) {
+  TempDir dir;
+  auto store = OpenStore(dir.Sub("events"));
+  {
+    auto projection = OpenProjection(dir.Sub("projection"));
+    ASSERT_TRUE(demo::Seed(store.get(), kToday).ok());
+    ASSERT_TRUE(projection->CatchUp(store.get(), 100000).ok());
+    EXPECT_EQ(projection->Checkpoint(), store->CommittedEnd());
+  }
+  auto reopened = OpenProjection(dir.Sub("projection"));
+  EXPECT_EQ(reopened->Checkpoint(), store->CommittedEnd());
+  auto advanced = reopened->CatchUp(store.get(), 100000);
+  ASSERT_TRUE(advanced.ok());
+  EXPECT_EQ(*advanced, 0u);
+  EXPECT_EQ(reopened->Applied(), 0u) << "nothing replayed after a restart";
+  // New events after the restart are applied, and only those.
+  ASSERT_TRUE(demo::Seed(store.get(), kToday, 2).ok());
+  ASSERT_TRUE(reopened->CatchUp(store.get(), 100000).ok());
+  EXPECT_GT(reopened->Applied(), 0u);
+  EXPECT_LT(reopened->Applied(), store->CommittedEnd() / 2 + 10);
+  auto cases = reopened->AllCases();
+  ASSERT_TRUE(cases.ok());
+  EXPECT_EQ(cases->size(), 24u);
+}
+
+TEST(CaseProjectionTest, ClearEmptiesForARebuild) {
+  TempDir dir;
+  auto store = OpenStore(dir.Sub("events"));
+  auto projection = OpenProjection(dir.Sub("projection"));
+  ASSERT_TRUE(demo::Seed(store.get(), kToday).ok());
+  ASSERT_TRUE(projection->CatchUp(store.get(), 100000).ok());
+  auto before = projection->Dump();
+  ASSERT_TRUE(projection->Clear().ok());
+  EXPECT_EQ(projection->Checkpoint(), 0u);
+  EXPECT_TRUE(projection->Dump()->empty());
+  ASSERT_TRUE(projection->CatchUp(store.get(), 100000).ok());
+  EXPECT_TRUE(*projection->Dump() == *before);
+}
+
+}  // namespace
+}  // namespace duurzaam::projections
