@@ -54,6 +54,37 @@ absl::StatusOr<domain::Date> DateFromProto(const v1::CalendarDate& d, const std:
   return day;
 }
 
+void ToProto(const std::vector<domain::GroupStatistics>& groups, v1::RegionalStatistics* out) {
+  for (const auto& g : groups) {
+    auto* group = out->add_groups();
+    group->set_region(g.region);
+    group->set_target_group(g.target_group);
+    group->set_suppressed(g.suppressed);
+    if (g.suppressed) continue;
+    group->set_placements(g.placements);
+    for (const auto& y : g.years) {
+      auto* year = group->add_years();
+      year->set_years_after_hire(y.years_after_hire);
+      year->set_placements(y.placements);
+      year->set_sustainable(y.sustainable);
+      year->set_vulnerable(y.vulnerable);
+      year->set_at_risk(y.at_risk);
+      year->set_ended(y.ended);
+    }
+    for (const auto& d : g.disruptions) {
+      auto* disruption = group->add_disruptions();
+      disruption->set_source(static_cast<v1::DisruptionSource>(static_cast<int>(d.kind) + 1));
+      disruption->set_occurred(d.occurred);
+      disruption->set_followed_up_within_30_days(d.followed_up_within_30_days);
+      for (const auto& [kind, count] : d.interventions_within_90_days) {
+        auto* i = disruption->add_interventions();
+        i->set_kind(static_cast<v1::InterventionKind>(static_cast<int>(kind) + 1));
+        i->set_count(count);
+      }
+    }
+  }
+}
+
 void ToProto(const domain::CaseStatus& s, Language language, v1::CaseStatus* out) {
   ToProto(s.as_of, out->mutable_as_of());
   out->set_level(static_cast<v1::StatusLevel>(static_cast<int>(s.level) + 1));

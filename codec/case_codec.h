@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "domain/statistics.h"
 #include "domain/status.h"
 #include "domain/timeline.h"
 #include "duurzaam/v1/cases.pb.h"
@@ -19,6 +20,8 @@ absl::StatusOr<Language> ParseLanguage(const std::string& language);
 const std::string& In(const domain::Text& text, Language language);
 
 void ToProto(const domain::CaseStatus& status, Language language, v1::CaseStatus* out);
+
+void ToProto(const std::vector<domain::GroupStatistics>& groups, v1::RegionalStatistics* out);
 
 void ToProto(domain::Date date, v1::CalendarDate* out);
 absl::StatusOr<domain::Date> DateFromProto(const v1::CalendarDate& date, const std::string& field);

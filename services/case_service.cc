@@ -331,4 +331,34 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status CaseService::GetRegionalStatistics(grpc::ServerContext* context,
+                                                const v1::GetRegionalStatisticsRequest* request,
+                                                v1::RegionalStatistics* response) {
+  if (absl::StatusOr<domain::Principal> p = PrincipalOf(*context); !p.ok()) {
+    return ToGrpcStatus(p.status());
+  }
+  domain::Date as_of = Today(now_micros_);
+  if (request->has_as_of()) {
+    absl::StatusOr<domain::Date> d = codec::DateFromProto(request->as_of(), "as_of");
+    if (!d.ok()) return ToGrpcStatus(d.status());
+    as_of = *d;
+  }
+  if (absl::Status s = CatchUp(store_, projection_); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<std::vector<projections::CaseProjection::CaseKey>> keys = projection_->AllCases();
+  if (!keys.ok()) return ToGrpcStatus(keys.status());
+  std::vector<domain::CaseHistory> histories;
+  for (const auto& key : *keys) {
+    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    absl::StatusOr<CaseView> view = LoadCase(store_, projection_, key.case_id);
+    if (!view.ok()) return ToGrpcStatus(view.status());
+    histories.push_back({domain::WithEmployerEvents(view->own.events, view->employer.events)});
+  }
+  constexpr int kMinGroupSize = 5;
+  codec::ToProto(as_of, response->mutable_as_of());
+  codec::ToProto(
+      domain::RegionalStatistics(histories, as_of, domain::CurrentRuleset(), kMinGroupSize),
+      response);
+  return grpc::Status::OK;
+}
+
 }  // namespace duurzaam::services

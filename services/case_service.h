@@ -35,6 +35,9 @@ class CaseService final : public v1::Cases::Service {
                          v1::CaseStatus* response) override;
   grpc::Status ListPortfolio(grpc::ServerContext* context, const v1::ListPortfolioRequest* request,
                              v1::Portfolio* response) override;
+  grpc::Status GetRegionalStatistics(grpc::ServerContext* context,
+                                     const v1::GetRegionalStatisticsRequest* request,
+                                     v1::RegionalStatistics* response) override;
 
  private:
   eventstore::Store* store_;

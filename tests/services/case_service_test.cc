@@ -1,6 +1,7 @@
 // The case API end to end on a real server over loopback.
 #include "absl/strings/str_format.h"
 #include "codec/placement_codec.h"
+#include "demo/demo_data.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "tests/services/server_fixture.h"
 
@@ -163,6 +164,13 @@ v1::CalendarDate DaysFromToday(int days) {
   return Day(static_cast<int>(d.year()), d.month(), d.day());
 }
 
+absl::CivilDay DaysFromTodayCivil(int days) {
+  int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return codec::RecordedDay(micros) + days;
+}
+
 TEST_F(CaseApiTest, EmployerReorganisationAppearsInEveryAffectedCase) {
   for (const std::string id : {"a1", "a2"}) {
     MustRecord(id, -1, Opened(DaysFromToday(-401), "acme"));
@@ -309,6 +317,43 @@ TEST_F(CaseApiTest, PortfolioListsTheExpertsCasesMostUrgentFirst) {
   As(&c2);
   ASSERT_TRUE(cases_->ListPortfolio(&c2, someone_else, &empty).ok());
   EXPECT_EQ(empty.items_size(), 0);
+}
+
+}  // namespace
+}  // namespace duurzaam::testing
+
+namespace duurzaam::testing {
+namespace {
+
+TEST_F(CaseApiTest, RegionalStatisticsAreAnonymisedCounts) {
+  auto seeded = demo::Seed(store_.get(), DaysFromTodayCivil(0), 5);  // 60 placements
+  ASSERT_TRUE(seeded.ok()) << seeded.status();
+  v1::GetRegionalStatisticsRequest request;
+  v1::RegionalStatistics stats;
+  grpc::ClientContext context;
+  As(&context, "researcher:uu", "AUDITOR");
+  ASSERT_TRUE(cases_->GetRegionalStatistics(&context, request, &stats).ok());
+  int placements = 0, groups = 0;
+  bool followed_up_reorganisation = false;
+  for (const auto& g : stats.groups()) {
+    ++groups;
+    if (g.suppressed()) continue;
+    EXPECT_GE(g.placements(), 5);
+    placements += g.placements();
+    ASSERT_EQ(g.years_size(), 3);
+    EXPECT_LE(g.years(2).placements(), g.years(0).placements());
+    for (const auto& d : g.disruptions()) {
+      if (d.source() == v1::DISRUPTION_SOURCE_ORGANISATION && d.followed_up_within_30_days() > 0) {
+        followed_up_reorganisation = true;
+      }
+    }
+    // Nothing identifying: no case ids, worker refs or free text anywhere.
+    EXPECT_EQ(g.SerializeAsString().find("worker-"), std::string::npos);
+    EXPECT_EQ(g.SerializeAsString().find("case-"), std::string::npos);
+  }
+  EXPECT_GE(groups, 3);
+  EXPECT_EQ(placements, 60);
+  EXPECT_TRUE(followed_up_reorganisation);
 }
 
 }  // namespace
