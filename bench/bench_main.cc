@@ -23,9 +23,13 @@ int main(int argc, char** argv) {
       {"service-latency", ServiceAppendLatency},
       {"subscribe", SubscribeCatchUp},
       {"open", OpenLargeStore},
+      {"case-status", CaseStatusLatency},
+      {"rebuild", ProjectionRebuild},
+      {"mixed", MixedLoad},
   };
   const char* order[] = {"engine-append",   "engine-latency", "engine-read", "service-append",
-                         "service-latency", "subscribe",      "open"};
+                         "service-latency", "subscribe",      "open",        "case-status",
+                         "rebuild",         "mixed"};
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as duurzaamd does
   Settings settings;
   std::vector<std::string> selected;

@@ -24,5 +24,8 @@ void ServiceAppendThroughput(const Settings& settings);
 void ServiceAppendLatency(const Settings& settings);
 void SubscribeCatchUp(const Settings& settings);
 void OpenLargeStore(const Settings& settings);
+void CaseStatusLatency(const Settings& settings);
+void ProjectionRebuild(const Settings& settings);
+void MixedLoad(const Settings& settings);
 
 }  // namespace duurzaam::bench

@@ -1,0 +1,261 @@
+// Case API benchmarks: status query latency from the maintained projection,
+// projection rebuild rate, and a mixed load of commands and queries.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "bench/benches.h"
+#include "bench/harness.h"
+#include "codec/placement_codec.h"
+#include "demo/demo_data.h"
+#include "duurzaam/v1/cases.grpc.pb.h"
+#include "projections/case_projection.h"
+#include "services/server.h"
+
+namespace duurzaam::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+const domain::Date kToday(2026, 11, 23);
+
+// Appends events stream by stream in large unsynced batches (fixtures).
+void BulkAppend(eventstore::Store* store, const std::vector<demo::DemoEvent>& events) {
+  std::map<std::string, std::vector<const domain::Event*>> streams;
+  std::vector<std::string> order;
+  for (const auto& d : events) {
+    if (!streams.count(d.stream)) order.push_back(d.stream);
+    streams[d.stream].push_back(&d.event);
+  }
+  for (const std::string& stream : order) {
+    const auto& list = streams[stream];
+    for (size_t i = 0; i < list.size(); i += 1000) {
+      eventstore::StreamAppend append{stream, eventstore::Expectation::Any(), {}};
+      for (size_t k = i; k < std::min(list.size(), i + 1000); ++k) {
+        append.events.push_back(codec::Encode(*list[k], *eventstore::EventId::Parse(list[k]->id)));
+      }
+      if (!store->Append(append).ok()) std::exit(1);
+    }
+  }
+}
+
+// A case with `n` events: opened, hired, then contacts and check-ins.
+std::vector<demo::DemoEvent> LongCase(const std::string& id, int n) {
+  std::vector<demo::DemoEvent> out;
+  auto add = [&](int days_ago, domain::EventBody body) {
+    domain::Event e;
+    e.id = eventstore::EventId::Random().ToString();
+    e.occurred_on = kToday - days_ago;
+    e.recorded_on = kToday;
+    e.recorded_by = {"expert:bench", domain::Role::kExpert};
+    e.body = std::move(body);
+    out.push_back({"case-" + id, std::move(e)});
+  };
+  add(3000, domain::CaseOpened{"worker-" + id, "acme", "Twente", "Wajong"});
+  add(3000, domain::TeamMemberAdded{"expert:bench"});
+  add(2990, domain::Hired{domain::ContractType::kPermanent, std::nullopt, 24, "", ""});
+  for (int i = 3; i < n; ++i) {
+    int day = 2980 - (i * 2900 / n);
+    if (i % 10 == 0) {
+      add(day, domain::MonitoringCheckIn{
+                   i % 20 == 0 ? domain::Respondent::kEmployer : domain::Respondent::kWorker,
+                   {{domain::Item::kFit, 4}, {domain::Item::kIntentionToContinue, 4}},
+                   ""});
+    } else {
+      add(day, domain::ContactMoment{domain::ContactKind::kVisit, "bezoek"});
+    }
+  }
+  return out;
+}
+
+struct CaseServer {
+  std::unique_ptr<eventstore::Store> store;
+  std::unique_ptr<projections::CaseProjection> projection;
+  std::unique_ptr<services::Server> server;
+  std::shared_ptr<grpc::Channel> channel;
+  explicit CaseServer(const ScratchDir& dir) {
+    store = OpenBenchStore(dir.Sub("events"), /*sync=*/true);
+    projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
+  }
+  void Serve() {
+    projection->Start(store.get());
+    if (!projection->WaitUntil(store->CommittedEnd(), absl::Minutes(10))) std::exit(1);
+    services::ServerConfig config;
+    config.listen = "127.0.0.1:0";
+    config.dev = true;
+    server = std::move(*services::Server::Start(config, store.get(), projection.get()));
+    channel = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
+  }
+  ~CaseServer() {
+    if (server) server->Shutdown(absl::Milliseconds(200));
+    server.reset();
+    projection->Stop();
+  }
+};
+
+void As(grpc::ClientContext* c) {
+  c->AddMetadata("x-duurzaam-principal", "expert:bench");
+  c->AddMetadata("x-duurzaam-role", "EXPERT");
+}
+
+}  // namespace
+
+void CaseStatusLatency(const Settings& settings) {
+  const int events = settings.smoke ? 100 : 1000;
+  const int queries = settings.smoke ? 50 : 2000;
+  ScratchDir dir(settings, "status");
+  CaseServer s(dir);
+  BulkAppend(s.store.get(), LongCase("long", events));
+  s.Serve();
+  auto cases = v1::Cases::NewStub(s.channel);
+  std::vector<double> p50s, p99s;
+  for (int run = 0; run < settings.runs; ++run) {
+    std::vector<double> latencies;
+    for (int i = 0; i < queries; ++i) {
+      v1::GetStatusRequest request;
+      request.set_case_id("long");
+      v1::CaseStatus status;
+      grpc::ClientContext context;
+      As(&context);
+      auto start = Clock::now();
+      if (!cases->GetStatus(&context, request, &status).ok()) std::exit(1);
+      latencies.push_back(Seconds(Clock::now() - start) * 1e3);
+    }
+    p50s.push_back(Median(latencies));
+    p99s.push_back(Percentile(latencies, 99));
+  }
+  double p50 = Median(p50s);
+  Report({absl::StrCat("status query, case of ", events, " events, p50"), p50, "ms", "", 0,
+          "<= 2 ms", settings.smoke || p50 <= 2.0});
+  Report({absl::StrCat("status query, case of ", events, " events, p99"), Median(p99s), "ms", "", 0,
+          "(reported)", true});
+}
+
+void ProjectionRebuild(const Settings& settings) {
+  ScratchDir dir(settings, "rebuild");
+  auto store = OpenBenchStore(dir.Sub("events"), /*sync=*/false);
+  // ~184 events per demo unit: about 1,000,000 events at 5,435 units.
+  const int scale = settings.smoke ? 20 : 5435;
+  BulkAppend(store.get(), demo::DemoEvents(kToday, scale));
+  const uint64_t events = store->CommittedEnd();
+  auto projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
+  double rebuild = MedianOf(settings.runs, [&] {
+    if (!projection->Clear().ok()) std::exit(1);
+    auto start = Clock::now();
+    while (projection->Checkpoint() < events) {
+      auto advanced = projection->CatchUp(store.get(), 50000);
+      if (!advanced.ok() || *advanced == 0) std::exit(1);
+    }
+    return events / Seconds(Clock::now() - start);
+  });
+  double scan = MedianOf(settings.runs, [&] {
+    uint64_t n = 0;
+    auto start = Clock::now();
+    if (!store
+             ->ScanAll(0, {}, events + 1,
+                       [&](const eventstore::EventView&) {
+                         ++n;
+                         return true;
+                       })
+             .ok()) {
+      std::exit(1);
+    }
+    return n / Seconds(Clock::now() - start);
+  });
+  Report({absl::StrCat("projection rebuild, ", events, " events"), rebuild, "/s",
+          "engine scan of the same log", scan, ">= 500000 /s",
+          settings.smoke || rebuild >= 500000});
+}
+
+void MixedLoad(const Settings& settings) {
+  const int writers = settings.smoke ? 2 : 32, readers = settings.smoke ? 2 : 32;
+  const double duration = settings.smoke ? 0.3 : 5.0;
+  ScratchDir dir(settings, "mixed");
+  CaseServer s(dir);
+  if (!demo::Seed(s.store.get(), kToday, 2).ok()) std::exit(1);
+  s.Serve();
+  std::atomic<bool> stop{false};
+  absl::Mutex mu;
+  std::vector<double> write_lat, read_lat;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      auto cases = v1::Cases::NewStub(s.channel);
+      std::string id = absl::StrCat("mixed-", w);
+      int64_t revision = -1;
+      std::vector<double> local;
+      for (int i = 0; i < 100000 && !stop.load(); ++i) {
+        v1::RecordCaseEventRequest request;
+        request.set_case_id(id);
+        request.set_event_id(eventstore::EventId::Random().ToString());
+        request.set_expected_revision(revision);
+        auto* day = request.mutable_event()->mutable_occurred_on();
+        day->set_year(2026);
+        day->set_month(11);
+        day->set_day(1);
+        if (revision == -1) {
+          auto* o = request.mutable_event()->mutable_case_opened();
+          o->set_worker_ref("w");
+          o->set_employer_id("acme");
+          o->set_region("Twente");
+          o->set_target_group("Wajong");
+        } else {
+          request.mutable_event()->mutable_contact_moment()->set_kind(v1::CONTACT_KIND_PHONE);
+        }
+        v1::RecordCaseEventResponse response;
+        grpc::ClientContext context;
+        As(&context);
+        auto start = Clock::now();
+        if (!cases->RecordCaseEvent(&context, request, &response).ok()) std::exit(1);
+        local.push_back(Seconds(Clock::now() - start) * 1e3);
+        revision = response.revision();
+      }
+      absl::MutexLock lock(&mu);
+      write_lat.insert(write_lat.end(), local.begin(), local.end());
+    });
+  }
+  const char* names[] = {"anna", "bram", "chris", "dewi", "emre", "fleur"};
+  for (int r = 0; r < readers; ++r) {
+    threads.emplace_back([&, r] {
+      auto cases = v1::Cases::NewStub(s.channel);
+      std::vector<double> local;
+      for (int i = 0; i < 100000 && !stop.load(); ++i) {
+        grpc::ClientContext context;
+        As(&context);
+        auto start = Clock::now();
+        bool ok;
+        if (i % 2 == 0) {
+          v1::GetStatusRequest request;
+          request.set_case_id(names[(r + i) % 6]);
+          v1::CaseStatus status;
+          ok = cases->GetStatus(&context, request, &status).ok();
+        } else {
+          v1::GetTimelineRequest request;
+          request.set_case_id(names[(r + i) % 6]);
+          v1::Timeline timeline;
+          ok = cases->GetTimeline(&context, request, &timeline).ok();
+        }
+        if (!ok) std::exit(1);
+        local.push_back(Seconds(Clock::now() - start) * 1e3);
+      }
+      absl::MutexLock lock(&mu);
+      read_lat.insert(read_lat.end(), local.begin(), local.end());
+    });
+  }
+  auto start = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(duration * 1000)));
+  stop = true;
+  for (auto& t : threads) t.join();
+  double elapsed = Seconds(Clock::now() - start);
+  Report({absl::StrCat("mixed: commands, ", writers, " clients"), write_lat.size() / elapsed, "/s",
+          "", 0, "(reported)", true});
+  Report({"mixed: command p99", Percentile(write_lat, 99), "ms", "", 0, "(reported)", true});
+  Report({absl::StrCat("mixed: status+timeline queries, ", readers, " clients"),
+          read_lat.size() / elapsed, "/s", "", 0, "(reported)", true});
+  Report({"mixed: query p99", Percentile(read_lat, 99), "ms", "", 0, "(reported)", true});
+}
+
+}  // namespace duurzaam::bench
