@@ -1,5 +1,8 @@
 #include "codec/placement_codec.h"
 
+#include <set>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "codec/case_codec.h"
 #include "common/field_violation.h"
@@ -366,6 +369,29 @@ absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record) {
                                             " cannot be read: ", event.status().message()));
   }
   return event;
+}
+
+namespace {
+
+template <size_t... I>
+std::set<std::string> TypesWithOlderVersions(std::index_sequence<I...>) {
+  std::set<std::string> types;
+  auto check = [&](domain::EventBody body) {
+    v1::PlacementEvent proto;
+    ToProto(domain::Event{"", domain::Date(2000, 1, 1), domain::Date(2000, 1, 1), {}, body},
+            &proto);
+    if (proto.schema_version() > 1) types.insert(domain::TypeName(body));
+  };
+  (check(domain::EventBody(std::in_place_index<I>)), ...);
+  return types;
+}
+
+}  // namespace
+
+bool NeedsUpcast(std::string_view event_type) {
+  static const auto* types = new std::set<std::string>(
+      TypesWithOlderVersions(std::make_index_sequence<std::variant_size_v<domain::EventBody>>()));
+  return types->count(std::string(event_type)) > 0;
 }
 
 int Redact(google::protobuf::Message* message, v1::Visibility allowed) {

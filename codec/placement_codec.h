@@ -32,6 +32,11 @@ absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record);
 
 domain::Date RecordedDay(int64_t recorded_at_micros);
 
+// True when events of this store type may be stored in an older schema
+// version (its body message's current schema_version is above 1), so a
+// reader must decode them to upcast.
+bool NeedsUpcast(std::string_view event_type);
+
 // Clears, recursively, every field whose `visibility` option is above
 // `allowed` (EMPLOYER < EXPERT < RESTRICTED). Fields without the option are
 // kept. Returns the number of fields cleared.

@@ -71,32 +71,38 @@ absl::StatusOr<uint64_t> CaseProjection::CatchUp(eventstore::Store* store, size_
   uint64_t count = 0;
   eventstore::LogFilter filter{{"case-", "employer-"}, {}};
   auto next = store->ScanAll(from, filter, max_events, [&](const eventstore::EventView& view) {
-    eventstore::RecordedEvent record = view.ToOwned();
-    absl::StatusOr<domain::Event> event = codec::Decode(record);
-    if (!event.ok()) {
-      error = event.status();
-      return false;
-    }
-    // Store the record with its data in the current schema (upcast once).
     v1::RecordedEvent projected;
-    codec::ToProto(record, &projected);
-    v1::PlacementEvent current;
-    codec::ToProto(*event, &current);
-    projected.set_data(current.SerializeAsString());
-    std::string stream(view.stream);
-    batch.Put(absl::StrCat("s", kSep, stream, kSep, BigEndian(view.revision)),
-              projected.SerializeAsString());
-    if (stream.rfind("case-", 0) == 0) {
-      std::string case_id = stream.substr(5);
-      if (const auto* opened = std::get_if<domain::CaseOpened>(&event->body)) {
-        batch.Put(
-            absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id), "");
-      } else if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event->body)) {
-        batch.Put(absl::StrCat("x", kSep, added->expert_id, kSep, case_id), "");
-      } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event->body)) {
-        batch.Delete(absl::StrCat("x", kSep, removed->expert_id, kSep, case_id));
+    codec::ToProto(view, &projected);
+    const std::string stream(view.stream);
+    const bool on_case = stream.rfind("case-", 0) == 0;
+    // Decode only what feeds an index or has an older schema to upcast;
+    // other events are kept byte for byte.
+    if (codec::NeedsUpcast(view.type) ||
+        (on_case && (view.type == "CaseOpened" || view.type == "TeamMemberAdded" ||
+                     view.type == "TeamMemberRemoved"))) {
+      absl::StatusOr<domain::Event> event = codec::Decode(view.ToOwned());
+      if (!event.ok()) {
+        error = event.status();
+        return false;
+      }
+      v1::PlacementEvent current;
+      codec::ToProto(*event, &current);
+      projected.set_data(current.SerializeAsString());
+      if (on_case) {
+        std::string case_id = stream.substr(5);
+        if (const auto* opened = std::get_if<domain::CaseOpened>(&event->body)) {
+          batch.Put(
+              absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id),
+              "");
+        } else if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event->body)) {
+          batch.Put(absl::StrCat("x", kSep, added->expert_id, kSep, case_id), "");
+        } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event->body)) {
+          batch.Delete(absl::StrCat("x", kSep, removed->expert_id, kSep, case_id));
+        }
       }
     }
+    batch.Put(absl::StrCat("s", kSep, stream, kSep, BigEndian(view.revision)),
+              projected.SerializeAsString());
     ++count;
     return true;
   });
@@ -166,17 +172,18 @@ absl::Status CaseProjection::Scan(
 }
 
 absl::StatusOr<std::vector<v1::RecordedEvent>> CaseProjection::StreamEvents(
-    const std::string& stream) const {
+    const std::string& stream, uint64_t from_revision) const {
   std::vector<v1::RecordedEvent> out;
-  absl::Status parse;
-  RETURN_IF_ERROR(
-      Scan(absl::StrCat("s", kSep, stream, kSep), [&](std::string_view, std::string_view value) {
-        out.emplace_back();
-        if (!out.back().ParseFromArray(value.data(), value.size())) {
-          parse = absl::DataLossError("a projected event cannot be read");
-        }
-      }));
-  RETURN_IF_ERROR(parse);
+  const std::string prefix = absl::StrCat("s", kSep, stream, kSep);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix + BigEndian(from_revision)); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    out.emplace_back();
+    if (!out.back().ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("a projected event cannot be read");
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read projection"));
   return out;
 }
 

@@ -53,7 +53,9 @@ class CaseProjection {
 
   // Queries. Events come back as stored records (data = current-schema
   // PlacementEvent bytes).
-  absl::StatusOr<std::vector<v1::RecordedEvent>> StreamEvents(const std::string& stream) const;
+  // From `from_revision` (inclusive) on; projected streams only grow.
+  absl::StatusOr<std::vector<v1::RecordedEvent>> StreamEvents(const std::string& stream,
+                                                              uint64_t from_revision = 0) const;
   absl::StatusOr<std::vector<std::string>> CasesOfExpert(const std::string& expert_id) const;
   // (region, target group, case id) of every case.
   struct CaseKey {

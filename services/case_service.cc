@@ -28,12 +28,7 @@ absl::Status CheckId(const std::string& id, const std::string& field) {
   return absl::OkStatus();
 }
 
-// A stream's events, decoded, with their records.
-struct Loaded {
-  std::vector<eventstore::RecordedEvent> records;
-  std::vector<domain::Event> events;
-  eventstore::Revision revision = eventstore::kNoStream;
-};
+using Loaded = DecodedStream;
 
 absl::StatusOr<Loaded> Load(eventstore::Store* store, const std::string& stream) {
   Loaded loaded;
@@ -146,17 +141,11 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
 
 namespace {
 
-// A case with the employer-wide events that concern it.
-struct CaseView {
-  Loaded own;
-  Loaded employer;
-};
-
-// Reads a stream from the projection, as records and decoded events.
-absl::StatusOr<Loaded> LoadProjected(const projections::CaseProjection& projection,
-                                     const std::string& stream) {
-  ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> projected, projection.StreamEvents(stream));
-  Loaded loaded;
+// Decodes projected records from revision `loaded->records.size()` on.
+absl::Status AppendProjected(const projections::CaseProjection& projection,
+                             const std::string& stream, Loaded* loaded) {
+  ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> projected,
+                   projection.StreamEvents(stream, loaded->records.size()));
   for (const v1::RecordedEvent& p : projected) {
     eventstore::RecordedEvent record;
     ASSIGN_OR_RETURN(record.id, eventstore::EventId::Parse(p.event_id()));
@@ -168,11 +157,11 @@ absl::StatusOr<Loaded> LoadProjected(const projections::CaseProjection& projecti
     record.recorded_at_micros =
         p.recorded_at().seconds() * 1'000'000 + p.recorded_at().nanos() / 1000;
     ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
-    loaded.events.push_back(std::move(event));
-    loaded.revision = record.revision;
-    loaded.records.push_back(std::move(record));
+    loaded->events.push_back(std::move(event));
+    loaded->revision = record.revision;
+    loaded->records.push_back(std::move(record));
   }
-  return loaded;
+  return absl::OkStatus();
 }
 
 // The projection as of the log's end when the query arrived.
@@ -184,28 +173,46 @@ absl::Status CatchUp(eventstore::Store* store, projections::CaseProjection* proj
   return absl::OkStatus();
 }
 
-absl::StatusOr<CaseView> LoadCase(eventstore::Store* store, projections::CaseProjection* projection,
-                                  const std::string& case_id) {
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const CaseService::Decoded>> CaseService::Projected(
+    const std::string& stream) {
+  std::shared_ptr<const Decoded> cached;
+  {
+    absl::MutexLock lock(&cache_mu_);
+    if (auto it = cache_.find(stream); it != cache_.end()) cached = it->second;
+  }
+  // Projected streams only grow: decode just what is new since the cache.
+  auto fresh = std::make_shared<Decoded>(cached ? *cached : Decoded{});
+  const size_t known = fresh->records.size();
+  RETURN_IF_ERROR(AppendProjected(*projection_, stream, fresh.get()));
+  if (cached && fresh->records.size() == known) return cached;
+  absl::MutexLock lock(&cache_mu_);
+  if (cache_.size() >= kMaxCachedStreams) cache_.clear();
+  auto& slot = cache_[stream];
+  if (!slot || slot->records.size() < fresh->records.size()) slot = fresh;
+  return std::shared_ptr<const Decoded>(fresh);
+}
+
+absl::StatusOr<CaseService::CaseView> CaseService::LoadCase(const std::string& case_id) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
-  RETURN_IF_ERROR(CatchUp(store, projection));
+  RETURN_IF_ERROR(CatchUp(store_, projection_));
   CaseView view;
-  ASSIGN_OR_RETURN(view.own, LoadProjected(*projection, kCasePrefix + case_id));
-  if (view.own.events.empty()) {
+  ASSIGN_OR_RETURN(view.own, Projected(kCasePrefix + case_id));
+  if (view.own->events.empty()) {
     return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
   }
-  for (const auto& e : view.own.events) {
+  view.employer = std::make_shared<const Decoded>();
+  for (const auto& e : view.own->events) {
     if (const auto* opened = std::get_if<domain::CaseOpened>(&e.body)) {
       if (CheckId(opened->employer_id, "employer_id").ok()) {
-        ASSIGN_OR_RETURN(view.employer,
-                         LoadProjected(*projection, kEmployerPrefix + opened->employer_id));
+        ASSIGN_OR_RETURN(view.employer, Projected(kEmployerPrefix + opened->employer_id));
       }
       break;
     }
   }
   return view;
 }
-
-}  // namespace
 
 grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
                                       const v1::GetTimelineRequest* request,
@@ -215,14 +222,14 @@ grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
   }
   absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
-  absl::StatusOr<CaseView> view = LoadCase(store_, projection_, request->case_id());
+  absl::StatusOr<CaseView> view = LoadCase(request->case_id());
   if (!view.ok()) return ToGrpcStatus(view.status());
-  auto timeline = domain::BuildTimeline(view->own.events, view->employer.events);
+  auto timeline = domain::BuildTimeline(view->own->events, view->employer->events);
   response->set_case_id(request->case_id());
-  response->set_revision(view->own.revision);
+  response->set_revision(view->own->revision);
   for (const auto& entry : timeline) {
-    const auto& records = entry.employer_wide ? view->employer.records : view->own.records;
-    const auto& events = entry.employer_wide ? view->employer.events : view->own.events;
+    const auto& records = entry.employer_wide ? view->employer->records : view->own->records;
+    const auto& events = entry.employer_wide ? view->employer->events : view->own->events;
     const eventstore::RecordedEvent& record = records[entry.event - events.data()];
     auto* out = response->add_entries();
     out->set_event_id(entry.event->id);
@@ -251,10 +258,10 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
     if (!d.ok()) return ToGrpcStatus(d.status());
     as_of = *d;
   }
-  absl::StatusOr<CaseView> view = LoadCase(store_, projection_, request->case_id());
+  absl::StatusOr<CaseView> view = LoadCase(request->case_id());
   if (!view.ok()) return ToGrpcStatus(view.status());
-  domain::CaseState state =
-      domain::FoldAsOf(domain::WithEmployerEvents(view->own.events, view->employer.events), as_of);
+  domain::CaseState state = domain::FoldAsOf(
+      domain::WithEmployerEvents(view->own->events, view->employer->events), as_of);
   domain::CaseStatus status = domain::Evaluate(state, as_of, domain::CurrentRuleset());
   response->set_case_id(request->case_id());
   codec::ToProto(status, *language, response);
@@ -303,10 +310,10 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
   };
   std::vector<Item> items;
   for (const std::string& case_id : *cases) {
-    absl::StatusOr<CaseView> view = LoadCase(store_, projection_, case_id);
+    absl::StatusOr<CaseView> view = LoadCase(case_id);
     if (!view.ok()) return ToGrpcStatus(view.status());
     domain::CaseState state = domain::FoldAsOf(
-        domain::WithEmployerEvents(view->own.events, view->employer.events), as_of);
+        domain::WithEmployerEvents(view->own->events, view->employer->events), as_of);
     items.push_back(
         {case_id, state.employer_id, domain::Evaluate(state, as_of, domain::CurrentRuleset())});
   }
@@ -349,9 +356,9 @@ grpc::Status CaseService::GetRegionalStatistics(grpc::ServerContext* context,
   std::vector<domain::CaseHistory> histories;
   for (const auto& key : *keys) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    absl::StatusOr<CaseView> view = LoadCase(store_, projection_, key.case_id);
+    absl::StatusOr<CaseView> view = LoadCase(key.case_id);
     if (!view.ok()) return ToGrpcStatus(view.status());
-    histories.push_back({domain::WithEmployerEvents(view->own.events, view->employer.events)});
+    histories.push_back({domain::WithEmployerEvents(view->own->events, view->employer->events)});
   }
   constexpr int kMinGroupSize = 5;
   codec::ToProto(as_of, response->mutable_as_of());

@@ -10,11 +10,21 @@
 
 #include <functional>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "domain/events.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 
 namespace duurzaam::services {
+
+// A stream's records and their decoded events, in revision order.
+struct DecodedStream {
+  std::vector<eventstore::RecordedEvent> records;
+  std::vector<domain::Event> events;
+  eventstore::Revision revision = eventstore::kNoStream;
+};
 
 class CaseService final : public v1::Cases::Service {
  public:
@@ -40,8 +50,23 @@ class CaseService final : public v1::Cases::Service {
                                      v1::RegionalStatistics* response) override;
 
  private:
+  using Decoded = DecodedStream;
+  // A case with the employer-wide events that concern it.
+  struct CaseView {
+    std::shared_ptr<const Decoded> own;
+    std::shared_ptr<const Decoded> employer;
+  };
+  static constexpr size_t kMaxCachedStreams = 10000;
+
+  // The projected stream, decoded; cached and extended incrementally.
+  absl::StatusOr<std::shared_ptr<const Decoded>> Projected(const std::string& stream);
+  absl::StatusOr<CaseView> LoadCase(const std::string& case_id);
+
   eventstore::Store* store_;
   projections::CaseProjection* projection_;
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Decoded>> cache_
+      ABSL_GUARDED_BY(cache_mu_);
   std::function<int64_t()> now_micros_;
 };
 

@@ -238,3 +238,16 @@ TEST(PlacementCodecTest, RecordedDayIsTheUtcDay) {
 
 }  // namespace
 }  // namespace duurzaam::codec
+
+namespace duurzaam::codec {
+namespace {
+
+TEST(PlacementCodecTest, NeedsUpcastFollowsTheSchemaVersions) {
+  EXPECT_TRUE(NeedsUpcast("MonitoringCheckIn"));  // version 2, version 1 stored before
+  EXPECT_FALSE(NeedsUpcast("PlacementHired"));
+  EXPECT_FALSE(NeedsUpcast("ContactMoment"));
+  EXPECT_FALSE(NeedsUpcast("NoSuchType"));
+}
+
+}  // namespace
+}  // namespace duurzaam::codec
