@@ -3,8 +3,10 @@
 // and indexes by expert (portfolio) and by region / target group
 // (statistics). Kept in its own RocksDB beside the event store; every
 // applied batch is written atomically with its checkpoint (the next log
-// position to apply), so a restart resumes without replaying the log, and
-// a rebuild from position 0 yields the same contents.
+// position to apply), so a restart resumes from the checkpoint instead of
+// replaying the log, and a rebuild from position 0 yields the same
+// contents. Writes skip RocksDB's WAL: after a crash the projection falls
+// back, data and checkpoint together, to its last flush and catches up.
 //
 // Thread-safe: one Follower applies; queries may run concurrently.
 #pragma once

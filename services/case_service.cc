@@ -214,6 +214,61 @@ absl::StatusOr<CaseService::CaseView> CaseService::LoadCase(const std::string& c
   return view;
 }
 
+void CaseService::ToEntry(const domain::TimelineEntry& entry,
+                          const eventstore::RecordedEvent& record, codec::Language language,
+                          v1::TimelineEntry* out) {
+  out->set_event_id(entry.event->id);
+  codec::ToProto(entry.event->occurred_on, out->mutable_occurred_on());
+  v1::RecordedEvent recorded;  // for the timestamp mapping
+  codec::ToProto(record, &recorded);
+  *out->mutable_recorded_at() = recorded.recorded_at();
+  out->set_title(codec::In(entry.title, language));
+  out->set_event_type(record.type);
+  codec::ToProto(*entry.event, out->mutable_event());
+  out->set_employer_wide(entry.employer_wide);
+}
+
+grpc::Status CaseService::SubscribeCase(grpc::ServerContext* context,
+                                        const v1::SubscribeCaseRequest* request,
+                                        grpc::ServerWriter<v1::CaseUpdate>* writer) {
+  if (absl::StatusOr<domain::Principal> p = PrincipalOf(*context); !p.ok()) {
+    return ToGrpcStatus(p.status());
+  }
+  absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
+  if (!language.ok()) return ToGrpcStatus(language.status());
+  std::set<std::string> sent;  // event ids already sent
+  bool caught_up = false;
+  while (true) {
+    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    if (context->deadline() <= std::chrono::system_clock::now()) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed");
+    }
+    const uint64_t known_end = store_->CommittedEnd();
+    absl::StatusOr<CaseView> view = LoadCase(request->case_id());
+    if (!view.ok()) return ToGrpcStatus(view.status());
+    // New entries in timeline order; employer-wide ones may arrive later
+    // than case events that happened after them, and are sent when they do.
+    auto timeline = domain::BuildTimeline(view->own->events, view->employer->events);
+    for (const auto& entry : timeline) {
+      if (!sent.insert(entry.event->id).second) continue;
+      const auto& records = entry.employer_wide ? view->employer->records : view->own->records;
+      const auto& events = entry.employer_wide ? view->employer->events : view->own->events;
+      v1::CaseUpdate update;
+      ToEntry(entry, records[entry.event - events.data()], *language, update.mutable_entry());
+      update.set_revision(view->own->revision);
+      if (!writer->Write(update)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+    }
+    if (!caught_up) {
+      caught_up = true;
+      v1::CaseUpdate marker;
+      marker.set_caught_up(true);
+      marker.set_revision(view->own->revision);
+      if (!writer->Write(marker)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+    }
+    store_->WaitForCommit(known_end, absl::Milliseconds(200));
+  }
+}
+
 grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
                                       const v1::GetTimelineRequest* request,
                                       v1::Timeline* response) {
@@ -230,17 +285,7 @@ grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
   for (const auto& entry : timeline) {
     const auto& records = entry.employer_wide ? view->employer->records : view->own->records;
     const auto& events = entry.employer_wide ? view->employer->events : view->own->events;
-    const eventstore::RecordedEvent& record = records[entry.event - events.data()];
-    auto* out = response->add_entries();
-    out->set_event_id(entry.event->id);
-    codec::ToProto(entry.event->occurred_on, out->mutable_occurred_on());
-    v1::RecordedEvent recorded;  // for the timestamp mapping
-    codec::ToProto(record, &recorded);
-    *out->mutable_recorded_at() = recorded.recorded_at();
-    out->set_title(codec::In(entry.title, *language));
-    out->set_event_type(record.type);
-    codec::ToProto(*entry.event, out->mutable_event());
-    out->set_employer_wide(entry.employer_wide);
+    ToEntry(entry, records[entry.event - events.data()], *language, response->add_entries());
   }
   return grpc::Status::OK;
 }

@@ -12,7 +12,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "codec/case_codec.h"
 #include "domain/events.h"
+#include "domain/timeline.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
@@ -45,6 +47,8 @@ class CaseService final : public v1::Cases::Service {
                          v1::CaseStatus* response) override;
   grpc::Status ListPortfolio(grpc::ServerContext* context, const v1::ListPortfolioRequest* request,
                              v1::Portfolio* response) override;
+  grpc::Status SubscribeCase(grpc::ServerContext* context, const v1::SubscribeCaseRequest* request,
+                             grpc::ServerWriter<v1::CaseUpdate>* writer) override;
   grpc::Status GetRegionalStatistics(grpc::ServerContext* context,
                                      const v1::GetRegionalStatisticsRequest* request,
                                      v1::RegionalStatistics* response) override;
@@ -61,6 +65,8 @@ class CaseService final : public v1::Cases::Service {
   // The projected stream, decoded; cached and extended incrementally.
   absl::StatusOr<std::shared_ptr<const Decoded>> Projected(const std::string& stream);
   absl::StatusOr<CaseView> LoadCase(const std::string& case_id);
+  static void ToEntry(const domain::TimelineEntry& entry, const eventstore::RecordedEvent& record,
+                      codec::Language language, v1::TimelineEntry* out);
 
   eventstore::Store* store_;
   projections::CaseProjection* projection_;

@@ -358,3 +358,55 @@ TEST_F(CaseApiTest, RegionalStatisticsAreAnonymisedCounts) {
 
 }  // namespace
 }  // namespace duurzaam::testing
+
+namespace duurzaam::testing {
+namespace {
+
+TEST_F(CaseApiTest, CaseSubscriptionCatchesUpThenGoesLive) {
+  MustRecord("live", -1, Opened(DaysFromToday(-100), "acme"));
+  MustRecord("live", 0, Hired(DaysFromToday(-90)));
+  v1::SubscribeCaseRequest request;
+  request.set_case_id("live");
+  request.set_language("en");
+  grpc::ClientContext context;
+  As(&context);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = cases_->SubscribeCase(&context, request);
+  v1::CaseUpdate update;
+  std::vector<std::string> titles;
+  while (reader->Read(&update) && !update.caught_up()) titles.push_back(update.entry().title());
+  ASSERT_TRUE(update.caught_up());
+  EXPECT_EQ(titles, (std::vector<std::string>{"Case opened", "Hired (permanent contract)"}));
+  EXPECT_EQ(update.revision(), 1);
+
+  // Live: an event on the case, then a reorganisation at its employer.
+  v1::PlacementEvent contact = On(DaysFromToday(-1));
+  contact.mutable_contact_moment()->set_kind(v1::CONTACT_KIND_PHONE);
+  MustRecord("live", 1, contact);
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.entry().title(), "Contact");
+  EXPECT_EQ(update.revision(), 2);
+  v1::RecordEmployerEventRequest reorg;
+  reorg.set_employer_id("acme");
+  reorg.set_event_id(eventstore::EventId::Random().ToString());
+  reorg.set_expected_revision(-1);
+  *reorg.mutable_event() = On(DaysFromToday(0));
+  reorg.mutable_event()->mutable_organisation_changed()->set_kind(
+      v1::ORGANISATION_CHANGE_KIND_MANAGEMENT_CHANGE);
+  reorg.mutable_event()->mutable_organisation_changed()->set_description("new manager");
+  v1::RecordEmployerEventResponse response;
+  grpc::ClientContext ec;
+  As(&ec, "employer:acme", "EMPLOYER");
+  ASSERT_TRUE(cases_->RecordEmployerEvent(&ec, reorg, &response).ok());
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_TRUE(update.entry().employer_wide());
+  EXPECT_EQ(update.entry().title(), "Change of manager");
+  context.TryCancel();
+  while (reader->Read(&update)) {
+    ADD_FAILURE() << "no duplicate or extra update expected: " << update.DebugString();
+  }
+  reader->Finish().IgnoreError();
+}
+
+}  // namespace
+}  // namespace duurzaam::testing
