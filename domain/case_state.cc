@@ -2,17 +2,10 @@
 
 #include <algorithm>
 
+#include "domain/overloaded.h"
+
 namespace duurzaam::domain {
-namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-
-}  // namespace
+namespace {}  // namespace
 
 CaseState Apply(CaseState s, const Event& e) {
   std::visit(Overloaded{

@@ -3,16 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "domain/overloaded.h"
 
 namespace duurzaam::domain {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 Text Contract(ContractType c) {
   return c == ContractType::kPermanent ? Text{"vast contract", "permanent contract"}

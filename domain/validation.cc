@@ -2,17 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/field_violation.h"
+#include "domain/overloaded.h"
 #include "domain/status.h"
 
 namespace duurzaam::domain {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 const Date kEarliest(1990, 1, 1);
 
