@@ -40,6 +40,50 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 
 }  // namespace
 
+absl::Status CaseProjection::Project(const eventstore::EventView& view, const Emit& emit) {
+  v1::RecordedEvent projected;
+  codec::ToProto(view, &projected);
+  const std::string stream(view.stream);
+  const bool on_case = stream.rfind("case-", 0) == 0;
+  // Decode only what feeds an index or has an older schema to upcast;
+  // other events are kept byte for byte.
+  if (codec::NeedsUpcast(view.type) ||
+      (on_case && (view.type == "CaseOpened" || view.type == "TeamMemberAdded" ||
+                   view.type == "TeamMemberRemoved"))) {
+    ASSIGN_OR_RETURN(domain::Event event, codec::Decode(view.ToOwned()));
+    v1::PlacementEvent current;
+    codec::ToProto(event, &current);
+    projected.set_data(current.SerializeAsString());
+    if (on_case) {
+      std::string case_id = stream.substr(5);
+      if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
+        emit(true,
+             absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id),
+             "");
+      } else if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event.body)) {
+        emit(true, absl::StrCat("x", kSep, added->expert_id, kSep, case_id), "");
+      } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event.body)) {
+        emit(false, absl::StrCat("x", kSep, removed->expert_id, kSep, case_id), "");
+      }
+    }
+  }
+  emit(true, absl::StrCat("s", kSep, stream, kSep, BigEndian(view.revision)),
+       projected.SerializeAsString());
+  return absl::OkStatus();
+}
+
+absl::Status CaseProjection::Rebuild(eventstore::Store* store,
+                                     const std::function<void(uint64_t, uint64_t)>& progress) {
+  RETURN_IF_ERROR(Clear());
+  const uint64_t end = store->CommittedEnd();
+  while (Checkpoint() < end) {
+    ASSIGN_OR_RETURN(uint64_t advanced, CatchUp(store, 100000));
+    if (progress) progress(Checkpoint(), end);
+    if (advanced == 0) break;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<CaseProjection>> CaseProjection::Open(const std::string& path) {
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -72,38 +116,14 @@ absl::StatusOr<uint64_t> CaseProjection::CatchUp(eventstore::Store* store, size_
   uint64_t count = 0;
   eventstore::LogFilter filter{{"case-", "employer-"}, {}};
   auto next = store->ScanAll(from, filter, max_events, [&](const eventstore::EventView& view) {
-    v1::RecordedEvent projected;
-    codec::ToProto(view, &projected);
-    const std::string stream(view.stream);
-    const bool on_case = stream.rfind("case-", 0) == 0;
-    // Decode only what feeds an index or has an older schema to upcast;
-    // other events are kept byte for byte.
-    if (codec::NeedsUpcast(view.type) ||
-        (on_case && (view.type == "CaseOpened" || view.type == "TeamMemberAdded" ||
-                     view.type == "TeamMemberRemoved"))) {
-      absl::StatusOr<domain::Event> event = codec::Decode(view.ToOwned());
-      if (!event.ok()) {
-        error = event.status();
-        return false;
+    error = Project(view, [&](bool put, std::string key, std::string value) {
+      if (put) {
+        batch.Put(key, value);
+      } else {
+        batch.Delete(key);
       }
-      v1::PlacementEvent current;
-      codec::ToProto(*event, &current);
-      projected.set_data(current.SerializeAsString());
-      if (on_case) {
-        std::string case_id = stream.substr(5);
-        if (const auto* opened = std::get_if<domain::CaseOpened>(&event->body)) {
-          batch.Put(
-              absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id),
-              "");
-        } else if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event->body)) {
-          batch.Put(absl::StrCat("x", kSep, added->expert_id, kSep, case_id), "");
-        } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event->body)) {
-          batch.Delete(absl::StrCat("x", kSep, removed->expert_id, kSep, case_id));
-        }
-      }
-    }
-    batch.Put(absl::StrCat("s", kSep, stream, kSep, BigEndian(view.revision)),
-              projected.SerializeAsString());
+    });
+    if (!error.ok()) return false;
     ++count;
     return true;
   });

@@ -22,7 +22,6 @@
 #include "absl/synchronization/mutex.h"
 #include "duurzaam/v1/eventstore.pb.h"
 #include "eventstore/store.h"
-
 namespace rocksdb {
 class DB;
 }
@@ -53,6 +52,12 @@ class CaseProjection {
   // Empties the projection (for a rebuild from the log).
   absl::Status Clear();
 
+  // Clears and rebuilds from the whole committed log in chunks, exactly as
+  // the follower applies events; `progress(done, end)` after each chunk.
+  // Do not run while the follower runs.
+  absl::Status Rebuild(eventstore::Store* store,
+                       const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
+
   // Queries. Events come back as stored records (data = current-schema
   // PlacementEvent bytes).
   // From `from_revision` (inclusive) on; projected streams only grow.
@@ -70,6 +75,9 @@ class CaseProjection {
 
  private:
   CaseProjection() = default;
+  // Projects one log event into key operations (put or delete).
+  using Emit = std::function<void(bool put, std::string key, std::string value)>;
+  static absl::Status Project(const eventstore::EventView& view, const Emit& emit);
   absl::Status Scan(const std::string& prefix,
                     const std::function<void(std::string_view, std::string_view)>& fn) const;
 

@@ -79,24 +79,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (config->rebuild_projections) {
-    if (absl::Status s = (*projection)->Clear(); !s.ok()) {
-      Log(std::string(s.message()));
-      return 1;
-    }
     const uint64_t end = (*store)->CommittedEnd();
     auto rebuild_start = std::chrono::steady_clock::now();
-    uint64_t last_report = 0;
-    while ((*projection)->Checkpoint() < end) {
-      absl::StatusOr<uint64_t> advanced = (*projection)->CatchUp(store->get(), 100000);
-      if (!advanced.ok()) {
-        Log(std::string(advanced.status().message()));
-        return 1;
-      }
-      if ((*projection)->Checkpoint() - last_report >= 1'000'000 || *advanced == 0) {
-        last_report = (*projection)->Checkpoint();
-        Log(absl::StrCat("rebuilding projections: ", last_report, " / ", end));
-      }
-      if (*advanced == 0) break;
+    absl::Status rebuilt = (*projection)->Rebuild(store->get(), [](uint64_t done, uint64_t total) {
+      Log(absl::StrCat("rebuilding projections: ", done, " / ", total));
+    });
+    if (!rebuilt.ok()) {
+      Log(std::string(rebuilt.message()));
+      return 1;
     }
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - rebuild_start).count();
