@@ -91,6 +91,22 @@ void ToProto(const eventstore::RecordedEvent& e, v1::RecordedEvent* out) {
   out->set_hash(e.hash.data(), e.hash.size());
 }
 
+absl::StatusOr<eventstore::RecordedEvent> FromProto(const v1::RecordedEvent& p) {
+  absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(p.event_id());
+  if (!id.ok()) return absl::DataLossError(std::string(id.status().message()));
+  eventstore::RecordedEvent e;
+  e.id = *id;
+  e.stream = p.stream();
+  e.revision = static_cast<eventstore::Revision>(p.revision());
+  e.position = p.position();
+  e.type = p.event_type();
+  e.data = p.data();
+  e.metadata = p.metadata();
+  e.recorded_at_micros = p.recorded_at().seconds() * 1'000'000 + p.recorded_at().nanos() / 1000;
+  for (size_t i = 0; i < e.hash.size() && i < p.hash().size(); ++i) e.hash[i] = p.hash()[i];
+  return e;
+}
+
 void ToProto(const eventstore::AppendResult& r, v1::AppendResult* out) {
   out->set_stream(r.stream);
   out->set_first_revision(static_cast<uint64_t>(r.first_revision));

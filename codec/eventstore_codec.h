@@ -16,5 +16,7 @@ eventstore::LogFilter FromProto(const v1::LogFilter& filter);
 void ToProto(const eventstore::RecordedEvent& event, v1::RecordedEvent* out);
 void ToProto(const eventstore::EventView& event, v1::RecordedEvent* out);
 void ToProto(const eventstore::AppendResult& result, v1::AppendResult* out);
+// The inverse of ToProto(RecordedEvent), e.g. for records kept in projections.
+absl::StatusOr<eventstore::RecordedEvent> FromProto(const v1::RecordedEvent& event);
 
 }  // namespace duurzaam::codec

@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "eventstore/errors.h"
 #include "eventstore/record_codec.h"
@@ -56,12 +57,6 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::InternalError(msg);
 }
 
-int64_t SystemMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string EncodePositionValue(uint64_t position) { return PositionKey(position); }
 
 bool SameContent(const ProposedEvent& proposed, std::string_view stream, const EventView& stored,
@@ -92,7 +87,7 @@ class LogIterator {
 class RocksDbStore final : public Store {
  public:
   RocksDbStore(Options options) : options_(std::move(options)) {
-    if (!options_.clock) options_.clock = SystemMicros;
+    if (!options_.clock) options_.clock = ::duurzaam::SystemMicros;
   }
   ~RocksDbStore() override;
 
@@ -1013,15 +1008,14 @@ absl::StatusOr<std::vector<RecordedEvent>> Store::ReadAll(uint64_t from_position
     if (next_position) *next_position = from_position;
     return out;
   }
-  uint64_t resume = from_position;
+  // ScanAll returns the position after the last event it looked at.
   ASSIGN_OR_RETURN(uint64_t next,
                    ScanAll(from_position, filter, std::max<size_t>(max_count * 16, 4096),
                            [&](const EventView& e) {
                              out.push_back(e.ToOwned());
-                             resume = e.position + 1;
                              return out.size() < max_count;
                            }));
-  if (next_position) *next_position = out.size() >= max_count ? resume : next;
+  if (next_position) *next_position = next;
   return out;
 }
 

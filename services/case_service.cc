@@ -30,18 +30,22 @@ absl::Status CheckId(const std::string& id, const std::string& field) {
 
 using Loaded = DecodedStream;
 
+// Decodes a stored record and appends it, with its event, to `loaded`.
+absl::Status AddDecoded(eventstore::RecordedEvent record, Loaded* loaded) {
+  ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
+  loaded->events.push_back(std::move(event));
+  loaded->revision = record.revision;
+  loaded->records.push_back(std::move(record));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Loaded> Load(eventstore::Store* store, const std::string& stream) {
   Loaded loaded;
   constexpr size_t kPage = 1000;
   for (eventstore::Revision from = 0;;) {
     ASSIGN_OR_RETURN(auto page,
                      store->ReadStream(stream, from, eventstore::Direction::kForwards, kPage));
-    for (auto& record : page) {
-      ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
-      loaded.events.push_back(std::move(event));
-      loaded.revision = record.revision;
-      loaded.records.push_back(std::move(record));
-    }
+    for (auto& record : page) RETURN_IF_ERROR(AddDecoded(std::move(record), &loaded));
     if (page.size() < kPage) break;
     from = loaded.revision + 1;
   }
@@ -147,19 +151,8 @@ absl::Status AppendProjected(const projections::CaseProjection& projection,
   ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> projected,
                    projection.StreamEvents(stream, loaded->records.size()));
   for (const v1::RecordedEvent& p : projected) {
-    eventstore::RecordedEvent record;
-    ASSIGN_OR_RETURN(record.id, eventstore::EventId::Parse(p.event_id()));
-    record.stream = p.stream();
-    record.revision = static_cast<eventstore::Revision>(p.revision());
-    record.position = p.position();
-    record.type = p.event_type();
-    record.data = p.data();
-    record.recorded_at_micros =
-        p.recorded_at().seconds() * 1'000'000 + p.recorded_at().nanos() / 1000;
-    ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
-    loaded->events.push_back(std::move(event));
-    loaded->revision = record.revision;
-    loaded->records.push_back(std::move(record));
+    ASSIGN_OR_RETURN(eventstore::RecordedEvent record, codec::FromProto(p));
+    RETURN_IF_ERROR(AddDecoded(std::move(record), loaded));
   }
   return absl::OkStatus();
 }
@@ -239,10 +232,7 @@ grpc::Status CaseService::SubscribeCase(grpc::ServerContext* context,
   std::set<std::string> sent;  // event ids already sent
   bool caught_up = false;
   while (true) {
-    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    if (context->deadline() <= std::chrono::system_clock::now()) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed");
-    }
+    if (grpc::Status alive = CallAlive(*context); !alive.ok()) return alive;
     const uint64_t known_end = store_->CommittedEnd();
     absl::StatusOr<CaseView> view = LoadCase(request->case_id());
     if (!view.ok()) return ToGrpcStatus(view.status());

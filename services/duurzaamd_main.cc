@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "codec/placement_codec.h"
+#include "common/clock.h"
 #include "demo/demo_data.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
@@ -61,10 +62,7 @@ int main(int argc, char** argv) {
                    opened_ms, " ms)"));
 
   if (config->demo && (*store)->CommittedEnd() == 0) {
-    auto seeded = demo::Seed(
-        store->get(), codec::RecordedDay(std::chrono::duration_cast<std::chrono::microseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count()));
+    auto seeded = demo::Seed(store->get(), codec::RecordedDay(SystemMicros()));
     if (!seeded.ok()) {
       Log(std::string(seeded.status().message()));
       return 1;

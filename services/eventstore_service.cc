@@ -24,8 +24,15 @@ constexpr size_t kMaxScannedPerRead = 20000;
 // Live subscribers re-check cancellation at least this often.
 constexpr absl::Duration kLiveWaitSlice = absl::Milliseconds(200);
 
+// Roughly what an event adds to a message.
+size_t EventBytes(size_t data, size_t metadata, size_t stream, size_t type) {
+  return data + metadata + stream + type + 128;
+}
 size_t EventBytes(const eventstore::RecordedEvent& e) {
-  return e.data.size() + e.metadata.size() + e.stream.size() + e.type.size() + 128;
+  return EventBytes(e.data.size(), e.metadata.size(), e.stream.size(), e.type.size());
+}
+size_t EventBytes(const eventstore::EventView& e) {
+  return EventBytes(e.data.size(), e.metadata.size(), e.stream.size(), e.type.size());
 }
 
 absl::StatusOr<size_t> CheckMaxCount(int32_t max_count) {
@@ -40,10 +47,7 @@ absl::StatusOr<size_t> CheckMaxCount(int32_t max_count) {
 }  // namespace
 
 grpc::Status EventStoreService::CheckAlive(grpc::ServerContextBase* context) const {
-  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
-  if (context->deadline() <= std::chrono::system_clock::now()) {
-    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed");
-  }
+  if (grpc::Status alive = CallAlive(*context); !alive.ok()) return alive;
   if (stopping_.load()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "the server is shutting down; resubscribe from your last position");
@@ -163,7 +167,7 @@ grpc::Status EventStoreService::ReadAll(grpc::ServerContext* context,
   auto next = store_->ScanAll(request->from_position(), filter, kMaxScannedPerRead,
                               [&](const eventstore::EventView& e) {
                                 codec::ToProto(e, response->add_events());
-                                bytes += e.data.size() + e.metadata.size() + 128;
+                                bytes += EventBytes(e);
                                 return ++count < *max_count && bytes < kReplyBytes;
                               });
   if (!next.ok()) return ToGrpcStatus(next.status());
@@ -205,7 +209,7 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
     auto next =
         store_->ScanAll(position, filter, kMaxScannedPerRead, [&](const eventstore::EventView& e) {
           codec::ToProto(e, events->Add());
-          bytes += e.data.size() + e.metadata.size() + 128;
+          bytes += EventBytes(e);
           return static_cast<size_t>(events->size()) < kBatchEvents && bytes < kBatchBytes;
         });
     if (!next.ok()) return ToGrpcStatus(next.status());

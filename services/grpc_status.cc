@@ -64,4 +64,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       rich.SerializeAsString());
 }
 
+grpc::Status CallAlive(const grpc::ServerContextBase& context) {
+  if (context.IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
+  if (context.deadline() <= std::chrono::system_clock::now()) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed");
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace duurzaam::services

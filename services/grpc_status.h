@@ -2,6 +2,7 @@
 // statuses with google.rpc details.
 #pragma once
 
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
@@ -15,5 +16,8 @@ inline constexpr char kErrorDomain[] = "duurzaam.v1";
 // ErrorInfo and, where the absl::Status carries them, PreconditionFailure
 // (revision conflicts) or BadRequest (field violations).
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// CANCELLED or DEADLINE_EXCEEDED once a call should stop working; OK before.
+grpc::Status CallAlive(const grpc::ServerContextBase& context);
 
 }  // namespace duurzaam::services

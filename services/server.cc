@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 
 namespace duurzaam::services {
 namespace {
@@ -29,11 +30,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                                                       projections::CaseProjection* projection) {
   std::unique_ptr<Server> server(new Server());
   server->event_store_ = std::make_unique<EventStoreService>(store);
-  server->cases_ = std::make_unique<CaseService>(store, projection, [] {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  });
+  server->cases_ = std::make_unique<CaseService>(store, projection, &SystemMicros);
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (config.dev) {

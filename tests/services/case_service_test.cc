@@ -1,6 +1,7 @@
 // The case API end to end on a real server over loopback.
 #include "absl/strings/str_format.h"
 #include "codec/placement_codec.h"
+#include "common/clock.h"
 #include "demo/demo_data.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "tests/services/server_fixture.h"
@@ -156,19 +157,11 @@ TEST_F(CaseApiTest, RejectedCommandsSayWhyAndWriteNothing) {
   EXPECT_EQ(store_->CommittedEnd(), end) << "no rejected command may write";
 }
 
-v1::CalendarDate DaysFromToday(int days) {
-  int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  absl::CivilDay d = codec::RecordedDay(micros) + days;
-  return Day(static_cast<int>(d.year()), d.month(), d.day());
-}
+absl::CivilDay DaysFromTodayCivil(int days) { return codec::RecordedDay(SystemMicros()) + days; }
 
-absl::CivilDay DaysFromTodayCivil(int days) {
-  int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  return codec::RecordedDay(micros) + days;
+v1::CalendarDate DaysFromToday(int days) {
+  absl::CivilDay d = DaysFromTodayCivil(days);
+  return Day(static_cast<int>(d.year()), d.month(), d.day());
 }
 
 TEST_F(CaseApiTest, EmployerReorganisationAppearsInEveryAffectedCase) {
@@ -270,10 +263,7 @@ namespace duurzaam::testing {
 namespace {
 
 TEST_F(CaseApiTest, PortfolioListsTheExpertsCasesMostUrgentFirst) {
-  auto seeded = demo::Seed(
-      store_.get(), codec::RecordedDay(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count()));
+  auto seeded = demo::Seed(store_.get(), DaysFromTodayCivil(0));
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   // Another expert joins one case and the demo expert leaves another.
   v1::PlacementEvent leave = On(DaysFromToday(0));
