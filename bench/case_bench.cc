@@ -96,8 +96,9 @@ struct CaseServer {
   }
 };
 
-void As(grpc::ClientContext* c) {
-  c->AddMetadata("x-duurzaam-principal", "expert:bench");
+// The benchmark's expert; the demo cases' expert is jdevries.
+void As(grpc::ClientContext* c, const char* who = "expert:bench") {
+  c->AddMetadata("x-duurzaam-principal", who);
   c->AddMetadata("x-duurzaam-role", "EXPERT");
 }
 
@@ -222,7 +223,7 @@ void MixedLoad(const Settings& settings) {
       std::vector<double> local;
       for (int i = 0; i < 100000 && !stop.load(); ++i) {
         grpc::ClientContext context;
-        As(&context);
+        As(&context, "expert:jdevries");
         auto start = Clock::now();
         bool ok;
         if (i % 2 == 0) {

@@ -7,6 +7,7 @@
 #include "codec/case_codec.h"
 #include "common/field_violation.h"
 #include "common/status_macros.h"
+#include "domain/visibility.h"
 
 namespace duurzaam::codec {
 namespace {
@@ -419,6 +420,15 @@ int Redact(google::protobuf::Message* message, v1::Visibility allowed) {
     }
   }
   return cleared;
+}
+
+absl::StatusOr<std::optional<std::string>> EmployerData(const eventstore::RecordedEvent& record) {
+  ASSIGN_OR_RETURN(domain::Event event, Decode(record));
+  if (!domain::EmployerMaySee(event.body)) return std::nullopt;
+  v1::PlacementEvent proto;
+  ToProto(event, &proto);
+  Redact(&proto, v1::VISIBILITY_EMPLOYER);
+  return proto.SerializeAsString();
 }
 
 }  // namespace duurzaam::codec

@@ -42,4 +42,9 @@ bool NeedsUpcast(std::string_view event_type);
 // kept. Returns the number of fields cleared.
 int Redact(google::protobuf::Message* message, v1::Visibility allowed);
 
+// A stored placement event as an employer may read it: the current-schema
+// PlacementEvent redacted to EMPLOYER fields, serialized; nullopt when an
+// employer may not see events of this kind at all (domain::EmployerMaySee).
+absl::StatusOr<std::optional<std::string>> EmployerData(const eventstore::RecordedEvent& record);
+
 }  // namespace duurzaam::codec

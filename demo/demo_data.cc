@@ -63,7 +63,7 @@ void Placements(Builder& b, const std::string& suffix) {
   auto open = [&](const std::string& c, const std::string& employer, int days_ago,
                   const std::string& region, const std::string& group) {
     b.Add(c, days_ago, CaseOpened{"worker-" + c.substr(5), employer, region, group});
-    b.Add(c, days_ago, TeamMemberAdded{"expert:jdevries"});
+    // The opening expert (jdevries) is on the team from the start.
   };
   auto start = [&](const std::string& c, int days_ago, ContractType contract,
                    std::optional<int> end_in_days, double hours, const std::string& job) {

@@ -15,6 +15,8 @@ CaseState Apply(CaseState s, const Event& e) {
                    s.employer_id = b.employer_id;
                    s.region = b.region;
                    s.target_group = b.target_group;
+                   // The expert who opens a case is on its team.
+                   if (e.recorded_by.role == Role::kExpert) s.team.insert(e.recorded_by.id);
                  },
                  [&](const CaseClosed&) { s.closed = true; },
                  [&](const CaseReopened&) { s.closed = false; },

@@ -21,8 +21,11 @@ using Date = absl::CivilDay;
 // Who recorded an event, in which role.
 enum class Role { kExpert, kEmployer, kWorker, kAuditor, kAdmin };
 struct Principal {
-  std::string id;  // e.g. "expert:jdevries", "employer:acme"
+  std::string id;  // e.g. "expert:jdevries", "employer:acme/hr"
   Role role = Role::kExpert;
+  // The organisation an EMPLOYER principal acts for (an employer id); empty
+  // for the other roles. Not part of the recorded event.
+  std::string organisation;
 };
 
 enum class ContractType { kPermanent, kFixedTerm };

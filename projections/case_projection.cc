@@ -60,6 +60,10 @@ absl::Status CaseProjection::Project(const eventstore::EventView& view, const Em
         emit(true,
              absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id),
              "");
+        // The expert who opens a case is on its team (domain::Apply).
+        if (event.recorded_by.role == domain::Role::kExpert) {
+          emit(true, absl::StrCat("x", kSep, event.recorded_by.id, kSep, case_id), "");
+        }
       } else if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event.body)) {
         emit(true, absl::StrCat("x", kSep, added->expert_id, kSep, case_id), "");
       } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event.body)) {

@@ -11,33 +11,16 @@
 #include "domain/status.h"
 #include "domain/timeline.h"
 #include "domain/validation.h"
+#include "domain/visibility.h"
 #include "eventstore/errors.h"
 #include "services/grpc_status.h"
-#include "services/principal.h"
 
 namespace duurzaam::services {
 namespace {
 
-constexpr char kCasePrefix[] = "case-";
-constexpr char kEmployerPrefix[] = "employer-";
-
-absl::Status CheckId(const std::string& id, const std::string& field) {
-  bool ok = !id.empty() && id.size() <= 64;
-  for (char c : id) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
-  if (!ok) return MakeInvalidArgument({field, "1 to 64 of a-z, 0-9 and -"});
-  return absl::OkStatus();
-}
-
 using Loaded = DecodedStream;
 
-// Decodes a stored record and appends it, with its event, to `loaded`.
-absl::Status AddDecoded(eventstore::RecordedEvent record, Loaded* loaded) {
-  ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
-  loaded->events.push_back(std::move(event));
-  loaded->revision = record.revision;
-  loaded->records.push_back(std::move(record));
-  return absl::OkStatus();
-}
+constexpr char kMethodPrefix[] = "duurzaam.v1.Cases/";
 
 absl::StatusOr<Loaded> Load(eventstore::Store* store, const std::string& stream) {
   Loaded loaded;
@@ -45,7 +28,13 @@ absl::StatusOr<Loaded> Load(eventstore::Store* store, const std::string& stream)
   for (eventstore::Revision from = 0;;) {
     ASSIGN_OR_RETURN(auto page,
                      store->ReadStream(stream, from, eventstore::Direction::kForwards, kPage));
-    for (auto& record : page) RETURN_IF_ERROR(AddDecoded(std::move(record), &loaded));
+    for (auto& record : page) {
+      ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
+      loaded.state = domain::Apply(std::move(loaded.state), event);
+      loaded.events.push_back(std::move(event));
+      loaded.revision = record.revision;
+      loaded.records.push_back(std::move(record));
+    }
     if (page.size() < kPage) break;
     from = loaded.revision + 1;
   }
@@ -64,6 +53,7 @@ absl::StatusOr<Appended> Record(
     eventstore::Store* store, const std::string& stream, const std::string& event_id_text,
     int64_t expected, const v1::PlacementEvent& proto, domain::Principal principal,
     domain::Date today,
+    const std::function<absl::Status(const domain::CaseState&, const domain::Event&)>& authorize,
     const std::function<absl::Status(const domain::CaseState&, const domain::Event&)>& validate) {
   absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(event_id_text);
   if (!id.ok()) return MakeInvalidArgument({"event_id", std::string(id.status().message())});
@@ -72,6 +62,8 @@ absl::StatusOr<Appended> Record(
   ASSIGN_OR_RETURN(domain::Event event,
                    codec::FromProto(proto, id->ToString(), today, principal, "event."));
   ASSIGN_OR_RETURN(Loaded loaded, Load(store, stream));
+  // Access first: a caller who may not write here learns nothing more.
+  RETURN_IF_ERROR(authorize(loaded.state, event));
   eventstore::ProposedEvent encoded = codec::Encode(event, *id);
 
   // A retry: the same id in this stream with the same content.
@@ -89,9 +81,7 @@ absl::StatusOr<Appended> Record(
   if (!expectation.Matches(loaded.revision)) {
     return eventstore::MakeRevisionConflictError({stream, expectation, loaded.revision});
   }
-  domain::CaseState state;
-  for (const auto& e : loaded.events) state = domain::Apply(std::move(state), e);
-  RETURN_IF_ERROR(validate(state, event));
+  RETURN_IF_ERROR(validate(loaded.state, event));
   ASSIGN_OR_RETURN(eventstore::AppendResult result,
                    store->Append({stream, expectation, {std::move(encoded)}}));
   return Appended{result.last_revision, result.last_position, result.replayed};
@@ -104,18 +94,23 @@ domain::Date Today(const std::function<int64_t()>& now_micros) {
 }  // namespace
 
 CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* projection,
-                         std::function<int64_t()> now_micros)
-    : store_(store), projection_(projection), now_micros_(std::move(now_micros)) {}
+                         Guard* guard, std::function<int64_t()> now_micros)
+    : store_(store), projection_(projection), guard_(guard), now_micros_(std::move(now_micros)) {}
 
 grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
                                           const v1::RecordCaseEventRequest* request,
                                           v1::RecordCaseEventResponse* response) {
-  absl::StatusOr<domain::Principal> principal = PrincipalOf(*context);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto who = guard_->Admit(*context, access::Operation::kRecordCaseEvent);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (absl::Status s = CheckId(request->case_id(), "case_id"); !s.ok()) return ToGrpcStatus(s);
-  auto appended = Record(store_, kCasePrefix + request->case_id(), request->event_id(),
-                         request->expected_revision(), request->event(), *principal,
-                         Today(now_micros_), domain::ValidateCaseEvent);
+  const std::string& case_id = request->case_id();
+  auto authorize = [&](const domain::CaseState& state, const domain::Event& event) {
+    access::CaseFacts facts{state.opened, state.employer_id, state.team};
+    return access::CheckCaseWrite(*who, case_id, facts, event);
+  };
+  auto appended =
+      Record(store_, kCasePrefix + case_id, request->event_id(), request->expected_revision(),
+             request->event(), *who, Today(now_micros_), authorize, domain::ValidateCaseEvent);
   if (!appended.ok()) return ToGrpcStatus(appended.status());
   response->set_revision(appended->revision);
   response->set_position(appended->position);
@@ -126,16 +121,21 @@ grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
 grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
                                               const v1::RecordEmployerEventRequest* request,
                                               v1::RecordEmployerEventResponse* response) {
-  absl::StatusOr<domain::Principal> principal = PrincipalOf(*context);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto who = guard_->Admit(*context, access::Operation::kRecordEmployerEvent);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (absl::Status s = CheckId(request->employer_id(), "employer_id"); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  auto appended = Record(store_, kEmployerPrefix + request->employer_id(), request->event_id(),
-                         request->expected_revision(), request->event(), *principal,
-                         Today(now_micros_), [](const domain::CaseState&, const domain::Event& e) {
-                           return domain::ValidateEmployerEvent(e);
-                         });
+  if (absl::Status s = access::CheckEmployerWrite(*who, request->employer_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto appended = Record(
+      store_, kEmployerPrefix + request->employer_id(), request->event_id(),
+      request->expected_revision(), request->event(), *who, Today(now_micros_),
+      [](const domain::CaseState&, const domain::Event&) { return absl::OkStatus(); },
+      [](const domain::CaseState&, const domain::Event& e) {
+        return domain::ValidateEmployerEvent(e);
+      });
   if (!appended.ok()) return ToGrpcStatus(appended.status());
   response->set_revision(appended->revision);
   response->set_position(appended->position);
@@ -143,73 +143,9 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-namespace {
-
-// Decodes projected records from revision `loaded->records.size()` on.
-absl::Status AppendProjected(const projections::CaseProjection& projection,
-                             const std::string& stream, Loaded* loaded) {
-  ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> projected,
-                   projection.StreamEvents(stream, loaded->records.size()));
-  for (const v1::RecordedEvent& p : projected) {
-    ASSIGN_OR_RETURN(eventstore::RecordedEvent record, codec::FromProto(p));
-    RETURN_IF_ERROR(AddDecoded(std::move(record), loaded));
-  }
-  return absl::OkStatus();
-}
-
-// The projection as of the log's end when the query arrived.
-absl::Status CatchUp(eventstore::Store* store, projections::CaseProjection* projection) {
-  if (!projection->WaitUntil(store->CommittedEnd(), absl::Seconds(5))) {
-    return absl::UnavailableError(
-        "the case projection is still catching up with the log; retry shortly");
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<const CaseService::Decoded>> CaseService::Projected(
-    const std::string& stream) {
-  std::shared_ptr<const Decoded> cached;
-  {
-    absl::MutexLock lock(&cache_mu_);
-    if (auto it = cache_.find(stream); it != cache_.end()) cached = it->second;
-  }
-  // Projected streams only grow: decode just what is new since the cache.
-  auto fresh = std::make_shared<Decoded>(cached ? *cached : Decoded{});
-  const size_t known = fresh->records.size();
-  RETURN_IF_ERROR(AppendProjected(*projection_, stream, fresh.get()));
-  if (cached && fresh->records.size() == known) return cached;
-  absl::MutexLock lock(&cache_mu_);
-  if (cache_.size() >= kMaxCachedStreams) cache_.clear();
-  auto& slot = cache_[stream];
-  if (!slot || slot->records.size() < fresh->records.size()) slot = fresh;
-  return std::shared_ptr<const Decoded>(fresh);
-}
-
-absl::StatusOr<CaseService::CaseView> CaseService::LoadCase(const std::string& case_id) {
-  RETURN_IF_ERROR(CheckId(case_id, "case_id"));
-  RETURN_IF_ERROR(CatchUp(store_, projection_));
-  CaseView view;
-  ASSIGN_OR_RETURN(view.own, Projected(kCasePrefix + case_id));
-  if (view.own->events.empty()) {
-    return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
-  }
-  view.employer = std::make_shared<const Decoded>();
-  for (const auto& e : view.own->events) {
-    if (const auto* opened = std::get_if<domain::CaseOpened>(&e.body)) {
-      if (CheckId(opened->employer_id, "employer_id").ok()) {
-        ASSIGN_OR_RETURN(view.employer, Projected(kEmployerPrefix + opened->employer_id));
-      }
-      break;
-    }
-  }
-  return view;
-}
-
 void CaseService::ToEntry(const domain::TimelineEntry& entry,
                           const eventstore::RecordedEvent& record, codec::Language language,
-                          v1::TimelineEntry* out) {
+                          access::View view, v1::TimelineEntry* out) {
   out->set_event_id(entry.event->id);
   codec::ToProto(entry.event->occurred_on, out->mutable_occurred_on());
   v1::RecordedEvent recorded;  // for the timestamp mapping
@@ -218,33 +154,56 @@ void CaseService::ToEntry(const domain::TimelineEntry& entry,
   out->set_title(codec::In(entry.title, language));
   out->set_event_type(record.type);
   codec::ToProto(*entry.event, out->mutable_event());
+  if (view == access::View::kEmployer) codec::Redact(out->mutable_event(), v1::VISIBILITY_EMPLOYER);
   out->set_employer_wide(entry.employer_wide);
+}
+
+absl::StatusOr<CaseService::Admitted> CaseService::AdmitRead(grpc::ServerContext* context,
+                                                             const std::string& case_id,
+                                                             std::string_view view,
+                                                             std::string_view method) {
+  ASSIGN_OR_RETURN(domain::Principal who, guard_->Admit(*context, access::Operation::kReadCase));
+  RETURN_IF_ERROR(CheckId(case_id, "case_id"));
+  RETURN_IF_ERROR(guard_->cases()->CatchUp());
+  ASSIGN_OR_RETURN(
+      access::View seen,
+      guard_->ReadCase(who, case_id, view, absl::StrCat(kMethodPrefix, std::string(method))));
+  ASSIGN_OR_RETURN(CaseView loaded, guard_->cases()->Load(case_id));
+  return Admitted{std::move(who), seen, std::move(loaded)};
 }
 
 grpc::Status CaseService::SubscribeCase(grpc::ServerContext* context,
                                         const v1::SubscribeCaseRequest* request,
                                         grpc::ServerWriter<v1::CaseUpdate>* writer) {
-  if (absl::StatusOr<domain::Principal> p = PrincipalOf(*context); !p.ok()) {
-    return ToGrpcStatus(p.status());
-  }
   absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
+  auto admitted = AdmitRead(context, request->case_id(), "subscription", "SubscribeCase");
+  if (!admitted.ok()) return ToGrpcStatus(admitted.status());
   std::set<std::string> sent;  // event ids already sent
   bool caught_up = false;
   while (true) {
     if (grpc::Status alive = CallAlive(*context); !alive.ok()) return alive;
     const uint64_t known_end = store_->CommittedEnd();
-    absl::StatusOr<CaseView> view = LoadCase(request->case_id());
+    if (absl::Status s = guard_->cases()->CatchUp(); !s.ok()) return ToGrpcStatus(s);
+    absl::StatusOr<CaseView> view = guard_->cases()->Load(request->case_id());
     if (!view.ok()) return ToGrpcStatus(view.status());
+    // Access is re-checked as the case changes: a caller taken off the
+    // team stops receiving at once.
+    access::CaseFacts facts{true, view->own->state.employer_id, view->own->state.team};
+    absl::StatusOr<access::View> seen =
+        access::CheckCaseRead(admitted->who, request->case_id(), facts);
+    if (!seen.ok()) return ToGrpcStatus(seen.status());
     // New entries in timeline order; employer-wide ones may arrive later
     // than case events that happened after them, and are sent when they do.
     auto timeline = domain::BuildTimeline(view->own->events, view->employer->events);
     for (const auto& entry : timeline) {
       if (!sent.insert(entry.event->id).second) continue;
+      if (*seen == access::View::kEmployer && !domain::EmployerMaySee(entry.event->body)) continue;
       const auto& records = entry.employer_wide ? view->employer->records : view->own->records;
       const auto& events = entry.employer_wide ? view->employer->events : view->own->events;
       v1::CaseUpdate update;
-      ToEntry(entry, records[entry.event - events.data()], *language, update.mutable_entry());
+      ToEntry(entry, records[entry.event - events.data()], *language, *seen,
+              update.mutable_entry());
       update.set_revision(view->own->revision);
       if (!writer->Write(update)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
@@ -262,29 +221,28 @@ grpc::Status CaseService::SubscribeCase(grpc::ServerContext* context,
 grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
                                       const v1::GetTimelineRequest* request,
                                       v1::Timeline* response) {
-  if (absl::StatusOr<domain::Principal> p = PrincipalOf(*context); !p.ok()) {
-    return ToGrpcStatus(p.status());
-  }
   absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
-  absl::StatusOr<CaseView> view = LoadCase(request->case_id());
-  if (!view.ok()) return ToGrpcStatus(view.status());
-  auto timeline = domain::BuildTimeline(view->own->events, view->employer->events);
+  auto admitted = AdmitRead(context, request->case_id(), "timeline", "GetTimeline");
+  if (!admitted.ok()) return ToGrpcStatus(admitted.status());
+  const CaseView& view = admitted->view;
+  auto timeline = domain::BuildTimeline(view.own->events, view.employer->events);
   response->set_case_id(request->case_id());
-  response->set_revision(view->own->revision);
+  response->set_revision(view.own->revision);
   for (const auto& entry : timeline) {
-    const auto& records = entry.employer_wide ? view->employer->records : view->own->records;
-    const auto& events = entry.employer_wide ? view->employer->events : view->own->events;
-    ToEntry(entry, records[entry.event - events.data()], *language, response->add_entries());
+    if (admitted->seen == access::View::kEmployer && !domain::EmployerMaySee(entry.event->body)) {
+      continue;
+    }
+    const auto& records = entry.employer_wide ? view.employer->records : view.own->records;
+    const auto& events = entry.employer_wide ? view.employer->events : view.own->events;
+    ToEntry(entry, records[entry.event - events.data()], *language, admitted->seen,
+            response->add_entries());
   }
   return grpc::Status::OK;
 }
 
 grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
                                     const v1::GetStatusRequest* request, v1::CaseStatus* response) {
-  if (absl::StatusOr<domain::Principal> p = PrincipalOf(*context); !p.ok()) {
-    return ToGrpcStatus(p.status());
-  }
   absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
   domain::Date as_of = Today(now_micros_);
@@ -293,11 +251,13 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
     if (!d.ok()) return ToGrpcStatus(d.status());
     as_of = *d;
   }
-  absl::StatusOr<CaseView> view = LoadCase(request->case_id());
-  if (!view.ok()) return ToGrpcStatus(view.status());
-  domain::CaseState state = domain::FoldAsOf(
-      domain::WithEmployerEvents(view->own->events, view->employer->events), as_of);
+  auto admitted = AdmitRead(context, request->case_id(), "status", "GetStatus");
+  if (!admitted.ok()) return ToGrpcStatus(admitted.status());
+  const CaseView& view = admitted->view;
+  domain::CaseState state =
+      domain::FoldAsOf(domain::WithEmployerEvents(view.own->events, view.employer->events), as_of);
   domain::CaseStatus status = domain::Evaluate(state, as_of, domain::CurrentRuleset());
+  if (admitted->seen == access::View::kEmployer) status = domain::ForEmployer(status);
   response->set_case_id(request->case_id());
   codec::ToProto(status, *language, response);
   return grpc::Status::OK;
@@ -324,33 +284,44 @@ int Urgency(domain::StatusLevel level) {
 grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
                                         const v1::ListPortfolioRequest* request,
                                         v1::Portfolio* response) {
-  absl::StatusOr<domain::Principal> principal = PrincipalOf(*context);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto who = guard_->Admit(*context, access::Operation::kListPortfolio);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
-  const std::string expert = request->expert_id().empty() ? principal->id : request->expert_id();
+  const std::string expert = request->expert_id().empty() ? who->id : request->expert_id();
+  if (absl::Status s = access::CheckPortfolio(*who, expert); !s.ok()) return ToGrpcStatus(s);
   domain::Date as_of = Today(now_micros_);
   if (request->has_as_of()) {
     absl::StatusOr<domain::Date> d = codec::DateFromProto(request->as_of(), "as_of");
     if (!d.ok()) return ToGrpcStatus(d.status());
     as_of = *d;
   }
-  if (absl::Status s = CatchUp(store_, projection_); !s.ok()) return ToGrpcStatus(s);
-  absl::StatusOr<std::vector<std::string>> cases = projection_->CasesOfExpert(expert);
-  if (!cases.ok()) return ToGrpcStatus(cases.status());
+  CaseReader* cases = guard_->cases();
+  if (absl::Status s = cases->CatchUp(); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<std::vector<std::string>> ids = projection_->CasesOfExpert(expert);
+  if (!ids.ok()) return ToGrpcStatus(ids.status());
   struct Item {
     std::string case_id;
     std::string employer;
     domain::CaseStatus status;
   };
   std::vector<Item> items;
-  for (const std::string& case_id : *cases) {
-    absl::StatusOr<CaseView> view = LoadCase(case_id);
+  std::vector<std::string> read;
+  for (const std::string& case_id : *ids) {
+    absl::StatusOr<CaseView> view = cases->Load(case_id);
     if (!view.ok()) return ToGrpcStatus(view.status());
+    access::CaseFacts facts{true, view->own->state.employer_id, view->own->state.team};
+    if (access::CaseView(*who, facts) == access::View::kNone) continue;
+    read.push_back(case_id);
     domain::CaseState state = domain::FoldAsOf(
         domain::WithEmployerEvents(view->own->events, view->employer->events), as_of);
     items.push_back(
         {case_id, state.employer_id, domain::Evaluate(state, as_of, domain::CurrentRuleset())});
+  }
+  if (guard_->access_log() != nullptr) {
+    absl::Status logged = guard_->access_log()->Record(
+        *who, read, "portfolio", absl::StrCat(kMethodPrefix, "ListPortfolio"));
+    if (!logged.ok()) return ToGrpcStatus(logged);
   }
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
     int ua = Urgency(a.status.level), ub = Urgency(b.status.level);
@@ -376,22 +347,22 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
 grpc::Status CaseService::GetRegionalStatistics(grpc::ServerContext* context,
                                                 const v1::GetRegionalStatisticsRequest* request,
                                                 v1::RegionalStatistics* response) {
-  if (absl::StatusOr<domain::Principal> p = PrincipalOf(*context); !p.ok()) {
-    return ToGrpcStatus(p.status());
-  }
+  auto who = guard_->Admit(*context, access::Operation::kReadStatistics);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   domain::Date as_of = Today(now_micros_);
   if (request->has_as_of()) {
     absl::StatusOr<domain::Date> d = codec::DateFromProto(request->as_of(), "as_of");
     if (!d.ok()) return ToGrpcStatus(d.status());
     as_of = *d;
   }
-  if (absl::Status s = CatchUp(store_, projection_); !s.ok()) return ToGrpcStatus(s);
+  CaseReader* cases = guard_->cases();
+  if (absl::Status s = cases->CatchUp(); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<std::vector<projections::CaseProjection::CaseKey>> keys = projection_->AllCases();
   if (!keys.ok()) return ToGrpcStatus(keys.status());
   std::vector<domain::CaseHistory> histories;
   for (const auto& key : *keys) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    absl::StatusOr<CaseView> view = LoadCase(key.case_id);
+    absl::StatusOr<CaseView> view = cases->Load(key.case_id);
     if (!view.ok()) return ToGrpcStatus(view.status());
     histories.push_back({domain::WithEmployerEvents(view->own->events, view->employer->events)});
   }

@@ -6,6 +6,9 @@
 // Commands read the case's stream from the store (the authority); queries
 // read the maintained projection once it has caught up with the log as it
 // was when the query arrived (read-your-writes), and fold from there.
+// Every call is admitted by the Guard (authentication, role, case access;
+// case reads are recorded in the access log); employers get the employer
+// view (their events only, redacted; status reasons for them only).
 #pragma once
 
 #include <functional>
@@ -18,21 +21,15 @@
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
+#include "services/guard.h"
 
 namespace duurzaam::services {
-
-// A stream's records and their decoded events, in revision order.
-struct DecodedStream {
-  std::vector<eventstore::RecordedEvent> records;
-  std::vector<domain::Event> events;
-  eventstore::Revision revision = eventstore::kNoStream;
-};
 
 class CaseService final : public v1::Cases::Service {
  public:
   // `now_micros` is the server clock (for "today"); the domain never reads it.
-  // Borrows both; they must outlive the service.
-  CaseService(eventstore::Store* store, projections::CaseProjection* projection,
+  // Borrows all; they must outlive the service.
+  CaseService(eventstore::Store* store, projections::CaseProjection* projection, Guard* guard,
               std::function<int64_t()> now_micros);
 
   grpc::Status RecordCaseEvent(grpc::ServerContext* context,
@@ -54,25 +51,20 @@ class CaseService final : public v1::Cases::Service {
                                      v1::RegionalStatistics* response) override;
 
  private:
-  using Decoded = DecodedStream;
-  // A case with the employer-wide events that concern it.
-  struct CaseView {
-    std::shared_ptr<const Decoded> own;
-    std::shared_ptr<const Decoded> employer;
+  // A read admitted by the guard: who, how they see the case, the case.
+  struct Admitted {
+    domain::Principal who;
+    access::View seen;
+    CaseView view;
   };
-  static constexpr size_t kMaxCachedStreams = 10000;
-
-  // The projected stream, decoded; cached and extended incrementally.
-  absl::StatusOr<std::shared_ptr<const Decoded>> Projected(const std::string& stream);
-  absl::StatusOr<CaseView> LoadCase(const std::string& case_id);
+  absl::StatusOr<Admitted> AdmitRead(grpc::ServerContext* context, const std::string& case_id,
+                                     std::string_view view, std::string_view method);
   static void ToEntry(const domain::TimelineEntry& entry, const eventstore::RecordedEvent& record,
-                      codec::Language language, v1::TimelineEntry* out);
+                      codec::Language language, access::View view, v1::TimelineEntry* out);
 
   eventstore::Store* store_;
   projections::CaseProjection* projection_;
-  absl::Mutex cache_mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<const Decoded>> cache_
-      ABSL_GUARDED_BY(cache_mu_);
+  Guard* guard_;
   std::function<int64_t()> now_micros_;
 };
 

@@ -95,13 +95,25 @@ int main(int argc, char** argv) {
                    (*store)->CommittedEnd()));
   (*projection)->Start(store->get());
 
-  auto server = services::Server::Start(*config, store->get(), projection->get());
+  // The access log: its own store beside the case log (every read of case
+  // content is recorded there, durably, before it is served).
+  eventstore::Options access_options;
+  access_options.path = data_dir + "/access";
+  auto access_store = eventstore::Store::Open(access_options);
+  if (!access_store.ok()) {
+    Log(std::string(access_store.status().message()));
+    return 1;
+  }
+
+  auto server =
+      services::Server::Start(*config, store->get(), projection->get(), access_store->get());
   if (!server.ok()) {
     Log(std::string(server.status().message()));
     return 1;
   }
   Log(absl::StrCat("listening on ", (*server)->address(),
-                   config->dev ? " (plaintext, DEV MODE: no TLS, no authentication)" : " (TLS)"));
+                   config->dev ? " (plaintext, DEV MODE: no TLS, principals from request metadata)"
+                               : " (mutual TLS: callers authenticate with client certificates)"));
 
   std::signal(SIGINT, [](int s) { g_signal = s; });
   std::signal(SIGTERM, [](int s) { g_signal = s; });

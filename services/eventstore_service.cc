@@ -55,12 +55,27 @@ grpc::Status EventStoreService::CheckAlive(grpc::ServerContextBase* context) con
   return grpc::Status::OK;
 }
 
+absl::Status EventStoreService::AdmitAppend(const grpc::ServerContextBase& context,
+                                            const std::vector<const std::string*>& streams) {
+  absl::StatusOr<domain::Principal> who = guard_->Admit(context, access::Operation::kAppendRaw);
+  if (!who.ok()) return who.status();
+  if (Guard::IsDevLocal(*who)) return absl::OkStatus();
+  for (const std::string* stream : streams) {
+    if (absl::Status s = access::CheckRawAppend(*who, *stream); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* EventStoreService::Append(grpc::CallbackServerContext* context,
                                                     const v1::AppendRequest* request,
                                                     v1::AppendResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (grpc::Status alive = CheckAlive(context); !alive.ok()) {
     reactor->Finish(alive);
+    return reactor;
+  }
+  if (absl::Status s = AdmitAppend(*context, {&request->stream()}); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   absl::StatusOr<eventstore::StreamAppend> append = codec::FromProto(*request);
@@ -87,6 +102,12 @@ grpc::ServerUnaryReactor* EventStoreService::AppendMultiStream(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (grpc::Status alive = CheckAlive(context); !alive.ok()) {
     reactor->Finish(alive);
+    return reactor;
+  }
+  std::vector<const std::string*> streams;
+  for (const auto& a : request->appends()) streams.push_back(&a.stream());
+  if (absl::Status s = AdmitAppend(*context, streams); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   std::vector<eventstore::StreamAppend> appends;
@@ -117,6 +138,9 @@ grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
                                            const v1::ReadStreamRequest* request,
                                            v1::ReadStreamResponse* response) {
   if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+  auto who = guard_->Admit(*context, access::Operation::kReadLog);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  Guard::LogReader reader = guard_->ForLog(*who, "duurzaam.v1.EventStore/ReadStream");
   absl::StatusOr<size_t> max_count = CheckMaxCount(request->max_count());
   if (!max_count.ok()) return ToGrpcStatus(max_count.status());
   const bool backwards = request->direction() == v1::READ_DIRECTION_BACKWARDS;
@@ -127,6 +151,9 @@ grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
   if (request->from_revision() > static_cast<uint64_t>(INT64_MAX)) {
     return ToGrpcStatus(
         eventstore::MakeInvalidArgument({"from_revision", "the revision is out of range"}));
+  }
+  if (absl::Status s = reader.CheckStream(request->stream(), "stream"); !s.ok()) {
+    return ToGrpcStatus(s);
   }
   absl::StatusOr<eventstore::Revision> current = store_->StreamRevision(request->stream());
   if (!current.ok()) return ToGrpcStatus(current.status());
@@ -141,16 +168,23 @@ grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
       backwards ? eventstore::Direction::kBackwards : eventstore::Direction::kForwards, *max_count);
   if (!events.ok()) return ToGrpcStatus(events.status());
   size_t bytes = 0;
+  int64_t last_examined = -1;
   for (const auto& e : *events) {
     if (response->events_size() > 0 && bytes + EventBytes(e) > kReplyBytes) break;
+    last_examined = e.revision;
+    v1::RecordedEvent shaped;
+    absl::StatusOr<bool> visible = reader.Shape(e, &shaped);
+    if (!visible.ok()) return ToGrpcStatus(visible.status());
+    if (!*visible) continue;
     bytes += EventBytes(e);
-    codec::ToProto(e, response->add_events());
+    *response->add_events() = std::move(shaped);
   }
+  if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
   response->set_current_revision(*current);
-  if (response->events_size() == 0) {
+  if (last_examined < 0) {
     response->set_end_of_stream(true);
   } else {
-    const uint64_t last = response->events(response->events_size() - 1).revision();
+    const uint64_t last = static_cast<uint64_t>(last_examined);
     response->set_end_of_stream(backwards ? last == 0 : last >= static_cast<uint64_t>(*current));
   }
   return grpc::Status::OK;
@@ -160,17 +194,28 @@ grpc::Status EventStoreService::ReadAll(grpc::ServerContext* context,
                                         const v1::ReadAllRequest* request,
                                         v1::ReadAllResponse* response) {
   if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
+  auto who = guard_->Admit(*context, access::Operation::kReadLog);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  Guard::LogReader reader = guard_->ForLog(*who, "duurzaam.v1.EventStore/ReadAll");
+  absl::Status shape_error;
   absl::StatusOr<size_t> max_count = CheckMaxCount(request->max_count());
   if (!max_count.ok()) return ToGrpcStatus(max_count.status());
   eventstore::LogFilter filter = codec::FromProto(request->filter());
   size_t count = 0, bytes = 0;
-  auto next = store_->ScanAll(request->from_position(), filter, kMaxScannedPerRead,
-                              [&](const eventstore::EventView& e) {
-                                codec::ToProto(e, response->add_events());
-                                bytes += EventBytes(e);
-                                return ++count < *max_count && bytes < kReplyBytes;
-                              });
+  auto next = store_->ScanAll(
+      request->from_position(), filter, kMaxScannedPerRead, [&](const eventstore::EventView& e) {
+        absl::StatusOr<bool> visible = reader.Shape(e, response->mutable_events());
+        if (!visible.ok()) {
+          shape_error = visible.status();
+          return false;
+        }
+        if (!*visible) return true;
+        bytes += EventBytes(e);
+        return ++count < *max_count && bytes < kReplyBytes;
+      });
   if (!next.ok()) return ToGrpcStatus(next.status());
+  if (!shape_error.ok()) return ToGrpcStatus(shape_error);
+  if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
   response->set_next_position(std::max(*next, request->from_position()));
   response->set_end_of_log(response->next_position() >= store_->CommittedEnd());
   return grpc::Status::OK;
@@ -179,11 +224,14 @@ grpc::Status EventStoreService::ReadAll(grpc::ServerContext* context,
 grpc::Status EventStoreService::Subscribe(grpc::ServerContext* context,
                                           const v1::SubscribeRequest* request,
                                           grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+  auto who = guard_->Admit(*context, access::Operation::kReadLog);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  Guard::LogReader reader = guard_->ForLog(*who, "duurzaam.v1.EventStore/Subscribe");
   switch (request->target_case()) {
     case v1::SubscribeRequest::kAll:
-      return SubscribeAll(context, *request, writer);
+      return SubscribeAll(context, *request, reader, writer);
     case v1::SubscribeRequest::kStream:
-      return SubscribeStream(context, *request, writer);
+      return SubscribeStream(context, *request, reader, writer);
     case v1::SubscribeRequest::TARGET_NOT_SET:
       break;
   }
@@ -193,6 +241,7 @@ grpc::Status EventStoreService::Subscribe(grpc::ServerContext* context,
 
 grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
                                              const v1::SubscribeRequest& request,
+                                             Guard::LogReader& reader,
                                              grpc::ServerWriter<v1::SubscribeResponse>* writer) {
   const eventstore::LogFilter filter = codec::FromProto(request.all().filter());
   const uint64_t checkpoint_interval =
@@ -206,19 +255,26 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
     batch.Clear();
     auto* events = batch.mutable_events()->mutable_events();
     size_t bytes = 0;
+    absl::Status shape_error;
     auto next =
         store_->ScanAll(position, filter, kMaxScannedPerRead, [&](const eventstore::EventView& e) {
-          codec::ToProto(e, events->Add());
-          bytes += EventBytes(e);
+          absl::StatusOr<bool> visible = reader.Shape(e, events);
+          if (!visible.ok()) {
+            shape_error = visible.status();
+            return false;
+          }
+          if (*visible) bytes += EventBytes(e);
           return static_cast<size_t>(events->size()) < kBatchEvents && bytes < kBatchBytes;
         });
     if (!next.ok()) return ToGrpcStatus(next.status());
+    if (!shape_error.ok()) return ToGrpcStatus(shape_error);
+    if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
     position = std::max(*next, position);
     if (!events->empty()) {
       last_reported = events->rbegin()->position() + 1;
       if (!writer->Write(batch)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
-    if (!filter.Empty() && position - last_reported >= checkpoint_interval) {
+    if ((!filter.Empty() || reader.Filters()) && position - last_reported >= checkpoint_interval) {
       v1::SubscribeResponse checkpoint;
       checkpoint.mutable_checkpoint()->set_position(position);
       last_reported = position;
@@ -239,11 +295,15 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
 
 grpc::Status EventStoreService::SubscribeStream(grpc::ServerContext* context,
                                                 const v1::SubscribeRequest& request,
+                                                Guard::LogReader& reader,
                                                 grpc::ServerWriter<v1::SubscribeResponse>* writer) {
   const std::string& stream = request.stream().stream();
   if (request.stream().from_revision() > static_cast<uint64_t>(INT64_MAX)) {
     return ToGrpcStatus(
         eventstore::MakeInvalidArgument({"stream.from_revision", "the revision is out of range"}));
+  }
+  if (absl::Status s = reader.CheckStream(stream, "stream.stream"); !s.ok()) {
+    return ToGrpcStatus(s);
   }
   auto revision = static_cast<eventstore::Revision>(request.stream().from_revision());
   bool caught_up = false;
@@ -265,19 +325,29 @@ grpc::Status EventStoreService::SubscribeStream(grpc::ServerContext* context,
       // Messages stay under kBatchBytes whatever the events' sizes.
       batch.Clear();
       size_t bytes = 0;
+      std::vector<v1::SubscribeResponse> ready;
       for (const auto& e : *events) {
         if (batch.events().events_size() > 0 && bytes + EventBytes(e) > kBatchBytes) {
-          if (!writer->Write(batch)) {
-            return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
-          }
+          ready.push_back(std::move(batch));
           batch.Clear();
           bytes = 0;
         }
+        v1::RecordedEvent shaped;
+        absl::StatusOr<bool> visible = reader.Shape(e, &shaped);
+        if (!visible.ok()) return ToGrpcStatus(visible.status());
+        if (!*visible) continue;
         bytes += EventBytes(e);
-        codec::ToProto(e, batch.mutable_events()->add_events());
+        *batch.mutable_events()->add_events() = std::move(shaped);
+      }
+      if (batch.events().events_size() > 0) ready.push_back(std::move(batch));
+      // Recorded in the access log before anything is sent.
+      if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
+      for (const auto& message : ready) {
+        if (!writer->Write(message)) {
+          return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+        }
       }
       revision = events->back().revision + 1;
-      if (!writer->Write(batch)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
       if (events->size() == kBatchEvents) continue;
     }
     if (!caught_up) {

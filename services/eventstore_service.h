@@ -1,13 +1,16 @@
 // duurzaam.v1.EventStore over gRPC: translation only. Thread-safe. Appends
 // use gRPC's callback API over the store's asynchronous append, so a call
 // waiting for group commit holds no thread; reads and subscriptions run on
-// sync-server threads. Borrows the store, which must outlive it.
+// sync-server threads. Every call is admitted by the Guard; every record a
+// read or subscription sends is shaped by it to what the caller may see
+// (an employer following the log never receives a private-life event).
 #pragma once
 
 #include <atomic>
 
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "eventstore/store.h"
+#include "services/guard.h"
 
 namespace duurzaam::services {
 
@@ -16,7 +19,8 @@ using EventStoreServiceBase = v1::EventStore::WithCallbackMethod_Append<
 
 class EventStoreService final : public EventStoreServiceBase {
  public:
-  explicit EventStoreService(eventstore::Store* store) : store_(store) {}
+  // Borrows both; they must outlive the service.
+  EventStoreService(eventstore::Store* store, Guard* guard) : store_(store), guard_(guard) {}
 
   // Makes running subscriptions end (with UNAVAILABLE) so a server can stop.
   void BeginShutdown() { stopping_.store(true); }
@@ -36,14 +40,20 @@ class EventStoreService final : public EventStoreServiceBase {
 
  private:
   grpc::Status SubscribeAll(grpc::ServerContext* context, const v1::SubscribeRequest& request,
+                            Guard::LogReader& reader,
                             grpc::ServerWriter<v1::SubscribeResponse>* writer);
   grpc::Status SubscribeStream(grpc::ServerContext* context, const v1::SubscribeRequest& request,
+                               Guard::LogReader& reader,
                                grpc::ServerWriter<v1::SubscribeResponse>* writer);
+  // Admits a raw append of these streams, or says why not.
+  absl::Status AdmitAppend(const grpc::ServerContextBase& context,
+                           const std::vector<const std::string*>& streams);
   // Non-OK when the call should stop: cancelled, past its deadline, or the
   // server is stopping.
   grpc::Status CheckAlive(grpc::ServerContextBase* context) const;
 
   eventstore::Store* store_;
+  Guard* guard_;
   std::atomic<bool> stopping_{false};
 };
 

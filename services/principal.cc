@@ -1,9 +1,27 @@
 #include "services/principal.h"
 
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/clock.h"
 
 namespace duurzaam::services {
 namespace {
+
+constexpr char kPemCertProperty[] = "x509_pem_cert";
+constexpr size_t kMaxCached = 10000;
 
 std::optional<std::string> Header(const grpc::ServerContextBase& context, const char* name) {
   const auto& metadata = context.client_metadata();
@@ -12,32 +30,246 @@ std::optional<std::string> Header(const grpc::ServerContextBase& context, const 
   return std::string(it->second.data(), it->second.size());
 }
 
+// The first value of a subject attribute, as UTF-8 ("" when absent).
+std::string SubjectField(X509_NAME* name, int nid) {
+  int index = X509_NAME_get_index_by_NID(name, nid, -1);
+  if (index < 0) return "";
+  ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+  unsigned char* utf8 = nullptr;
+  int length = ASN1_STRING_to_UTF8(&utf8, data);
+  if (length < 0) return "";
+  std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(length));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+              c == '_' || c == '@';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string RoleId(domain::Role role) {
+  switch (role) {
+    case domain::Role::kExpert:
+      return "expert";
+    case domain::Role::kEmployer:
+      return "employer";
+    case domain::Role::kWorker:
+      return "worker";
+    case domain::Role::kAuditor:
+      return "auditor";
+    case domain::Role::kAdmin:
+      return "admin";
+  }
+  return "unknown";
+}
+
 }  // namespace
 
-absl::StatusOr<domain::Principal> PrincipalOf(const grpc::ServerContextBase& context) {
+struct Authenticator::CaStore {
+  X509_STORE* store = nullptr;
+  ~CaStore() { X509_STORE_free(store); }
+};
+
+Authenticator::Authenticator(AuthConfig config) : config_(std::move(config)) {}
+Authenticator::~Authenticator() = default;
+
+absl::StatusOr<domain::Role> Authenticator::ParseRole(std::string_view role) {
+  if (role == "EXPERT") return domain::Role::kExpert;
+  if (role == "EMPLOYER") return domain::Role::kEmployer;
+  if (role == "WORKER") return domain::Role::kWorker;
+  if (role == "AUDITOR") return domain::Role::kAuditor;
+  if (role == "ADMIN") return domain::Role::kAdmin;
+  return absl::UnauthenticatedError(absl::StrCat(
+      "unknown role '", std::string(role), "': use EXPERT, EMPLOYER, WORKER, AUDITOR or ADMIN"));
+}
+
+absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthConfig& config) {
+  std::unique_ptr<Authenticator> auth(new Authenticator(config));
+  if (config.dev) return auth;
+  if (FILE* f = fopen(config.client_ca_file.c_str(), "r")) {
+    fclose(f);
+  } else {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read the client CA certificate(s) '", config.client_ca_file, "'"));
+  }
+  auth->ca_ = std::make_unique<CaStore>();
+  auth->ca_->store = X509_STORE_new();
+  if (auth->ca_->store == nullptr ||
+      X509_STORE_load_file(auth->ca_->store, config.client_ca_file.c_str()) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot load the client CA certificate(s) from '", config.client_ca_file,
+                     "': expected a readable PEM file"));
+  }
+  if (!config.revoked_serials.empty()) {
+    absl::MutexLock lock(&auth->mu_);
+    (void)auth->Revoked("");  // loads the list (a missing file is an empty list)
+  }
+  return auth;
+}
+
+absl::StatusOr<domain::Principal> Authenticator::FromMetadata(
+    const grpc::ServerContextBase& context) {
   std::optional<std::string> id = Header(context, kPrincipalHeader);
   if (!id || id->empty() || id->size() > 128) {
     return absl::UnauthenticatedError(absl::StrCat("no principal: in dev mode send the '",
                                                    kPrincipalHeader, "' and '", kRoleHeader,
                                                    "' metadata (e.g. expert:jdevries / EXPERT)"));
   }
-  std::string role = Header(context, kRoleHeader).value_or("");
-  domain::Principal principal{*id, domain::Role::kExpert};
-  if (role == "EXPERT") {
-    principal.role = domain::Role::kExpert;
-  } else if (role == "EMPLOYER") {
-    principal.role = domain::Role::kEmployer;
-  } else if (role == "WORKER") {
-    principal.role = domain::Role::kWorker;
-  } else if (role == "AUDITOR") {
-    principal.role = domain::Role::kAuditor;
-  } else if (role == "ADMIN") {
-    principal.role = domain::Role::kAdmin;
-  } else {
+  auto role = ParseRole(Header(context, kRoleHeader).value_or(""));
+  if (!role.ok()) return role.status();
+  domain::Principal principal{*id, *role, Header(context, kOrganisationHeader).value_or("")};
+  if (principal.role == domain::Role::kEmployer && principal.organisation.empty()) {
     return absl::UnauthenticatedError(
-        absl::StrCat("unknown role '", role, "': use EXPERT, EMPLOYER, WORKER, AUDITOR or ADMIN"));
+        absl::StrCat("an EMPLOYER principal names its organisation in '", kOrganisationHeader,
+                     "' (the employer id)"));
   }
   return principal;
+}
+
+absl::StatusOr<Authenticator::Verified> Authenticator::Verify(const std::string& pem) const {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  if (cert == nullptr) return absl::UnauthenticatedError("the client certificate cannot be parsed");
+  std::unique_ptr<X509, decltype(&X509_free)> owned(cert, X509_free);
+
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                      X509_STORE_CTX_free);
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), ca_->store, cert, nullptr) != 1) {
+    return absl::InternalError("cannot set up certificate verification");
+  }
+  X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
+  if (X509_verify_cert(ctx.get()) != 1) {
+    int error = X509_STORE_CTX_get_error(ctx.get());
+    std::string why = X509_verify_cert_error_string(error);
+    if (error == X509_V_ERR_CERT_HAS_EXPIRED) {
+      why = "the client certificate has expired; ask for a new one";
+    } else if (error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+               error == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+               error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+               error == X509_V_ERR_CERT_SIGNATURE_FAILURE) {
+      why = "the client certificate is not issued by this deployment's client CA";
+    } else if (error == X509_V_ERR_INVALID_PURPOSE) {
+      why = "the certificate is not meant for TLS clients (no clientAuth key usage)";
+    }
+    return absl::UnauthenticatedError(absl::StrCat("certificate refused: ", why));
+  }
+
+  Verified v;
+  X509_NAME* subject = X509_get_subject_name(cert);
+  const std::string name = SubjectField(subject, NID_commonName);
+  const std::string role_name = SubjectField(subject, NID_organizationalUnitName);
+  auto role = ParseRole(role_name);
+  if (!role.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("certificate refused: its role (subject OU) '", role_name,
+                     "' is not one of EXPERT, EMPLOYER, AUDITOR, ADMIN"));
+  }
+  if (!ValidName(name)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("certificate refused: its name (subject CN) '", name,
+                     "' must be 1 to 64 of a-z, 0-9, '-', '.', '_' and '@'"));
+  }
+  v.principal = {absl::StrCat(RoleId(*role), ":", name), *role, ""};
+  if (*role == domain::Role::kEmployer) {
+    v.principal.organisation = SubjectField(subject, NID_organizationName);
+    if (v.principal.organisation.empty()) {
+      return absl::UnauthenticatedError(
+          "certificate refused: an EMPLOYER certificate names its employer id in the subject O");
+    }
+  }
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) {
+    return absl::UnauthenticatedError("certificate refused: unreadable validity period");
+  }
+  v.not_after = timegm(&tm);
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
+  char* hex = bn ? BN_bn2hex(bn) : nullptr;
+  v.serial = hex ? hex : "";
+  OPENSSL_free(hex);
+  BN_free(bn);
+  return v;
+}
+
+// Re-reads the deny list when its file changed. Caller holds mu_.
+bool Authenticator::Revoked(const std::string& serial) {
+  if (config_.revoked_serials.empty()) return false;
+  struct stat st {};
+  int64_t mtime = -2;
+  if (stat(config_.revoked_serials.c_str(), &st) == 0) {
+    mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec +
+            static_cast<int64_t>(st.st_size);
+  }
+  if (mtime != revoked_mtime_ns_) {
+    revoked_mtime_ns_ = mtime;
+    revoked_.clear();
+    std::ifstream in(config_.revoked_serials);
+    std::string line;
+    while (std::getline(in, line)) {
+      absl::string_view s = line;
+      s = s.substr(0, s.find('#'));  // "SERIAL  # who, when"
+      s = absl::StripAsciiWhitespace(s);
+      if (s.empty()) continue;
+      std::string upper = absl::AsciiStrToUpper(s);
+      // Accept "01:A2:..." as well as "01A2...", and leading zeros.
+      upper.erase(std::remove(upper.begin(), upper.end(), ':'), upper.end());
+      upper.erase(0, std::min(upper.find_first_not_of('0'), upper.size()));
+      revoked_.insert(upper);
+    }
+    fprintf(stderr, "duurzaamd: revocation list '%s': %zu serial(s)\n",
+            config_.revoked_serials.c_str(), revoked_.size());
+  }
+  std::string key = serial;
+  key.erase(0, std::min(key.find_first_not_of('0'), key.size()));
+  return !key.empty() && revoked_.contains(key);
+}
+
+absl::Status Authenticator::Refuse(const grpc::ServerContextBase& context, absl::Status why) const {
+  fprintf(stderr, "duurzaamd: refused %s: %s\n", context.peer().c_str(),
+          std::string(why.message()).c_str());
+  return why;
+}
+
+absl::StatusOr<domain::Principal> Authenticator::Authenticate(
+    const grpc::ServerContextBase& context) {
+  if (config_.dev) return FromMetadata(context);
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  std::vector<grpc::string_ref> pems =
+      auth ? auth->FindPropertyValues(kPemCertProperty) : std::vector<grpc::string_ref>{};
+  if (pems.empty()) {
+    return Refuse(context, absl::UnauthenticatedError(
+                               "no client certificate: this server authenticates callers with "
+                               "mutual TLS; connect with a certificate from the deployment's CA"));
+  }
+  std::string pem(pems.front().data(), pems.front().size());
+  const int64_t now = SystemMicros() / 1000000;
+  absl::MutexLock lock(&mu_);
+  auto it = cache_.find(pem);
+  if (it == cache_.end()) {
+    absl::StatusOr<Verified> verified = Verify(pem);
+    if (!verified.ok()) return Refuse(context, verified.status());
+    if (cache_.size() >= kMaxCached) cache_.clear();
+    it = cache_.emplace(pem, *std::move(verified)).first;
+  }
+  const Verified& v = it->second;
+  if (now >= v.not_after) {
+    cache_.erase(it);
+    return Refuse(context, absl::UnauthenticatedError(
+                               "certificate refused: the client certificate has expired; ask for "
+                               "a new one"));
+  }
+  if (Revoked(v.serial)) {
+    return Refuse(context, absl::UnauthenticatedError(absl::StrCat(
+                               "certificate refused: serial ", v.serial, " (", v.principal.id,
+                               ") has been revoked; ask the administrator for a new certificate")));
+  }
+  return v.principal;
 }
 
 }  // namespace duurzaam::services

@@ -1,21 +1,81 @@
-// THE seam for "who is calling": every service asks here. Until the trust
-// layer (mutual TLS) exists this reads dev-mode request metadata:
+// THE seam for "who is calling": every service asks the Authenticator, and
+// nothing else turns a call into a principal.
+//
+// Outside dev mode callers authenticate with mutual TLS. The handshake
+// requires a client certificate; this class then verifies it against the
+// deployment's client CA (chain, validity period, TLS-client purpose), the
+// revocation list (re-read when its file changes) and the subject:
+//   CN = the user or app name      e.g. "jdevries"
+//   OU = the role                  EXPERT | EMPLOYER | AUDITOR | ADMIN
+//   O  = the employer id           required for EMPLOYER
+// The principal id is "<role in lower case>:<CN>" (e.g. "expert:jdevries"),
+// the id case teams name. Any failure is UNAUTHENTICATED with the reason,
+// and is logged. Verified certificates are cached by their bytes.
+//
+// In dev mode (plaintext) the caller names itself in request metadata:
 //   x-duurzaam-principal: expert:jdevries
 //   x-duurzaam-role:      EXPERT | EMPLOYER | WORKER | AUDITOR | ADMIN
-// The security work replaces this file's implementation only.
+//   x-duurzaam-organisation: <employer id>   (EMPLOYER)
 #pragma once
 
 #include <grpcpp/server_context.h>
 
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "domain/events.h"
 
 namespace duurzaam::services {
 
 inline constexpr char kPrincipalHeader[] = "x-duurzaam-principal";
 inline constexpr char kRoleHeader[] = "x-duurzaam-role";
+inline constexpr char kOrganisationHeader[] = "x-duurzaam-organisation";
 
-// UNAUTHENTICATED when the call names no principal or an unknown role.
-absl::StatusOr<domain::Principal> PrincipalOf(const grpc::ServerContextBase& context);
+struct AuthConfig {
+  bool dev = false;             // metadata principals (plaintext dev servers only)
+  std::string client_ca_file;   // PEM CA(s) issuing client certificates
+  std::string revoked_serials;  // optional deny list file
+};
+
+class Authenticator {
+ public:
+  // Loads the client CA; INVALID_ARGUMENT / NOT_FOUND naming the file.
+  static absl::StatusOr<std::unique_ptr<Authenticator>> Create(const AuthConfig& config);
+  ~Authenticator();
+
+  // The caller, or UNAUTHENTICATED saying why not.
+  absl::StatusOr<domain::Principal> Authenticate(const grpc::ServerContextBase& context);
+
+  bool dev() const { return config_.dev; }
+
+  // Parses a role name as certificates and dev metadata spell it.
+  static absl::StatusOr<domain::Role> ParseRole(std::string_view role);
+
+ private:
+  struct Verified {
+    domain::Principal principal;
+    int64_t not_after = 0;  // seconds since the epoch
+    std::string serial;     // upper-case hex
+  };
+  explicit Authenticator(AuthConfig config);
+  absl::StatusOr<domain::Principal> FromMetadata(const grpc::ServerContextBase& context);
+  absl::StatusOr<Verified> Verify(const std::string& pem) const;
+  bool Revoked(const std::string& serial);
+  absl::Status Refuse(const grpc::ServerContextBase& context, absl::Status why) const;
+
+  AuthConfig config_;
+  struct CaStore;
+  std::unique_ptr<CaStore> ca_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Verified> cache_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> revoked_ ABSL_GUARDED_BY(mu_);
+  int64_t revoked_checked_ ABSL_GUARDED_BY(mu_) = 0;  // last stat, seconds
+  int64_t revoked_mtime_ns_ ABSL_GUARDED_BY(mu_) = -1;
+};
 
 }  // namespace duurzaam::services

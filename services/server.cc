@@ -27,10 +27,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
                                                       eventstore::Store* store,
-                                                      projections::CaseProjection* projection) {
+                                                      projections::CaseProjection* projection,
+                                                      eventstore::Store* access_store) {
   std::unique_ptr<Server> server(new Server());
-  server->event_store_ = std::make_unique<EventStoreService>(store);
-  server->cases_ = std::make_unique<CaseService>(store, projection, &SystemMicros);
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (config.dev) {
@@ -40,10 +39,31 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     if (!cert.ok()) return cert.status();
     auto key = ReadFile(config.tls_key, "TLS key");
     if (!key.ok()) return key.status();
-    grpc::SslServerCredentialsOptions ssl;
+    auto client_ca = ReadFile(config.tls_client_ca, "client CA certificate");
+    if (!client_ca.ok()) return client_ca.status();
+    // The handshake requires a client certificate; the Authenticator
+    // verifies it on every call (chain, expiry, revocation, role), so a bad
+    // certificate gets UNAUTHENTICATED with the reason instead of a failed
+    // handshake the caller cannot tell from a network error.
+    grpc::SslServerCredentialsOptions ssl(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+    ssl.pem_root_certs = *client_ca;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     credentials = grpc::SslServerCredentials(ssl);
   }
+
+  auto auth = Authenticator::Create({config.dev, config.tls_client_ca, config.revoked_serials});
+  if (!auth.ok()) return auth.status();
+  server->auth_ = *std::move(auth);
+  server->reader_ = std::make_unique<CaseReader>(store, projection);
+  if (access_store != nullptr) {
+    server->access_log_ = std::make_unique<AccessLog>(access_store, &SystemMicros);
+  }
+  server->guard_ = std::make_unique<Guard>(server->auth_.get(), server->reader_.get(),
+                                           server->access_log_.get());
+  server->event_store_ = std::make_unique<EventStoreService>(store, server->guard_.get());
+  server->cases_ =
+      std::make_unique<CaseService>(store, projection, server->guard_.get(), &SystemMicros);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -13,17 +13,20 @@
 #include "projections/case_projection.h"
 #include "services/case_service.h"
 #include "services/eventstore_service.h"
+#include "services/guard.h"
 #include "services/server_config.h"
 
 namespace duurzaam::services {
 
 class Server {
  public:
-  // Starts serving. Borrows `store` and `projection` (which it does not
-  // start or stop); both must outlive the Server.
+  // Starts serving. Borrows `store`, `projection` and `access_store` (the
+  // access log's own store; null records no reads), which it does not start
+  // or stop; they must outlive the Server.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
                                                        eventstore::Store* store,
-                                                       projections::CaseProjection* projection);
+                                                       projections::CaseProjection* projection,
+                                                       eventstore::Store* access_store = nullptr);
   ~Server();
 
   // The port actually bound (useful with port 0).
@@ -40,6 +43,10 @@ class Server {
  private:
   Server() = default;
 
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<CaseReader> reader_;
+  std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<Guard> guard_;
   std::unique_ptr<EventStoreService> event_store_;
   std::unique_ptr<CaseService> cases_;
   std::unique_ptr<grpc::Server> server_;

@@ -76,6 +76,34 @@ const std::map<std::string, Setting>& Settings() {
           c->tls_key = v;
           return absl::OkStatus();
         }}},
+      {"tls_client_ca",
+       {"PEM CA certificate(s) issuing client certificates; callers authenticate with mutual "
+        "TLS (required outside --dev)",
+        [](ServerConfig* c, const std::string& v) {
+          c->tls_client_ca = v;
+          return absl::OkStatus();
+        }}},
+      {"revoked_serials",
+       {"file of revoked client-certificate serial numbers (hex, one per line), re-read when it "
+        "changes",
+        [](ServerConfig* c, const std::string& v) {
+          c->revoked_serials = v;
+          return absl::OkStatus();
+        }}},
+      {"master_key_file",
+       {"master keyring wrapping the per-case data keys; keep it outside the data folder "
+        "(created when missing)",
+        [](ServerConfig* c, const std::string& v) {
+          c->master_key_file = v;
+          return absl::OkStatus();
+        }}},
+      {"signing_key",
+       {"Ed25519 PEM key signing transparency checkpoints (default <data_dir>/checkpoint.key; "
+        "created when missing)",
+        [](ServerConfig* c, const std::string& v) {
+          c->signing_key = v;
+          return absl::OkStatus();
+        }}},
       {"max_event_bytes",
        {"largest event (data + metadata) accepted, bytes",
         [](ServerConfig* c, const std::string& v) {
@@ -185,6 +213,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     return absl::FailedPreconditionError(
         "refusing to serve without TLS: pass --tls_cert and --tls_key, or --dev for a local "
         "plaintext development server");
+  }
+  if (!config.dev && config.tls_client_ca.empty()) {
+    return absl::FailedPreconditionError(
+        "refusing to serve without client authentication: pass --tls_client_ca (the CA that "
+        "issues client certificates; deploy/duurzaam-pki creates one), or --dev");
   }
   if (config.max_event_bytes == 0 || config.max_append_events == 0 ||
       config.max_append_bytes == 0) {

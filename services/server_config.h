@@ -18,6 +18,20 @@ struct ServerConfig {
   bool dev = false;
   std::string tls_cert;  // PEM server certificate chain
   std::string tls_key;   // PEM private key
+  // PEM CA certificate(s) that issue client certificates (mutual TLS: the
+  // caller's principal and role come from its certificate). Required
+  // outside dev mode.
+  std::string tls_client_ca;
+  // Optional file of revoked client-certificate serial numbers (hex, one per
+  // line, '#' comments); re-read when it changes, no restart needed.
+  std::string revoked_serials;
+  // The master keyring that wraps the per-case data keys; keep it outside
+  // the data folder (and out of its backups). Created on first start when
+  // missing. Default (dev mode only): <data_dir>/dev-master.keys.
+  std::string master_key_file;
+  // Ed25519 key that signs transparency checkpoints (PEM; created when
+  // missing). Default <data_dir>/checkpoint.key.
+  std::string signing_key;
   uint64_t max_event_bytes = 1 << 20;
   uint64_t max_append_events = 1000;
   uint64_t max_append_bytes = 4 << 20;

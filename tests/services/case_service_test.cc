@@ -28,6 +28,9 @@ class CaseApiTest : public ServerTest {
           const std::string& role = "EXPERT") {
     context->AddMetadata("x-duurzaam-principal", who);
     context->AddMetadata("x-duurzaam-role", role);
+    if (role == "EMPLOYER") {
+      context->AddMetadata("x-duurzaam-organisation", who.substr(who.find(':') + 1));
+    }
   }
 
   grpc::Status Record(const std::string& case_id, int64_t expected, const v1::PlacementEvent& e,
@@ -251,7 +254,12 @@ TEST_F(CaseApiTest, EmployerReorganisationAppearsInEveryAffectedCase) {
   v1::Timeline none;
   grpc::ClientContext mc;
   As(&mc);
-  EXPECT_EQ(cases_->GetTimeline(&mc, missing, &none).error_code(), grpc::StatusCode::NOT_FOUND);
+  // An expert cannot tell a missing case from someone else's: both refused.
+  EXPECT_EQ(cases_->GetTimeline(&mc, missing, &none).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext ac;
+  As(&ac, "auditor:a", "AUDITOR");  // an auditor may read every case, so learns it is missing
+  EXPECT_EQ(cases_->GetTimeline(&ac, missing, &none).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace
@@ -304,8 +312,12 @@ TEST_F(CaseApiTest, PortfolioListsTheExpertsCasesMostUrgentFirst) {
   someone_else.set_expert_id("expert:nobody");
   v1::Portfolio empty;
   grpc::ClientContext c2;
-  As(&c2);
-  ASSERT_TRUE(cases_->ListPortfolio(&c2, someone_else, &empty).ok());
+  As(&c2);  // an expert lists only their own portfolio
+  EXPECT_EQ(cases_->ListPortfolio(&c2, someone_else, &empty).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext c3;
+  As(&c3, "auditor:a", "AUDITOR");  // an auditor may list anyone's
+  ASSERT_TRUE(cases_->ListPortfolio(&c3, someone_else, &empty).ok());
   EXPECT_EQ(empty.items_size(), 0);
 }
 

@@ -19,7 +19,13 @@ void ServerTest::SetUp() {
   services::ServerConfig config;
   config.listen = "127.0.0.1:0";
   config.dev = true;
-  auto server = services::Server::Start(config, store_.get(), projection_.get());
+  eventstore::Options access_options;
+  access_options.path = dir_.Sub("access");
+  auto access_store = eventstore::Store::Open(access_options);
+  ASSERT_TRUE(access_store.ok()) << access_store.status();
+  access_store_ = std::move(*access_store);
+  auto server =
+      services::Server::Start(config, store_.get(), projection_.get(), access_store_.get());
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);
   channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
@@ -34,6 +40,7 @@ void ServerTest::TearDown() {
   if (projection_) projection_->Stop();
   projection_.reset();
   store_.reset();
+  access_store_.reset();
 }
 
 std::unique_ptr<v1::EventStore::Stub> ServerTest::NewStub() {

@@ -34,6 +34,7 @@ class ServerTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<eventstore::Store> store_;
+  std::unique_ptr<eventstore::Store> access_store_;
   std::unique_ptr<projections::CaseProjection> projection_;
   std::unique_ptr<services::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -1,0 +1,228 @@
+#include "access/policy.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "domain/overloaded.h"
+
+namespace duurzaam::access {
+namespace {
+
+using domain::Role;
+
+absl::Status Denied(const domain::Principal& who, const std::string& what) {
+  return absl::PermissionDeniedError(
+      absl::StrCat(who.id, " (", RoleName(who.role), ") may not ", what));
+}
+
+bool OnTeam(const domain::Principal& who, const CaseFacts& facts) {
+  return facts.team.count(who.id) > 0;
+}
+
+bool OwnPlacement(const domain::Principal& who, const CaseFacts& facts) {
+  return !who.organisation.empty() && who.organisation == facts.employer_id;
+}
+
+bool IsTeamChange(const domain::Event& e) {
+  return std::holds_alternative<domain::TeamMemberAdded>(e.body) ||
+         std::holds_alternative<domain::TeamMemberRemoved>(e.body);
+}
+
+}  // namespace
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kExpert:
+      return "EXPERT";
+    case Role::kEmployer:
+      return "EMPLOYER";
+    case Role::kWorker:
+      return "WORKER";
+    case Role::kAuditor:
+      return "AUDITOR";
+    case Role::kAdmin:
+      return "ADMIN";
+  }
+  return "UNKNOWN";
+}
+
+const char* OperationName(Operation op) {
+  switch (op) {
+    case Operation::kRecordCaseEvent:
+      return "record case events";
+    case Operation::kRecordEmployerEvent:
+      return "record employer events";
+    case Operation::kReadCase:
+      return "read cases";
+    case Operation::kListPortfolio:
+      return "list portfolios";
+    case Operation::kReadStatistics:
+      return "read regional statistics";
+    case Operation::kAppendRaw:
+      return "append raw events (use Cases.RecordCaseEvent, which validates)";
+    case Operation::kReadLog:
+      return "read the event log";
+    case Operation::kReadProofs:
+      return "read checkpoints and proofs";
+    case Operation::kReadAccessLog:
+      return "read the access log";
+    case Operation::kEraseCase:
+      return "erase a case's personal data";
+  }
+  return "do that";
+}
+
+absl::Status CheckOperation(const domain::Principal& who, Operation op) {
+  bool allowed = false;
+  switch (who.role) {
+    case Role::kExpert:
+      allowed = op == Operation::kRecordCaseEvent || op == Operation::kRecordEmployerEvent ||
+                op == Operation::kReadCase || op == Operation::kListPortfolio ||
+                op == Operation::kReadStatistics || op == Operation::kReadLog;
+      break;
+    case Role::kEmployer:
+      allowed = op == Operation::kRecordCaseEvent || op == Operation::kRecordEmployerEvent ||
+                op == Operation::kReadCase || op == Operation::kReadLog;
+      break;
+    case Role::kAuditor:
+      allowed = op == Operation::kReadCase || op == Operation::kListPortfolio ||
+                op == Operation::kReadStatistics || op == Operation::kReadLog ||
+                op == Operation::kReadProofs || op == Operation::kReadAccessLog;
+      break;
+    case Role::kAdmin:
+      // Team changes go through RecordCaseEvent (checked per event below).
+      allowed = op == Operation::kRecordCaseEvent || op == Operation::kEraseCase ||
+                op == Operation::kAppendRaw;
+      break;
+    case Role::kWorker:
+      allowed = false;
+      break;
+  }
+  return allowed ? absl::OkStatus() : Denied(who, OperationName(op));
+}
+
+View CaseView(const domain::Principal& who, const CaseFacts& facts) {
+  if (!facts.exists) return View::kNone;
+  switch (who.role) {
+    case Role::kExpert:
+      return OnTeam(who, facts) ? View::kExpert : View::kNone;
+    case Role::kEmployer:
+      return OwnPlacement(who, facts) ? View::kEmployer : View::kNone;
+    case Role::kAuditor:
+      return View::kStored;
+    case Role::kAdmin:
+    case Role::kWorker:
+      return View::kNone;
+  }
+  return View::kNone;
+}
+
+absl::StatusOr<View> CheckCaseRead(const domain::Principal& who, const std::string& case_id,
+                                   const CaseFacts& facts) {
+  if (absl::Status s = CheckOperation(who, Operation::kReadCase); !s.ok()) return s;
+  if (!facts.exists) {
+    // Only a caller who could read every case learns that one is missing.
+    if (who.role == Role::kAuditor) {
+      return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
+    }
+    return Denied(who, absl::StrCat("read case '", case_id,
+                                    "': it is not one of your cases (or does not exist)"));
+  }
+  View view = CaseView(who, facts);
+  if (view == View::kNone) {
+    return Denied(
+        who, absl::StrCat("read case '", case_id, "': ",
+                          who.role == Role::kEmployer ? "it is not a placement at your organisation"
+                                                      : "you are not on its case team"));
+  }
+  return view;
+}
+
+absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& case_id,
+                            const CaseFacts& facts, const domain::Event& event) {
+  if (absl::Status s = CheckOperation(who, Operation::kRecordCaseEvent); !s.ok()) return s;
+  const bool opening = std::holds_alternative<domain::CaseOpened>(event.body);
+  switch (who.role) {
+    case Role::kExpert:
+      if (!facts.exists && opening) return absl::OkStatus();  // the opener joins the team
+      if (facts.exists && OnTeam(who, facts)) return absl::OkStatus();
+      return Denied(
+          who, absl::StrCat("record events on case '", case_id, "': you are not on its case team"));
+    case Role::kEmployer:
+      if (!std::holds_alternative<domain::ContractChanged>(event.body)) {
+        return Denied(who, absl::StrCat("record a ", domain::TypeName(event.body),
+                                        ": an employer records contract changes only"));
+      }
+      if (!facts.exists || !OwnPlacement(who, facts)) {
+        return Denied(who, absl::StrCat("record events on case '", case_id,
+                                        "': it is not a placement at your organisation"));
+      }
+      return absl::OkStatus();
+    case Role::kAdmin:
+      if (!IsTeamChange(event)) {
+        return Denied(who, absl::StrCat("record a ", domain::TypeName(event.body),
+                                        ": an administrator records case-team changes only"));
+      }
+      if (!facts.exists) {
+        return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
+      }
+      return absl::OkStatus();
+    case Role::kAuditor:
+    case Role::kWorker:
+      break;
+  }
+  return Denied(who, "record events");
+}
+
+absl::Status CheckEmployerWrite(const domain::Principal& who, const std::string& employer_id) {
+  if (absl::Status s = CheckOperation(who, Operation::kRecordEmployerEvent); !s.ok()) return s;
+  if (who.role == Role::kEmployer && who.organisation != employer_id) {
+    return Denied(who, absl::StrCat("record events for employer '", employer_id, "': you act for '",
+                                    who.organisation, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRawAppend(const domain::Principal& who, const std::string& stream) {
+  if (absl::Status s = CheckOperation(who, Operation::kAppendRaw); !s.ok()) return s;
+  if (ClassifyStream(stream).kind != StreamKind::kOther) {
+    return Denied(who, absl::StrCat("append raw events to '", stream,
+                                    "': case and employer streams are written through "
+                                    "duurzaam.v1.Cases, which validates them"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPortfolio(const domain::Principal& who, const std::string& expert_id) {
+  if (absl::Status s = CheckOperation(who, Operation::kListPortfolio); !s.ok()) return s;
+  if (who.role == Role::kExpert && expert_id != who.id) {
+    return Denied(who, absl::StrCat("list the portfolio of '", expert_id, "'"));
+  }
+  return absl::OkStatus();
+}
+
+StreamRef ClassifyStream(const std::string& stream) {
+  if (absl::StartsWith(stream, "case-")) {
+    return {StreamKind::kCase, std::string(stream.substr(5))};
+  }
+  if (absl::StartsWith(stream, "employer-")) {
+    return {StreamKind::kEmployer, std::string(stream.substr(9))};
+  }
+  return {StreamKind::kOther, std::string(stream)};
+}
+
+View EmployerStreamView(const domain::Principal& who, const std::string& employer_id) {
+  switch (who.role) {
+    case Role::kExpert:
+      return View::kExpert;  // employer-wide events hold no personal data
+    case Role::kEmployer:
+      return who.organisation == employer_id ? View::kEmployer : View::kNone;
+    case Role::kAuditor:
+      return View::kStored;
+    case Role::kAdmin:
+    case Role::kWorker:
+      return View::kNone;
+  }
+  return View::kNone;
+}
+
+}  // namespace duurzaam::access

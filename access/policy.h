@@ -1,0 +1,100 @@
+// Roles and case access: THE one place that decides who may do what
+// (DOMAIN.md "Who may see what"; issue 4). Plain C++: the services ask it
+// before every operation, every read of case content and every event they
+// hand to a subscriber; nothing else grants access.
+//
+//   EXPERT    reads and writes the cases whose team they are on (all
+//             fields); opens new cases; records employer-wide events.
+//   EMPLOYER  reads timelines and status of placements at their own
+//             organisation, redacted to EMPLOYER fields; records contract
+//             changes of those placements and their own organisation's
+//             changes.
+//   AUDITOR   reads everything needed to verify and replay (stored records,
+//             proofs, the access log, any case); never writes.
+//   ADMIN     manages case teams and erasure; reads no case content.
+//   WORKER    no access yet (a worker portal is future work).
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "domain/events.h"
+
+namespace duurzaam::access {
+
+// Every kind of request; each RPC maps to exactly one.
+enum class Operation {
+  kRecordCaseEvent,      // Cases.RecordCaseEvent
+  kRecordEmployerEvent,  // Cases.RecordEmployerEvent
+  kReadCase,             // Cases.GetTimeline / GetStatus / SubscribeCase
+  kListPortfolio,        // Cases.ListPortfolio
+  kReadStatistics,       // Cases.GetRegionalStatistics (anonymised)
+  kAppendRaw,            // EventStore.Append / AppendMultiStream (unvalidated)
+  kReadLog,              // EventStore.ReadStream / ReadAll / Subscribe
+  kReadProofs,           // Audit: checkpoints, inclusion and consistency proofs
+  kReadAccessLog,        // Audit: who read which case
+  kEraseCase,            // Admin: crypto-shred a case's personal data
+};
+const char* OperationName(Operation op);
+
+// What the policy needs to know about a case.
+struct CaseFacts {
+  bool exists = false;
+  std::string employer_id;
+  std::set<std::string> team;  // expert principal ids
+};
+
+// How much of a case's content a caller may see.
+enum class View {
+  kNone,      // nothing (not even that the event exists)
+  kEmployer,  // events an employer may see, redacted to EMPLOYER fields
+  kExpert,    // every field, decrypted
+  kStored,    // the stored records as they are (auditors: verify and replay)
+};
+
+// Role-level: may this role ask for this operation at all?
+// PERMISSION_DENIED naming the role and the operation otherwise.
+absl::Status CheckOperation(const domain::Principal& who, Operation op);
+
+// How `who` sees case `case_id`: kNone if they may not read it.
+View CaseView(const domain::Principal& who, const CaseFacts& facts);
+
+// Reads of one case (timeline, status, subscription): the view, or
+// PERMISSION_DENIED (NOT_FOUND when the case does not exist, for callers
+// who could read it if it did; otherwise PERMISSION_DENIED so existence does
+// not leak).
+absl::StatusOr<View> CheckCaseRead(const domain::Principal& who, const std::string& case_id,
+                                   const CaseFacts& facts);
+
+// May `who` record `event` on a case with these facts?
+absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& case_id,
+                            const CaseFacts& facts, const domain::Event& event);
+
+// May `who` record an employer-wide event for `employer_id`?
+absl::Status CheckEmployerWrite(const domain::Principal& who, const std::string& employer_id);
+
+// May `who` append raw (unvalidated) events to `stream`? Only ADMIN, and
+// only to tooling streams: case and employer streams are written through
+// the validated case API.
+absl::Status CheckRawAppend(const domain::Principal& who, const std::string& stream);
+
+// May `who` list the portfolio of `expert_id`?
+absl::Status CheckPortfolio(const domain::Principal& who, const std::string& expert_id);
+
+// Global-log and stream reads: the streams of the placement domain are
+// "case-<id>" and "employer-<id>"; any other stream is tooling data that
+// only auditors read.
+enum class StreamKind { kCase, kEmployer, kOther };
+struct StreamRef {
+  StreamKind kind;
+  std::string id;  // case or employer id
+};
+StreamRef ClassifyStream(const std::string& stream);
+// The view of an employer-wide stream.
+View EmployerStreamView(const domain::Principal& who, const std::string& employer_id);
+
+const char* RoleName(domain::Role role);
+
+}  // namespace duurzaam::access

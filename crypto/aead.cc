@@ -1,0 +1,123 @@
+#include "crypto/aead.h"
+
+#include <openssl/evp.h>
+
+#include <climits>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "crypto/bytes.h"
+
+namespace duurzaam::crypto {
+namespace {
+
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+// EVP takes int lengths; stay well clear of INT_MAX.
+constexpr size_t kMaxLength = INT_MAX / 2;
+
+const unsigned char* Bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+
+absl::Status CheckKeyAndSizes(std::string_view key32, std::string_view aad, std::string_view data) {
+  if (key32.size() != kAeadKeySize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("AES-256-GCM key must be ", kAeadKeySize, " bytes, got ", key32.size()));
+  }
+  if (aad.size() > kMaxLength || data.size() > kMaxLength) {
+    return absl::InvalidArgumentError("AES-256-GCM input too large");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OpenSslError(std::string_view what) {
+  return absl::InternalError(absl::StrCat("OpenSSL AES-256-GCM ", internal::Av(what), " failed"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aad,
+                                     std::string_view plaintext) {
+  RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, plaintext));
+  ASSIGN_OR_RETURN(std::string out, internal::RandomBytes(kAeadNonceSize));
+  out.resize(kAeadNonceSize + plaintext.size() + kAeadTagSize);
+
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);  // frees and wipes the schedule
+  int length = 0;
+  if (ctx == nullptr ||
+      EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), Bytes(key32), Bytes(out), nullptr) != 1) {
+    return OpenSslError("init");
+  }
+  if (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &length, Bytes(aad),
+                                        static_cast<int>(aad.size())) != 1) {
+    return OpenSslError("AAD");
+  }
+  unsigned char* ciphertext = Bytes(out) + kAeadNonceSize;
+  int written = 0;
+  if (!plaintext.empty()) {
+    if (EVP_EncryptUpdate(ctx.get(), ciphertext, &length, Bytes(plaintext),
+                          static_cast<int>(plaintext.size())) != 1) {
+      return OpenSslError("encrypt");
+    }
+    written = length;
+  }
+  if (EVP_EncryptFinal_ex(ctx.get(), ciphertext + written, &length) != 1) {
+    return OpenSslError("final");
+  }
+  written += length;
+  if (static_cast<size_t>(written) != plaintext.size() ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kAeadTagSize, ciphertext + written) !=
+          1) {
+    return OpenSslError("tag");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> AeadOpen(std::string_view key32, std::string_view aad,
+                                     std::string_view sealed) {
+  RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, sealed));
+  if (sealed.size() < kAeadOverhead) {
+    return absl::InvalidArgumentError(absl::StrCat("sealed data is ", sealed.size(),
+                                                   " bytes, shorter than nonce + tag (",
+                                                   kAeadOverhead, ")"));
+  }
+  const std::string_view nonce = sealed.substr(0, kAeadNonceSize);
+  const std::string_view ciphertext = sealed.substr(kAeadNonceSize, sealed.size() - kAeadOverhead);
+  std::string tag(sealed.substr(sealed.size() - kAeadTagSize));
+
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  int length = 0;
+  if (ctx == nullptr ||
+      EVP_DecryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), Bytes(key32), Bytes(nonce), nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag.data()) != 1) {
+    return OpenSslError("init");
+  }
+  if (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &length, Bytes(aad),
+                                        static_cast<int>(aad.size())) != 1) {
+    return OpenSslError("AAD");
+  }
+  std::string plaintext(ciphertext.size(), '\0');
+  int written = 0;
+  if (!ciphertext.empty()) {
+    if (EVP_DecryptUpdate(ctx.get(), Bytes(plaintext), &length, Bytes(ciphertext),
+                          static_cast<int>(ciphertext.size())) != 1) {
+      internal::Cleanse(plaintext);
+      return OpenSslError("decrypt");
+    }
+    written = length;
+  }
+  if (EVP_DecryptFinal_ex(ctx.get(), Bytes(plaintext) + written, &length) != 1) {
+    // Never hand out (or leave in memory) plaintext that failed authentication.
+    internal::Cleanse(plaintext);
+    return absl::DataLossError(
+        "AES-256-GCM authentication failed: wrong key, wrong associated data (e.g. another "
+        "scope or record), or the ciphertext was altered");
+  }
+  return plaintext;
+}
+
+}  // namespace duurzaam::crypto

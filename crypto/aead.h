@@ -1,0 +1,30 @@
+// AES-256-GCM authenticated encryption (OpenSSL 3 EVP). Stateless and
+// thread-safe. Keys are borrowed for the duration of the call only.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace duurzaam::crypto {
+
+inline constexpr size_t kAeadKeySize = 32;
+inline constexpr size_t kAeadNonceSize = 12;
+inline constexpr size_t kAeadTagSize = 16;
+inline constexpr size_t kAeadOverhead = kAeadNonceSize + kAeadTagSize;
+
+// Encrypts `plaintext` under `key32` (exactly 32 bytes, else INVALID_ARGUMENT)
+// and authenticates it together with `aad`. Returns
+// nonce (12 random bytes) || ciphertext || tag (16 bytes).
+absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aad,
+                                     std::string_view plaintext);
+
+// Inverse of AeadSeal. DATA_LOSS if authentication fails (wrong key, wrong
+// AAD, or any altered byte); INVALID_ARGUMENT if `sealed` is shorter than
+// nonce + tag or the key is not 32 bytes.
+absl::StatusOr<std::string> AeadOpen(std::string_view key32, std::string_view aad,
+                                     std::string_view sealed);
+
+}  // namespace duurzaam::crypto

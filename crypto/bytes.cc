@@ -1,0 +1,76 @@
+#include "crypto/bytes.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <climits>
+
+#include "absl/status/status.h"
+
+namespace duurzaam::crypto::internal {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 0xf];
+  }
+  return out;
+}
+
+bool HexDecode(std::string_view hex, std::string* out) {
+  out->clear();
+  if (hex.size() % 2 != 0) return false;
+  std::string result(hex.size() / 2, '\0');
+  for (size_t i = 0; i < result.size(); ++i) {
+    const int hi = HexValue(hex[2 * i]);
+    const int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      Cleanse(result);
+      return false;
+    }
+    result[i] = static_cast<char>((hi << 4) | lo);
+  }
+  *out = std::move(result);
+  return true;
+}
+
+absl::StatusOr<std::string> RandomBytes(size_t n) {
+  if (n > INT_MAX) return absl::InvalidArgumentError("RandomBytes: request too large");
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    return absl::InternalError("RAND_bytes failed: the OpenSSL random generator is unavailable");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Sha256(std::string_view data) {
+  std::string out(EVP_MAX_MD_SIZE, '\0');
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &length,
+                 EVP_sha256(), nullptr) != 1) {
+    return absl::InternalError("EVP_Digest(SHA-256) failed");
+  }
+  out.resize(length);
+  return out;
+}
+
+void Cleanse(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+}  // namespace duurzaam::crypto::internal

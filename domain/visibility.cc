@@ -1,0 +1,71 @@
+#include "domain/visibility.h"
+
+#include "domain/overloaded.h"
+
+namespace duurzaam::domain {
+
+bool EmployerMaySee(const EventBody& body) {
+  return std::visit(Overloaded{
+                        [](const CaseOpened&) { return true; },
+                        [](const CaseClosed&) { return true; },
+                        [](const CaseReopened&) { return true; },
+                        [](const TeamMemberAdded&) { return false; },
+                        [](const TeamMemberRemoved&) { return false; },
+                        [](const Hired&) { return true; },
+                        [](const ContractChanged&) { return true; },
+                        [](const OrganisationChanged&) { return true; },
+                        [](const PrivateLifeChanged&) { return false; },
+                        [](const SocietalDisruption&) { return true; },
+                        [](const InterventionStarted&) { return false; },
+                        [](const MonitoringCheckIn&) { return false; },
+                        [](const ContactMoment&) { return false; },
+                        [](const SubsidyGranted&) { return true; },
+                        [](const SubsidyEnded&) { return true; },
+                        [](const NoRiskCoverGranted&) { return true; },
+                        [](const NoRiskCoverEnded&) { return true; },
+                        [](const AbsenceReported&) { return true; },
+                        [](const AbsenceEnded&) { return true; },
+                        [](const NoticeGiven&) { return true; },
+                        [](const EmploymentEnded&) { return true; },
+                        [](const ExpertJudgement&) { return false; },
+                    },
+                    body);
+}
+
+namespace {
+
+// Keeps the employer-audience reasons; true when any was withheld.
+bool KeepEmployerReasons(const std::vector<Reason>& in, std::vector<Reason>* out) {
+  bool withheld = false;
+  for (const Reason& r : in) {
+    if (r.audience == Audience::kEmployer) {
+      out->push_back(r);
+    } else {
+      withheld = true;
+    }
+  }
+  return withheld;
+}
+
+}  // namespace
+
+CaseStatus ForEmployer(const CaseStatus& status) {
+  CaseStatus out;
+  out.level = status.level;
+  out.ruleset_version = status.ruleset_version;
+  out.as_of = status.as_of;
+  bool withheld = KeepEmployerReasons(status.reasons, &out.reasons);
+  KeepEmployerReasons(status.watch_items, &out.watch_items);
+  if (withheld) {
+    out.reasons.push_back({"EMPLOYER.CIRCUMSTANCES_FOLLOWED",
+                           {"De arbeidsdeskundige volgt omstandigheden die van invloed kunnen zijn "
+                            "op de plaatsing.",
+                            "The labour expert is following circumstances that may affect the "
+                            "placement."},
+                           {},
+                           Audience::kEmployer});
+  }
+  return out;
+}
+
+}  // namespace duurzaam::domain

@@ -1,0 +1,24 @@
+// What an employer may read of a placement (DOMAIN.md, "Who may see what"):
+// the one place the domain decides which events and which status reasons
+// reach an employer. Field-level redaction inside an event follows the
+// catalogue's `visibility` option (codec::Redact).
+#pragma once
+
+#include "domain/events.h"
+#include "domain/status.h"
+
+namespace duurzaam::domain {
+
+// Whether an event of this kind appears, redacted to its EMPLOYER fields, in
+// an employer's timeline and log reads. Private-life changes, interventions,
+// check-ins, contact moments, team changes and expert judgements never do.
+bool EmployerMaySee(const EventBody& body);
+
+// The status as an employer may read it: the level, and only reasons and
+// watch items whose audience is EMPLOYER and whose evidence the employer may
+// see; no suggested actions and no expert judgement. When reasons were
+// withheld, one neutral sentence says the expert is following
+// circumstances, naming none of them.
+CaseStatus ForEmployer(const CaseStatus& status);
+
+}  // namespace duurzaam::domain

@@ -1,0 +1,86 @@
+#include "services/case_reader.h"
+
+#include "absl/strings/str_cat.h"
+#include "codec/eventstore_codec.h"
+#include "codec/placement_codec.h"
+#include "common/field_violation.h"
+#include "common/status_macros.h"
+
+namespace duurzaam::services {
+
+absl::Status CheckId(const std::string& id, const std::string& field) {
+  bool ok = !id.empty() && id.size() <= 64;
+  for (char c : id) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+  if (!ok) return MakeInvalidArgument({field, "1 to 64 of a-z, 0-9 and -"});
+  return absl::OkStatus();
+}
+
+absl::Status CaseReader::CatchUp() { return CatchUpTo(store_->CommittedEnd()); }
+
+absl::Status CaseReader::CatchUpTo(uint64_t position) {
+  if (projection_->Checkpoint() >= position) return absl::OkStatus();
+  if (!projection_->WaitUntil(position, absl::Seconds(5))) {
+    return absl::UnavailableError(
+        "the case projection is still catching up with the log; retry shortly");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const DecodedStream>> CaseReader::Stream(const std::string& stream) {
+  std::shared_ptr<const DecodedStream> cached;
+  {
+    absl::MutexLock lock(&cache_mu_);
+    if (auto it = cache_.find(stream); it != cache_.end()) cached = it->second;
+  }
+  // Projected streams only grow: decode just what is new since the cache.
+  auto fresh = std::make_shared<DecodedStream>(cached ? *cached : DecodedStream{});
+  const size_t known = fresh->records.size();
+  ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> projected,
+                   projection_->StreamEvents(stream, known));
+  for (const v1::RecordedEvent& p : projected) {
+    ASSIGN_OR_RETURN(eventstore::RecordedEvent record, codec::FromProto(p));
+    ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
+    fresh->state = domain::Apply(std::move(fresh->state), event);
+    fresh->events.push_back(std::move(event));
+    fresh->revision = record.revision;
+    fresh->records.push_back(std::move(record));
+  }
+  if (cached && fresh->records.size() == known) return cached;
+  absl::MutexLock lock(&cache_mu_);
+  if (cache_.size() >= kMaxCachedStreams) cache_.clear();
+  auto& slot = cache_[stream];
+  if (!slot || slot->records.size() < fresh->records.size()) slot = fresh;
+  return std::shared_ptr<const DecodedStream>(fresh);
+}
+
+absl::StatusOr<CaseView> CaseReader::Load(const std::string& case_id) {
+  RETURN_IF_ERROR(CheckId(case_id, "case_id"));
+  CaseView view;
+  ASSIGN_OR_RETURN(view.own, Stream(kCasePrefix + case_id));
+  if (view.own->events.empty()) {
+    return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
+  }
+  view.employer = std::make_shared<const DecodedStream>();
+  const std::string& employer = view.own->state.employer_id;
+  if (CheckId(employer, "employer_id").ok()) {
+    ASSIGN_OR_RETURN(view.employer, Stream(kEmployerPrefix + employer));
+  }
+  return view;
+}
+
+absl::StatusOr<access::CaseFacts> CaseReader::Facts(const std::string& case_id) {
+  RETURN_IF_ERROR(CheckId(case_id, "case_id"));
+  ASSIGN_OR_RETURN(auto own, Stream(kCasePrefix + case_id));
+  access::CaseFacts facts;
+  facts.exists = !own->events.empty();
+  facts.employer_id = own->state.employer_id;
+  facts.team = own->state.team;
+  return facts;
+}
+
+void CaseReader::Invalidate(const std::string& stream) {
+  absl::MutexLock lock(&cache_mu_);
+  cache_.erase(stream);
+}
+
+}  // namespace duurzaam::services

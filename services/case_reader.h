@@ -1,0 +1,73 @@
+// Reads cases from the maintained projection for queries and access checks:
+// a case's own stream and its employer's, decoded once and cached (streams
+// only grow, so the cache extends incrementally), and the case's facts
+// (employer, team) that the access policy decides on. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "access/policy.h"
+#include "domain/case_state.h"
+#include "domain/events.h"
+#include "eventstore/store.h"
+#include "projections/case_projection.h"
+
+namespace duurzaam::services {
+
+// A stream's records and their decoded events, in revision order, and the
+// fold of all of them (the case as it stands, for access facts).
+struct DecodedStream {
+  std::vector<eventstore::RecordedEvent> records;
+  std::vector<domain::Event> events;
+  eventstore::Revision revision = eventstore::kNoStream;
+  domain::CaseState state;
+};
+
+// A case with the employer-wide events that concern it.
+struct CaseView {
+  std::shared_ptr<const DecodedStream> own;
+  std::shared_ptr<const DecodedStream> employer;
+};
+
+inline constexpr char kCasePrefix[] = "case-";
+inline constexpr char kEmployerPrefix[] = "employer-";
+
+// INVALID_ARGUMENT naming `field` unless `id` is 1..64 of [a-z0-9-].
+absl::Status CheckId(const std::string& id, const std::string& field);
+
+class CaseReader {
+ public:
+  // Borrows both; they must outlive the reader.
+  CaseReader(eventstore::Store* store, projections::CaseProjection* projection)
+      : store_(store), projection_(projection) {}
+
+  // Waits until the projection includes every event committed before the
+  // call (read-your-writes); UNAVAILABLE after a few seconds.
+  absl::Status CatchUp();
+  // Waits until the projection includes the log up to `position`.
+  absl::Status CatchUpTo(uint64_t position);
+
+  // The projected stream, decoded (an empty one when it has no events).
+  absl::StatusOr<std::shared_ptr<const DecodedStream>> Stream(const std::string& stream);
+  // The case and its employer's stream; NOT_FOUND when the case has no
+  // events. Does not catch up: call CatchUp first.
+  absl::StatusOr<CaseView> Load(const std::string& case_id);
+  // What the access policy needs (exists = false when it has no events).
+  absl::StatusOr<access::CaseFacts> Facts(const std::string& case_id);
+
+  // Forgets cached decoded streams (after an erasure changes what they hold).
+  void Invalidate(const std::string& stream);
+
+ private:
+  static constexpr size_t kMaxCachedStreams = 10000;
+  eventstore::Store* store_;
+  projections::CaseProjection* projection_;
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const DecodedStream>> cache_
+      ABSL_GUARDED_BY(cache_mu_);
+};
+
+}  // namespace duurzaam::services

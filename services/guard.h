@@ -1,0 +1,89 @@
+// Where the services meet the trust layer: every RPC is admitted here
+// (authentication by the Authenticator, the operation by access::policy),
+// every read of case content is checked and recorded in the access log
+// here, and every record a log read or subscription would send is shaped
+// here to what the caller may see (dropped, redacted, or as stored).
+#pragma once
+
+#include <grpcpp/server_context.h>
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "access/policy.h"
+#include "duurzaam/v1/eventstore.pb.h"
+#include "services/access_log.h"
+#include "services/case_reader.h"
+#include "services/principal.h"
+
+namespace duurzaam::services {
+
+class Guard {
+ public:
+  // Borrows all three; `access_log` may be null (nothing recorded: tools).
+  Guard(Authenticator* auth, CaseReader* cases, AccessLog* access_log)
+      : auth_(auth), cases_(cases), access_log_(access_log) {}
+
+  // The caller, if they may ask for `op` at all: UNAUTHENTICATED or
+  // PERMISSION_DENIED otherwise. In dev mode a call without principal
+  // metadata to the generic EventStore acts as "dev:local", an auditor that
+  // may also append raw events (local tooling).
+  absl::StatusOr<domain::Principal> Admit(const grpc::ServerContextBase& context,
+                                          access::Operation op);
+
+  // Checks that `who` may read case `case_id`, records the read in the
+  // access log (durably, before anything is served) and returns the view.
+  absl::StatusOr<access::View> ReadCase(const domain::Principal& who, const std::string& case_id,
+                                        std::string_view view, std::string_view method);
+
+  // Shapes log records for one caller (one per RPC).
+  class LogReader {
+   public:
+    // Fills `out` with `record` as the caller may see it; false when they
+    // may not see it at all.
+    absl::StatusOr<bool> Shape(const eventstore::RecordedEvent& record, v1::RecordedEvent* out);
+    // The same for a record viewed in place: appends it to `out` if visible.
+    absl::StatusOr<bool> Shape(const eventstore::EventView& record,
+                               google::protobuf::RepeatedPtrField<v1::RecordedEvent>* out);
+    // Before reading one stream: PERMISSION_DENIED unless the caller may read
+    // some of it (the same answer whether or not it exists; `field` names
+    // the request field).
+    absl::Status CheckStream(const std::string& stream, std::string_view field);
+    // True when some records may be withheld from this caller (so a
+    // subscription sends checkpoints over what it skipped).
+    bool Filters() const;
+    // Records, in the access log, the cases whose content was shaped since
+    // the last call. Call before sending what was shaped; fails closed.
+    absl::Status Flush();
+
+   private:
+    friend class Guard;
+    LogReader(Guard* guard, domain::Principal who, std::string method)
+        : guard_(guard), who_(std::move(who)), method_(std::move(method)) {}
+    absl::StatusOr<access::View> ViewOf(const eventstore::RecordedEvent& record);
+
+    Guard* guard_;
+    domain::Principal who_;
+    std::string method_;
+    // Facts per case, refreshed after each Flush (team changes apply to
+    // the next batch of a long subscription).
+    absl::flat_hash_map<std::string, access::CaseFacts> facts_;
+    std::set<std::string> unrecorded_, recorded_;
+  };
+  LogReader ForLog(const domain::Principal& who, std::string method) {
+    return LogReader(this, who, std::move(method));
+  }
+
+  CaseReader* cases() { return cases_; }
+  static bool IsDevLocal(const domain::Principal& who);
+  AccessLog* access_log() { return access_log_; }
+
+ private:
+  Authenticator* auth_;
+  CaseReader* cases_;
+  AccessLog* access_log_;
+};
+
+}  // namespace duurzaam::services

@@ -1,0 +1,545 @@
+// The trust layer on a real mutual-TLS server with real certificates made by
+// deploy/duurzaam-pki: every role x operation x case-ownership cell, bad
+// certificates of every kind, and an employer following the global log
+// while private-life events are appended.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "codec/placement_codec.h"
+#include "common/clock.h"
+#include "demo/demo_data.h"
+#include "duurzaam/v1/audit.pb.h"
+#include "duurzaam/v1/cases.grpc.pb.h"
+#include "duurzaam/v1/eventstore.grpc.pb.h"
+#include "eventstore/store.h"
+#include "projections/case_projection.h"
+#include "services/server.h"
+#include "tests/support/temp_dir.h"
+
+namespace duurzaam::testing {
+namespace {
+
+using grpc::StatusCode;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void RunPki(const std::string& args) {
+  std::string cmd = std::string(DUURZAAM_PKI) + " " + args + " >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+class TrustTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_dir_ = new TempDir();
+    other_dir_ = new TempDir();
+    const std::string pki = pki_dir_->Sub("pki");
+    RunPki("init " + pki);
+    RunPki("issue " + pki + " EXPERT jdevries");
+    RunPki("issue " + pki + " EXPERT pvisser");
+    RunPki("issue " + pki + " EMPLOYER acme-hr --org acme");
+    RunPki("issue " + pki + " EMPLOYER korf-hr --org bakkerij-de-korf");
+    RunPki("issue " + pki + " AUDITOR audit");
+    RunPki("issue " + pki + " ADMIN beheer");
+    RunPki("issue " + pki + " SUPERUSER boss");
+    RunPki("issue " + pki + " EXPERT lapsed --start 20200101000000Z --end 20200201000000Z");
+    RunPki("issue " + pki + " EXPERT leaver");
+    RunPki("init " + other_dir_->Sub("pki"));
+    RunPki("issue " + other_dir_->Sub("pki") + " EXPERT jdevries");
+  }
+  static void TearDownTestSuite() {
+    delete pki_dir_;
+    delete other_dir_;
+  }
+
+  void SetUp() override {
+    eventstore::Options options;
+    options.path = dir_.Sub("events");
+    auto store = eventstore::Store::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    ASSERT_TRUE(demo::Seed(store_.get(), codec::RecordedDay(SystemMicros())).ok());
+    eventstore::Options access;
+    access.path = dir_.Sub("access");
+    auto access_store = eventstore::Store::Open(access);
+    ASSERT_TRUE(access_store.ok());
+    access_store_ = std::move(*access_store);
+    auto projection = projections::CaseProjection::Open(dir_.Sub("projections"));
+    ASSERT_TRUE(projection.ok());
+    projection_ = std::move(*projection);
+    projection_->Start(store_.get());
+    revoked_ = dir_.Sub("revoked-serials");
+    std::ofstream(revoked_) << "# none yet\n";
+    services::ServerConfig config;
+    config.listen = "127.0.0.1:0";
+    config.tls_cert = Pki("server.pem");
+    config.tls_key = Pki("server.key");
+    config.tls_client_ca = Pki("ca.pem");
+    config.revoked_serials = revoked_;
+    auto server =
+        services::Server::Start(config, store_.get(), projection_.get(), access_store_.get());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown(absl::Milliseconds(500));
+    server_.reset();
+    projection_->Stop();
+  }
+
+  static std::string Pki(const std::string& file) { return pki_dir_->Sub("pki/" + file); }
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& name, TempDir* pki = nullptr) {
+    const std::string dir = (pki ? pki : pki_dir_)->Sub("pki");
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = Slurp(Pki("ca.pem"));
+    if (!name.empty()) {
+      ssl.pem_private_key = Slurp(dir + "/clients/" + name + ".key");
+      ssl.pem_cert_chain = Slurp(dir + "/clients/" + name + ".pem");
+    }
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.use_local_subchannel_pool", 1);  // a fresh connection per identity
+    return grpc::CreateCustomChannel("localhost:" + std::to_string(server_->port()),
+                                     grpc::SslCredentials(ssl), args);
+  }
+
+  static void Deadline(grpc::ClientContext* context, int seconds = 10) {
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  }
+
+  StatusCode Timeline(const std::string& who, const std::string& case_id,
+                      v1::Timeline* out = nullptr) {
+    v1::GetTimelineRequest request;
+    request.set_case_id(case_id);
+    v1::Timeline response;
+    grpc::ClientContext context;
+    Deadline(&context);
+    auto status = v1::Cases::NewStub(Channel(who))->GetTimeline(&context, request, &response);
+    if (out) *out = response;
+    return status.error_code();
+  }
+
+  StatusCode Status(const std::string& who, const std::string& case_id,
+                    v1::CaseStatus* out = nullptr) {
+    v1::GetStatusRequest request;
+    request.set_case_id(case_id);
+    v1::CaseStatus response;
+    grpc::ClientContext context;
+    Deadline(&context);
+    auto status = v1::Cases::NewStub(Channel(who))->GetStatus(&context, request, &response);
+    if (out) *out = response;
+    return status.error_code();
+  }
+
+  int64_t Revision(const std::string& case_id) {
+    auto r = store_->StreamRevision("case-" + case_id);
+    return r.ok() ? *r : -1;
+  }
+
+  static v1::PlacementEvent Today() {
+    v1::PlacementEvent e;
+    domain::Date today = codec::RecordedDay(SystemMicros());
+    e.mutable_occurred_on()->set_year(static_cast<int>(today.year()));
+    e.mutable_occurred_on()->set_month(today.month());
+    e.mutable_occurred_on()->set_day(today.day());
+    return e;
+  }
+  static v1::PlacementEvent Contact(const std::string& summary = "belafspraak") {
+    v1::PlacementEvent e = Today();
+    e.mutable_contact_moment()->set_kind(v1::CONTACT_KIND_PHONE);
+    e.mutable_contact_moment()->set_summary(summary);
+    return e;
+  }
+  static v1::PlacementEvent Contract() {
+    v1::PlacementEvent e = Today();
+    e.mutable_contract_changed()->set_contract(v1::CONTRACT_TYPE_PERMANENT);
+    e.mutable_contract_changed()->set_hours_per_week(32);
+    return e;
+  }
+  static v1::PlacementEvent TeamAdd(const std::string& expert) {
+    v1::PlacementEvent e = Today();
+    e.mutable_team_member_added()->set_expert_id(expert);
+    return e;
+  }
+  static v1::PlacementEvent PrivateLife(const std::string& details) {
+    v1::PlacementEvent e = Today();
+    e.mutable_private_life_changed()->set_details(details);
+    return e;
+  }
+  static v1::PlacementEvent Subsidy() {
+    v1::PlacementEvent e = Today();
+    e.mutable_subsidy_granted()->set_kind(v1::SUBSIDY_KIND_WAGE_COST_SUBSIDY);
+    e.mutable_subsidy_granted()->set_wage_value_percent(60);
+    return e;
+  }
+
+  grpc::Status Record(const std::string& who, const std::string& case_id,
+                      const v1::PlacementEvent& event) {
+    v1::RecordCaseEventRequest request;
+    request.set_case_id(case_id);
+    request.set_event_id(eventstore::EventId::Random().ToString());
+    request.set_expected_revision(Revision(case_id));
+    *request.mutable_event() = event;
+    v1::RecordCaseEventResponse response;
+    grpc::ClientContext context;
+    Deadline(&context);
+    return v1::Cases::NewStub(Channel(who))->RecordCaseEvent(&context, request, &response);
+  }
+
+  StatusCode Portfolio(const std::string& who, const std::string& expert = "") {
+    v1::ListPortfolioRequest request;
+    request.set_expert_id(expert);
+    v1::Portfolio response;
+    grpc::ClientContext context;
+    Deadline(&context);
+    return v1::Cases::NewStub(Channel(who))
+        ->ListPortfolio(&context, request, &response)
+        .error_code();
+  }
+
+  // Reads the whole global log as `who` (ReadAll pages).
+  StatusCode ReadAll(const std::string& who, std::vector<v1::RecordedEvent>* out = nullptr) {
+    auto stub = v1::EventStore::NewStub(Channel(who));
+    uint64_t from = 0;
+    for (int page = 0; page < 1000; ++page) {
+      v1::ReadAllRequest request;
+      request.set_from_position(from);
+      request.set_max_count(1000);
+      v1::ReadAllResponse response;
+      grpc::ClientContext context;
+      Deadline(&context);
+      auto status = stub->ReadAll(&context, request, &response);
+      if (!status.ok()) return status.error_code();
+      if (out) out->insert(out->end(), response.events().begin(), response.events().end());
+      if (response.end_of_log()) break;
+      from = response.next_position();
+    }
+    return StatusCode::OK;
+  }
+
+  // Subscribes to the global log as `who` until caught up.
+  StatusCode SubscribeAll(const std::string& who, std::vector<v1::RecordedEvent>* out = nullptr) {
+    v1::SubscribeRequest request;
+    request.mutable_all()->set_from_position(0);
+    grpc::ClientContext context;
+    Deadline(&context);
+    auto reader = v1::EventStore::NewStub(Channel(who))->Subscribe(&context, request);
+    v1::SubscribeResponse message;
+    while (reader->Read(&message)) {
+      if (out) {
+        for (const auto& e : message.events().events()) out->push_back(e);
+      }
+      if (message.has_caught_up()) {
+        context.TryCancel();
+        break;
+      }
+    }
+    grpc::Status status = reader->Finish();
+    return status.error_code() == StatusCode::CANCELLED ? StatusCode::OK : status.error_code();
+  }
+
+  StatusCode SubscribeCase(const std::string& who, const std::string& case_id) {
+    v1::SubscribeCaseRequest request;
+    request.set_case_id(case_id);
+    grpc::ClientContext context;
+    Deadline(&context);
+    auto reader = v1::Cases::NewStub(Channel(who))->SubscribeCase(&context, request);
+    v1::CaseUpdate update;
+    while (reader->Read(&update)) {
+      if (update.caught_up()) {
+        context.TryCancel();
+        break;
+      }
+    }
+    grpc::Status status = reader->Finish();
+    return status.error_code() == StatusCode::CANCELLED ? StatusCode::OK : status.error_code();
+  }
+
+  StatusCode AppendRaw(const std::string& who, const std::string& stream) {
+    v1::AppendRequest request;
+    request.set_stream(stream);
+    auto* e = request.add_events();
+    e->set_event_id(eventstore::EventId::Random().ToString());
+    e->set_event_type("ToolingNote");
+    e->set_data("x");
+    v1::AppendResponse response;
+    grpc::ClientContext context;
+    Deadline(&context);
+    return v1::EventStore::NewStub(Channel(who))->Append(&context, request, &response).error_code();
+  }
+
+  static TempDir* pki_dir_;
+  static TempDir* other_dir_;
+  TempDir dir_;
+  std::string revoked_;
+  std::unique_ptr<eventstore::Store> store_;
+  std::unique_ptr<eventstore::Store> access_store_;
+  std::unique_ptr<projections::CaseProjection> projection_;
+  std::unique_ptr<services::Server> server_;
+};
+TempDir* TrustTest::pki_dir_ = nullptr;
+TempDir* TrustTest::other_dir_ = nullptr;
+
+constexpr StatusCode OK = StatusCode::OK;
+constexpr StatusCode DENIED = StatusCode::PERMISSION_DENIED;
+
+// anna: placement at acme; fleur: at bakkerij-de-korf; jdevries is on both
+// teams, pvisser on none.
+TEST_F(TrustTest, ReadMatrix) {
+  struct Row {
+    std::string who;
+    StatusCode timeline_anna, timeline_fleur, status_anna, subscribe_anna, portfolio, read_all,
+        subscribe_all;
+  };
+  const std::vector<Row> rows = {
+      {"jdevries", OK, OK, OK, OK, OK, OK, OK},
+      {"pvisser", DENIED, DENIED, DENIED, DENIED, OK, OK, OK},
+      {"acme-hr", OK, DENIED, OK, OK, DENIED, OK, OK},
+      {"korf-hr", DENIED, OK, DENIED, DENIED, DENIED, OK, OK},
+      {"audit", OK, OK, OK, OK, DENIED /* own portfolio: an auditor has none */, OK, OK},
+      {"beheer", DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.who);
+    EXPECT_EQ(Timeline(row.who, "anna"), row.timeline_anna);
+    EXPECT_EQ(Timeline(row.who, "fleur"), row.timeline_fleur);
+    EXPECT_EQ(Status(row.who, "anna"), row.status_anna);
+    EXPECT_EQ(SubscribeCase(row.who, "anna"), row.subscribe_anna);
+    if (row.who == "audit") {
+      EXPECT_EQ(Portfolio(row.who, "expert:jdevries"), OK);
+    } else {
+      EXPECT_EQ(Portfolio(row.who), row.portfolio);
+    }
+    EXPECT_EQ(ReadAll(row.who), row.read_all);
+    EXPECT_EQ(SubscribeAll(row.who), row.subscribe_all);
+  }
+  // An expert may not list a colleague's portfolio.
+  EXPECT_EQ(Portfolio("pvisser", "expert:jdevries"), DENIED);
+}
+
+TEST_F(TrustTest, WriteMatrix) {
+  // Case content writes.
+  EXPECT_EQ(Record("jdevries", "anna", Contact()).error_code(), OK);
+  EXPECT_EQ(Record("pvisser", "anna", Contact()).error_code(), DENIED);
+  EXPECT_EQ(Record("acme-hr", "anna", Contact()).error_code(), DENIED);
+  EXPECT_EQ(Record("acme-hr", "anna", Contract()).error_code(), OK);
+  EXPECT_EQ(Record("korf-hr", "anna", Contract()).error_code(), DENIED);
+  EXPECT_EQ(Record("audit", "anna", Contact()).error_code(), DENIED);
+  EXPECT_EQ(Record("beheer", "anna", Contact()).error_code(), DENIED);
+  // Case teams: the administrator manages them; then pvisser may read.
+  EXPECT_EQ(Record("beheer", "anna", TeamAdd("expert:pvisser")).error_code(), OK);
+  EXPECT_EQ(Timeline("pvisser", "anna"), OK);
+  EXPECT_EQ(Record("pvisser", "anna", Contact()).error_code(), OK);
+  // Raw appends: only the administrator, only to tooling streams.
+  for (const std::string who : {"jdevries", "acme-hr", "audit"}) {
+    EXPECT_EQ(AppendRaw(who, "tooling-notes"), DENIED) << who;
+  }
+  EXPECT_EQ(AppendRaw("beheer", "tooling-notes"), OK);
+  EXPECT_EQ(AppendRaw("beheer", "case-anna"), DENIED);
+  EXPECT_EQ(AppendRaw("beheer", "employer-acme"), DENIED);
+}
+
+TEST_F(TrustTest, DeniedWritesWriteNothing) {
+  const uint64_t before = store_->CommittedEnd();
+  EXPECT_EQ(Record("acme-hr", "fleur", Contract()).error_code(), DENIED);
+  EXPECT_EQ(Record("audit", "anna", Contact()).error_code(), DENIED);
+  EXPECT_EQ(AppendRaw("jdevries", "tooling-notes"), DENIED);
+  EXPECT_EQ(store_->CommittedEnd(), before);
+}
+
+TEST_F(TrustTest, EmployerViewIsRedacted) {
+  ASSERT_EQ(Record("jdevries", "anna", Contact("zorgen over slaapproblemen")).error_code(), OK);
+  ASSERT_EQ(Record("jdevries", "anna", PrivateLife("scheiding, verhuisd naar moeder")).error_code(),
+            OK);
+  v1::Timeline expert, employer;
+  ASSERT_EQ(Timeline("jdevries", "anna", &expert), OK);
+  ASSERT_EQ(Timeline("acme-hr", "anna", &employer), OK);
+  EXPECT_NE(expert.DebugString().find("scheiding"), std::string::npos);
+  EXPECT_LT(employer.entries_size(), expert.entries_size());
+  const std::string seen = employer.SerializeAsString();
+  EXPECT_EQ(seen.find("scheiding"), std::string::npos);
+  EXPECT_EQ(seen.find("slaapproblemen"), std::string::npos);
+  EXPECT_EQ(seen.find("worker-anna"), std::string::npos);  // worker_ref is EXPERT-only
+  for (const auto& entry : employer.entries()) {
+    EXPECT_NE(entry.event_type(), "PrivateLifeChanged");
+    EXPECT_NE(entry.event_type(), "ContactMoment");
+  }
+  // The status: no reason an employer may not read, no actions, no judgement.
+  v1::CaseStatus status;
+  ASSERT_EQ(Status("acme-hr", "anna", &status), OK);
+  for (const auto& reason : status.reasons()) {
+    EXPECT_EQ(reason.audience(), v1::VISIBILITY_EMPLOYER) << reason.rule_id();
+  }
+  EXPECT_EQ(status.suggested_actions_size(), 0);
+  EXPECT_FALSE(status.has_judgement());
+}
+
+TEST_F(TrustTest, EmployerFollowingTheLogNeverReceivesPrivateLifeEvents) {
+  v1::SubscribeRequest request;
+  request.mutable_all()->set_from_position(0);
+  grpc::ClientContext context;
+  Deadline(&context, 30);
+  auto reader = v1::EventStore::NewStub(Channel("korf-hr"))->Subscribe(&context, request);
+  std::string received;  // every byte the employer got
+  std::vector<v1::RecordedEvent> events;
+  v1::SubscribeResponse message;
+  bool caught_up = false;
+  while (!caught_up && reader->Read(&message)) {
+    received += message.SerializeAsString();
+    for (const auto& e : message.events().events()) events.push_back(e);
+    caught_up = message.has_caught_up();
+  }
+  ASSERT_TRUE(caught_up);
+  // Live: private-life events on fleur (at this employer), then a marker.
+  ASSERT_EQ(Record("jdevries", "fleur", PrivateLife("geheim-XK7 mantelzorg")).error_code(), OK);
+  ASSERT_EQ(Record("jdevries", "fleur", PrivateLife("geheim-XK8 verhuizing")).error_code(), OK);
+  ASSERT_EQ(Record("jdevries", "fleur", Subsidy()).error_code(), OK);
+  bool marker = false;
+  while (!marker && reader->Read(&message)) {
+    received += message.SerializeAsString();
+    for (const auto& e : message.events().events()) {
+      events.push_back(e);
+      marker = marker || (e.stream() == "case-fleur" && e.event_type() == "SubsidyGranted");
+    }
+  }
+  context.TryCancel();
+  reader->Finish();
+  ASSERT_TRUE(marker) << "the employer never saw the employer-visible marker event";
+  EXPECT_EQ(received.find("geheim-XK"), std::string::npos);
+  EXPECT_EQ(received.find("mantelzorg"), std::string::npos);  // the demo's private event too
+  for (const auto& e : events) {
+    EXPECT_NE(e.event_type(), "PrivateLifeChanged");
+    for (const std::string other :
+         {"case-anna", "case-bram", "case-dewi", "case-emre", "employer-acme"}) {
+      EXPECT_NE(e.stream(), other) << "an employer received another organisation's event";
+    }
+  }
+  // The same through a global-log read.
+  std::vector<v1::RecordedEvent> read;
+  ASSERT_EQ(ReadAll("korf-hr", &read), OK);
+  for (const auto& e : read) EXPECT_EQ(e.SerializeAsString().find("geheim-XK"), std::string::npos);
+}
+
+TEST_F(TrustTest, ExpertOffTheTeamSeesNoCaseEventsInTheLog) {
+  std::vector<v1::RecordedEvent> events;
+  ASSERT_EQ(SubscribeAll("pvisser", &events), OK);
+  for (const auto& e : events) {
+    EXPECT_EQ(e.stream().rfind("case-", 0), std::string::npos) << e.stream();
+  }
+  std::vector<v1::RecordedEvent> all;
+  ASSERT_EQ(SubscribeAll("audit", &all), OK);
+  EXPECT_EQ(all.size(), store_->CommittedEnd());  // auditors see every record
+}
+
+TEST_F(TrustTest, BadCertificatesAreRefused) {
+  EXPECT_EQ(Timeline("jdevries", "anna"), OK);
+  EXPECT_EQ(Timeline("boss", "anna"), StatusCode::UNAUTHENTICATED);    // unknown role
+  EXPECT_EQ(Timeline("lapsed", "anna"), StatusCode::UNAUTHENTICATED);  // expired
+  {
+    v1::GetTimelineRequest request;
+    request.set_case_id("anna");
+    v1::Timeline response;
+    grpc::ClientContext context;
+    Deadline(&context);
+    // Issued by another deployment's CA.
+    auto status = v1::Cases::NewStub(Channel("jdevries", other_dir_))
+                      ->GetTimeline(&context, request, &response);
+    EXPECT_EQ(status.error_code(), StatusCode::UNAUTHENTICATED) << status.error_message();
+    EXPECT_NE(status.error_message().find("not issued by this deployment"), std::string::npos)
+        << status.error_message();
+  }
+  // No client certificate at all: the handshake fails.
+  EXPECT_EQ(Timeline("", "anna"), StatusCode::UNAVAILABLE);
+  // Plaintext against the TLS listener.
+  {
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                       grpc::InsecureChannelCredentials());
+    v1::GetTimelineRequest request;
+    request.set_case_id("anna");
+    v1::Timeline response;
+    grpc::ClientContext context;
+    Deadline(&context, 3);
+    EXPECT_EQ(v1::Cases::NewStub(channel)->GetTimeline(&context, request, &response).error_code(),
+              StatusCode::UNAVAILABLE);
+  }
+}
+
+TEST_F(TrustTest, RevocationTakesEffectWithoutRestart) {
+  EXPECT_EQ(Record("beheer", "anna", TeamAdd("expert:leaver")).error_code(), OK);
+  EXPECT_EQ(Timeline("leaver", "anna"), OK);
+  RunPki("revoke " + pki_dir_->Sub("pki") + " leaver");
+  // The deployment's deny list is what this server was started with.
+  std::ofstream(revoked_, std::ios::trunc) << Slurp(Pki("revoked-serials"));
+  EXPECT_EQ(Timeline("leaver", "anna"), StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Timeline("jdevries", "anna"), OK);
+}
+
+TEST_F(TrustTest, HostileAuthenticatedClientGetsPreciseErrors) {
+  v1::RecordCaseEventRequest request;
+  request.set_case_id("anna");
+  request.set_event_id("not-a-uuid");
+  request.set_expected_revision(Revision("anna"));
+  *request.mutable_event() = Contact();
+  v1::RecordCaseEventResponse response;
+  {
+    grpc::ClientContext context;
+    Deadline(&context);
+    auto status =
+        v1::Cases::NewStub(Channel("jdevries"))->RecordCaseEvent(&context, request, &response);
+    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT);
+  }
+  {  // Bigger than the server accepts.
+    request.set_event_id(eventstore::EventId::Random().ToString());
+    request.mutable_event()->mutable_contact_moment()->set_summary(std::string(9 << 20, 'x'));
+    grpc::ClientContext context;
+    Deadline(&context);
+    auto status =
+        v1::Cases::NewStub(Channel("jdevries"))->RecordCaseEvent(&context, request, &response);
+    EXPECT_EQ(status.error_code(), StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  }
+  {  // A case id that is not one.
+    v1::GetTimelineRequest bad;
+    bad.set_case_id("../../etc/passwd");
+    v1::Timeline timeline;
+    grpc::ClientContext context;
+    Deadline(&context);
+    EXPECT_EQ(
+        v1::Cases::NewStub(Channel("jdevries"))->GetTimeline(&context, bad, &timeline).error_code(),
+        StatusCode::INVALID_ARGUMENT);
+  }
+  EXPECT_EQ(Timeline("jdevries", "anna"), OK);  // still serving
+}
+
+TEST_F(TrustTest, EveryReadOfCaseContentIsInTheAccessLog) {
+  const uint64_t before = access_store_->CommittedEnd();
+  ASSERT_EQ(Timeline("acme-hr", "anna"), OK);
+  ASSERT_EQ(Status("jdevries", "anna"), OK);
+  EXPECT_EQ(Timeline("korf-hr", "anna"), DENIED);  // refused: nothing was read
+  auto records = access_store_->ReadStream("case-anna", 0, eventstore::Direction::kForwards, 1000);
+  ASSERT_TRUE(records.ok());
+  std::vector<std::string> seen;
+  for (const auto& r : *records) {
+    if (r.position < before) continue;
+    v1::AccessRecord record;
+    ASSERT_TRUE(record.ParseFromString(r.data));
+    seen.push_back(record.principal() + " " + record.view());
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"employer:acme-hr timeline", "expert:jdevries status"}));
+}
+
+}  // namespace
+}  // namespace duurzaam::testing
