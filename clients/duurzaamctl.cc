@@ -1,7 +1,8 @@
 // duurzaamctl: a command-line client of the duurzaam EventStore API, plus
 // an offline check of a stopped store's hash chain.
 //
-//   duurzaamctl [--server=127.0.0.1:50051] [--ca=FILE] COMMAND ...
+//   duurzaamctl [--server=HOST:PORT] [--pki=DIR --user=NAME | --ca=F --cert=F --key=F]
+//               COMMAND ...
 //     append STREAM TYPE DATA [--expect=any|no_stream|exists|N]
 //     read STREAM [--from=N] [--backwards] [--max=N]
 //     read-all [--from=N] [--max=N] [--prefix=P] [--type=T]
@@ -11,8 +12,13 @@
 //     portfolio [EXPERT] [--lang=nl|en]
 //     verify DATA_DIR                                     (offline)
 //
-// Without --ca the connection is plaintext (dev-mode servers); with --ca it
-// is TLS verified against that CA certificate.
+// Connection: without --ca the connection is plaintext (dev-mode servers;
+// the caller names itself with --as=expert:jdevries --role=EXPERT
+// [--org=EMPLOYER_ID]). With --ca it is TLS verified against that CA, and
+// --cert/--key present a client certificate (mutual TLS: the certificate
+// says who you are). --pki=DIR --user=NAME is short for --ca=DIR/ca.pem
+// --cert=DIR/clients/NAME.pem --key=DIR/clients/NAME.key (the layout of
+// deploy/duurzaam-pki).
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -102,14 +108,34 @@ void Print(const v1::RecordedEvent& e) {
               e.event_type().c_str(), e.event_id().c_str(), e.data().c_str());
 }
 
-std::shared_ptr<grpc::Channel> Connect(const Args& args) {
-  std::string server = args.Flag("server", "127.0.0.1:50051");
-  if (!args.Has("ca")) return grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
-  std::ifstream in(args.Flag("ca"));
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "cannot read '%s'\n", path.c_str());
+    std::exit(2);
+  }
   std::stringstream ss;
   ss << in.rdbuf();
+  return ss.str();
+}
+
+bool Tls(const Args& args) { return args.Has("ca") || args.Has("pki"); }
+
+std::shared_ptr<grpc::Channel> Connect(const Args& args) {
+  std::string server = args.Flag("server", Tls(args) ? "localhost:50051" : "127.0.0.1:50051");
+  if (!Tls(args)) return grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  const std::string pki = args.Flag("pki", "");
+  const std::string user = args.Flag("user", "");
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = ss.str();
+  ssl.pem_root_certs = Slurp(args.Flag("ca", pki + "/ca.pem"));
+  std::string cert =
+      args.Flag("cert", pki.empty() || user.empty() ? "" : pki + "/clients/" + user + ".pem");
+  std::string key =
+      args.Flag("key", pki.empty() || user.empty() ? "" : pki + "/clients/" + user + ".key");
+  if (!cert.empty()) {
+    ssl.pem_cert_chain = Slurp(cert);
+    ssl.pem_private_key = Slurp(key);
+  }
   return grpc::CreateChannel(server, grpc::SslCredentials(ssl));
 }
 
@@ -163,9 +189,11 @@ int main(int argc, char** argv) {
   auto channel = Connect(args);
   auto stub = v1::EventStore::NewStub(channel);
   grpc::ClientContext context;
-  // Dev-mode identity (the trust layer replaces it with client certificates).
-  context.AddMetadata("x-duurzaam-principal", args.Flag("as", "expert:jdevries"));
-  context.AddMetadata("x-duurzaam-role", args.Flag("role", "EXPERT"));
+  if (!Tls(args)) {  // dev mode: the caller names itself
+    context.AddMetadata("x-duurzaam-principal", args.Flag("as", "expert:jdevries"));
+    context.AddMetadata("x-duurzaam-role", args.Flag("role", "EXPERT"));
+    if (args.Has("org")) context.AddMetadata("x-duurzaam-organisation", args.Flag("org"));
+  }
   if (command == "portfolio") {
     auto cases = v1::Cases::NewStub(channel);
     v1::ListPortfolioRequest request;

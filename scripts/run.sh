@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Quick start, command 1: installs what is missing, builds, and starts
-# duurzaamd in dev mode on its embedded store under ./data, listening on
-# 127.0.0.1:50051 (override with LISTEN=host:port, DATA_DIR=dir), seeding
-# the demo data set when the store is empty.
+# duurzaamd on its embedded store under ./data, listening on 127.0.0.1:50051
+# (override with LISTEN=host:port, DATA_DIR=dir), seeding the demo data set
+# when the store is empty.
+#
+# Secure by default: on first run it creates a private CA and certificates
+# under ./pki (PKI_DIR=dir) with deploy/duurzaam-pki: the server's, and one
+# client certificate per demo user (expert jdevries, employer acme-hr at
+# acme, auditor, beheer the administrator). The server speaks mutual TLS
+# only. DEV=1 starts a plaintext dev-mode server instead.
 # Extra arguments go to duurzaamd. Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +16,20 @@ bash scripts/install-deps.sh
 bash scripts/build.sh -DDUURZAAM_BUILD_TESTS=OFF -DDUURZAAM_BUILD_BENCH=OFF
 LISTEN=${LISTEN:-127.0.0.1:50051}
 DATA_DIR=${DATA_DIR:-./data}
-echo "run: duurzaamd (dev mode) on ${LISTEN}, data in ${DATA_DIR}"
-exec ./build/services/duurzaamd --dev --demo --listen="${LISTEN}" --data_dir="${DATA_DIR}" "$@"
+PKI_DIR=${PKI_DIR:-./pki}
+if [[ "${DEV:-0}" == 1 ]]; then
+  echo "run: duurzaamd (DEV MODE, plaintext) on ${LISTEN}, data in ${DATA_DIR}"
+  exec ./build/services/duurzaamd --dev --demo --listen="${LISTEN}" --data_dir="${DATA_DIR}" "$@"
+fi
+if [[ ! -f "${PKI_DIR}/ca.key" ]]; then
+  deploy/duurzaam-pki init "${PKI_DIR}"
+  deploy/duurzaam-pki issue "${PKI_DIR}" EXPERT jdevries
+  deploy/duurzaam-pki issue "${PKI_DIR}" EMPLOYER acme-hr --org acme
+  deploy/duurzaam-pki issue "${PKI_DIR}" AUDITOR auditor
+  deploy/duurzaam-pki issue "${PKI_DIR}" ADMIN beheer
+fi
+echo "run: duurzaamd (mutual TLS) on ${LISTEN}, data in ${DATA_DIR}, certificates in ${PKI_DIR}"
+echo "try: ./build/clients/duurzaamctl --pki=${PKI_DIR} --user=jdevries portfolio --lang=en"
+exec ./build/services/duurzaamd --demo --listen="${LISTEN}" --data_dir="${DATA_DIR}" \
+  --tls_cert="${PKI_DIR}/server.pem" --tls_key="${PKI_DIR}/server.key" \
+  --tls_client_ca="${PKI_DIR}/ca.pem" --revoked_serials="${PKI_DIR}/revoked-serials" "$@"

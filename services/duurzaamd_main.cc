@@ -12,8 +12,10 @@
 #include "demo/demo_data.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
+#include "projections/merkle_projection.h"
 #include "services/server.h"
 #include "services/server_config.h"
+#include "transparency/checkpoint.h"
 
 namespace {
 
@@ -105,8 +107,26 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  auto server =
-      services::Server::Start(*config, store->get(), projection->get(), access_store->get());
+  // Verifiable history: the Merkle tree over the log (derived data, follows
+  // the log like the projection) and the key that signs its checkpoints.
+  auto merkle = projections::MerkleProjection::Open(data_dir + "/merkle");
+  if (!merkle.ok()) {
+    Log(std::string(merkle.status().message()));
+    return 1;
+  }
+  Log(absl::StrCat("Merkle tree at ", (*merkle)->Size(), " leaves of ", (*store)->CommittedEnd()));
+  (*merkle)->Start(store->get());
+  const std::string key_path =
+      config->signing_key.empty() ? data_dir + "/checkpoint.key" : config->signing_key;
+  auto signing_key = transparency::SigningKey::LoadOrCreate(key_path);
+  if (!signing_key.ok()) {
+    Log(std::string(signing_key.status().message()));
+    return 1;
+  }
+  Log(absl::StrCat("checkpoints signed with key ", signing_key->KeyId(), " (", key_path, ")"));
+
+  auto server = services::Server::Start(*config, store->get(), projection->get(),
+                                        access_store->get(), {merkle->get(), &*signing_key});
   if (!server.ok()) {
     Log(std::string(server.status().message()));
     return 1;
@@ -123,6 +143,7 @@ int main(int argc, char** argv) {
   (*server)->Wait();
   server->reset();
   (*projection)->Stop();
+  (*merkle)->Stop();
   Log("stopped");
   return 0;
 }

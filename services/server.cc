@@ -28,7 +28,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
                                                       eventstore::Store* store,
                                                       projections::CaseProjection* projection,
-                                                      eventstore::Store* access_store) {
+                                                      eventstore::Store* access_store,
+                                                      const AuditDeps& audit) {
   std::unique_ptr<Server> server(new Server());
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -64,6 +65,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   server->event_store_ = std::make_unique<EventStoreService>(store, server->guard_.get());
   server->cases_ =
       std::make_unique<CaseService>(store, projection, server->guard_.get(), &SystemMicros);
+  if (audit.merkle != nullptr && audit.signing_key != nullptr) {
+    server->audit_ = std::make_unique<AuditService>(store, audit.merkle, audit.signing_key,
+                                                    server->guard_.get(), &SystemMicros);
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -71,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.AddListeningPort(config.listen, credentials, &server->port_);
   builder.RegisterService(server->event_store_.get());
   builder.RegisterService(server->cases_.get());
+  if (server->audit_) builder.RegisterService(server->audit_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
   // Keep idle threads polling instead of exiting: the default (at most two
@@ -95,6 +101,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     health->SetServingStatus("", true);
     health->SetServingStatus(v1::EventStore::service_full_name(), true);
     health->SetServingStatus(v1::Cases::service_full_name(), true);
+    if (server->audit_) health->SetServingStatus(v1::Audit::service_full_name(), true);
   }
   return server;
 }

@@ -11,6 +11,8 @@
 #include "absl/status/statusor.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
+#include "projections/merkle_projection.h"
+#include "services/audit_service.h"
 #include "services/case_service.h"
 #include "services/eventstore_service.h"
 #include "services/guard.h"
@@ -18,15 +20,23 @@
 
 namespace duurzaam::services {
 
+// What the Audit service needs; without both it is not offered.
+struct AuditDeps {
+  projections::MerkleProjection* merkle = nullptr;  // started by the owner
+  const transparency::SigningKey* signing_key = nullptr;
+};
+
 class Server {
  public:
-  // Starts serving. Borrows `store`, `projection` and `access_store` (the
-  // access log's own store; null records no reads), which it does not start
-  // or stop; they must outlive the Server.
+  // Starts serving. Borrows `store`, `projection`, `access_store` (the
+  // access log's own store; null records no reads) and what `audit` points
+  // to (the Audit service is registered only when both are set), which it
+  // does not start or stop; they must outlive the Server.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
                                                        eventstore::Store* store,
                                                        projections::CaseProjection* projection,
-                                                       eventstore::Store* access_store = nullptr);
+                                                       eventstore::Store* access_store = nullptr,
+                                                       const AuditDeps& audit = {});
   ~Server();
 
   // The port actually bound (useful with port 0).
@@ -49,6 +59,7 @@ class Server {
   std::unique_ptr<Guard> guard_;
   std::unique_ptr<EventStoreService> event_store_;
   std::unique_ptr<CaseService> cases_;
+  std::unique_ptr<AuditService> audit_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

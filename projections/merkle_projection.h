@@ -1,0 +1,96 @@
+// The verifiable history of the global log: an RFC 6962 Merkle tree with
+// one leaf per log record, leaf i = the record at position i. Kept in its
+// own transparency::TreeStore under <data>/merkle and maintained from the
+// committed log by a follower thread, like the case projection. The tree is
+// derived data: it can be rebuilt from the log, and once a checkpoint over
+// it is signed, a record that later changes on disk no longer matches its
+// leaf (its inclusion proof fails).
+//
+// Leaf data (LeafData below), version 1. Every variable-length field is
+// preceded by its length as u64 big-endian; integers are fixed 8-byte
+// big-endian (signed ones as two's complement):
+//
+//   len | "duurzaam.leaf.v1"       the domain tag
+//   position                 u64   the leaf index / global log position
+//   len | stream
+//   revision                 i64
+//   id                       16 bytes, the raw event id
+//   len | type
+//   recorded_at_micros       i64
+//   len | data                     as stored (sensitive fields encrypted)
+//   len | metadata
+//   hash                     32 bytes, the record's chain hash
+//
+// leaf hash = transparency::LeafHash(LeafData(record))
+//           = SHA-256(0x00 || LeafData(record)).
+//
+// Thread-safe: one follower appends; readers may run concurrently.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eventstore/store.h"
+#include "transparency/merkle.h"
+#include "transparency/tree_store.h"
+
+namespace duurzaam::projections {
+
+// The canonical leaf data of a record (see above). Both overloads give
+// identical bytes for the same record.
+std::string LeafData(const eventstore::RecordedEvent& record);
+std::string LeafData(const eventstore::EventView& record);
+
+class MerkleProjection {
+ public:
+  // Opens (or creates) the tree at `path`.
+  static absl::StatusOr<std::unique_ptr<MerkleProjection>> Open(const std::string& path);
+  ~MerkleProjection();
+
+  // Appends the leaves of committed log records from Size() on, at most
+  // `max_events` per call; returns how many leaves it appended.
+  // FAILED_PRECONDITION when the tree is larger than the log.
+  absl::StatusOr<uint64_t> CatchUp(eventstore::Store* store, size_t max_events = 10000);
+
+  // Follows the log on a background thread until Stop().
+  void Start(eventstore::Store* store);
+  void Stop();
+
+  // Blocks until Size() >= size or the timeout passes.
+  bool WaitUntil(uint64_t size, absl::Duration timeout);
+
+  // The tree (see transparency::TreeStore for errors).
+  uint64_t Size() const { return tree_->Size(); }
+  absl::StatusOr<transparency::Hash> Root(uint64_t tree_size) const {
+    return tree_->Root(tree_size);
+  }
+  absl::StatusOr<std::vector<transparency::Hash>> InclusionProof(uint64_t index,
+                                                                 uint64_t tree_size) const {
+    return tree_->InclusionProof(index, tree_size);
+  }
+  absl::StatusOr<std::vector<transparency::Hash>> ConsistencyProof(uint64_t size1,
+                                                                   uint64_t size2) const {
+    return tree_->ConsistencyProof(size1, size2);
+  }
+  absl::StatusOr<transparency::Hash> LeafHashAt(uint64_t index) const {
+    return tree_->LeafHashAt(index);
+  }
+
+ private:
+  MerkleProjection() = default;
+
+  std::unique_ptr<transparency::TreeStore> tree_;
+  absl::Mutex apply_mu_;  // one appender at a time
+  absl::Mutex wait_mu_;
+  absl::CondVar wait_cv_;
+  std::atomic<bool> stop_{false};
+  std::thread follower_;
+};
+
+}  // namespace duurzaam::projections

@@ -1,0 +1,180 @@
+#include "services/audit_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "codec/eventstore_codec.h"
+#include "common/status_macros.h"
+#include "services/case_reader.h"
+#include "services/grpc_status.h"
+
+namespace duurzaam::services {
+namespace {
+
+constexpr char kMethodPrefix[] = "duurzaam.v1.Audit/";
+
+std::string Bytes(const transparency::Hash& h) {
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+void SetTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
+  int64_t seconds = micros / 1'000'000;
+  int64_t rest = micros % 1'000'000;
+  if (rest < 0) {
+    rest += 1'000'000;
+    --seconds;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
+}  // namespace
+
+AuditService::AuditService(eventstore::Store* store, projections::MerkleProjection* merkle,
+                           const transparency::SigningKey* key, Guard* guard,
+                           std::function<int64_t()> now_micros)
+    : store_(store),
+      merkle_(merkle),
+      key_(key),
+      guard_(guard),
+      now_micros_(std::move(now_micros)) {}
+
+uint64_t AuditService::CurrentSize() {
+  merkle_->WaitUntil(store_->CommittedEnd(), absl::Seconds(5));
+  return merkle_->Size();
+}
+
+absl::Status AuditService::Sign(uint64_t tree_size, v1::SignedCheckpoint* out) {
+  transparency::Checkpoint checkpoint;
+  checkpoint.origin = kCheckpointOrigin;
+  checkpoint.tree_size = tree_size;
+  ASSIGN_OR_RETURN(checkpoint.root, merkle_->Root(tree_size));
+  checkpoint.timestamp_micros = now_micros_();
+  out->set_origin(checkpoint.origin);
+  out->set_tree_size(checkpoint.tree_size);
+  out->set_root_hash(Bytes(checkpoint.root));
+  SetTimestamp(checkpoint.timestamp_micros, out->mutable_signed_at());
+  out->set_signed_body(checkpoint.SignedBody());
+  out->set_signature(transparency::SignCheckpoint(checkpoint, *key_));
+  out->set_public_key(key_->PublicKeyRaw());
+  out->set_key_id(key_->KeyId());
+  return absl::OkStatus();
+}
+
+absl::Status AuditService::Prove(const eventstore::RecordedEvent& record, uint64_t tree_size,
+                                 v1::InclusionProof* out) {
+  ASSIGN_OR_RETURN(std::vector<transparency::Hash> path,
+                   merkle_->InclusionProof(record.position, tree_size));
+  ASSIGN_OR_RETURN(transparency::Hash leaf, merkle_->LeafHashAt(record.position));
+  out->set_position(record.position);
+  out->set_tree_size(tree_size);
+  out->set_leaf_hash(Bytes(leaf));
+  for (const transparency::Hash& h : path) out->add_path(Bytes(h));
+  codec::ToProto(record, out->mutable_record());
+  return absl::OkStatus();
+}
+
+grpc::Status AuditService::GetCheckpoint(grpc::ServerContext* context,
+                                         const v1::GetCheckpointRequest*,
+                                         v1::SignedCheckpoint* response) {
+  auto who = guard_->Admit(*context, access::Operation::kReadProofs);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  return ToGrpcStatus(Sign(CurrentSize(), response));
+}
+
+grpc::Status AuditService::GetInclusionProof(grpc::ServerContext* context,
+                                             const v1::GetInclusionProofRequest* request,
+                                             v1::InclusionProof* response) {
+  auto who = guard_->Admit(*context, access::Operation::kReadProofs);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  const uint64_t size = request->tree_size() == 0 ? CurrentSize() : request->tree_size();
+  if (size > merkle_->Size()) {
+    return ToGrpcStatus(absl::OutOfRangeError(absl::StrCat(
+        "tree_size ", size, " is larger than the tree (", merkle_->Size(), " leaves)")));
+  }
+  if (request->position() >= size) {
+    return ToGrpcStatus(absl::OutOfRangeError(absl::StrCat(
+        "position ", request->position(), " is not in the tree of ", size, " leaves")));
+  }
+  // The record is stored content: a record of a case stream is a read of
+  // that case, recorded in the access log like every other.
+  absl::StatusOr<eventstore::RecordedEvent> record = store_->ReadAt(request->position());
+  if (!record.ok()) return ToGrpcStatus(record.status());
+  access::StreamRef ref = access::ClassifyStream(record->stream);
+  if (ref.kind == access::StreamKind::kCase) {
+    auto seen =
+        guard_->ReadCase(*who, ref.id, "proofs", absl::StrCat(kMethodPrefix, "GetInclusionProof"));
+    if (!seen.ok()) return ToGrpcStatus(seen.status());
+  }
+  return ToGrpcStatus(Prove(*record, size, response));
+}
+
+grpc::Status AuditService::GetConsistencyProof(grpc::ServerContext* context,
+                                               const v1::GetConsistencyProofRequest* request,
+                                               v1::ConsistencyProof* response) {
+  auto who = guard_->Admit(*context, access::Operation::kReadProofs);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  const uint64_t second = request->second_size() == 0 ? CurrentSize() : request->second_size();
+  if (second > merkle_->Size()) {
+    return ToGrpcStatus(absl::OutOfRangeError(absl::StrCat(
+        "second_size ", second, " is larger than the tree (", merkle_->Size(), " leaves)")));
+  }
+  if (request->first_size() > second) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "first_size ", request->first_size(), " is larger than second_size ", second)));
+  }
+  auto path = merkle_->ConsistencyProof(request->first_size(), second);
+  if (!path.ok()) return ToGrpcStatus(path.status());
+  response->set_first_size(request->first_size());
+  response->set_second_size(second);
+  for (const transparency::Hash& h : *path) response->add_path(Bytes(h));
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditService::GetCaseProofs(grpc::ServerContext* context,
+                                         const v1::GetCaseProofsRequest* request,
+                                         v1::CaseProofs* response) {
+  auto who = guard_->Admit(*context, access::Operation::kReadProofs);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto seen = guard_->ReadCase(*who, request->case_id(), "proofs",
+                               absl::StrCat(kMethodPrefix, "GetCaseProofs"));
+  if (!seen.ok()) return ToGrpcStatus(seen.status());
+  if (*seen != access::View::kStored) {
+    return ToGrpcStatus(absl::PermissionDeniedError("proofs are for auditors"));
+  }
+  const uint64_t size = CurrentSize();
+  if (absl::Status s = Sign(size, response->mutable_checkpoint()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const std::string stream = absl::StrCat(kCasePrefix, request->case_id());
+  eventstore::Revision from = 0;
+  constexpr size_t kPage = 1000;
+  while (true) {
+    if (grpc::Status alive = CallAlive(*context); !alive.ok()) return alive;
+    auto page = store_->ReadStream(stream, from, eventstore::Direction::kForwards, kPage);
+    if (!page.ok()) return ToGrpcStatus(page.status());
+    for (const eventstore::RecordedEvent& record : *page) {
+      if (record.position >= size) return grpc::Status::OK;  // after the checkpoint
+      absl::Status proved = Prove(record, size, response->add_entries());
+      if (!proved.ok()) return ToGrpcStatus(proved);
+    }
+    if (page->size() < kPage) break;
+    from = page->back().revision + 1;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditService::ListAccessRecords(grpc::ServerContext* context,
+                                             const v1::ListAccessRecordsRequest* request,
+                                             v1::ListAccessRecordsResponse* response) {
+  auto who = guard_->Admit(*context, access::Operation::kReadAccessLog);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (absl::Status s = CheckId(request->case_id(), "case_id"); !s.ok()) return ToGrpcStatus(s);
+  if (guard_->access_log() == nullptr) {
+    return ToGrpcStatus(absl::FailedPreconditionError("this server keeps no access log"));
+  }
+  auto records = guard_->access_log()->List(request->case_id());
+  if (!records.ok()) return ToGrpcStatus(records.status());
+  for (v1::AccessRecord& record : *records) *response->add_records() = std::move(record);
+  return grpc::Status::OK;
+}
+
+}  // namespace duurzaam::services

@@ -1,0 +1,517 @@
+// The Audit service on a real mutual-TLS server with certificates made by
+// deploy/duurzaam-pki: signed checkpoints, inclusion and consistency proofs
+// verified client-side, tampering with checkpoints and with a stored record,
+// a case's records with proofs, and the access log.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "codec/eventstore_codec.h"
+#include "codec/placement_codec.h"
+#include "common/clock.h"
+#include "demo/demo_data.h"
+#include "duurzaam/v1/audit.grpc.pb.h"
+#include "duurzaam/v1/cases.grpc.pb.h"
+#include "eventstore/record_codec.h"
+#include "eventstore/store.h"
+#include "projections/case_projection.h"
+#include "projections/merkle_projection.h"
+#include "rocksdb/db.h"
+#include "rocksdb/slice_transform.h"
+#include "services/server.h"
+#include "tests/support/temp_dir.h"
+#include "transparency/checkpoint.h"
+#include "transparency/merkle.h"
+
+namespace duurzaam::testing {
+namespace {
+
+using grpc::StatusCode;
+using ::testing::HasSubstr;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void RunPki(const std::string& args) {
+  std::string cmd = std::string(DUURZAAM_PKI) + " " + args + " >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+transparency::Hash ToHash(const std::string& bytes) {
+  transparency::Hash h{};
+  for (size_t i = 0; i < h.size() && i < bytes.size(); ++i) h[i] = bytes[i];
+  return h;
+}
+
+std::vector<transparency::Hash> Path(const google::protobuf::RepeatedPtrField<std::string>& path) {
+  std::vector<transparency::Hash> out;
+  for (const std::string& h : path) out.push_back(ToHash(h));
+  return out;
+}
+
+// The checkpoint a SignedCheckpoint claims (as a client rebuilds it).
+transparency::Checkpoint FromProto(const v1::SignedCheckpoint& p) {
+  transparency::Checkpoint c;
+  c.origin = p.origin();
+  c.tree_size = p.tree_size();
+  c.root = ToHash(p.root_hash());
+  c.timestamp_micros = p.signed_at().seconds() * 1'000'000 + p.signed_at().nanos() / 1000;
+  return c;
+}
+
+// What an auditor checks: the leaf is computed from the returned record,
+// and the path leads from it to the checkpoint's root.
+absl::Status VerifyEntry(const v1::InclusionProof& proof, const transparency::Hash& root) {
+  auto record = codec::FromProto(proof.record());
+  if (!record.ok()) return record.status();
+  transparency::Hash leaf = transparency::LeafHash(projections::LeafData(*record));
+  return transparency::VerifyInclusion(leaf, proof.position(), proof.tree_size(),
+                                       Path(proof.path()), root);
+}
+
+class AuditTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_dir_ = new TempDir();
+    const std::string pki = pki_dir_->Sub("pki");
+    RunPki("init " + pki);
+    RunPki("issue " + pki + " EXPERT jdevries");
+    RunPki("issue " + pki + " AUDITOR audit");
+    RunPki("issue " + pki + " ADMIN beheer");
+  }
+  static void TearDownTestSuite() { delete pki_dir_; }
+
+  void SetUp() override {
+    auto key = transparency::SigningKey::Generate();
+    ASSERT_TRUE(key.ok()) << key.status();
+    key_ = std::make_unique<transparency::SigningKey>(*std::move(key));
+    StartAll(/*seed=*/true);
+  }
+  void TearDown() override { StopAll(); }
+
+  void StartAll(bool seed) {
+    eventstore::Options options;
+    options.path = dir_.Sub("events");
+    auto store = eventstore::Store::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    if (seed) ASSERT_TRUE(demo::Seed(store_.get(), codec::RecordedDay(SystemMicros())).ok());
+    eventstore::Options access;
+    access.path = dir_.Sub("access");
+    auto access_store = eventstore::Store::Open(access);
+    ASSERT_TRUE(access_store.ok()) << access_store.status();
+    access_store_ = std::move(*access_store);
+    auto projection = projections::CaseProjection::Open(dir_.Sub("projections"));
+    ASSERT_TRUE(projection.ok()) << projection.status();
+    projection_ = std::move(*projection);
+    projection_->Start(store_.get());
+    auto merkle = projections::MerkleProjection::Open(dir_.Sub("merkle"));
+    ASSERT_TRUE(merkle.ok()) << merkle.status();
+    merkle_ = std::move(*merkle);
+    merkle_->Start(store_.get());
+    services::ServerConfig config;
+    config.listen = "127.0.0.1:0";
+    config.tls_cert = Pki("server.pem");
+    config.tls_key = Pki("server.key");
+    config.tls_client_ca = Pki("ca.pem");
+    auto server = services::Server::Start(config, store_.get(), projection_.get(),
+                                          access_store_.get(), {merkle_.get(), key_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  void StopAll() {
+    if (server_) server_->Shutdown(absl::Milliseconds(500));
+    server_.reset();
+    if (merkle_) merkle_->Stop();
+    merkle_.reset();
+    if (projection_) projection_->Stop();
+    projection_.reset();
+    access_store_.reset();
+    store_.reset();
+  }
+
+  static std::string Pki(const std::string& file) { return pki_dir_->Sub("pki/" + file); }
+
+  std::unique_ptr<v1::Audit::Stub> Audit(const std::string& name) {
+    return v1::Audit::NewStub(Channel(name));
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& name) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = Slurp(Pki("ca.pem"));
+    ssl.pem_private_key = Slurp(Pki("clients/" + name + ".key"));
+    ssl.pem_cert_chain = Slurp(Pki("clients/" + name + ".pem"));
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.use_local_subchannel_pool", 1);
+    return grpc::CreateCustomChannel("localhost:" + std::to_string(server_->port()),
+                                     grpc::SslCredentials(ssl), args);
+  }
+
+  static void Deadline(grpc::ClientContext* context) {
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  }
+
+  v1::SignedCheckpoint Checkpoint(const std::string& who = "audit") {
+    grpc::ClientContext context;
+    Deadline(&context);
+    v1::SignedCheckpoint out;
+    grpc::Status s = Audit(who)->GetCheckpoint(&context, {}, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  grpc::Status Inclusion(uint64_t position, uint64_t tree_size, v1::InclusionProof* out) {
+    v1::GetInclusionProofRequest request;
+    request.set_position(position);
+    request.set_tree_size(tree_size);
+    grpc::ClientContext context;
+    Deadline(&context);
+    return Audit("audit")->GetInclusionProof(&context, request, out);
+  }
+
+  std::vector<eventstore::RecordedEvent> CaseRecords(const std::string& case_id) {
+    auto records =
+        store_->ReadStream("case-" + case_id, 0, eventstore::Direction::kForwards, 10000);
+    EXPECT_TRUE(records.ok()) << records.status();
+    return records.ok() ? *records : std::vector<eventstore::RecordedEvent>{};
+  }
+
+  void AppendNotes(int n) {
+    eventstore::StreamAppend append;
+    append.stream = "audit-test-notes";
+    for (int i = 0; i < n; ++i) {
+      append.events.push_back(
+          {eventstore::EventId::Random(), "Note", "note " + std::to_string(i), ""});
+    }
+    auto appended = store_->Append(append);
+    ASSERT_TRUE(appended.ok()) << appended.status();
+  }
+
+  static TempDir* pki_dir_;
+  TempDir dir_;
+  std::unique_ptr<transparency::SigningKey> key_;
+  std::unique_ptr<eventstore::Store> store_;
+  std::unique_ptr<eventstore::Store> access_store_;
+  std::unique_ptr<projections::CaseProjection> projection_;
+  std::unique_ptr<projections::MerkleProjection> merkle_;
+  std::unique_ptr<services::Server> server_;
+};
+
+TempDir* AuditTest::pki_dir_ = nullptr;
+
+TEST(LeafDataTest, OwnedAndViewEncodeTheSameBytesAndFieldsAreUnambiguous) {
+  eventstore::RecordedEvent r;
+  r.stream = "case-anna";
+  r.revision = 3;
+  r.position = 42;
+  r.id = eventstore::EventId::Random();
+  r.type = "ContactMoment";
+  r.recorded_at_micros = 1'700'000'000'000'000;
+  r.data = "abc";
+  r.metadata = "m";
+  r.hash[0] = 7;
+  eventstore::EventView v;
+  v.stream = r.stream;
+  v.revision = r.revision;
+  v.position = r.position;
+  v.id_bytes = r.id.Bytes();
+  v.type = r.type;
+  v.recorded_at_micros = r.recorded_at_micros;
+  v.data = r.data;
+  v.metadata = r.metadata;
+  v.hash = std::string_view(reinterpret_cast<const char*>(r.hash.data()), r.hash.size());
+  EXPECT_EQ(projections::LeafData(r), projections::LeafData(v));
+  EXPECT_THAT(projections::LeafData(r), ::testing::StartsWith(std::string("\0\0\0\0\0\0\0\x10"
+                                                                          "duurzaam.leaf.v1",
+                                                                          24)));
+  // Moving a byte from data to metadata changes the leaf.
+  eventstore::RecordedEvent moved = r;
+  moved.data = "ab";
+  moved.metadata = "cm";
+  EXPECT_NE(projections::LeafData(r), projections::LeafData(moved));
+  eventstore::RecordedEvent later = r;
+  later.position = 43;
+  EXPECT_NE(projections::LeafData(r), projections::LeafData(later));
+}
+
+TEST_F(AuditTest, CheckpointSignatureAndInclusionProofsVerify) {
+  v1::SignedCheckpoint signed_cp = Checkpoint();
+  ASSERT_EQ(signed_cp.tree_size(), store_->CommittedEnd());
+  EXPECT_EQ(signed_cp.origin(), "duurzaam");
+  EXPECT_EQ(signed_cp.public_key(), key_->PublicKeyRaw());
+  EXPECT_EQ(signed_cp.key_id(), key_->KeyId());
+  transparency::Checkpoint cp = FromProto(signed_cp);
+  EXPECT_EQ(cp.SignedBody(), signed_cp.signed_body());
+  // The key is pinned out of band: the test's own key, not the response's.
+  ASSERT_TRUE(transparency::VerifyCheckpoint(cp, signed_cp.signature(), key_->PublicKeyRaw()).ok());
+
+  const uint64_t n = cp.tree_size;
+  ASSERT_GT(n, 3u);
+  for (uint64_t position : {uint64_t{0}, uint64_t{1}, n / 2, n - 2, n - 1}) {
+    v1::InclusionProof proof;
+    grpc::Status s = Inclusion(position, n, &proof);
+    ASSERT_TRUE(s.ok()) << position << ": " << s.error_message();
+    EXPECT_EQ(proof.position(), position);
+    EXPECT_EQ(proof.record().position(), position);
+    auto record = codec::FromProto(proof.record());
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(ToHash(proof.leaf_hash()), transparency::LeafHash(projections::LeafData(*record)));
+    EXPECT_TRUE(VerifyEntry(proof, cp.root).ok())
+        << position << ": " << VerifyEntry(proof, cp.root);
+  }
+
+  // tree_size 0: the current tree; too large: OUT_OF_RANGE.
+  v1::InclusionProof latest;
+  ASSERT_TRUE(Inclusion(1, 0, &latest).ok());
+  EXPECT_EQ(latest.tree_size(), n);
+  v1::InclusionProof none;
+  EXPECT_EQ(Inclusion(0, n + 100, &none).error_code(), StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(Inclusion(n + 5, 0, &none).error_code(), StatusCode::OUT_OF_RANGE);
+}
+
+TEST_F(AuditTest, ConsistencyProofShowsTheLogOnlyGrew) {
+  v1::SignedCheckpoint old_signed = Checkpoint();
+  transparency::Checkpoint old_cp = FromProto(old_signed);
+  AppendNotes(7);
+  v1::SignedCheckpoint new_signed = Checkpoint();
+  transparency::Checkpoint new_cp = FromProto(new_signed);
+  ASSERT_EQ(new_cp.tree_size, old_cp.tree_size + 7);
+  ASSERT_TRUE(
+      transparency::VerifyCheckpoint(new_cp, new_signed.signature(), key_->PublicKeyRaw()).ok());
+
+  v1::GetConsistencyProofRequest request;
+  request.set_first_size(old_cp.tree_size);
+  request.set_second_size(new_cp.tree_size);
+  v1::ConsistencyProof proof;
+  grpc::ClientContext context;
+  Deadline(&context);
+  ASSERT_TRUE(Audit("audit")->GetConsistencyProof(&context, request, &proof).ok());
+  EXPECT_TRUE(transparency::VerifyConsistency(old_cp.tree_size, new_cp.tree_size, old_cp.root,
+                                              new_cp.root, Path(proof.path()))
+                  .ok());
+  // A forged old root does not verify.
+  transparency::Hash forged = old_cp.root;
+  forged[0] ^= 1;
+  EXPECT_EQ(transparency::VerifyConsistency(old_cp.tree_size, new_cp.tree_size, forged, new_cp.root,
+                                            Path(proof.path()))
+                .code(),
+            absl::StatusCode::kDataLoss);
+
+  // second_size 0 is the current tree; beyond it is OUT_OF_RANGE.
+  request.set_second_size(0);
+  v1::ConsistencyProof latest;
+  grpc::ClientContext c2;
+  Deadline(&c2);
+  ASSERT_TRUE(Audit("audit")->GetConsistencyProof(&c2, request, &latest).ok());
+  EXPECT_EQ(latest.second_size(), new_cp.tree_size);
+  request.set_second_size(new_cp.tree_size + 1);
+  grpc::ClientContext c3;
+  Deadline(&c3);
+  EXPECT_EQ(Audit("audit")->GetConsistencyProof(&c3, request, &latest).error_code(),
+            StatusCode::OUT_OF_RANGE);
+}
+
+TEST_F(AuditTest, TamperedCheckpointFailsVerification) {
+  v1::SignedCheckpoint signed_cp = Checkpoint();
+  const transparency::Checkpoint cp = FromProto(signed_cp);
+  const std::string pub = key_->PublicKeyRaw();
+  ASSERT_TRUE(transparency::VerifyCheckpoint(cp, signed_cp.signature(), pub).ok());
+
+  transparency::Checkpoint bigger = cp;
+  bigger.tree_size += 1;
+  EXPECT_FALSE(transparency::VerifyCheckpoint(bigger, signed_cp.signature(), pub).ok());
+  transparency::Checkpoint other_root = cp;
+  other_root.root[31] ^= 0x80;
+  EXPECT_FALSE(transparency::VerifyCheckpoint(other_root, signed_cp.signature(), pub).ok());
+  std::string signature = signed_cp.signature();
+  signature[10] ^= 0x01;
+  EXPECT_EQ(transparency::VerifyCheckpoint(cp, signature, pub).code(),
+            absl::StatusCode::kUnauthenticated);
+  auto other_key = transparency::SigningKey::Generate();
+  ASSERT_TRUE(other_key.ok());
+  EXPECT_FALSE(
+      transparency::VerifyCheckpoint(cp, signed_cp.signature(), other_key->PublicKeyRaw()).ok());
+}
+
+TEST_F(AuditTest, TamperedStoredRecordNoLongerProves) {
+  // A record of anna's case, not the last of the log.
+  std::vector<eventstore::RecordedEvent> anna = CaseRecords("anna");
+  ASSERT_GE(anna.size(), 2u);
+  const uint64_t position = anna[1].position;
+  ASSERT_LT(position + 1, store_->CommittedEnd());
+  v1::SignedCheckpoint signed_cp = Checkpoint();
+  const transparency::Checkpoint cp = FromProto(signed_cp);
+  v1::InclusionProof before;
+  ASSERT_TRUE(Inclusion(position, cp.tree_size, &before).ok());
+  ASSERT_TRUE(VerifyEntry(before, cp.root).ok());
+
+  StopAll();
+  {
+    // Flip the case of a letter inside the record's data (a string field of
+    // the stored event, so the record still decodes).
+    rocksdb::Options options;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, dir_.Sub("events"), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const std::string& name : names) {
+      rocksdb::ColumnFamilyOptions cf_options;
+      if (name == "ids") {
+        cf_options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(16));
+      }
+      cfs.emplace_back(name, cf_options);
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("events"), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::ColumnFamilyHandle* log = nullptr;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "log") log = handles[i];
+    }
+    ASSERT_NE(log, nullptr);
+    const std::string key = eventstore::internal::PositionKey(position);
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, key, &value).ok());
+    eventstore::EventView view;
+    ASSERT_TRUE(eventstore::internal::DecodeRecord(value, position, &view));
+    const size_t data_offset = view.data.data() - value.data();
+    size_t flip = std::string::npos;
+    for (size_t i = 0; i + 4 <= view.data.size(); ++i) {
+      bool letters = true;
+      for (size_t j = i; j < i + 4; ++j) letters = letters && std::isalpha(view.data[j]);
+      if (letters) {
+        flip = data_offset + i + 1;
+        break;
+      }
+    }
+    ASSERT_NE(flip, std::string::npos) << "no text in the record's data";
+    value[flip] ^= 0x20;
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    ASSERT_TRUE(db->Put(sync, log, key, value).ok());
+    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  StartAll(/*seed=*/false);
+
+  // The old checkpoint still matches the tree (derived before the change)...
+  v1::SignedCheckpoint again = Checkpoint();
+  EXPECT_EQ(again.tree_size(), cp.tree_size);
+  EXPECT_EQ(ToHash(again.root_hash()), cp.root);
+  // ...but the record the server now returns is not the leaf it signed.
+  v1::InclusionProof after;
+  grpc::Status s = Inclusion(position, cp.tree_size, &after);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_NE(after.record().data(), before.record().data());
+  absl::Status verified = VerifyEntry(after, cp.root);
+  EXPECT_EQ(verified.code(), absl::StatusCode::kDataLoss) << verified;
+  EXPECT_THAT(std::string(verified.message()), HasSubstr("leaf " + std::to_string(position)));
+  // Other records still prove.
+  v1::InclusionProof other;
+  ASSERT_TRUE(Inclusion(anna[0].position, cp.tree_size, &other).ok());
+  EXPECT_TRUE(VerifyEntry(other, cp.root).ok());
+}
+
+TEST_F(AuditTest, CaseProofsVerifyEveryEntry) {
+  v1::GetCaseProofsRequest request;
+  request.set_case_id("anna");
+  v1::CaseProofs proofs;
+  grpc::ClientContext context;
+  Deadline(&context);
+  grpc::Status s = Audit("audit")->GetCaseProofs(&context, request, &proofs);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const transparency::Checkpoint cp = FromProto(proofs.checkpoint());
+  ASSERT_TRUE(
+      transparency::VerifyCheckpoint(cp, proofs.checkpoint().signature(), key_->PublicKeyRaw())
+          .ok());
+  std::vector<eventstore::RecordedEvent> anna = CaseRecords("anna");
+  ASSERT_FALSE(anna.empty());
+  ASSERT_EQ(proofs.entries_size(), static_cast<int>(anna.size()));
+  for (int i = 0; i < proofs.entries_size(); ++i) {
+    const v1::InclusionProof& entry = proofs.entries(i);
+    EXPECT_EQ(entry.record().stream(), "case-anna");
+    EXPECT_EQ(entry.position(), anna[i].position);
+    EXPECT_EQ(entry.tree_size(), cp.tree_size);
+    EXPECT_TRUE(VerifyEntry(entry, cp.root).ok()) << i << ": " << VerifyEntry(entry, cp.root);
+  }
+
+  // The read of anna's stored records is in the access log.
+  v1::ListAccessRecordsRequest list;
+  list.set_case_id("anna");
+  v1::ListAccessRecordsResponse records;
+  grpc::ClientContext c2;
+  Deadline(&c2);
+  ASSERT_TRUE(Audit("audit")->ListAccessRecords(&c2, list, &records).ok());
+  bool found = false;
+  for (const auto& r : records.records()) {
+    found = found || (r.view() == "proofs" && r.principal() == "auditor:audit");
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(AuditTest, OnlyAuditorsReadProofsAndTheAccessLog) {
+  for (const std::string who : {"jdevries", "beheer"}) {
+    grpc::ClientContext c1;
+    Deadline(&c1);
+    v1::SignedCheckpoint cp;
+    EXPECT_EQ(Audit(who)->GetCheckpoint(&c1, {}, &cp).error_code(), StatusCode::PERMISSION_DENIED)
+        << who;
+    v1::ListAccessRecordsRequest list;
+    list.set_case_id("anna");
+    v1::ListAccessRecordsResponse records;
+    grpc::ClientContext c2;
+    Deadline(&c2);
+    EXPECT_EQ(Audit(who)->ListAccessRecords(&c2, list, &records).error_code(),
+              StatusCode::PERMISSION_DENIED)
+        << who;
+    v1::GetCaseProofsRequest proofs_request;
+    proofs_request.set_case_id("anna");
+    v1::CaseProofs proofs;
+    grpc::ClientContext c3;
+    Deadline(&c3);
+    EXPECT_EQ(Audit(who)->GetCaseProofs(&c3, proofs_request, &proofs).error_code(),
+              StatusCode::PERMISSION_DENIED)
+        << who;
+  }
+}
+
+TEST_F(AuditTest, AccessLogListsAnExpertsTimelineRead) {
+  v1::GetTimelineRequest timeline_request;
+  timeline_request.set_case_id("anna");
+  v1::Timeline timeline;
+  grpc::ClientContext c1;
+  Deadline(&c1);
+  grpc::Status read =
+      v1::Cases::NewStub(Channel("jdevries"))->GetTimeline(&c1, timeline_request, &timeline);
+  ASSERT_TRUE(read.ok()) << read.error_message();
+
+  v1::ListAccessRecordsRequest list;
+  list.set_case_id("anna");
+  v1::ListAccessRecordsResponse records;
+  grpc::ClientContext c2;
+  Deadline(&c2);
+  grpc::Status s = Audit("audit")->ListAccessRecords(&c2, list, &records);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  bool found = false;
+  for (const auto& r : records.records()) {
+    if (r.principal() == "expert:jdevries" && r.view() == "timeline") {
+      found = true;
+      EXPECT_EQ(r.case_id(), "anna");
+      EXPECT_EQ(r.role(), "EXPERT");
+    }
+  }
+  EXPECT_TRUE(found) << records.DebugString();
+}
+
+}  // namespace
+}  // namespace duurzaam::testing
