@@ -22,14 +22,15 @@ int main(int argc, char** argv) {
       {"service-append", ServiceAppendThroughput},
       {"service-latency", ServiceAppendLatency},
       {"subscribe", SubscribeCatchUp},
+      {"trust", TrustLayerCost},
       {"open", OpenLargeStore},
       {"case-status", CaseStatusLatency},
       {"rebuild", ProjectionRebuild},
       {"mixed", MixedLoad},
   };
   const char* order[] = {"engine-append",   "engine-latency", "engine-read", "service-append",
-                         "service-latency", "subscribe",      "open",        "case-status",
-                         "rebuild",         "mixed"};
+                         "service-latency", "subscribe",      "trust",       "open",
+                         "case-status",     "rebuild",        "mixed"};
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as duurzaamd does
   Settings settings;
   std::vector<std::string> selected;

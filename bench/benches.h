@@ -27,5 +27,6 @@ void OpenLargeStore(const Settings& settings);
 void CaseStatusLatency(const Settings& settings);
 void ProjectionRebuild(const Settings& settings);
 void MixedLoad(const Settings& settings);
+void TrustLayerCost(const Settings& settings);
 
 }  // namespace duurzaam::bench

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -356,6 +358,158 @@ void OpenLargeStore(const Settings& settings) {
   close(err[0]);
   Report({absl::StrCat("duurzaamd resident memory, ", events, " events"), rss, "MiB", "", 0,
           "<= 256 MiB", settings.smoke || rss <= 256});
+}
+
+}  // namespace duurzaam::bench
+
+namespace duurzaam::bench {
+namespace {
+
+// A mutual-TLS server over `dir` with a deployment CA made by
+// deploy/duurzaam-pki, and client credentials for its users.
+struct TrustedServer {
+  std::string pki;
+  std::unique_ptr<eventstore::Store> store, access;
+  std::unique_ptr<projections::CaseProjection> projection;
+  std::unique_ptr<services::Server> server;
+  TrustedServer(const ScratchDir& dir, bool mtls) {
+    pki = dir.Sub("pki");
+    if (mtls) {
+      std::string cmd =
+          absl::StrCat(DUURZAAM_PKI, " init ", pki, " >/dev/null && ", DUURZAAM_PKI, " issue ", pki,
+                       " ADMIN bench-admin >/dev/null && ", DUURZAAM_PKI, " issue ", pki,
+                       " AUDITOR bench-auditor >/dev/null");
+      if (std::system(cmd.c_str()) != 0) std::exit(1);
+    }
+    store = OpenBenchStore(dir.Sub("events"), /*sync=*/true);
+    access = OpenBenchStore(dir.Sub("access"), /*sync=*/true);
+    projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
+    services::ServerConfig config;
+    config.listen = "127.0.0.1:0";
+    config.dev = !mtls;
+    if (mtls) {
+      config.tls_cert = pki + "/server.pem";
+      config.tls_key = pki + "/server.key";
+      config.tls_client_ca = pki + "/ca.pem";
+    }
+    auto s = services::Server::Start(config, store.get(), projection.get(), access.get());
+    if (!s.ok()) {
+      std::fprintf(stderr, "server: %s\n", s.status().ToString().c_str());
+      std::exit(1);
+    }
+    server = std::move(*s);
+  }
+  std::shared_ptr<grpc::Channel> ChannelAs(const std::string& user) const {
+    if (user.empty()) return Channel(server->address());
+    auto slurp = [](const std::string& path) {
+      std::ifstream in(path);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = slurp(pki + "/ca.pem");
+    ssl.pem_cert_chain = slurp(pki + "/clients/" + user + ".pem");
+    ssl.pem_private_key = slurp(pki + "/clients/" + user + ".key");
+    return grpc::CreateChannel(absl::StrCat("localhost:", server->port()),
+                               grpc::SslCredentials(ssl));
+  }
+  ~TrustedServer() {
+    server->Shutdown(absl::Milliseconds(200));
+    server.reset();
+  }
+};
+
+double AppendRate(const TrustedServer& s, const std::string& user, int in_flight, double duration,
+                  uint64_t max_calls) {
+  auto stub = v1::EventStore::NewStub(s.ChannelAs(user));
+  std::atomic<uint64_t> n{0};
+  return InFlight(in_flight, duration, max_calls, [&](std::function<void(bool)> done) {
+    struct Call {
+      grpc::ClientContext context;
+      v1::AppendRequest request;
+      v1::AppendResponse response;
+    };
+    auto* call = new Call;
+    uint64_t i = n++;
+    call->request = AppendRequest(static_cast<int>(i % 64), i);
+    call->request.set_stream(absl::StrCat("bench-", i % 64));  // a tooling stream
+    stub->async()->Append(&call->context, &call->request, &call->response,
+                          [call, done](grpc::Status status) {
+                            if (!status.ok()) {
+                              std::fprintf(stderr, "append: %s\n", status.error_message().c_str());
+                            }
+                            delete call;
+                            done(status.ok());
+                          });
+  });
+}
+
+double SubscribeRate(const TrustedServer& s, const std::string& user, uint64_t events) {
+  auto stub = v1::EventStore::NewStub(s.ChannelAs(user));
+  v1::SubscribeRequest request;
+  request.mutable_all()->set_from_position(0);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+  auto start = Clock::now();
+  auto reader = stub->Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  uint64_t received = 0;
+  while (reader->Read(&message)) {
+    received += message.events().events_size();
+    if (message.has_caught_up()) break;
+  }
+  double elapsed = Seconds(Clock::now() - start);
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+  if (received != events) {
+    std::fprintf(stderr, "subscribe received %llu of %llu\n",
+                 static_cast<unsigned long long>(received),
+                 static_cast<unsigned long long>(events));
+    std::exit(1);
+  }
+  return received / elapsed;
+}
+
+}  // namespace
+
+// The cost of the trust layer: the same durable-append and subscribe loads
+// against a plaintext dev server and against a mutual-TLS server with access
+// checks and the access log on, in the same run.
+void TrustLayerCost(const Settings& settings) {
+  const int in_flight = settings.smoke ? 4 : 64;
+  const double duration = settings.smoke ? 0.2 : 4.0;
+  const uint64_t max_calls = settings.smoke ? 300 : 1'000'000;
+  const uint64_t events = settings.smoke ? 5'000 : 200'000;
+  std::vector<double> plain_append, mtls_append, plain_sub, mtls_sub;
+  for (int run = 0; run < settings.runs; ++run) {
+    {
+      ScratchDir dir(settings, "trust-plain");
+      TrustedServer s(dir, /*mtls=*/false);
+      plain_append.push_back(AppendRate(s, "", in_flight, duration, max_calls));
+    }
+    {
+      ScratchDir dir(settings, "trust-mtls");
+      TrustedServer s(dir, /*mtls=*/true);
+      mtls_append.push_back(AppendRate(s, "bench-admin", in_flight, duration, max_calls));
+    }
+    for (bool mtls : {false, true}) {
+      ScratchDir dir(settings, mtls ? "trust-sub-mtls" : "trust-sub-plain");
+      BulkFill(OpenBenchStore(dir.Sub("events"), /*sync=*/false).get(), events, 100);
+      TrustedServer s(dir, mtls);
+      (mtls ? mtls_sub : plain_sub)
+          .push_back(SubscribeRate(s, mtls ? "bench-auditor" : "", events));
+    }
+  }
+  double pa = Median(plain_append), ma = Median(mtls_append);
+  Report({absl::StrCat("durable appends over mTLS + access checks, ", in_flight, " in flight"), ma,
+          "/s", "same load, plaintext dev server", pa, "(reported: cost of the trust layer)",
+          true});
+  double ps = Median(plain_sub), ms = Median(mtls_sub);
+  Report(
+      {absl::StrCat("subscribe catch-up over mTLS as auditor (access-logged), ", events, " events"),
+       ms, "/s", "same log, plaintext dev server", ps, "(reported: cost of the trust layer)",
+       true});
 }
 
 }  // namespace duurzaam::bench
