@@ -8,17 +8,6 @@ namespace {
 
 using eventstore::Expectation;
 
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
-  int64_t seconds = micros / 1'000'000;
-  int64_t rest = micros % 1'000'000;
-  if (rest < 0) {
-    rest += 1'000'000;
-    --seconds;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rest * 1000));
-}
-
 }  // namespace
 
 absl::StatusOr<eventstore::StreamAppend> FromProto(const v1::AppendRequest& request,
@@ -75,7 +64,7 @@ void ToProto(const eventstore::EventView& e, v1::RecordedEvent* out) {
   out->set_event_type(e.type.data(), e.type.size());
   out->set_data(e.data.data(), e.data.size());
   out->set_metadata(e.metadata.data(), e.metadata.size());
-  SetTimestamp(e.recorded_at_micros, out->mutable_recorded_at());
+  ToTimestamp(e.recorded_at_micros, out->mutable_recorded_at());
   out->set_hash(e.hash.data(), e.hash.size());
 }
 
@@ -87,7 +76,7 @@ void ToProto(const eventstore::RecordedEvent& e, v1::RecordedEvent* out) {
   out->set_event_type(e.type);
   out->set_data(e.data);
   out->set_metadata(e.metadata);
-  SetTimestamp(e.recorded_at_micros, out->mutable_recorded_at());
+  ToTimestamp(e.recorded_at_micros, out->mutable_recorded_at());
   out->set_hash(e.hash.data(), e.hash.size());
 }
 
@@ -102,7 +91,7 @@ absl::StatusOr<eventstore::RecordedEvent> FromProto(const v1::RecordedEvent& p) 
   e.type = p.event_type();
   e.data = p.data();
   e.metadata = p.metadata();
-  e.recorded_at_micros = p.recorded_at().seconds() * 1'000'000 + p.recorded_at().nanos() / 1000;
+  e.recorded_at_micros = FromTimestamp(p.recorded_at());
   for (size_t i = 0; i < e.hash.size() && i < p.hash().size(); ++i) e.hash[i] = p.hash()[i];
   return e;
 }
@@ -114,6 +103,21 @@ void ToProto(const eventstore::AppendResult& r, v1::AppendResult* out) {
   out->set_first_position(r.first_position);
   out->set_last_position(r.last_position);
   out->set_replayed(r.replayed);
+}
+
+void ToTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
+  int64_t seconds = micros / 1'000'000;
+  int64_t rest = micros % 1'000'000;
+  if (rest < 0) {
+    rest += 1'000'000;
+    --seconds;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
+int64_t FromTimestamp(const google::protobuf::Timestamp& timestamp) {
+  return timestamp.seconds() * 1'000'000 + timestamp.nanos() / 1000;
 }
 
 }  // namespace duurzaam::codec

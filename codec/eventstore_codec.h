@@ -19,4 +19,9 @@ void ToProto(const eventstore::AppendResult& result, v1::AppendResult* out);
 // The inverse of ToProto(RecordedEvent), e.g. for records kept in projections.
 absl::StatusOr<eventstore::RecordedEvent> FromProto(const v1::RecordedEvent& event);
 
+// Microseconds since the Unix epoch (the engine's clock) as a Timestamp, and
+// back; the one mapping every API time field uses.
+void ToTimestamp(int64_t micros, google::protobuf::Timestamp* out);
+int64_t FromTimestamp(const google::protobuf::Timestamp& timestamp);
+
 }  // namespace duurzaam::codec

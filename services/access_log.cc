@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "access/policy.h"
+#include "codec/eventstore_codec.h"
 #include "common/status_macros.h"
 
 namespace duurzaam::services {
@@ -23,8 +24,7 @@ absl::Status AccessLog::Record(const domain::Principal& who,
     record.set_case_id(case_id);
     record.set_view(std::string(view));
     record.set_method(std::string(method));
-    record.mutable_read_at()->set_seconds(now / 1000000);
-    record.mutable_read_at()->set_nanos(static_cast<int32_t>(now % 1000000) * 1000);
+    codec::ToTimestamp(now, record.mutable_read_at());
     eventstore::ProposedEvent event;
     event.id = eventstore::EventId::Random();
     event.type = kType;

@@ -15,17 +15,6 @@ std::string Bytes(const transparency::Hash& h) {
   return std::string(reinterpret_cast<const char*>(h.data()), h.size());
 }
 
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
-  int64_t seconds = micros / 1'000'000;
-  int64_t rest = micros % 1'000'000;
-  if (rest < 0) {
-    rest += 1'000'000;
-    --seconds;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rest * 1000));
-}
-
 }  // namespace
 
 AuditService::AuditService(eventstore::Store* store, projections::MerkleProjection* merkle,
@@ -51,7 +40,7 @@ absl::Status AuditService::Sign(uint64_t tree_size, v1::SignedCheckpoint* out) {
   out->set_origin(checkpoint.origin);
   out->set_tree_size(checkpoint.tree_size);
   out->set_root_hash(Bytes(checkpoint.root));
-  SetTimestamp(checkpoint.timestamp_micros, out->mutable_signed_at());
+  codec::ToTimestamp(checkpoint.timestamp_micros, out->mutable_signed_at());
   out->set_signed_body(checkpoint.SignedBody());
   out->set_signature(transparency::SignCheckpoint(checkpoint, *key_));
   out->set_public_key(key_->PublicKeyRaw());

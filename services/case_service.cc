@@ -148,9 +148,7 @@ void CaseService::ToEntry(const domain::TimelineEntry& entry,
                           access::View view, v1::TimelineEntry* out) {
   out->set_event_id(entry.event->id);
   codec::ToProto(entry.event->occurred_on, out->mutable_occurred_on());
-  v1::RecordedEvent recorded;  // for the timestamp mapping
-  codec::ToProto(record, &recorded);
-  *out->mutable_recorded_at() = recorded.recorded_at();
+  codec::ToTimestamp(record.recorded_at_micros, out->mutable_recorded_at());
   out->set_title(codec::In(entry.title, language));
   out->set_event_type(record.type);
   codec::ToProto(*entry.event, out->mutable_event());

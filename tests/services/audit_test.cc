@@ -64,7 +64,7 @@ transparency::Checkpoint FromProto(const v1::SignedCheckpoint& p) {
   c.origin = p.origin();
   c.tree_size = p.tree_size();
   c.root = ToHash(p.root_hash());
-  c.timestamp_micros = p.signed_at().seconds() * 1'000'000 + p.signed_at().nanos() / 1000;
+  c.timestamp_micros = codec::FromTimestamp(p.signed_at());
   return c;
 }
 
