@@ -15,6 +15,19 @@ absl::Status CheckId(const std::string& id, const std::string& field) {
   return absl::OkStatus();
 }
 
+absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream) {
+  ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
+  stream->state = domain::Apply(std::move(stream->state), event);
+  stream->events.push_back(std::move(event));
+  stream->revision = record.revision;
+  stream->records.push_back(std::move(record));
+  return absl::OkStatus();
+}
+
+access::CaseFacts FactsOf(const DecodedStream& stream) {
+  return {!stream.events.empty(), stream.state.employer_id, stream.state.team};
+}
+
 absl::Status CaseReader::CatchUp() { return CatchUpTo(store_->CommittedEnd()); }
 
 absl::Status CaseReader::CatchUpTo(uint64_t position) {
@@ -39,11 +52,7 @@ absl::StatusOr<std::shared_ptr<const DecodedStream>> CaseReader::Stream(const st
                    projection_->StreamEvents(stream, known));
   for (const v1::RecordedEvent& p : projected) {
     ASSIGN_OR_RETURN(eventstore::RecordedEvent record, codec::FromProto(p));
-    ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
-    fresh->state = domain::Apply(std::move(fresh->state), event);
-    fresh->events.push_back(std::move(event));
-    fresh->revision = record.revision;
-    fresh->records.push_back(std::move(record));
+    RETURN_IF_ERROR(AddRecord(std::move(record), fresh.get()));
   }
   if (cached && fresh->records.size() == known) return cached;
   absl::MutexLock lock(&cache_mu_);
@@ -55,11 +64,17 @@ absl::StatusOr<std::shared_ptr<const DecodedStream>> CaseReader::Stream(const st
 
 absl::StatusOr<CaseView> CaseReader::Load(const std::string& case_id) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
-  CaseView view;
-  ASSIGN_OR_RETURN(view.own, Stream(kCasePrefix + case_id));
-  if (view.own->events.empty()) {
+  ASSIGN_OR_RETURN(auto own, Stream(kCasePrefix + case_id));
+  return WithEmployer(case_id, std::move(own));
+}
+
+absl::StatusOr<CaseView> CaseReader::WithEmployer(const std::string& case_id,
+                                                  std::shared_ptr<const DecodedStream> own) {
+  if (own->events.empty()) {
     return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
   }
+  CaseView view;
+  view.own = std::move(own);
   view.employer = std::make_shared<const DecodedStream>();
   const std::string& employer = view.own->state.employer_id;
   if (CheckId(employer, "employer_id").ok()) {
@@ -71,11 +86,7 @@ absl::StatusOr<CaseView> CaseReader::Load(const std::string& case_id) {
 absl::StatusOr<access::CaseFacts> CaseReader::Facts(const std::string& case_id) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
   ASSIGN_OR_RETURN(auto own, Stream(kCasePrefix + case_id));
-  access::CaseFacts facts;
-  facts.exists = !own->events.empty();
-  facts.employer_id = own->state.employer_id;
-  facts.team = own->state.team;
-  return facts;
+  return FactsOf(*own);
 }
 
 void CaseReader::Invalidate(const std::string& stream) {

@@ -35,6 +35,13 @@ struct CaseView {
 inline constexpr char kCasePrefix[] = "case-";
 inline constexpr char kEmployerPrefix[] = "employer-";
 
+// Decodes a stored record (upcasting) and adds it, its event and its fold
+// to `stream`; records must come in revision order.
+absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream);
+
+// What the access policy needs of a case stream (exists: it has events).
+access::CaseFacts FactsOf(const DecodedStream& stream);
+
 // INVALID_ARGUMENT naming `field` unless `id` is 1..64 of [a-z0-9-].
 absl::Status CheckId(const std::string& id, const std::string& field);
 
@@ -55,6 +62,9 @@ class CaseReader {
   // The case and its employer's stream; NOT_FOUND when the case has no
   // events. Does not catch up: call CatchUp first.
   absl::StatusOr<CaseView> Load(const std::string& case_id);
+  // The same for a case stream already read with Stream.
+  absl::StatusOr<CaseView> WithEmployer(const std::string& case_id,
+                                        std::shared_ptr<const DecodedStream> own);
   // What the access policy needs (exists = false when it has no events).
   absl::StatusOr<access::CaseFacts> Facts(const std::string& case_id);
 

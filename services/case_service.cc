@@ -28,13 +28,7 @@ absl::StatusOr<Loaded> Load(eventstore::Store* store, const std::string& stream)
   for (eventstore::Revision from = 0;;) {
     ASSIGN_OR_RETURN(auto page,
                      store->ReadStream(stream, from, eventstore::Direction::kForwards, kPage));
-    for (auto& record : page) {
-      ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
-      loaded.state = domain::Apply(std::move(loaded.state), event);
-      loaded.events.push_back(std::move(event));
-      loaded.revision = record.revision;
-      loaded.records.push_back(std::move(record));
-    }
+    for (auto& record : page) RETURN_IF_ERROR(AddRecord(std::move(record), &loaded));
     if (page.size() < kPage) break;
     from = loaded.revision + 1;
   }
@@ -53,7 +47,7 @@ absl::StatusOr<Appended> Record(
     eventstore::Store* store, const std::string& stream, const std::string& event_id_text,
     int64_t expected, const v1::PlacementEvent& proto, domain::Principal principal,
     domain::Date today,
-    const std::function<absl::Status(const domain::CaseState&, const domain::Event&)>& authorize,
+    const std::function<absl::Status(const DecodedStream&, const domain::Event&)>& authorize,
     const std::function<absl::Status(const domain::CaseState&, const domain::Event&)>& validate) {
   absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(event_id_text);
   if (!id.ok()) return MakeInvalidArgument({"event_id", std::string(id.status().message())});
@@ -63,7 +57,7 @@ absl::StatusOr<Appended> Record(
                    codec::FromProto(proto, id->ToString(), today, principal, "event."));
   ASSIGN_OR_RETURN(Loaded loaded, Load(store, stream));
   // Access first: a caller who may not write here learns nothing more.
-  RETURN_IF_ERROR(authorize(loaded.state, event));
+  RETURN_IF_ERROR(authorize(loaded, event));
   eventstore::ProposedEvent encoded = codec::Encode(event, *id);
 
   // A retry: the same id in this stream with the same content.
@@ -91,6 +85,24 @@ domain::Date Today(const std::function<int64_t()>& now_micros) {
   return codec::RecordedDay(now_micros());
 }
 
+// The request's as_of day, or today when it names none.
+template <typename Request>
+absl::StatusOr<domain::Date> AsOf(const Request& request,
+                                  const std::function<int64_t()>& now_micros) {
+  if (!request.has_as_of()) return Today(now_micros);
+  return codec::DateFromProto(request.as_of(), "as_of");
+}
+
+// Fills a Record*EventResponse from the outcome of Record.
+template <typename Response>
+grpc::Status Respond(const absl::StatusOr<Appended>& appended, Response* response) {
+  if (!appended.ok()) return ToGrpcStatus(appended.status());
+  response->set_revision(appended->revision);
+  response->set_position(appended->position);
+  response->set_replayed(appended->replayed);
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* projection,
@@ -104,18 +116,13 @@ grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
   if (!who.ok()) return ToGrpcStatus(who.status());
   if (absl::Status s = CheckId(request->case_id(), "case_id"); !s.ok()) return ToGrpcStatus(s);
   const std::string& case_id = request->case_id();
-  auto authorize = [&](const domain::CaseState& state, const domain::Event& event) {
-    access::CaseFacts facts{state.opened, state.employer_id, state.team};
-    return access::CheckCaseWrite(*who, case_id, facts, event);
+  auto authorize = [&](const DecodedStream& stream, const domain::Event& event) {
+    return access::CheckCaseWrite(*who, case_id, FactsOf(stream), event);
   };
   auto appended =
       Record(store_, kCasePrefix + case_id, request->event_id(), request->expected_revision(),
              request->event(), *who, Today(now_micros_), authorize, domain::ValidateCaseEvent);
-  if (!appended.ok()) return ToGrpcStatus(appended.status());
-  response->set_revision(appended->revision);
-  response->set_position(appended->position);
-  response->set_replayed(appended->replayed);
-  return grpc::Status::OK;
+  return Respond(appended, response);
 }
 
 grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
@@ -132,15 +139,11 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
   auto appended = Record(
       store_, kEmployerPrefix + request->employer_id(), request->event_id(),
       request->expected_revision(), request->event(), *who, Today(now_micros_),
-      [](const domain::CaseState&, const domain::Event&) { return absl::OkStatus(); },
+      [](const DecodedStream&, const domain::Event&) { return absl::OkStatus(); },
       [](const domain::CaseState&, const domain::Event& e) {
         return domain::ValidateEmployerEvent(e);
       });
-  if (!appended.ok()) return ToGrpcStatus(appended.status());
-  response->set_revision(appended->revision);
-  response->set_position(appended->position);
-  response->set_replayed(appended->replayed);
-  return grpc::Status::OK;
+  return Respond(appended, response);
 }
 
 void CaseService::ToEntry(const domain::TimelineEntry& entry,
@@ -163,10 +166,12 @@ absl::StatusOr<CaseService::Admitted> CaseService::AdmitRead(grpc::ServerContext
   ASSIGN_OR_RETURN(domain::Principal who, guard_->Admit(*context, access::Operation::kReadCase));
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
   RETURN_IF_ERROR(guard_->cases()->CatchUp());
-  ASSIGN_OR_RETURN(
-      access::View seen,
-      guard_->ReadCase(who, case_id, view, absl::StrCat(kMethodPrefix, std::string(method))));
-  ASSIGN_OR_RETURN(CaseView loaded, guard_->cases()->Load(case_id));
+  // The case is read once: its facts decide access, then it is served.
+  ASSIGN_OR_RETURN(auto own, guard_->cases()->Stream(kCasePrefix + case_id));
+  ASSIGN_OR_RETURN(access::View seen,
+                   guard_->ReadCase(who, case_id, FactsOf(*own), view,
+                                    absl::StrCat(kMethodPrefix, std::string(method))));
+  ASSIGN_OR_RETURN(CaseView loaded, guard_->cases()->WithEmployer(case_id, std::move(own)));
   return Admitted{std::move(who), seen, std::move(loaded)};
 }
 
@@ -187,9 +192,8 @@ grpc::Status CaseService::SubscribeCase(grpc::ServerContext* context,
     if (!view.ok()) return ToGrpcStatus(view.status());
     // Access is re-checked as the case changes: a caller taken off the
     // team stops receiving at once.
-    access::CaseFacts facts{true, view->own->state.employer_id, view->own->state.team};
     absl::StatusOr<access::View> seen =
-        access::CheckCaseRead(admitted->who, request->case_id(), facts);
+        access::CheckCaseRead(admitted->who, request->case_id(), FactsOf(*view->own));
     if (!seen.ok()) return ToGrpcStatus(seen.status());
     // New entries in timeline order; employer-wide ones may arrive later
     // than case events that happened after them, and are sent when they do.
@@ -243,12 +247,9 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
                                     const v1::GetStatusRequest* request, v1::CaseStatus* response) {
   absl::StatusOr<codec::Language> language = codec::ParseLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
-  domain::Date as_of = Today(now_micros_);
-  if (request->has_as_of()) {
-    absl::StatusOr<domain::Date> d = codec::DateFromProto(request->as_of(), "as_of");
-    if (!d.ok()) return ToGrpcStatus(d.status());
-    as_of = *d;
-  }
+  absl::StatusOr<domain::Date> day = AsOf(*request, now_micros_);
+  if (!day.ok()) return ToGrpcStatus(day.status());
+  const domain::Date as_of = *day;
   auto admitted = AdmitRead(context, request->case_id(), "status", "GetStatus");
   if (!admitted.ok()) return ToGrpcStatus(admitted.status());
   const CaseView& view = admitted->view;
@@ -288,12 +289,9 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
   if (!language.ok()) return ToGrpcStatus(language.status());
   const std::string expert = request->expert_id().empty() ? who->id : request->expert_id();
   if (absl::Status s = access::CheckPortfolio(*who, expert); !s.ok()) return ToGrpcStatus(s);
-  domain::Date as_of = Today(now_micros_);
-  if (request->has_as_of()) {
-    absl::StatusOr<domain::Date> d = codec::DateFromProto(request->as_of(), "as_of");
-    if (!d.ok()) return ToGrpcStatus(d.status());
-    as_of = *d;
-  }
+  absl::StatusOr<domain::Date> day = AsOf(*request, now_micros_);
+  if (!day.ok()) return ToGrpcStatus(day.status());
+  const domain::Date as_of = *day;
   CaseReader* cases = guard_->cases();
   if (absl::Status s = cases->CatchUp(); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<std::vector<std::string>> ids = projection_->CasesOfExpert(expert);
@@ -308,8 +306,7 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
   for (const std::string& case_id : *ids) {
     absl::StatusOr<CaseView> view = cases->Load(case_id);
     if (!view.ok()) return ToGrpcStatus(view.status());
-    access::CaseFacts facts{true, view->own->state.employer_id, view->own->state.team};
-    if (access::CaseView(*who, facts) == access::View::kNone) continue;
+    if (access::CaseView(*who, FactsOf(*view->own)) == access::View::kNone) continue;
     read.push_back(case_id);
     domain::CaseState state = domain::FoldAsOf(
         domain::WithEmployerEvents(view->own->events, view->employer->events), as_of);
@@ -347,12 +344,9 @@ grpc::Status CaseService::GetRegionalStatistics(grpc::ServerContext* context,
                                                 v1::RegionalStatistics* response) {
   auto who = guard_->Admit(*context, access::Operation::kReadStatistics);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  domain::Date as_of = Today(now_micros_);
-  if (request->has_as_of()) {
-    absl::StatusOr<domain::Date> d = codec::DateFromProto(request->as_of(), "as_of");
-    if (!d.ok()) return ToGrpcStatus(d.status());
-    as_of = *d;
-  }
+  absl::StatusOr<domain::Date> day = AsOf(*request, now_micros_);
+  if (!day.ok()) return ToGrpcStatus(day.status());
+  const domain::Date as_of = *day;
   CaseReader* cases = guard_->cases();
   if (absl::Status s = cases->CatchUp(); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<std::vector<projections::CaseProjection::CaseKey>> keys = projection_->AllCases();

@@ -13,8 +13,6 @@
 
 #include <functional>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "codec/case_codec.h"
 #include "domain/events.h"
 #include "domain/timeline.h"

@@ -30,6 +30,13 @@ absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
                                              std::string_view method) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
   ASSIGN_OR_RETURN(access::CaseFacts facts, cases_->Facts(case_id));
+  return ReadCase(who, case_id, facts, view, method);
+}
+
+absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
+                                             const std::string& case_id,
+                                             const access::CaseFacts& facts, std::string_view view,
+                                             std::string_view method) {
   ASSIGN_OR_RETURN(access::View seen, access::CheckCaseRead(who, case_id, facts));
   if (access_log_ != nullptr) {
     RETURN_IF_ERROR(access_log_->Record(who, {case_id}, view, method));

@@ -37,6 +37,10 @@ class Guard {
   // access log (durably, before anything is served) and returns the view.
   absl::StatusOr<access::View> ReadCase(const domain::Principal& who, const std::string& case_id,
                                         std::string_view view, std::string_view method);
+  // The same when the caller has already read the case's facts.
+  absl::StatusOr<access::View> ReadCase(const domain::Principal& who, const std::string& case_id,
+                                        const access::CaseFacts& facts, std::string_view view,
+                                        std::string_view method);
 
   // Shapes log records for one caller (one per RPC).
   class LogReader {

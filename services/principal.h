@@ -74,7 +74,6 @@ class Authenticator {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Verified> cache_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> revoked_ ABSL_GUARDED_BY(mu_);
-  int64_t revoked_checked_ ABSL_GUARDED_BY(mu_) = 0;  // last stat, seconds
   int64_t revoked_mtime_ns_ ABSL_GUARDED_BY(mu_) = -1;
 };
 

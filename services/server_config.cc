@@ -90,13 +90,6 @@ const std::map<std::string, Setting>& Settings() {
           c->revoked_serials = v;
           return absl::OkStatus();
         }}},
-      {"master_key_file",
-       {"master keyring wrapping the per-case data keys; keep it outside the data folder "
-        "(created when missing)",
-        [](ServerConfig* c, const std::string& v) {
-          c->master_key_file = v;
-          return absl::OkStatus();
-        }}},
       {"signing_key",
        {"Ed25519 PEM key signing transparency checkpoints (default <data_dir>/checkpoint.key; "
         "created when missing)",

@@ -25,10 +25,6 @@ struct ServerConfig {
   // Optional file of revoked client-certificate serial numbers (hex, one per
   // line, '#' comments); re-read when it changes, no restart needed.
   std::string revoked_serials;
-  // The master keyring that wraps the per-case data keys; keep it outside
-  // the data folder (and out of its backups). Created on first start when
-  // missing. Default (dev mode only): <data_dir>/dev-master.keys.
-  std::string master_key_file;
   // Ed25519 key that signs transparency checkpoints (PEM; created when
   // missing). Default <data_dir>/checkpoint.key.
   std::string signing_key;
