@@ -1,6 +1,5 @@
 #include "access/policy.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "domain/overloaded.h"
 
@@ -200,29 +199,34 @@ absl::Status CheckPortfolio(const domain::Principal& who, const std::string& exp
   return absl::OkStatus();
 }
 
-StreamRef ClassifyStream(const std::string& stream) {
-  if (absl::StartsWith(stream, "case-")) {
-    return {StreamKind::kCase, std::string(stream.substr(5))};
+StreamRef ClassifyStream(std::string_view stream) {
+  constexpr std::string_view kCase = "case-", kEmployer = "employer-";
+  if (stream.substr(0, kCase.size()) == kCase) {
+    return {StreamKind::kCase, std::string(stream.substr(kCase.size()))};
   }
-  if (absl::StartsWith(stream, "employer-")) {
-    return {StreamKind::kEmployer, std::string(stream.substr(9))};
+  if (stream.substr(0, kEmployer.size()) == kEmployer) {
+    return {StreamKind::kEmployer, std::string(stream.substr(kEmployer.size()))};
   }
   return {StreamKind::kOther, std::string(stream)};
 }
 
-View EmployerStreamView(const domain::Principal& who, const std::string& employer_id) {
-  switch (who.role) {
-    case Role::kExpert:
-      return View::kExpert;  // employer-wide events hold no personal data
-    case Role::kEmployer:
-      return who.organisation == employer_id ? View::kEmployer : View::kNone;
-    case Role::kAuditor:
-      return View::kStored;
-    case Role::kAdmin:
-    case Role::kWorker:
+absl::StatusOr<View> StreamView(const domain::Principal& who, const StreamRef& stream,
+                                const std::function<absl::StatusOr<CaseFacts>()>& facts) {
+  // Auditors read every record as stored; a record proves its case exists.
+  if (who.role == Role::kAuditor) return View::kStored;
+  switch (stream.kind) {
+    case StreamKind::kOther:
       return View::kNone;
+    case StreamKind::kEmployer:
+      if (who.role == Role::kExpert) return View::kExpert;  // no personal data there
+      if (who.role == Role::kEmployer && who.organisation == stream.id) return View::kEmployer;
+      return View::kNone;
+    case StreamKind::kCase:
+      break;
   }
-  return View::kNone;
+  absl::StatusOr<CaseFacts> known = facts();
+  if (!known.ok()) return known.status();
+  return CaseView(who, *known);
 }
 
 }  // namespace duurzaam::access

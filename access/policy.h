@@ -15,8 +15,10 @@
 //   WORKER    no access yet (a worker portal is future work).
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -91,9 +93,15 @@ struct StreamRef {
   StreamKind kind;
   std::string id;  // case or employer id
 };
-StreamRef ClassifyStream(const std::string& stream);
-// The view of an employer-wide stream.
-View EmployerStreamView(const domain::Principal& who, const std::string& employer_id);
+StreamRef ClassifyStream(std::string_view stream);
+
+// How `who` sees the records of `stream` on the log: auditors every record
+// as stored; tooling streams nobody else; employer-wide streams experts and
+// that employer; a case's stream by CaseView. `facts` is called only when
+// the answer depends on the case (it may fail, e.g. while a read model
+// catches up).
+absl::StatusOr<View> StreamView(const domain::Principal& who, const StreamRef& stream,
+                                const std::function<absl::StatusOr<CaseFacts>()>& facts);
 
 const char* RoleName(domain::Role role);
 

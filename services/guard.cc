@@ -44,42 +44,43 @@ absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
   return seen;
 }
 
-absl::StatusOr<access::View> Guard::LogReader::ViewOf(const eventstore::RecordedEvent& record) {
+absl::StatusOr<access::View> Guard::LogReader::ViewOf(std::string_view stream, uint64_t position) {
   if (IsDevLocal(who_)) return access::View::kStored;
-  access::StreamRef ref = access::ClassifyStream(record.stream);
-  switch (ref.kind) {
-    case access::StreamKind::kOther:
-      return who_.role == domain::Role::kAuditor ? access::View::kStored : access::View::kNone;
-    case access::StreamKind::kEmployer:
-      return access::EmployerStreamView(who_, ref.id);
-    case access::StreamKind::kCase:
-      break;
+  const access::StreamRef ref = access::ClassifyStream(stream);
+  ASSIGN_OR_RETURN(access::View view,
+                   access::StreamView(who_, ref, [&]() -> absl::StatusOr<access::CaseFacts> {
+                     auto it = facts_.find(ref.id);
+                     if (it != facts_.end()) return it->second;
+                     // The projection must include this record before its
+                     // facts are known (it may be the one that opens the
+                     // case or adds the caller to its team).
+                     RETURN_IF_ERROR(guard_->cases_->CatchUpTo(position + 1));
+                     absl::StatusOr<access::CaseFacts> facts = guard_->cases_->Facts(ref.id);
+                     // Not a well-formed case id: tooling data, auditors only.
+                     if (!facts.ok()) facts = access::CaseFacts{};
+                     return facts_.emplace(ref.id, *std::move(facts)).first->second;
+                   }));
+  if (ref.kind == access::StreamKind::kCase && view != access::View::kNone &&
+      !recorded_.count(ref.id)) {
+    unrecorded_.insert(ref.id);
   }
-  if (who_.role == domain::Role::kAuditor) {
-    // Auditors read every record as stored; the record proves the case exists.
-    if (!recorded_.count(ref.id)) unrecorded_.insert(ref.id);
-    return access::View::kStored;
-  }
-  auto it = facts_.find(ref.id);
-  if (it == facts_.end()) {
-    // The projection must include this record before its facts are known
-    // (the record may be the one that opens the case or adds the caller).
-    RETURN_IF_ERROR(guard_->cases_->CatchUpTo(record.position + 1));
-    absl::StatusOr<access::CaseFacts> facts = guard_->cases_->Facts(ref.id);
-    if (!facts.ok()) {
-      // Not a well-formed case id: tooling data, auditors only.
-      facts = access::CaseFacts{};
-    }
-    it = facts_.emplace(ref.id, *std::move(facts)).first;
-  }
-  access::View view = access::CaseView(who_, it->second);
-  if (view != access::View::kNone && !recorded_.count(ref.id)) unrecorded_.insert(ref.id);
   return view;
+}
+
+absl::StatusOr<bool> Guard::LogReader::ShapeForEmployer(const eventstore::RecordedEvent& record,
+                                                        v1::RecordedEvent* out) {
+  ASSIGN_OR_RETURN(std::optional<std::string> data, codec::EmployerData(record));
+  if (!data) return false;
+  codec::ToProto(record, out);
+  out->set_data(*std::move(data));
+  out->clear_metadata();
+  out->clear_hash();  // the hash is over the stored record, not this view
+  return true;
 }
 
 absl::StatusOr<bool> Guard::LogReader::Shape(const eventstore::RecordedEvent& record,
                                              v1::RecordedEvent* out) {
-  ASSIGN_OR_RETURN(access::View view, ViewOf(record));
+  ASSIGN_OR_RETURN(access::View view, ViewOf(record.stream, record.position));
   switch (view) {
     case access::View::kNone:
       return false;
@@ -87,15 +88,8 @@ absl::StatusOr<bool> Guard::LogReader::Shape(const eventstore::RecordedEvent& re
     case access::View::kExpert:
       codec::ToProto(record, out);
       return true;
-    case access::View::kEmployer: {
-      ASSIGN_OR_RETURN(std::optional<std::string> data, codec::EmployerData(record));
-      if (!data) return false;
-      codec::ToProto(record, out);
-      out->set_data(*std::move(data));
-      out->clear_metadata();
-      out->clear_hash();  // the hash is over the stored record, not this view
-      return true;
-    }
+    case access::View::kEmployer:
+      return ShapeForEmployer(record, out);
   }
   return false;
 }
@@ -103,14 +97,22 @@ absl::StatusOr<bool> Guard::LogReader::Shape(const eventstore::RecordedEvent& re
 absl::StatusOr<bool> Guard::LogReader::Shape(
     const eventstore::EventView& record,
     google::protobuf::RepeatedPtrField<v1::RecordedEvent>* out) {
-  if (IsDevLocal(who_)) {  // local tooling in dev mode: as stored, in place
-    codec::ToProto(record, out->Add());
-    return true;
+  ASSIGN_OR_RETURN(access::View view, ViewOf(record.stream, record.position));
+  switch (view) {
+    case access::View::kNone:
+      return false;
+    case access::View::kStored:
+    case access::View::kExpert:
+      codec::ToProto(record, out->Add());  // mapped in place, no copy
+      return true;
+    case access::View::kEmployer: {
+      v1::RecordedEvent shaped;
+      ASSIGN_OR_RETURN(bool visible, ShapeForEmployer(record.ToOwned(), &shaped));
+      if (visible) *out->Add() = std::move(shaped);
+      return visible;
+    }
   }
-  v1::RecordedEvent shaped;
-  ASSIGN_OR_RETURN(bool visible, Shape(record.ToOwned(), &shaped));
-  if (visible) *out->Add() = std::move(shaped);
-  return visible;
+  return false;
 }
 
 bool Guard::LogReader::Filters() const {
@@ -118,16 +120,14 @@ bool Guard::LogReader::Filters() const {
 }
 
 absl::Status Guard::LogReader::CheckStream(const std::string& stream, std::string_view field) {
-  if (IsDevLocal(who_) || who_.role == domain::Role::kAuditor) return absl::OkStatus();
-  access::StreamRef ref = access::ClassifyStream(stream);
-  access::View view = access::View::kNone;
-  if (ref.kind == access::StreamKind::kEmployer) {
-    view = access::EmployerStreamView(who_, ref.id);
-  } else if (ref.kind == access::StreamKind::kCase && CheckId(ref.id, "case_id").ok()) {
-    RETURN_IF_ERROR(guard_->cases_->CatchUp());
-    ASSIGN_OR_RETURN(access::CaseFacts facts, guard_->cases_->Facts(ref.id));
-    view = access::CaseView(who_, facts);
-  }
+  if (IsDevLocal(who_)) return absl::OkStatus();
+  const access::StreamRef ref = access::ClassifyStream(stream);
+  ASSIGN_OR_RETURN(access::View view,
+                   access::StreamView(who_, ref, [&]() -> absl::StatusOr<access::CaseFacts> {
+                     if (!CheckId(ref.id, "case_id").ok()) return access::CaseFacts{};
+                     RETURN_IF_ERROR(guard_->cases_->CatchUp());
+                     return guard_->cases_->Facts(ref.id);
+                   }));
   if (view == access::View::kNone) {
     return absl::PermissionDeniedError(absl::StrCat(who_.id, " (", access::RoleName(who_.role),
                                                     ") may not read ", std::string(field), " '",

@@ -66,7 +66,11 @@ class Guard {
     friend class Guard;
     LogReader(Guard* guard, domain::Principal who, std::string method)
         : guard_(guard), who_(std::move(who)), method_(std::move(method)) {}
-    absl::StatusOr<access::View> ViewOf(const eventstore::RecordedEvent& record);
+    // The view of a record of `stream` at `position`; notes case reads.
+    absl::StatusOr<access::View> ViewOf(std::string_view stream, uint64_t position);
+    // The employer view of a record; false when an employer may not see it.
+    static absl::StatusOr<bool> ShapeForEmployer(const eventstore::RecordedEvent& record,
+                                                 v1::RecordedEvent* out);
 
     Guard* guard_;
     domain::Principal who_;

@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "access/policy.h"
 #include "common/clock.h"
 
 namespace duurzaam::services {
@@ -53,22 +54,6 @@ bool ValidName(std::string_view name) {
   return true;
 }
 
-std::string RoleId(domain::Role role) {
-  switch (role) {
-    case domain::Role::kExpert:
-      return "expert";
-    case domain::Role::kEmployer:
-      return "employer";
-    case domain::Role::kWorker:
-      return "worker";
-    case domain::Role::kAuditor:
-      return "auditor";
-    case domain::Role::kAdmin:
-      return "admin";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 struct Authenticator::CaStore {
@@ -80,11 +65,10 @@ Authenticator::Authenticator(AuthConfig config) : config_(std::move(config)) {}
 Authenticator::~Authenticator() = default;
 
 absl::StatusOr<domain::Role> Authenticator::ParseRole(std::string_view role) {
-  if (role == "EXPERT") return domain::Role::kExpert;
-  if (role == "EMPLOYER") return domain::Role::kEmployer;
-  if (role == "WORKER") return domain::Role::kWorker;
-  if (role == "AUDITOR") return domain::Role::kAuditor;
-  if (role == "ADMIN") return domain::Role::kAdmin;
+  for (domain::Role r : {domain::Role::kExpert, domain::Role::kEmployer, domain::Role::kWorker,
+                         domain::Role::kAuditor, domain::Role::kAdmin}) {
+    if (role == access::RoleName(r)) return r;
+  }
   return absl::UnauthenticatedError(absl::StrCat(
       "unknown role '", std::string(role), "': use EXPERT, EMPLOYER, WORKER, AUDITOR or ADMIN"));
 }
@@ -176,7 +160,8 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Verify(const std::string&
         absl::StrCat("certificate refused: its name (subject CN) '", name,
                      "' must be 1 to 64 of a-z, 0-9, '-', '.', '_' and '@'"));
   }
-  v.principal = {absl::StrCat(RoleId(*role), ":", name), *role, ""};
+  v.principal = {absl::StrCat(absl::AsciiStrToLower(access::RoleName(*role)), ":", name), *role,
+                 ""};
   if (*role == domain::Role::kEmployer) {
     v.principal.organisation = SubjectField(subject, NID_organizationName);
     if (v.principal.organisation.empty()) {
