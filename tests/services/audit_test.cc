@@ -24,6 +24,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/slice_transform.h"
 #include "services/server.h"
+#include "tests/services/mtls_fixture.h"
 #include "tests/support/temp_dir.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
@@ -33,18 +34,6 @@ namespace {
 
 using grpc::StatusCode;
 using ::testing::HasSubstr;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void RunPki(const std::string& args) {
-  std::string cmd = std::string(DUURZAAM_PKI) + " " + args + " >/dev/null";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-}
 
 transparency::Hash ToHash(const std::string& bytes) {
   transparency::Hash h{};
@@ -78,87 +67,16 @@ absl::Status VerifyEntry(const v1::InclusionProof& proof, const transparency::Ha
                                        Path(proof.path()), root);
 }
 
-class AuditTest : public ::testing::Test {
+class AuditTest : public MtlsServerTest {
  protected:
-  static void SetUpTestSuite() {
-    pki_dir_ = new TempDir();
-    const std::string pki = pki_dir_->Sub("pki");
-    RunPki("init " + pki);
-    RunPki("issue " + pki + " EXPERT jdevries");
-    RunPki("issue " + pki + " AUDITOR audit");
-    RunPki("issue " + pki + " ADMIN beheer");
-  }
-  static void TearDownTestSuite() { delete pki_dir_; }
+  static void SetUpTestSuite() { MakePki({"EXPERT jdevries", "AUDITOR audit", "ADMIN beheer"}); }
+  static void TearDownTestSuite() { DeletePki(); }
 
-  void SetUp() override {
-    auto key = transparency::SigningKey::Generate();
-    ASSERT_TRUE(key.ok()) << key.status();
-    key_ = std::make_unique<transparency::SigningKey>(*std::move(key));
-    StartAll(/*seed=*/true);
-  }
-  void TearDown() override { StopAll(); }
-
-  void StartAll(bool seed) {
-    eventstore::Options options;
-    options.path = dir_.Sub("events");
-    auto store = eventstore::Store::Open(options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    if (seed) ASSERT_TRUE(demo::Seed(store_.get(), codec::RecordedDay(SystemMicros())).ok());
-    eventstore::Options access;
-    access.path = dir_.Sub("access");
-    auto access_store = eventstore::Store::Open(access);
-    ASSERT_TRUE(access_store.ok()) << access_store.status();
-    access_store_ = std::move(*access_store);
-    auto projection = projections::CaseProjection::Open(dir_.Sub("projections"));
-    ASSERT_TRUE(projection.ok()) << projection.status();
-    projection_ = std::move(*projection);
-    projection_->Start(store_.get());
-    auto merkle = projections::MerkleProjection::Open(dir_.Sub("merkle"));
-    ASSERT_TRUE(merkle.ok()) << merkle.status();
-    merkle_ = std::move(*merkle);
-    merkle_->Start(store_.get());
-    services::ServerConfig config;
-    config.listen = "127.0.0.1:0";
-    config.tls_cert = Pki("server.pem");
-    config.tls_key = Pki("server.key");
-    config.tls_client_ca = Pki("ca.pem");
-    auto server = services::Server::Start(config, store_.get(), projection_.get(),
-                                          access_store_.get(), {merkle_.get(), key_.get()});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-
-  void StopAll() {
-    if (server_) server_->Shutdown(absl::Milliseconds(500));
-    server_.reset();
-    if (merkle_) merkle_->Stop();
-    merkle_.reset();
-    if (projection_) projection_->Stop();
-    projection_.reset();
-    access_store_.reset();
-    store_.reset();
-  }
-
-  static std::string Pki(const std::string& file) { return pki_dir_->Sub("pki/" + file); }
+  void SetUp() override { StartAll(/*seed=*/true); }
+  void StartAll(bool seed) { MtlsServerTest::StartAll({.seed = seed, .audit = true}); }
 
   std::unique_ptr<v1::Audit::Stub> Audit(const std::string& name) {
     return v1::Audit::NewStub(Channel(name));
-  }
-
-  std::shared_ptr<grpc::Channel> Channel(const std::string& name) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = Slurp(Pki("ca.pem"));
-    ssl.pem_private_key = Slurp(Pki("clients/" + name + ".key"));
-    ssl.pem_cert_chain = Slurp(Pki("clients/" + name + ".pem"));
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.use_local_subchannel_pool", 1);
-    return grpc::CreateCustomChannel("localhost:" + std::to_string(server_->port()),
-                                     grpc::SslCredentials(ssl), args);
-  }
-
-  static void Deadline(grpc::ClientContext* context) {
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
 
   v1::SignedCheckpoint Checkpoint(const std::string& who = "audit") {
@@ -196,18 +114,7 @@ class AuditTest : public ::testing::Test {
     auto appended = store_->Append(append);
     ASSERT_TRUE(appended.ok()) << appended.status();
   }
-
-  static TempDir* pki_dir_;
-  TempDir dir_;
-  std::unique_ptr<transparency::SigningKey> key_;
-  std::unique_ptr<eventstore::Store> store_;
-  std::unique_ptr<eventstore::Store> access_store_;
-  std::unique_ptr<projections::CaseProjection> projection_;
-  std::unique_ptr<projections::MerkleProjection> merkle_;
-  std::unique_ptr<services::Server> server_;
 };
-
-TempDir* AuditTest::pki_dir_ = nullptr;
 
 TEST(LeafDataTest, OwnedAndViewEncodeTheSameBytesAndFieldsAreUnambiguous) {
   eventstore::RecordedEvent r;

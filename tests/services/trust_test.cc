@@ -22,6 +22,7 @@
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "services/server.h"
+#include "tests/services/mtls_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace duurzaam::testing {
@@ -29,95 +30,26 @@ namespace {
 
 using grpc::StatusCode;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void RunPki(const std::string& args) {
-  std::string cmd = std::string(DUURZAAM_PKI) + " " + args + " >/dev/null";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-}
-
-class TrustTest : public ::testing::Test {
+class TrustTest : public MtlsServerTest {
  protected:
   static void SetUpTestSuite() {
-    pki_dir_ = new TempDir();
+    MakePki({"EXPERT jdevries", "EXPERT pvisser", "EMPLOYER acme-hr --org acme",
+             "EMPLOYER korf-hr --org bakkerij-de-korf", "AUDITOR audit", "ADMIN beheer",
+             "SUPERUSER boss", "EXPERT lapsed --start 20200101000000Z --end 20200201000000Z",
+             "EXPERT leaver"});
     other_dir_ = new TempDir();
-    const std::string pki = pki_dir_->Sub("pki");
-    RunPki("init " + pki);
-    RunPki("issue " + pki + " EXPERT jdevries");
-    RunPki("issue " + pki + " EXPERT pvisser");
-    RunPki("issue " + pki + " EMPLOYER acme-hr --org acme");
-    RunPki("issue " + pki + " EMPLOYER korf-hr --org bakkerij-de-korf");
-    RunPki("issue " + pki + " AUDITOR audit");
-    RunPki("issue " + pki + " ADMIN beheer");
-    RunPki("issue " + pki + " SUPERUSER boss");
-    RunPki("issue " + pki + " EXPERT lapsed --start 20200101000000Z --end 20200201000000Z");
-    RunPki("issue " + pki + " EXPERT leaver");
     RunPki("init " + other_dir_->Sub("pki"));
     RunPki("issue " + other_dir_->Sub("pki") + " EXPERT jdevries");
   }
   static void TearDownTestSuite() {
-    delete pki_dir_;
+    DeletePki();
     delete other_dir_;
   }
 
   void SetUp() override {
-    eventstore::Options options;
-    options.path = dir_.Sub("events");
-    auto store = eventstore::Store::Open(options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    ASSERT_TRUE(demo::Seed(store_.get(), codec::RecordedDay(SystemMicros())).ok());
-    eventstore::Options access;
-    access.path = dir_.Sub("access");
-    auto access_store = eventstore::Store::Open(access);
-    ASSERT_TRUE(access_store.ok());
-    access_store_ = std::move(*access_store);
-    auto projection = projections::CaseProjection::Open(dir_.Sub("projections"));
-    ASSERT_TRUE(projection.ok());
-    projection_ = std::move(*projection);
-    projection_->Start(store_.get());
     revoked_ = dir_.Sub("revoked-serials");
     std::ofstream(revoked_) << "# none yet\n";
-    services::ServerConfig config;
-    config.listen = "127.0.0.1:0";
-    config.tls_cert = Pki("server.pem");
-    config.tls_key = Pki("server.key");
-    config.tls_client_ca = Pki("ca.pem");
-    config.revoked_serials = revoked_;
-    auto server =
-        services::Server::Start(config, store_.get(), projection_.get(), access_store_.get());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-  void TearDown() override {
-    if (server_) server_->Shutdown(absl::Milliseconds(500));
-    server_.reset();
-    projection_->Stop();
-  }
-
-  static std::string Pki(const std::string& file) { return pki_dir_->Sub("pki/" + file); }
-
-  std::shared_ptr<grpc::Channel> Channel(const std::string& name, TempDir* pki = nullptr) {
-    const std::string dir = (pki ? pki : pki_dir_)->Sub("pki");
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = Slurp(Pki("ca.pem"));
-    if (!name.empty()) {
-      ssl.pem_private_key = Slurp(dir + "/clients/" + name + ".key");
-      ssl.pem_cert_chain = Slurp(dir + "/clients/" + name + ".pem");
-    }
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.use_local_subchannel_pool", 1);  // a fresh connection per identity
-    return grpc::CreateCustomChannel("localhost:" + std::to_string(server_->port()),
-                                     grpc::SslCredentials(ssl), args);
-  }
-
-  static void Deadline(grpc::ClientContext* context, int seconds = 10) {
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+    StartAll({.seed = true, .revoked_serials = revoked_});
   }
 
   StatusCode Timeline(const std::string& who, const std::string& case_id,
@@ -281,16 +213,9 @@ class TrustTest : public ::testing::Test {
     return v1::EventStore::NewStub(Channel(who))->Append(&context, request, &response).error_code();
   }
 
-  static TempDir* pki_dir_;
   static TempDir* other_dir_;
-  TempDir dir_;
   std::string revoked_;
-  std::unique_ptr<eventstore::Store> store_;
-  std::unique_ptr<eventstore::Store> access_store_;
-  std::unique_ptr<projections::CaseProjection> projection_;
-  std::unique_ptr<services::Server> server_;
 };
-TempDir* TrustTest::pki_dir_ = nullptr;
 TempDir* TrustTest::other_dir_ = nullptr;
 
 constexpr StatusCode OK = StatusCode::OK;
@@ -455,7 +380,7 @@ TEST_F(TrustTest, BadCertificatesAreRefused) {
     grpc::ClientContext context;
     Deadline(&context);
     // Issued by another deployment's CA.
-    auto status = v1::Cases::NewStub(Channel("jdevries", other_dir_))
+    auto status = v1::Cases::NewStub(Channel("jdevries", other_dir_->Sub("pki")))
                       ->GetTimeline(&context, request, &response);
     EXPECT_EQ(status.error_code(), StatusCode::UNAUTHENTICATED) << status.error_message();
     EXPECT_NE(status.error_message().find("not issued by this deployment"), std::string::npos)

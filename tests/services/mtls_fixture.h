@@ -1,0 +1,62 @@
+// A real duurzaam server on 127.0.0.1:0 speaking mutual TLS, with a
+// deployment CA and client certificates made by deploy/duurzaam-pki (once
+// per test suite), over fresh stores in a temp dir.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eventstore/store.h"
+#include "projections/case_projection.h"
+#include "projections/merkle_projection.h"
+#include "services/server.h"
+#include "tests/support/temp_dir.h"
+#include "transparency/checkpoint.h"
+
+namespace duurzaam::testing {
+
+// The whole file's bytes ("" when unreadable).
+std::string Slurp(const std::string& path);
+// Runs deploy/duurzaam-pki with `args`; a failure fails the test.
+void RunPki(const std::string& args);
+
+class MtlsServerTest : public ::testing::Test {
+ protected:
+  // Creates the suite's CA and one client certificate per entry of
+  // `issues` ("ROLE NAME [options]", as `duurzaam-pki issue` takes them).
+  static void MakePki(const std::vector<std::string>& issues);
+  static void DeletePki();
+  // A file of the suite's CA folder ("ca.pem", "clients/x.pem", ...).
+  static std::string Pki(const std::string& file);
+
+  struct Options {
+    bool seed = true;             // the demo data set
+    std::string revoked_serials;  // the server's deny list file
+    bool audit = false;           // Merkle projection, signing key, Audit service
+  };
+  // Opens the stores under dir_, starts the projections and the server.
+  void StartAll(const Options& options);
+  // Stops and closes everything StartAll opened (the signing key stays).
+  void StopAll();
+  void TearDown() override { StopAll(); }
+
+  // A fresh connection presenting `name`'s certificate from `pki_dir`
+  // (default: the suite's CA folder); no certificate when `name` is empty.
+  std::shared_ptr<grpc::Channel> Channel(const std::string& name, const std::string& pki_dir = "");
+  static void Deadline(grpc::ClientContext* context, int seconds = 10);
+
+  static TempDir* pki_dir_;
+  TempDir dir_;
+  std::unique_ptr<transparency::SigningKey> key_;
+  std::unique_ptr<eventstore::Store> store_;
+  std::unique_ptr<eventstore::Store> access_store_;
+  std::unique_ptr<projections::CaseProjection> projection_;
+  std::unique_ptr<projections::MerkleProjection> merkle_;
+  std::unique_ptr<services::Server> server_;
+};
+
+}  // namespace duurzaam::testing
