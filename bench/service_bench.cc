@@ -46,32 +46,6 @@ struct EchoServer {
   ~EchoServer() { server->Shutdown(std::chrono::system_clock::now()); }
 };
 
-struct DuurzaamServer {
-  std::unique_ptr<eventstore::Store> store;
-  std::unique_ptr<projections::CaseProjection> projection;
-  std::unique_ptr<services::Server> server;
-  // duurzaamd's layout: <dir>/events and <dir>/projections.
-  explicit DuurzaamServer(const ScratchDir& dir) {
-    eventstore::Options options;
-    options.path = dir.Sub("events");
-    store = std::move(*eventstore::Store::Open(options));
-    projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
-    services::ServerConfig config;
-    config.listen = "127.0.0.1:0";
-    config.dev = true;
-    auto s = services::Server::Start(config, store.get(), projection.get());
-    if (!s.ok()) {
-      std::fprintf(stderr, "server: %s\n", s.status().ToString().c_str());
-      std::exit(1);
-    }
-    server = std::move(*s);
-  }
-  ~DuurzaamServer() {
-    server->Shutdown(absl::Milliseconds(200));
-    server.reset();
-  }
-};
-
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
 }
@@ -135,6 +109,116 @@ double InFlight(int in_flight, double duration, uint64_t max_calls,
   return completed / elapsed;
 }
 
+// duurzaamd's layout over `dir` (events/, access/, projections/): a
+// plaintext dev server, or a mutual-TLS one with a deployment CA made by
+// deploy/duurzaam-pki and client certificates for its benchmark users.
+struct BenchServer {
+  std::string pki;
+  std::unique_ptr<eventstore::Store> store, access;
+  std::unique_ptr<projections::CaseProjection> projection;
+  std::unique_ptr<services::Server> server;
+  BenchServer(const ScratchDir& dir, bool mtls) {
+    pki = dir.Sub("pki");
+    if (mtls) {
+      std::string cmd =
+          absl::StrCat(DUURZAAM_PKI, " init ", pki, " >/dev/null && ", DUURZAAM_PKI, " issue ", pki,
+                       " ADMIN bench-admin >/dev/null && ", DUURZAAM_PKI, " issue ", pki,
+                       " AUDITOR bench-auditor >/dev/null");
+      if (std::system(cmd.c_str()) != 0) std::exit(1);
+    }
+    store = OpenBenchStore(dir.Sub("events"), /*sync=*/true);
+    access = OpenBenchStore(dir.Sub("access"), /*sync=*/true);
+    projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
+    services::ServerConfig config;
+    config.listen = "127.0.0.1:0";
+    config.dev = !mtls;
+    if (mtls) {
+      config.tls_cert = pki + "/server.pem";
+      config.tls_key = pki + "/server.key";
+      config.tls_client_ca = pki + "/ca.pem";
+    }
+    auto s = services::Server::Start(config, store.get(), projection.get(), access.get());
+    if (!s.ok()) {
+      std::fprintf(stderr, "server: %s\n", s.status().ToString().c_str());
+      std::exit(1);
+    }
+    server = std::move(*s);
+  }
+  std::shared_ptr<grpc::Channel> ChannelAs(const std::string& user) const {
+    if (user.empty()) return Channel(server->address());
+    auto slurp = [](const std::string& path) {
+      std::ifstream in(path);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = slurp(pki + "/ca.pem");
+    ssl.pem_cert_chain = slurp(pki + "/clients/" + user + ".pem");
+    ssl.pem_private_key = slurp(pki + "/clients/" + user + ".key");
+    return grpc::CreateChannel(absl::StrCat("localhost:", server->port()),
+                               grpc::SslCredentials(ssl));
+  }
+  ~BenchServer() {
+    server->Shutdown(absl::Milliseconds(200));
+    server.reset();
+  }
+};
+
+// Durable appends of ~300-byte events to 64 streams named `prefix`N, with
+// `in_flight` calls outstanding, as `user` ("" on a dev server).
+double AppendRate(const BenchServer& s, const std::string& user, const std::string& prefix,
+                  int in_flight, double duration, uint64_t max_calls) {
+  auto stub = v1::EventStore::NewStub(s.ChannelAs(user));
+  std::atomic<uint64_t> n{0};
+  return InFlight(in_flight, duration, max_calls, [&](std::function<void(bool)> done) {
+    struct Call {
+      grpc::ClientContext context;
+      v1::AppendRequest request;
+      v1::AppendResponse response;
+    };
+    auto* call = new Call;
+    uint64_t i = n++;
+    call->request = AppendRequest(static_cast<int>(i % 64), i);
+    call->request.set_stream(absl::StrCat(prefix, i % 64));
+    stub->async()->Append(&call->context, &call->request, &call->response,
+                          [call, done](grpc::Status status) {
+                            if (!status.ok()) {
+                              std::fprintf(stderr, "append: %s\n", status.error_message().c_str());
+                            }
+                            delete call;
+                            done(status.ok());
+                          });
+  });
+}
+
+// Catch-up rate of one global-log subscriber as `user` over a log of `events`.
+double SubscribeRate(const BenchServer& s, const std::string& user, uint64_t events) {
+  auto stub = v1::EventStore::NewStub(s.ChannelAs(user));
+  v1::SubscribeRequest request;
+  request.mutable_all()->set_from_position(0);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+  auto start = Clock::now();
+  auto reader = stub->Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  uint64_t received = 0;
+  while (reader->Read(&message)) {
+    received += message.events().events_size();
+    if (message.has_caught_up()) break;
+  }
+  double elapsed = Seconds(Clock::now() - start);
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+  if (received != events) {
+    std::fprintf(stderr, "subscribe received %llu of %llu\n",
+                 static_cast<unsigned long long>(received),
+                 static_cast<unsigned long long>(events));
+    std::exit(1);
+  }
+  return received / elapsed;
+}
+
 }  // namespace
 
 void ServiceAppendThroughput(const Settings& settings) {
@@ -163,24 +247,8 @@ void ServiceAppendThroughput(const Settings& settings) {
     }
     {
       ScratchDir dir(settings, "service");
-      DuurzaamServer server(dir);
-      auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
-      std::atomic<uint64_t> n{0};
-      service.push_back(InFlight(threads, duration, max_calls, [&](std::function<void(bool)> done) {
-        struct Call {
-          grpc::ClientContext context;
-          v1::AppendRequest request;
-          v1::AppendResponse response;
-        };
-        auto* call = new Call;
-        uint64_t i = n++;
-        call->request = AppendRequest(static_cast<int>(i % 64), i);
-        stub->async()->Append(&call->context, &call->request, &call->response,
-                              [call, done](grpc::Status status) {
-                                delete call;
-                                done(status.ok());
-                              });
-      }));
+      BenchServer server(dir, /*mtls=*/false);
+      service.push_back(AppendRate(server, "", "case-", threads, duration, max_calls));
     }
   }
   double s = Median(service), b = Median(echo);
@@ -207,8 +275,8 @@ void ServiceAppendLatency(const Settings& settings) {
       }
     }
     ScratchDir dir(settings, "latency");
-    DuurzaamServer server(dir);
-    auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
+    BenchServer server(dir, /*mtls=*/false);
+    auto stub = v1::EventStore::NewStub(server.ChannelAs(""));
     for (int i = 0; i < n; ++i) {
       v1::AppendRequest request = AppendRequest(0, i);
       v1::AppendResponse response;
@@ -232,32 +300,8 @@ void SubscribeCatchUp(const Settings& settings) {
   const uint64_t events = settings.smoke ? 20'000 : 1'000'000;
   ScratchDir dir(settings, "subscribe");
   BulkFill(OpenBenchStore(dir.Sub("events"), /*sync=*/false).get(), events, 100);
-  DuurzaamServer server(dir);
-  auto stub = v1::EventStore::NewStub(Channel(server.server->address()));
-  double rate = MedianOf(settings.runs, [&] {
-    v1::SubscribeRequest request;
-    request.mutable_all()->set_from_position(0);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
-    auto start = Clock::now();
-    auto reader = stub->Subscribe(&context, request);
-    v1::SubscribeResponse message;
-    uint64_t received = 0;
-    while (reader->Read(&message)) {
-      received += message.events().events_size();
-      if (message.has_caught_up()) break;
-    }
-    double elapsed = Seconds(Clock::now() - start);
-    context.TryCancel();
-    reader->Finish().IgnoreError();
-    if (received != events) {
-      std::fprintf(stderr, "subscribe received %llu of %llu\n",
-                   static_cast<unsigned long long>(received),
-                   static_cast<unsigned long long>(events));
-      std::exit(1);
-    }
-    return received / elapsed;
-  });
+  BenchServer server(dir, /*mtls=*/false);
+  double rate = MedianOf(settings.runs, [&] { return SubscribeRate(server, "", events); });
   // Baseline: the engine scanning the same log in process, no gRPC.
   double scan = MedianOf(settings.runs, [&] {
     uint64_t count = 0;
@@ -360,119 +404,6 @@ void OpenLargeStore(const Settings& settings) {
           "<= 256 MiB", settings.smoke || rss <= 256});
 }
 
-}  // namespace duurzaam::bench
-
-namespace duurzaam::bench {
-namespace {
-
-// A mutual-TLS server over `dir` with a deployment CA made by
-// deploy/duurzaam-pki, and client credentials for its users.
-struct TrustedServer {
-  std::string pki;
-  std::unique_ptr<eventstore::Store> store, access;
-  std::unique_ptr<projections::CaseProjection> projection;
-  std::unique_ptr<services::Server> server;
-  TrustedServer(const ScratchDir& dir, bool mtls) {
-    pki = dir.Sub("pki");
-    if (mtls) {
-      std::string cmd =
-          absl::StrCat(DUURZAAM_PKI, " init ", pki, " >/dev/null && ", DUURZAAM_PKI, " issue ", pki,
-                       " ADMIN bench-admin >/dev/null && ", DUURZAAM_PKI, " issue ", pki,
-                       " AUDITOR bench-auditor >/dev/null");
-      if (std::system(cmd.c_str()) != 0) std::exit(1);
-    }
-    store = OpenBenchStore(dir.Sub("events"), /*sync=*/true);
-    access = OpenBenchStore(dir.Sub("access"), /*sync=*/true);
-    projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
-    services::ServerConfig config;
-    config.listen = "127.0.0.1:0";
-    config.dev = !mtls;
-    if (mtls) {
-      config.tls_cert = pki + "/server.pem";
-      config.tls_key = pki + "/server.key";
-      config.tls_client_ca = pki + "/ca.pem";
-    }
-    auto s = services::Server::Start(config, store.get(), projection.get(), access.get());
-    if (!s.ok()) {
-      std::fprintf(stderr, "server: %s\n", s.status().ToString().c_str());
-      std::exit(1);
-    }
-    server = std::move(*s);
-  }
-  std::shared_ptr<grpc::Channel> ChannelAs(const std::string& user) const {
-    if (user.empty()) return Channel(server->address());
-    auto slurp = [](const std::string& path) {
-      std::ifstream in(path);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      return ss.str();
-    };
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = slurp(pki + "/ca.pem");
-    ssl.pem_cert_chain = slurp(pki + "/clients/" + user + ".pem");
-    ssl.pem_private_key = slurp(pki + "/clients/" + user + ".key");
-    return grpc::CreateChannel(absl::StrCat("localhost:", server->port()),
-                               grpc::SslCredentials(ssl));
-  }
-  ~TrustedServer() {
-    server->Shutdown(absl::Milliseconds(200));
-    server.reset();
-  }
-};
-
-double AppendRate(const TrustedServer& s, const std::string& user, int in_flight, double duration,
-                  uint64_t max_calls) {
-  auto stub = v1::EventStore::NewStub(s.ChannelAs(user));
-  std::atomic<uint64_t> n{0};
-  return InFlight(in_flight, duration, max_calls, [&](std::function<void(bool)> done) {
-    struct Call {
-      grpc::ClientContext context;
-      v1::AppendRequest request;
-      v1::AppendResponse response;
-    };
-    auto* call = new Call;
-    uint64_t i = n++;
-    call->request = AppendRequest(static_cast<int>(i % 64), i);
-    call->request.set_stream(absl::StrCat("bench-", i % 64));  // a tooling stream
-    stub->async()->Append(&call->context, &call->request, &call->response,
-                          [call, done](grpc::Status status) {
-                            if (!status.ok()) {
-                              std::fprintf(stderr, "append: %s\n", status.error_message().c_str());
-                            }
-                            delete call;
-                            done(status.ok());
-                          });
-  });
-}
-
-double SubscribeRate(const TrustedServer& s, const std::string& user, uint64_t events) {
-  auto stub = v1::EventStore::NewStub(s.ChannelAs(user));
-  v1::SubscribeRequest request;
-  request.mutable_all()->set_from_position(0);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
-  auto start = Clock::now();
-  auto reader = stub->Subscribe(&context, request);
-  v1::SubscribeResponse message;
-  uint64_t received = 0;
-  while (reader->Read(&message)) {
-    received += message.events().events_size();
-    if (message.has_caught_up()) break;
-  }
-  double elapsed = Seconds(Clock::now() - start);
-  context.TryCancel();
-  reader->Finish().IgnoreError();
-  if (received != events) {
-    std::fprintf(stderr, "subscribe received %llu of %llu\n",
-                 static_cast<unsigned long long>(received),
-                 static_cast<unsigned long long>(events));
-    std::exit(1);
-  }
-  return received / elapsed;
-}
-
-}  // namespace
-
 // The cost of the trust layer: the same durable-append and subscribe loads
 // against a plaintext dev server and against a mutual-TLS server with access
 // checks and the access log on, in the same run.
@@ -485,18 +416,18 @@ void TrustLayerCost(const Settings& settings) {
   for (int run = 0; run < settings.runs; ++run) {
     {
       ScratchDir dir(settings, "trust-plain");
-      TrustedServer s(dir, /*mtls=*/false);
-      plain_append.push_back(AppendRate(s, "", in_flight, duration, max_calls));
+      BenchServer s(dir, /*mtls=*/false);
+      plain_append.push_back(AppendRate(s, "", "bench-", in_flight, duration, max_calls));
     }
     {
       ScratchDir dir(settings, "trust-mtls");
-      TrustedServer s(dir, /*mtls=*/true);
-      mtls_append.push_back(AppendRate(s, "bench-admin", in_flight, duration, max_calls));
+      BenchServer s(dir, /*mtls=*/true);
+      mtls_append.push_back(AppendRate(s, "bench-admin", "bench-", in_flight, duration, max_calls));
     }
     for (bool mtls : {false, true}) {
       ScratchDir dir(settings, mtls ? "trust-sub-mtls" : "trust-sub-plain");
       BulkFill(OpenBenchStore(dir.Sub("events"), /*sync=*/false).get(), events, 100);
-      TrustedServer s(dir, mtls);
+      BenchServer s(dir, mtls);
       (mtls ? mtls_sub : plain_sub)
           .push_back(SubscribeRate(s, mtls ? "bench-auditor" : "", events));
     }
