@@ -66,6 +66,8 @@ const char* OperationName(Operation op) {
       return "read the access log";
     case Operation::kEraseCase:
       return "erase a case's personal data";
+    case Operation::kRotateMasterKey:
+      return "rotate the master key";
   }
   return "do that";
 }
@@ -90,7 +92,7 @@ absl::Status CheckOperation(const domain::Principal& who, Operation op) {
     case Role::kAdmin:
       // Team changes go through RecordCaseEvent (checked per event below).
       allowed = op == Operation::kRecordCaseEvent || op == Operation::kEraseCase ||
-                op == Operation::kAppendRaw;
+                op == Operation::kRotateMasterKey || op == Operation::kAppendRaw;
       break;
     case Role::kWorker:
       allowed = false;

@@ -38,6 +38,7 @@ enum class Operation {
   kReadProofs,           // Audit: checkpoints, inclusion and consistency proofs
   kReadAccessLog,        // Audit: who read which case
   kEraseCase,            // Admin: crypto-shred a case's personal data
+  kRotateMasterKey,      // Admin: re-wrap data keys under a new master key
 };
 const char* OperationName(Operation op);
 
@@ -53,7 +54,9 @@ enum class View {
   kNone,      // nothing (not even that the event exists)
   kEmployer,  // events an employer may see, redacted to EMPLOYER fields
   kExpert,    // every field, decrypted
-  kStored,    // the stored records as they are (auditors: verify and replay)
+  kStored,    // auditors (verify and replay): on the log, the stored records
+              // as they are (sealed fields stay ciphertext); in the Cases API,
+              // every field up to EXPERT (RESTRICTED is for the case's experts)
 };
 
 // Role-level: may this role ask for this operation at all?

@@ -35,7 +35,8 @@ void BulkAppend(eventstore::Store* store, const std::vector<demo::DemoEvent>& ev
     for (size_t i = 0; i < list.size(); i += 1000) {
       eventstore::StreamAppend append{stream, eventstore::Expectation::Any(), {}};
       for (size_t k = i; k < std::min(list.size(), i + 1000); ++k) {
-        append.events.push_back(codec::Encode(*list[k], *eventstore::EventId::Parse(list[k]->id)));
+        append.events.push_back(
+            *codec::Encode(*list[k], *eventstore::EventId::Parse(list[k]->id), stream, nullptr));
       }
       if (!store->Append(append).ok()) std::exit(1);
     }
@@ -86,7 +87,7 @@ struct CaseServer {
     services::ServerConfig config;
     config.listen = "127.0.0.1:0";
     config.dev = true;
-    server = std::move(*services::Server::Start(config, store.get(), projection.get()));
+    server = std::move(*services::Server::Start(config, {store.get(), projection.get()}));
     channel = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
   }
   ~CaseServer() {
@@ -174,7 +175,7 @@ void MixedLoad(const Settings& settings) {
   const double duration = settings.smoke ? 0.3 : 5.0;
   ScratchDir dir(settings, "mixed");
   CaseServer s(dir);
-  if (!demo::Seed(s.store.get(), kToday, 2).ok()) std::exit(1);
+  if (!demo::Seed(s.store.get(), kToday, nullptr, 2).ok()) std::exit(1);
   s.Serve();
   std::atomic<bool> stop{false};
   absl::Mutex mu;

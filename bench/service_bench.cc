@@ -137,7 +137,7 @@ struct BenchServer {
       config.tls_key = pki + "/server.key";
       config.tls_client_ca = pki + "/ca.pem";
     }
-    auto s = services::Server::Start(config, store.get(), projection.get(), access.get());
+    auto s = services::Server::Start(config, {store.get(), projection.get(), access.get()});
     if (!s.ok()) {
       std::fprintf(stderr, "server: %s\n", s.status().ToString().c_str());
       std::exit(1);

@@ -74,6 +74,12 @@ absl::StatusOr<domain::Event> FromProto(const v1::PlacementEvent& p, std::string
   e.id = std::move(id);
   e.recorded_on = recorded_on;
   e.recorded_by = std::move(recorded_by);
+  if (!p.sealed_fields().empty()) {
+    return Invalid(f + "sealed_fields", "is set by the server only; send the fields themselves");
+  }
+  if (p.personal_data_erased()) {
+    return Invalid(f + "personal_data_erased", "is output only; leave it unset");
+  }
   if (!p.has_occurred_on()) return Invalid(f + "occurred_on", "the day it happened is required");
   ASSIGN_OR_RETURN(e.occurred_on, FromProto(p.occurred_on(), f + "occurred_on"));
   switch (p.body_case()) {
@@ -339,6 +345,7 @@ void ToProto(const domain::Event& e, v1::PlacementEvent* out) {
     }
   };
   std::visit(Visitor{out}, e.body);
+  if (e.personal_data_erased) out->set_personal_data_erased(true);
   // The schema version written is the body message's current one.
   const google::protobuf::Reflection* reflection = out->GetReflection();
   const google::protobuf::FieldDescriptor* body =
@@ -348,18 +355,29 @@ void ToProto(const domain::Event& e, v1::PlacementEvent* out) {
   }
 }
 
-eventstore::ProposedEvent Encode(const domain::Event& event, const eventstore::EventId& id) {
+absl::StatusOr<eventstore::ProposedEvent> Encode(const domain::Event& event,
+                                                 const eventstore::EventId& id,
+                                                 std::string_view stream, const Sealer* sealer) {
   v1::PlacementEvent proto;
   ToProto(event, &proto);
+  if (sealer != nullptr) RETURN_IF_ERROR(sealer->Seal(stream, id, &proto));
   return eventstore::ProposedEvent{id, domain::TypeName(event.body), proto.SerializeAsString(), ""};
 }
 
-absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record) {
+absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
+                                     const Sealer* sealer) {
   v1::PlacementEvent proto;
   if (!proto.ParseFromString(record.data)) {
     return absl::DataLossError(
         absl::StrCat("event at position ", record.position, " is not a PlacementEvent"));
   }
+  if (sealer != nullptr) {
+    RETURN_IF_ERROR(sealer->Open(record.stream, record.id, &proto));
+  } else {
+    proto.clear_sealed_fields();
+  }
+  const bool erased = proto.personal_data_erased();
+  proto.clear_personal_data_erased();
   domain::Principal by{proto.recorded_by().id(), domain::Role::kExpert};
   int role = proto.recorded_by().role();
   if (role >= 1 && role <= 5) by.role = static_cast<domain::Role>(role - 1);
@@ -369,30 +387,8 @@ absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record) {
     return absl::DataLossError(absl::StrCat("event at position ", record.position,
                                             " cannot be read: ", event.status().message()));
   }
+  event->personal_data_erased = erased;
   return event;
-}
-
-namespace {
-
-template <size_t... I>
-std::set<std::string> TypesWithOlderVersions(std::index_sequence<I...>) {
-  std::set<std::string> types;
-  auto check = [&](domain::EventBody body) {
-    v1::PlacementEvent proto;
-    ToProto(domain::Event{"", domain::Date(2000, 1, 1), domain::Date(2000, 1, 1), {}, body},
-            &proto);
-    if (proto.schema_version() > 1) types.insert(domain::TypeName(body));
-  };
-  (check(domain::EventBody(std::in_place_index<I>)), ...);
-  return types;
-}
-
-}  // namespace
-
-bool NeedsUpcast(std::string_view event_type) {
-  static const auto* types = new std::set<std::string>(
-      TypesWithOlderVersions(std::make_index_sequence<std::variant_size_v<domain::EventBody>>()));
-  return types->count(std::string(event_type)) > 0;
 }
 
 int Redact(google::protobuf::Message* message, v1::Visibility allowed) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "codec/sealing.h"
 #include "domain/events.h"
 #include "duurzaam/v1/placement_events.pb.h"
 #include "eventstore/types.h"
@@ -23,19 +24,23 @@ absl::StatusOr<domain::Event> FromProto(const v1::PlacementEvent& proto, std::st
 // Domain → proto (always the current schema version).
 void ToProto(const domain::Event& event, v1::PlacementEvent* out);
 
-// For the event store: event type = domain::TypeName, data = PlacementEvent.
-eventstore::ProposedEvent Encode(const domain::Event& event, const eventstore::EventId& id);
+// For the event store: event type = domain::TypeName, data = PlacementEvent
+// for `stream`, its sealed fields sealed by `sealer` (see sealing.h). A null
+// sealer stores them in plain text: only for tests and benchmark baselines.
+// FAILED_PRECONDITION when the stream's personal data was erased.
+absl::StatusOr<eventstore::ProposedEvent> Encode(const domain::Event& event,
+                                                 const eventstore::EventId& id,
+                                                 std::string_view stream, const Sealer* sealer);
 
 // From the event store, upcasting older schema versions. The recorded day is
-// the UTC day of the record's recorded-at.
-absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record);
+// the UTC day of the record's recorded-at. With a sealer the sealed fields
+// are opened (or, for an erased stream, read as empty with
+// personal_data_erased set); without one they read as empty, which is enough
+// for everything that is never sealed (kinds, dates, team, employer, scores).
+absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
+                                     const Sealer* sealer = nullptr);
 
 domain::Date RecordedDay(int64_t recorded_at_micros);
-
-// True when events of this store type may be stored in an older schema
-// version (its body message's current schema_version is above 1), so a
-// reader must decode them to upcast.
-bool NeedsUpcast(std::string_view event_type);
 
 // Clears, recursively, every field whose `visibility` option is above
 // `allowed` (EMPLOYER < EXPERT < RESTRICTED). Fields without the option are

@@ -1,6 +1,7 @@
 #include "crypto/aead.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <climits>
 #include <memory>
@@ -38,12 +39,20 @@ absl::Status OpenSslError(std::string_view what) {
   return absl::InternalError(absl::StrCat("OpenSSL AES-256-GCM ", internal::Av(what), " failed"));
 }
 
-}  // namespace
+absl::StatusOr<std::string> HmacSha256(std::string_view key, std::string_view data) {
+  std::string out(32, '\0');
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(data), data.size(),
+           Bytes(out), &length) == nullptr ||
+      length != out.size()) {
+    return absl::InternalError("OpenSSL HMAC-SHA256 failed");
+  }
+  return out;
+}
 
-absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aad,
-                                     std::string_view plaintext) {
-  RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, plaintext));
-  ASSIGN_OR_RETURN(std::string out, internal::RandomBytes(kAeadNonceSize));
+// Seals with the given 12-byte nonce; `out` holds the nonce on entry.
+absl::StatusOr<std::string> SealWithNonce(std::string_view key32, std::string_view aad,
+                                          std::string_view plaintext, std::string out) {
   out.resize(kAeadNonceSize + plaintext.size() + kAeadTagSize);
 
   CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);  // frees and wipes the schedule
@@ -75,6 +84,34 @@ absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aa
     return OpenSslError("tag");
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aad,
+                                     std::string_view plaintext) {
+  RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, plaintext));
+  ASSIGN_OR_RETURN(std::string nonce, internal::RandomBytes(kAeadNonceSize));
+  return SealWithNonce(key32, aad, plaintext, std::move(nonce));
+}
+
+absl::StatusOr<std::string> AeadSealDeterministic(std::string_view key32, std::string_view aad,
+                                                  std::string_view plaintext) {
+  RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, plaintext));
+  // A subkey for nonce derivation, so the AES key itself is never an HMAC key.
+  ASSIGN_OR_RETURN(std::string nonce_key, HmacSha256(key32, "duurzaam.aead.nonce-key.v1"));
+  // Length-prefix the AAD so (aad, plaintext) splits cannot collide.
+  std::string input(8, '\0');
+  uint64_t aad_size = aad.size();
+  for (int i = 7; i >= 0; --i, aad_size >>= 8) input[i] = static_cast<char>(aad_size & 0xff);
+  input.append(aad);
+  input.append(plaintext);
+  absl::StatusOr<std::string> digest = HmacSha256(nonce_key, input);
+  internal::Cleanse(nonce_key);
+  internal::Cleanse(input);
+  RETURN_IF_ERROR(digest.status());
+  digest->resize(kAeadNonceSize);
+  return SealWithNonce(key32, aad, plaintext, std::move(*digest));
 }
 
 absl::StatusOr<std::string> AeadOpen(std::string_view key32, std::string_view aad,

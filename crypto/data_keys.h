@@ -95,6 +95,8 @@ class DataKeyStore {
 
   // True if the scope was erased. False if not, or if that cannot be read.
   bool IsErasedScope(std::string_view scope);
+  // When the scope was erased (Unix microseconds), or nullopt as above.
+  std::optional<int64_t> ErasedAt(std::string_view scope);
 
   // Re-wraps every live data key under `new_keyring`'s current key, replacing
   // each file atomically, and returns how many files were re-wrapped (files

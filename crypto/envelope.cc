@@ -30,7 +30,8 @@ absl::StatusOr<std::string> SealPayload(DataKeyStore& keys, const EnvelopeContex
     internal::Cleanse(key.key);
     return absl::InternalError(absl::StrCat("malformed data key id '", key.id, "'"));
   }
-  absl::StatusOr<std::string> sealed = AeadSeal(key.key, EnvelopeAad(context, key.id), plaintext);
+  absl::StatusOr<std::string> sealed =
+      AeadSealDeterministic(key.key, EnvelopeAad(context, key.id), plaintext);
   internal::Cleanse(key.key);
   RETURN_IF_ERROR(sealed.status());
   std::string envelope;

@@ -26,7 +26,9 @@ struct EnvelopeContext {
 };
 
 // Encrypts `plaintext` under the scope's data key (created if needed). An
-// erased scope gives the IsErased status.
+// erased scope gives the IsErased status. Deterministic (AeadSealDeterministic):
+// the same scope, record id, data key and plaintext always give the same
+// envelope, so a retried write is byte-identical to the original.
 absl::StatusOr<std::string> SealPayload(DataKeyStore& keys, const EnvelopeContext& context,
                                         std::string_view plaintext);
 

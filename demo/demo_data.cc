@@ -198,7 +198,8 @@ std::vector<DemoEvent> DemoEvents(Date today, int scale) {
   return out;
 }
 
-absl::StatusOr<SeedResult> Seed(eventstore::Store* store, Date today, int scale) {
+absl::StatusOr<SeedResult> Seed(eventstore::Store* store, Date today,
+                                const codec::Sealer* sealer, int scale) {
   SeedResult result;
   std::map<std::string, domain::CaseState> states;
   std::map<std::string, eventstore::Revision> revisions;
@@ -214,12 +215,14 @@ absl::StatusOr<SeedResult> Seed(eventstore::Store* store, Date today, int scale)
     state = domain::Apply(std::move(state), d.event);
     ASSIGN_OR_RETURN(eventstore::EventId id, eventstore::EventId::Parse(d.event.id));
     auto revision = revisions.try_emplace(d.stream, eventstore::kNoStream).first;
+    ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded,
+                     codec::Encode(d.event, id, d.stream, sealer));
     ASSIGN_OR_RETURN(eventstore::AppendResult r,
                      store->Append({d.stream,
                                     revision->second == eventstore::kNoStream
                                         ? eventstore::Expectation::NoStream()
                                         : eventstore::Expectation::Exact(revision->second),
-                                    {codec::Encode(d.event, id)}}));
+                                    {std::move(encoded)}}));
     if (revision->second == eventstore::kNoStream) ++result.streams;
     revision->second = r.last_revision;
     if (!r.replayed) ++result.appended;

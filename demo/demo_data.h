@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "codec/sealing.h"
 #include "domain/events.h"
 #include "eventstore/store.h"
 
@@ -27,7 +28,9 @@ struct SeedResult {
   int appended = 0;
 };
 
-// Appends the demo set, each event checked by the domain rules first.
-absl::StatusOr<SeedResult> Seed(eventstore::Store* store, domain::Date today, int scale = 1);
+// Appends the demo set, each event checked by the domain rules first, its
+// personal data sealed by `sealer` (null: plain text, for tests).
+absl::StatusOr<SeedResult> Seed(eventstore::Store* store, domain::Date today,
+                                const codec::Sealer* sealer, int scale = 1);
 
 }  // namespace duurzaam::demo

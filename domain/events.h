@@ -156,6 +156,10 @@ struct Event {
   Date recorded_on;  // when it was stored (UTC day of the log's recorded-at)
   Principal recorded_by;
   EventBody body;
+  // The worker's personal details in it (free text about the worker,
+  // private-life and health-derived details) were erased with the case and
+  // read as empty.
+  bool personal_data_erased = false;
 };
 
 // A stable, human-readable name per event type ("PlacementHired", ...).

@@ -45,30 +45,24 @@ absl::Status CaseProjection::Project(const eventstore::EventView& view, const Em
   codec::ToProto(view, &projected);
   const std::string stream(view.stream);
   const bool on_case = stream.rfind("case-", 0) == 0;
-  // Decode only what feeds an index or has an older schema to upcast;
-  // other events are kept byte for byte.
-  if (codec::NeedsUpcast(view.type) ||
-      (on_case && (view.type == "CaseOpened" || view.type == "TeamMemberAdded" ||
-                   view.type == "TeamMemberRemoved"))) {
+  // Events are kept byte for byte as stored (personal data stays sealed;
+  // older schema versions are upcast when read, by codec::Decode). Only
+  // what feeds an index is decoded, without opening sealed fields.
+  if (on_case && (view.type == "CaseOpened" || view.type == "TeamMemberAdded" ||
+                  view.type == "TeamMemberRemoved")) {
     ASSIGN_OR_RETURN(domain::Event event, codec::Decode(view.ToOwned()));
-    v1::PlacementEvent current;
-    codec::ToProto(event, &current);
-    projected.set_data(current.SerializeAsString());
-    if (on_case) {
-      std::string case_id = stream.substr(5);
-      if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
-        emit(true,
-             absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id),
-             "");
-        // The expert who opens a case is on its team (domain::Apply).
-        if (event.recorded_by.role == domain::Role::kExpert) {
-          emit(true, absl::StrCat("x", kSep, event.recorded_by.id, kSep, case_id), "");
-        }
-      } else if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event.body)) {
-        emit(true, absl::StrCat("x", kSep, added->expert_id, kSep, case_id), "");
-      } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event.body)) {
-        emit(false, absl::StrCat("x", kSep, removed->expert_id, kSep, case_id), "");
+    std::string case_id = stream.substr(5);
+    if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
+      emit(true, absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id),
+           "");
+      // The expert who opens a case is on its team (domain::Apply).
+      if (event.recorded_by.role == domain::Role::kExpert) {
+        emit(true, absl::StrCat("x", kSep, event.recorded_by.id, kSep, case_id), "");
       }
+    } else if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event.body)) {
+      emit(true, absl::StrCat("x", kSep, added->expert_id, kSep, case_id), "");
+    } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event.body)) {
+      emit(false, absl::StrCat("x", kSep, removed->expert_id, kSep, case_id), "");
     }
   }
   emit(true, absl::StrCat("s", kSep, stream, kSep, BigEndian(view.revision)),

@@ -1,5 +1,5 @@
 // The case read model, maintained from the event log: per case and per
-// employer their events (upcast to the current schema, in stream order),
+// employer their events (as stored, personal data sealed, in stream order),
 // and indexes by expert (portfolio) and by region / target group
 // (statistics). Kept in its own RocksDB beside the event store; every
 // applied batch is written atomically with its checkpoint (the next log
@@ -58,8 +58,8 @@ class CaseProjection {
   absl::Status Rebuild(eventstore::Store* store,
                        const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
 
-  // Queries. Events come back as stored records (data = current-schema
-  // PlacementEvent bytes).
+  // Queries. Events come back as the stored records (data = PlacementEvent
+  // bytes as stored: decode with codec::Decode, which upcasts and opens).
   // From `from_revision` (inclusive) on; projected streams only grow.
   absl::StatusOr<std::vector<v1::RecordedEvent>> StreamEvents(const std::string& stream,
                                                               uint64_t from_revision = 0) const;

@@ -15,8 +15,9 @@ absl::Status CheckId(const std::string& id, const std::string& field) {
   return absl::OkStatus();
 }
 
-absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream) {
-  ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record));
+absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream,
+                       const codec::Sealer* sealer) {
+  ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record, sealer));
   stream->state = domain::Apply(std::move(stream->state), event);
   stream->events.push_back(std::move(event));
   stream->revision = record.revision;
@@ -41,8 +42,10 @@ absl::Status CaseReader::CatchUpTo(uint64_t position) {
 
 absl::StatusOr<std::shared_ptr<const DecodedStream>> CaseReader::Stream(const std::string& stream) {
   std::shared_ptr<const DecodedStream> cached;
+  uint64_t generation = 0;
   {
     absl::MutexLock lock(&cache_mu_);
+    generation = generation_;
     if (auto it = cache_.find(stream); it != cache_.end()) cached = it->second;
   }
   // Projected streams only grow: decode just what is new since the cache.
@@ -52,10 +55,13 @@ absl::StatusOr<std::shared_ptr<const DecodedStream>> CaseReader::Stream(const st
                    projection_->StreamEvents(stream, known));
   for (const v1::RecordedEvent& p : projected) {
     ASSIGN_OR_RETURN(eventstore::RecordedEvent record, codec::FromProto(p));
-    RETURN_IF_ERROR(AddRecord(std::move(record), fresh.get()));
+    RETURN_IF_ERROR(AddRecord(std::move(record), fresh.get(), sealer_));
   }
   if (cached && fresh->records.size() == known) return cached;
   absl::MutexLock lock(&cache_mu_);
+  // Decoded before an invalidation (an erasure): serve it this once, but
+  // never put it back in the cache.
+  if (generation != generation_) return std::shared_ptr<const DecodedStream>(fresh);
   if (cache_.size() >= kMaxCachedStreams) cache_.clear();
   auto& slot = cache_[stream];
   if (!slot || slot->records.size() < fresh->records.size()) slot = fresh;
@@ -91,6 +97,7 @@ absl::StatusOr<access::CaseFacts> CaseReader::Facts(const std::string& case_id) 
 
 void CaseReader::Invalidate(const std::string& stream) {
   absl::MutexLock lock(&cache_mu_);
+  ++generation_;
   cache_.erase(stream);
 }
 

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "access/policy.h"
+#include "codec/sealing.h"
 #include "domain/case_state.h"
 #include "domain/events.h"
 #include "eventstore/store.h"
@@ -35,9 +36,11 @@ struct CaseView {
 inline constexpr char kCasePrefix[] = "case-";
 inline constexpr char kEmployerPrefix[] = "employer-";
 
-// Decodes a stored record (upcasting) and adds it, its event and its fold
+// Decodes a stored record (upcasting; opening its sealed fields when a
+// sealer is given, see codec::Decode) and adds it, its event and its fold
 // to `stream`; records must come in revision order.
-absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream);
+absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream,
+                       const codec::Sealer* sealer = nullptr);
 
 // What the access policy needs of a case stream (exists: it has events).
 access::CaseFacts FactsOf(const DecodedStream& stream);
@@ -47,9 +50,11 @@ absl::Status CheckId(const std::string& id, const std::string& field);
 
 class CaseReader {
  public:
-  // Borrows both; they must outlive the reader.
-  CaseReader(eventstore::Store* store, projections::CaseProjection* projection)
-      : store_(store), projection_(projection) {}
+  // Borrows all three; they must outlive the reader. Events are decoded
+  // with their sealed fields opened by `sealer` (null: they read as empty).
+  CaseReader(eventstore::Store* store, projections::CaseProjection* projection,
+             const codec::Sealer* sealer)
+      : store_(store), projection_(projection), sealer_(sealer) {}
 
   // Waits until the projection includes every event committed before the
   // call (read-your-writes); UNAVAILABLE after a few seconds.
@@ -68,16 +73,19 @@ class CaseReader {
   // What the access policy needs (exists = false when it has no events).
   absl::StatusOr<access::CaseFacts> Facts(const std::string& case_id);
 
-  // Forgets cached decoded streams (after an erasure changes what they hold).
+  // Forgets a cached decoded stream (after an erasure changes what it holds:
+  // no opened personal data stays in memory).
   void Invalidate(const std::string& stream);
 
  private:
   static constexpr size_t kMaxCachedStreams = 10000;
   eventstore::Store* store_;
   projections::CaseProjection* projection_;
+  const codec::Sealer* sealer_;
   absl::Mutex cache_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const DecodedStream>> cache_
       ABSL_GUARDED_BY(cache_mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(cache_mu_) = 0;  // bumped by Invalidate
 };
 
 }  // namespace duurzaam::services

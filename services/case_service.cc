@@ -44,9 +44,9 @@ struct Appended {
 // The shared write path of case and employer events: idempotent retry,
 // stale-revision check, domain validation, append.
 absl::StatusOr<Appended> Record(
-    eventstore::Store* store, const std::string& stream, const std::string& event_id_text,
-    int64_t expected, const v1::PlacementEvent& proto, domain::Principal principal,
-    domain::Date today,
+    eventstore::Store* store, const codec::Sealer* sealer, const std::string& stream,
+    const std::string& event_id_text, int64_t expected, const v1::PlacementEvent& proto,
+    domain::Principal principal, domain::Date today,
     const std::function<absl::Status(const DecodedStream&, const domain::Event&)>& authorize,
     const std::function<absl::Status(const domain::CaseState&, const domain::Event&)>& validate) {
   absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(event_id_text);
@@ -58,7 +58,8 @@ absl::StatusOr<Appended> Record(
   ASSIGN_OR_RETURN(Loaded loaded, Load(store, stream));
   // Access first: a caller who may not write here learns nothing more.
   RETURN_IF_ERROR(authorize(loaded, event));
-  eventstore::ProposedEvent encoded = codec::Encode(event, *id);
+  // Sealing is deterministic, so a retry encodes to the very same bytes.
+  ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded, codec::Encode(event, *id, stream, sealer));
 
   // A retry: the same id in this stream with the same content.
   for (const auto& record : loaded.records) {
@@ -106,8 +107,13 @@ grpc::Status Respond(const absl::StatusOr<Appended>& appended, Response* respons
 }  // namespace
 
 CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* projection,
-                         Guard* guard, std::function<int64_t()> now_micros)
-    : store_(store), projection_(projection), guard_(guard), now_micros_(std::move(now_micros)) {}
+                         Guard* guard, const codec::Sealer* sealer,
+                         std::function<int64_t()> now_micros)
+    : store_(store),
+      projection_(projection),
+      guard_(guard),
+      sealer_(sealer),
+      now_micros_(std::move(now_micros)) {}
 
 grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
                                           const v1::RecordCaseEventRequest* request,
@@ -120,7 +126,7 @@ grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
     return access::CheckCaseWrite(*who, case_id, FactsOf(stream), event);
   };
   auto appended =
-      Record(store_, kCasePrefix + case_id, request->event_id(), request->expected_revision(),
+      Record(store_, sealer_, kCasePrefix + case_id, request->event_id(), request->expected_revision(),
              request->event(), *who, Today(now_micros_), authorize, domain::ValidateCaseEvent);
   return Respond(appended, response);
 }
@@ -137,7 +143,7 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
     return ToGrpcStatus(s);
   }
   auto appended = Record(
-      store_, kEmployerPrefix + request->employer_id(), request->event_id(),
+      store_, sealer_, kEmployerPrefix + request->employer_id(), request->event_id(),
       request->expected_revision(), request->event(), *who, Today(now_micros_),
       [](const DecodedStream&, const domain::Event&) { return absl::OkStatus(); },
       [](const domain::CaseState&, const domain::Event& e) {
@@ -156,6 +162,7 @@ void CaseService::ToEntry(const domain::TimelineEntry& entry,
   out->set_event_type(record.type);
   codec::ToProto(*entry.event, out->mutable_event());
   if (view == access::View::kEmployer) codec::Redact(out->mutable_event(), v1::VISIBILITY_EMPLOYER);
+  if (view == access::View::kStored) codec::Redact(out->mutable_event(), v1::VISIBILITY_EXPERT);
   out->set_employer_wide(entry.employer_wide);
 }
 

@@ -26,9 +26,11 @@ namespace duurzaam::services {
 class CaseService final : public v1::Cases::Service {
  public:
   // `now_micros` is the server clock (for "today"); the domain never reads it.
-  // Borrows all; they must outlive the service.
+  // `sealer` seals personal data before it is stored (null: stored in plain
+  // text, for tests and benchmark baselines only). Borrows all; they must
+  // outlive the service.
   CaseService(eventstore::Store* store, projections::CaseProjection* projection, Guard* guard,
-              std::function<int64_t()> now_micros);
+              const codec::Sealer* sealer, std::function<int64_t()> now_micros);
 
   grpc::Status RecordCaseEvent(grpc::ServerContext* context,
                                const v1::RecordCaseEventRequest* request,
@@ -63,6 +65,7 @@ class CaseService final : public v1::Cases::Service {
   eventstore::Store* store_;
   projections::CaseProjection* projection_;
   Guard* guard_;
+  const codec::Sealer* sealer_;
   std::function<int64_t()> now_micros_;
 };
 

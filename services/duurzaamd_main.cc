@@ -8,6 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "codec/placement_codec.h"
+#include "crypto/data_keys.h"
+#include "crypto/master_keyring.h"
 #include "common/clock.h"
 #include "demo/demo_data.h"
 #include "eventstore/store.h"
@@ -22,6 +24,38 @@ namespace {
 volatile std::sig_atomic_t g_signal = 0;
 
 void Log(const std::string& line) { std::fprintf(stderr, "duurzaamd: %s\n", line.c_str()); }
+
+// The per-case data keys under <data_dir>/keys, wrapped by the master
+// keyring, which must live outside the data folder (a copy of the folder,
+// e.g. a backup, holds only wrapped keys).
+absl::StatusOr<std::unique_ptr<duurzaam::crypto::DataKeyStore>> OpenDataKeys(
+    const duurzaam::services::ServerConfig& config, const std::string& data_dir) {
+  using duurzaam::crypto::MasterKeyring;
+  std::string path = config.master_key_file;
+  if (path.empty()) {  // dev mode only (the config requires it otherwise)
+    path = data_dir + ".master.keys";
+    absl::Status created = MasterKeyring::Create(path);
+    if (created.ok()) Log(absl::StrCat("created a development master key in ", path));
+    if (!created.ok() && !absl::IsAlreadyExists(created)) return created;
+  }
+  const std::string absolute = std::filesystem::absolute(path).lexically_normal().string();
+  if (absolute.rfind(data_dir + "/", 0) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the master key file ", absolute, " is inside the data folder ", data_dir,
+        ": keep it elsewhere (e.g. /etc/duurzaam/master.keys), or a copy of the data "
+        "folder could decrypt everything"));
+  }
+  absl::StatusOr<MasterKeyring> keyring = MasterKeyring::Load(path);
+  if (absl::IsNotFound(keyring.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no master key file at ", absolute,
+                     ": create one with `duurzaamctl master-key init ", path, "`"));
+  }
+  if (!keyring.ok()) return keyring.status();
+  Log(absl::StrCat("personal data sealed with per-case keys in ", data_dir, "/keys (master key ",
+                   keyring->current_id(), " from ", absolute, ")"));
+  return duurzaam::crypto::DataKeyStore::Open(data_dir + "/keys", *std::move(keyring));
+}
 
 }  // namespace
 
@@ -63,8 +97,15 @@ int main(int argc, char** argv) {
   Log(absl::StrCat("data in ", data_dir, " (", (*store)->CommittedEnd(), " events, opened in ",
                    opened_ms, " ms)"));
 
+  auto keys = OpenDataKeys(*config, data_dir);
+  if (!keys.ok()) {
+    Log(std::string(keys.status().message()));
+    return 1;
+  }
+  codec::Sealer sealer(keys->get());
+
   if (config->demo && (*store)->CommittedEnd() == 0) {
-    auto seeded = demo::Seed(store->get(), codec::RecordedDay(SystemMicros()));
+    auto seeded = demo::Seed(store->get(), codec::RecordedDay(SystemMicros()), &sealer);
     if (!seeded.ok()) {
       Log(std::string(seeded.status().message()));
       return 1;
@@ -125,8 +166,14 @@ int main(int argc, char** argv) {
   }
   Log(absl::StrCat("checkpoints signed with key ", signing_key->KeyId(), " (", key_path, ")"));
 
-  auto server = services::Server::Start(*config, store->get(), projection->get(),
-                                        access_store->get(), {merkle->get(), &*signing_key});
+  services::ServerDeps deps;
+  deps.store = store->get();
+  deps.projection = projection->get();
+  deps.access_store = access_store->get();
+  deps.merkle = merkle->get();
+  deps.signing_key = &*signing_key;
+  deps.keys = keys->get();
+  auto server = services::Server::Start(*config, deps);
   if (!server.ok()) {
     Log(std::string(server.status().message()));
     return 1;

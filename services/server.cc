@@ -26,11 +26,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
-                                                      eventstore::Store* store,
-                                                      projections::CaseProjection* projection,
-                                                      eventstore::Store* access_store,
-                                                      const AuditDeps& audit) {
+                                                      const ServerDeps& deps) {
   std::unique_ptr<Server> server(new Server());
+  eventstore::Store* store = deps.store;
+  projections::CaseProjection* projection = deps.projection;
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (config.dev) {
@@ -56,17 +55,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   auto auth = Authenticator::Create({config.dev, config.tls_client_ca, config.revoked_serials});
   if (!auth.ok()) return auth.status();
   server->auth_ = *std::move(auth);
-  server->reader_ = std::make_unique<CaseReader>(store, projection);
-  if (access_store != nullptr) {
-    server->access_log_ = std::make_unique<AccessLog>(access_store, &SystemMicros);
+  if (deps.keys != nullptr) server->sealer_ = std::make_unique<codec::Sealer>(deps.keys);
+  server->reader_ = std::make_unique<CaseReader>(store, projection, server->sealer_.get());
+  if (deps.access_store != nullptr) {
+    server->access_log_ = std::make_unique<AccessLog>(deps.access_store, &SystemMicros);
   }
   server->guard_ = std::make_unique<Guard>(server->auth_.get(), server->reader_.get(),
                                            server->access_log_.get());
   server->event_store_ = std::make_unique<EventStoreService>(store, server->guard_.get());
-  server->cases_ =
-      std::make_unique<CaseService>(store, projection, server->guard_.get(), &SystemMicros);
-  if (audit.merkle != nullptr && audit.signing_key != nullptr) {
-    server->audit_ = std::make_unique<AuditService>(store, audit.merkle, audit.signing_key,
+  server->cases_ = std::make_unique<CaseService>(store, projection, server->guard_.get(),
+                                                 server->sealer_.get(), &SystemMicros);
+  if (deps.merkle != nullptr && deps.signing_key != nullptr) {
+    server->audit_ = std::make_unique<AuditService>(store, deps.merkle, deps.signing_key,
+                                                    server->guard_.get(), &SystemMicros);
+  }
+  if (deps.keys != nullptr) {
+    server->admin_ = std::make_unique<AdminService>(store, deps.keys, config.master_key_file,
                                                     server->guard_.get(), &SystemMicros);
   }
 
@@ -77,6 +81,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.RegisterService(server->event_store_.get());
   builder.RegisterService(server->cases_.get());
   if (server->audit_) builder.RegisterService(server->audit_.get());
+  if (server->admin_) builder.RegisterService(server->admin_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
   // Keep idle threads polling instead of exiting: the default (at most two
@@ -102,6 +107,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     health->SetServingStatus(v1::EventStore::service_full_name(), true);
     health->SetServingStatus(v1::Cases::service_full_name(), true);
     if (server->audit_) health->SetServingStatus(v1::Audit::service_full_name(), true);
+    if (server->admin_) health->SetServingStatus(v1::Admin::service_full_name(), true);
   }
   return server;
 }

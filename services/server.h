@@ -12,6 +12,9 @@
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "projections/merkle_projection.h"
+#include "codec/sealing.h"
+#include "crypto/data_keys.h"
+#include "services/admin_service.h"
 #include "services/audit_service.h"
 #include "services/case_service.h"
 #include "services/eventstore_service.h"
@@ -20,23 +23,26 @@
 
 namespace duurzaam::services {
 
-// What the Audit service needs; without both it is not offered.
-struct AuditDeps {
-  projections::MerkleProjection* merkle = nullptr;  // started by the owner
+// What a server borrows (it does not start or stop any of it); everything
+// must outlive the Server.
+struct ServerDeps {
+  eventstore::Store* store = nullptr;                   // required
+  projections::CaseProjection* projection = nullptr;    // required, started by the owner
+  eventstore::Store* access_store = nullptr;            // the access log's store; null: no records
+  projections::MerkleProjection* merkle = nullptr;      // with signing_key: the Audit service
   const transparency::SigningKey* signing_key = nullptr;
+  // Per-case data keys: personal data is sealed with them and the Admin
+  // service (erasure, rotation of config.master_key_file) is offered. Null
+  // stores personal data in plain text: only for tests and benchmark
+  // baselines.
+  crypto::DataKeyStore* keys = nullptr;
 };
 
 class Server {
  public:
-  // Starts serving. Borrows `store`, `projection`, `access_store` (the
-  // access log's own store; null records no reads) and what `audit` points
-  // to (the Audit service is registered only when both are set), which it
-  // does not start or stop; they must outlive the Server.
+  // Starts serving.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
-                                                       eventstore::Store* store,
-                                                       projections::CaseProjection* projection,
-                                                       eventstore::Store* access_store = nullptr,
-                                                       const AuditDeps& audit = {});
+                                                       const ServerDeps& deps);
   ~Server();
 
   // The port actually bound (useful with port 0).
@@ -53,6 +59,7 @@ class Server {
  private:
   Server() = default;
 
+  std::unique_ptr<codec::Sealer> sealer_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<CaseReader> reader_;
   std::unique_ptr<AccessLog> access_log_;
@@ -60,6 +67,7 @@ class Server {
   std::unique_ptr<EventStoreService> event_store_;
   std::unique_ptr<CaseService> cases_;
   std::unique_ptr<AuditService> audit_;
+  std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

@@ -97,6 +97,14 @@ const std::map<std::string, Setting>& Settings() {
           c->signing_key = v;
           return absl::OkStatus();
         }}},
+      {"master_key_file",
+       {"master keyring wrapping the per-case data keys: a file outside the data folder, mode "
+        "0600 (`duurzaamctl master-key init FILE`); required outside --dev, where it defaults to "
+        "<data_dir>.master.keys",
+        [](ServerConfig* c, const std::string& v) {
+          c->master_key_file = v;
+          return absl::OkStatus();
+        }}},
       {"max_event_bytes",
        {"largest event (data + metadata) accepted, bytes",
         [](ServerConfig* c, const std::string& v) {
@@ -211,6 +219,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     return absl::FailedPreconditionError(
         "refusing to serve without client authentication: pass --tls_client_ca (the CA that "
         "issues client certificates; deploy/duurzaam-pki creates one), or --dev");
+  }
+  if (!config.dev && config.master_key_file.empty()) {
+    return absl::FailedPreconditionError(
+        "refusing to store personal data without a master key: pass --master_key_file (a file "
+        "outside the data folder; create it with `duurzaamctl master-key init FILE`), or --dev");
   }
   if (config.max_event_bytes == 0 || config.max_append_events == 0 ||
       config.max_append_bytes == 0) {

@@ -28,6 +28,11 @@ struct ServerConfig {
   // Ed25519 key that signs transparency checkpoints (PEM; created when
   // missing). Default <data_dir>/checkpoint.key.
   std::string signing_key;
+  // The master keyring (data/keys are wrapped by its current key): a file
+  // outside data_dir, mode 0600, created with `duurzaamctl master-key init`.
+  // Required outside dev mode; in dev mode it defaults to
+  // <data_dir>.master.keys, created when missing.
+  std::string master_key_file;
   uint64_t max_event_bytes = 1 << 20;
   uint64_t max_append_events = 1000;
   uint64_t max_append_bytes = 4 << 20;

@@ -38,6 +38,30 @@ TEST(AeadTest, NoncesAreFresh) {
   EXPECT_NE(*a, *b);
 }
 
+TEST(AeadTest, DeterministicSealingRepeatsOnlyForEqualInput) {
+  absl::StatusOr<std::string> a = AeadSealDeterministic(kKey, kAad, kPlaintext);
+  absl::StatusOr<std::string> b = AeadSealDeterministic(kKey, kAad, kPlaintext);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(a->find(kPlaintext), std::string::npos);
+  absl::StatusOr<std::string> opened = AeadOpen(kKey, kAad, *a);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(*opened, kPlaintext);
+  // Another plaintext, AAD or key: another nonce (and ciphertext).
+  const std::string other_key(32, '\x43');
+  for (auto other : {AeadSealDeterministic(kKey, kAad, kPlaintext + "."),
+                     AeadSealDeterministic(kKey, kAad + "x", kPlaintext),
+                     AeadSealDeterministic(other_key, kAad, kPlaintext)}) {
+    ASSERT_TRUE(other.ok());
+    EXPECT_NE(other->substr(0, kAeadNonceSize), a->substr(0, kAeadNonceSize));
+  }
+  // The AAD length is bound: moving a byte between AAD and plaintext differs.
+  absl::StatusOr<std::string> shifted = AeadSealDeterministic(kKey, "ab", "c");
+  absl::StatusOr<std::string> unshifted = AeadSealDeterministic(kKey, "a", "bc");
+  ASSERT_TRUE(shifted.ok() && unshifted.ok());
+  EXPECT_NE(shifted->substr(0, kAeadNonceSize), unshifted->substr(0, kAeadNonceSize));
+}
+
 TEST(AeadTest, EveryFlippedByteIsDataLoss) {
   absl::StatusOr<std::string> sealed = AeadSeal(kKey, kAad, kPlaintext);
   ASSERT_TRUE(sealed.ok());

@@ -205,6 +205,8 @@ TEST_F(DataKeyStoreTest, EraseIsReportedDistinctlyAlsoAfterReopen) {
   EXPECT_EQ(ErasedAtMicros(get.status()), kErasedAt);
   EXPECT_TRUE(IsErased(store->GetOrCreate(kScope).status()));
   EXPECT_TRUE(store->IsErasedScope(kScope));
+  EXPECT_EQ(store->ErasedAt(kScope), kErasedAt);
+  EXPECT_EQ(store->ErasedAt("case-never-seen"), std::nullopt);
   EXPECT_TRUE(store->Erase(kScope, kErasedAt + 2000).ok());
   EXPECT_EQ(ErasedAtMicros(store->Get(kScope, key_id).status()), kErasedAt);
 }

@@ -54,6 +54,14 @@ TEST_F(EnvelopeTest, RoundTripAndFormat) {
   EXPECT_EQ(*opened, kPlaintext);
 }
 
+TEST_F(EnvelopeTest, SealingIsDeterministicPerScopeRecordAndPlaintext) {
+  const std::string envelope = Seal("case-1", kRecordId);
+  ASSERT_FALSE(envelope.empty());
+  EXPECT_EQ(Seal("case-1", kRecordId), envelope);  // a retried write is byte-identical
+  EXPECT_NE(Seal("case-1", kOtherRecordId), envelope);
+  EXPECT_NE(Seal("case-2", kRecordId), envelope);
+}
+
 TEST_F(EnvelopeTest, KnownPlaintextDoesNotOccurInEnvelope) {
   const std::string envelope = Seal("case-1", kRecordId);
   ASSERT_FALSE(envelope.empty());

@@ -61,7 +61,7 @@ TEST(CaseProjectionTest, IncrementalEqualsRebuildOnTheDemoSet) {
   auto store = OpenStore(dir.Sub("events"));
   auto projection = OpenProjection(dir.Sub("projection"));
   projection->Start(store.get());  // follows while the demo is written
-  ASSERT_TRUE(demo::Seed(store.get(), kToday).ok());
+  ASSERT_TRUE(demo::Seed(store.get(), kToday, nullptr).ok());
   // An expert leaves a case: the index entry is deleted in both paths.
   domain::Event leave{eventstore::EventId::Random().ToString(),
                       kToday,
@@ -71,7 +71,8 @@ TEST(CaseProjectionTest, IncrementalEqualsRebuildOnTheDemoSet) {
   ASSERT_TRUE(store
                   ->Append({"case-koen",
                             eventstore::Expectation::Any(),
-                            {codec::Encode(leave, *eventstore::EventId::Parse(leave.id))}})
+                            {*codec::Encode(leave, *eventstore::EventId::Parse(leave.id),
+                                            "case-koen", nullptr)}})
                   .ok());
   ExpectParity(store.get(), projection.get(), dir.Sub("rebuild"));
 
@@ -92,7 +93,7 @@ TEST(CaseProjectionTest, IncrementalEqualsRebuildOnALargeGeneratedSet) {
   auto store = OpenStore(dir.Sub("events"));
   auto projection = OpenProjection(dir.Sub("projection"));
   projection->Start(store.get());
-  auto seeded = demo::Seed(store.get(), kToday, 50);  // 600 placements
+  auto seeded = demo::Seed(store.get(), kToday, nullptr, 50);  // 600 placements
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   EXPECT_GT(seeded->appended, 8000);
   auto start = std::chrono::steady_clock::now();
@@ -107,7 +108,7 @@ TEST(CaseProjectionTest, RestartResumesFromTheCheckpointWithoutReplaying) {
   auto store = OpenStore(dir.Sub("events"));
   {
     auto projection = OpenProjection(dir.Sub("projection"));
-    ASSERT_TRUE(demo::Seed(store.get(), kToday).ok());
+    ASSERT_TRUE(demo::Seed(store.get(), kToday, nullptr).ok());
     ASSERT_TRUE(projection->CatchUp(store.get(), 100000).ok());
     EXPECT_EQ(projection->Checkpoint(), store->CommittedEnd());
   }
@@ -118,7 +119,7 @@ TEST(CaseProjectionTest, RestartResumesFromTheCheckpointWithoutReplaying) {
   EXPECT_EQ(*advanced, 0u);
   EXPECT_EQ(reopened->Applied(), 0u) << "nothing replayed after a restart";
   // New events after the restart are applied, and only those.
-  ASSERT_TRUE(demo::Seed(store.get(), kToday, 2).ok());
+  ASSERT_TRUE(demo::Seed(store.get(), kToday, nullptr, 2).ok());
   ASSERT_TRUE(reopened->CatchUp(store.get(), 100000).ok());
   EXPECT_GT(reopened->Applied(), 0u);
   EXPECT_LT(reopened->Applied(), store->CommittedEnd() / 2 + 10);
@@ -131,7 +132,7 @@ TEST(CaseProjectionTest, ClearEmptiesForARebuild) {
   TempDir dir;
   auto store = OpenStore(dir.Sub("events"));
   auto projection = OpenProjection(dir.Sub("projection"));
-  ASSERT_TRUE(demo::Seed(store.get(), kToday).ok());
+  ASSERT_TRUE(demo::Seed(store.get(), kToday, nullptr).ok());
   ASSERT_TRUE(projection->CatchUp(store.get(), 100000).ok());
   auto before = projection->Dump();
   ASSERT_TRUE(projection->Clear().ok());

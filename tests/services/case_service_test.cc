@@ -271,7 +271,7 @@ namespace duurzaam::testing {
 namespace {
 
 TEST_F(CaseApiTest, PortfolioListsTheExpertsCasesMostUrgentFirst) {
-  auto seeded = demo::Seed(store_.get(), DaysFromTodayCivil(0));
+  auto seeded = demo::Seed(store_.get(), DaysFromTodayCivil(0), nullptr);
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   // Another expert joins one case and the demo expert leaves another.
   v1::PlacementEvent leave = On(DaysFromToday(0));
@@ -328,7 +328,7 @@ namespace duurzaam::testing {
 namespace {
 
 TEST_F(CaseApiTest, RegionalStatisticsAreAnonymisedCounts) {
-  auto seeded = demo::Seed(store_.get(), DaysFromTodayCivil(0), 5);  // 60 placements
+  auto seeded = demo::Seed(store_.get(), DaysFromTodayCivil(0), nullptr, 5);  // 60 placements
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   v1::GetRegionalStatisticsRequest request;
   v1::RegionalStatistics stats;

@@ -45,8 +45,18 @@ void MtlsServerTest::StartAll(const Options& options) {
   auto store = eventstore::Store::Open(events);
   ASSERT_TRUE(store.ok()) << store.status();
   store_ = std::move(*store);
+  if (absl::Status created = crypto::MasterKeyring::Create(MasterKeyFile());
+      !created.ok() && !absl::IsAlreadyExists(created)) {
+    FAIL() << created;
+  }
+  auto keyring = crypto::MasterKeyring::Load(MasterKeyFile());
+  ASSERT_TRUE(keyring.ok()) << keyring.status();
+  auto keys = crypto::DataKeyStore::Open(dir_.Sub("keys"), *std::move(keyring));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  keys_ = std::move(*keys);
   if (options.seed) {
-    ASSERT_TRUE(demo::Seed(store_.get(), codec::RecordedDay(SystemMicros())).ok());
+    codec::Sealer sealer(keys_.get());
+    ASSERT_TRUE(demo::Seed(store_.get(), codec::RecordedDay(SystemMicros()), &sealer).ok());
   }
   eventstore::Options access;
   access.path = dir_.Sub("access");
@@ -57,7 +67,11 @@ void MtlsServerTest::StartAll(const Options& options) {
   ASSERT_TRUE(projection.ok()) << projection.status();
   projection_ = std::move(*projection);
   projection_->Start(store_.get());
-  services::AuditDeps audit;
+  services::ServerDeps deps;
+  deps.store = store_.get();
+  deps.projection = projection_.get();
+  deps.access_store = access_store_.get();
+  deps.keys = keys_.get();
   if (options.audit) {
     if (!key_) {
       auto key = transparency::SigningKey::Generate();
@@ -68,7 +82,8 @@ void MtlsServerTest::StartAll(const Options& options) {
     ASSERT_TRUE(merkle.ok()) << merkle.status();
     merkle_ = std::move(*merkle);
     merkle_->Start(store_.get());
-    audit = {merkle_.get(), key_.get()};
+    deps.merkle = merkle_.get();
+    deps.signing_key = key_.get();
   }
   services::ServerConfig config;
   config.listen = "127.0.0.1:0";
@@ -76,8 +91,8 @@ void MtlsServerTest::StartAll(const Options& options) {
   config.tls_key = Pki("server.key");
   config.tls_client_ca = Pki("ca.pem");
   config.revoked_serials = options.revoked_serials;
-  auto server =
-      services::Server::Start(config, store_.get(), projection_.get(), access_store_.get(), audit);
+  config.master_key_file = MasterKeyFile();
+  auto server = services::Server::Start(config, deps);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);
 }
@@ -91,6 +106,7 @@ void MtlsServerTest::StopAll() {
   projection_.reset();
   access_store_.reset();
   store_.reset();
+  keys_.reset();
 }
 
 std::shared_ptr<grpc::Channel> MtlsServerTest::Channel(const std::string& name,

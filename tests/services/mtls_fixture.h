@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "codec/sealing.h"
+#include "crypto/data_keys.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "projections/merkle_projection.h"
@@ -38,7 +40,9 @@ class MtlsServerTest : public ::testing::Test {
     std::string revoked_serials;  // the server's deny list file
     bool audit = false;           // Merkle projection, signing key, Audit service
   };
-  // Opens the stores under dir_, starts the projections and the server.
+  // Opens the stores under dir_ (personal data sealed with per-case keys
+  // under the master key file MasterKeyFile(), created on first start),
+  // starts the projections and the server.
   void StartAll(const Options& options);
   // Stops and closes everything StartAll opened (the signing key stays).
   void StopAll();
@@ -48,6 +52,7 @@ class MtlsServerTest : public ::testing::Test {
   // (default: the suite's CA folder); no certificate when `name` is empty.
   std::shared_ptr<grpc::Channel> Channel(const std::string& name, const std::string& pki_dir = "");
   static void Deadline(grpc::ClientContext* context, int seconds = 10);
+  std::string MasterKeyFile() { return dir_.Sub("master.keys"); }
 
   static TempDir* pki_dir_;
   TempDir dir_;
@@ -56,6 +61,7 @@ class MtlsServerTest : public ::testing::Test {
   std::unique_ptr<eventstore::Store> access_store_;
   std::unique_ptr<projections::CaseProjection> projection_;
   std::unique_ptr<projections::MerkleProjection> merkle_;
+  std::unique_ptr<crypto::DataKeyStore> keys_;
   std::unique_ptr<services::Server> server_;
 };
 

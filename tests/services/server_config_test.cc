@@ -15,6 +15,18 @@ TEST(ServerConfigTest, RefusesToServeWithoutTlsOutsideDevMode) {
   EXPECT_NE(config.status().message().find("--dev"), absl::string_view::npos);
 }
 
+TEST(ServerConfigTest, RefusesToStorePersonalDataWithoutAMasterKeyOutsideDevMode) {
+  auto config = ParseServerConfig({"duurzaamd", "--tls_cert=s.pem", "--tls_key=s.key",
+                                   "--tls_client_ca=ca.pem"});
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(config.status().message().find("--master_key_file"), absl::string_view::npos)
+      << config.status();
+  config = ParseServerConfig({"duurzaamd", "--tls_cert=s.pem", "--tls_key=s.key",
+                              "--tls_client_ca=ca.pem", "--master_key_file=/etc/m.keys"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->master_key_file, "/etc/m.keys");
+}
+
 TEST(ServerConfigTest, FlagsInBothSpellings) {
   auto config = ParseServerConfig({"duurzaamd", "--dev", "--listen=127.0.0.1:0", "--data-dir",
                                    "/tmp/x", "--max_event_bytes=9"});

@@ -24,8 +24,17 @@ void ServerTest::SetUp() {
   auto access_store = eventstore::Store::Open(access_options);
   ASSERT_TRUE(access_store.ok()) << access_store.status();
   access_store_ = std::move(*access_store);
-  auto server =
-      services::Server::Start(config, store_.get(), projection_.get(), access_store_.get());
+  auto keyring = crypto::MasterKeyring::FromKeys({{"test-master", std::string(32, '\x5a')}});
+  ASSERT_TRUE(keyring.ok()) << keyring.status();
+  auto keys = crypto::DataKeyStore::Open(dir_.Sub("keys"), *std::move(keyring));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  keys_ = std::move(*keys);
+  services::ServerDeps deps;
+  deps.store = store_.get();
+  deps.projection = projection_.get();
+  deps.access_store = access_store_.get();
+  deps.keys = keys_.get();
+  auto server = services::Server::Start(config, deps);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);
   channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "crypto/data_keys.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "eventstore/store.h"
 #include "google/rpc/error_details.pb.h"
@@ -36,6 +37,8 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<eventstore::Store> store_;
   std::unique_ptr<eventstore::Store> access_store_;
   std::unique_ptr<projections::CaseProjection> projection_;
+  // Per-case data keys under a test master key: personal data is sealed.
+  std::unique_ptr<crypto::DataKeyStore> keys_;
   std::unique_ptr<services::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventStore::Stub> stub_;

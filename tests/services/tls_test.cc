@@ -30,7 +30,7 @@ TEST(TlsConfigTest, MissingCertificateFileIsNamed) {
   config.tls_client_ca = dir.Sub("missing-ca.pem");
   auto projection = projections::CaseProjection::Open(dir.Sub("projections"));
   ASSERT_TRUE(projection.ok());
-  auto server = services::Server::Start(config, store->get(), projection->get());
+  auto server = services::Server::Start(config, {store->get(), projection->get()});
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(server.status().message().find("missing.pem"), absl::string_view::npos);
 }

@@ -1,0 +1,123 @@
+#include "codec/sealing.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "crypto/envelope.h"
+
+namespace duurzaam::codec {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+bool IsSealed(const FieldDescriptor* field) { return field->options().GetExtension(v1::sealed); }
+
+// Keeps only the sealed fields of `message` (recursively), dropping
+// sub-messages left empty. The result, merged into a copy of the message with
+// its sealed fields cleared, restores the original.
+void KeepOnlySealed(Message* message) {
+  const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (IsSealed(field)) continue;
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field->is_repeated() &&
+        reflection->HasField(*message, field)) {
+      Message* child = reflection->MutableMessage(message, field);
+      KeepOnlySealed(child);
+      if (child->ByteSizeLong() == 0) reflection->ClearField(message, field);
+      continue;
+    }
+    reflection->ClearField(message, field);
+  }
+}
+
+}  // namespace
+
+int ClearSealed(Message* message) {
+  int cleared = 0;
+  const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (IsSealed(field)) {
+      if (field->is_repeated() ? reflection->FieldSize(*message, field) > 0
+                               : reflection->HasField(*message, field)) {
+        reflection->ClearField(message, field);
+        ++cleared;
+      }
+      continue;
+    }
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      for (int k = 0; k < reflection->FieldSize(*message, field); ++k) {
+        cleared += ClearSealed(reflection->MutableRepeatedMessage(message, field, k));
+      }
+    } else if (reflection->HasField(*message, field)) {
+      cleared += ClearSealed(reflection->MutableMessage(message, field));
+    }
+  }
+  return cleared;
+}
+
+absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id,
+                          v1::PlacementEvent* event) const {
+  if (keys_->IsErasedScope(stream)) {
+    // The key store's status carries the day and the IsErased payload.
+    const absl::Status erased = keys_->GetOrCreate(stream).status();
+    absl::Status out(absl::StatusCode::kFailedPrecondition,
+                     absl::StrCat(std::string(stream), " takes no new events: ", erased.message()));
+    erased.ForEachPayload(
+        [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+    return out;
+  }
+  v1::PlacementEvent secret = *event;
+  secret.clear_sealed_fields();
+  KeepOnlySealed(&secret);
+  if (secret.ByteSizeLong() == 0) return absl::OkStatus();
+  const std::string plaintext = secret.SerializeAsString();
+  const std::string record_id = id.ToString();
+  ASSIGN_OR_RETURN(std::string envelope,
+                   crypto::SealPayload(*keys_, crypto::EnvelopeContext{stream, record_id}, plaintext));
+  ClearSealed(event);
+  event->set_sealed_fields(std::move(envelope));
+  return absl::OkStatus();
+}
+
+absl::Status Sealer::Open(std::string_view stream, const eventstore::EventId& id,
+                          v1::PlacementEvent* event) const {
+  if (event->sealed_fields().empty()) {
+    // Written before sealing existed (or by a tool): an erased stream still
+    // never shows its personal data.
+    if (keys_->ErasedAt(stream) && ClearSealed(event) > 0) event->set_personal_data_erased(true);
+    return absl::OkStatus();
+  }
+  const std::string record_id = id.ToString();
+  absl::StatusOr<std::string> plaintext = crypto::OpenPayload(
+      *keys_, crypto::EnvelopeContext{stream, record_id}, event->sealed_fields());
+  event->clear_sealed_fields();
+  if (crypto::IsErased(plaintext.status())) {
+    ClearSealed(event);
+    event->set_personal_data_erased(true);
+    return absl::OkStatus();
+  }
+  if (!plaintext.ok()) {
+    return absl::Status(plaintext.status().code(),
+                        absl::StrCat("the sealed fields of event ", record_id, " in ",
+                                     std::string(stream),
+                                     " cannot be opened: ", plaintext.status().message()));
+  }
+  v1::PlacementEvent secret;
+  if (!secret.ParseFromString(*plaintext) ||
+      (secret.body_case() != v1::PlacementEvent::BODY_NOT_SET &&
+       secret.body_case() != event->body_case())) {
+    return absl::DataLossError(absl::StrCat("the sealed fields of event ", record_id, " in ",
+                                            std::string(stream), " do not fit the event"));
+  }
+  event->MergeFrom(secret);
+  return absl::OkStatus();
+}
+
+}  // namespace duurzaam::codec
