@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "common/field_violation.h"
+#include "crypto/data_keys.h"
+#include "tests/support/temp_dir.h"
 
 namespace duurzaam::codec {
 namespace {
@@ -238,12 +240,198 @@ TEST(PlacementCodecTest, RecordedDayIsTheUtcDay) {
   EXPECT_EQ(RecordedDay(-1), Date(1969, 12, 31));
 }
 
-}  // namespace
-}  // namespace duurzaam::codec
+// Sealing personal data at rest (codec/sealing.h) through Encode / Decode.
+class SealingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto keyring = crypto::MasterKeyring::FromKeys({{"m1", std::string(32, '\x07')}});
+    ASSERT_TRUE(keyring.ok());
+    auto keys = crypto::DataKeyStore::Open(dir_.Sub("keys"), *std::move(keyring));
+    ASSERT_TRUE(keys.ok()) << keys.status();
+    keys_ = std::move(*keys);
+    sealer_ = std::make_unique<Sealer>(keys_.get());
+  }
 
-namespace duurzaam::codec {
-namespace {
+  // A stored record of `event` in `stream`, sealed (or not, without sealer).
+  eventstore::RecordedEvent Stored(const domain::Event& event, const std::string& stream,
+                                   const Sealer* sealer) {
+    const eventstore::EventId id = *eventstore::EventId::Parse(event.id);
+    auto encoded = Encode(event, id, stream, sealer);
+    EXPECT_TRUE(encoded.ok()) << encoded.status();
+    eventstore::RecordedEvent record;
+    record.stream = stream;
+    record.id = id;
+    record.type = encoded.ok() ? encoded->type : "";
+    record.data = encoded.ok() ? encoded->data : "";
+    record.recorded_at_micros = 1709337600LL * 1'000'000;  // 2024-03-02
+    return record;
+  }
 
+  duurzaam::testing::TempDir dir_;
+  std::unique_ptr<crypto::DataKeyStore> keys_;
+  std::unique_ptr<Sealer> sealer_;
+};
+
+// Every sealed field of the schema is free text an employer never sees, so
+// the employer's view needs no case key and sealing never hides what the
+// employer may read.
+TEST(SealedSchemaTest, SealedFieldsAreStringsAboveEmployerVisibility) {
+  int sealed = 0;
+  const google::protobuf::Descriptor* event = v1::PlacementEvent::descriptor();
+  const google::protobuf::OneofDescriptor* body = event->FindOneofByName("body");
+  for (int i = 0; i < body->field_count(); ++i) {
+    const google::protobuf::Descriptor* message = body->field(i)->message_type();
+    for (int k = 0; k < message->field_count(); ++k) {
+      const google::protobuf::FieldDescriptor* field = message->field(k);
+      if (!field->options().GetExtension(v1::sealed)) continue;
+      ++sealed;
+      EXPECT_EQ(field->type(), google::protobuf::FieldDescriptor::TYPE_STRING)
+          << field->full_name();
+      EXPECT_GT(field->options().GetExtension(v1::visibility), v1::VISIBILITY_EMPLOYER)
+          << field->full_name();
+    }
+  }
+  EXPECT_GE(sealed, 8);
+  // Private-life details and health-derived details are among them.
+  EXPECT_TRUE(
+      v1::PrivateLifeChanged::descriptor()->FindFieldByName("details")->options().GetExtension(
+          v1::sealed));
+  EXPECT_TRUE(v1::InterventionStarted::descriptor()
+                  ->FindFieldByName("description")
+                  ->options()
+                  .GetExtension(v1::sealed));
+}
+
+TEST_F(SealingTest, EveryEventTypeRoundTripsAndSealedTextIsNotStoredInPlain) {
+  for (const auto& body : OneOfEach()) {
+    const domain::Event original = Make(body);
+    const eventstore::RecordedEvent record = Stored(original, "case-1", sealer_.get());
+    v1::PlacementEvent stored;
+    ASSERT_TRUE(stored.ParseFromString(record.data));
+    // What is left in plain text has no sealed field set.
+    v1::PlacementEvent stripped = stored;
+    EXPECT_EQ(ClearSealed(&stripped), 0) << domain::TypeName(body);
+    auto back = Decode(record, sealer_.get());
+    ASSERT_TRUE(back.ok()) << domain::TypeName(body) << ": " << back.status();
+    v1::PlacementEvent want, got;
+    ToProto(original, &want);
+    ToProto(*back, &got);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(want, got))
+        << domain::TypeName(body) << "\nwant " << want.ShortDebugString() << "\ngot  "
+        << got.ShortDebugString();
+  }
+  const auto secret =
+      Stored(Make(domain::PrivateLifeChanged{"scheiding, verhuisd"}), "case-1", sealer_.get());
+  EXPECT_EQ(secret.data.find("scheiding"), std::string::npos);
+  // The control: without a sealer the same text is stored in plain.
+  const auto plain =
+      Stored(Make(domain::PrivateLifeChanged{"scheiding, verhuisd"}), "case-1", nullptr);
+  EXPECT_NE(plain.data.find("scheiding"), std::string::npos);
+}
+
+TEST_F(SealingTest, SealingIsDeterministicSoRetriesAreByteIdentical) {
+  const domain::Event event = Make(domain::ContactMoment{domain::ContactKind::kPhone, "gesprek"});
+  EXPECT_EQ(Stored(event, "case-1", sealer_.get()).data,
+            Stored(event, "case-1", sealer_.get()).data);
+  EXPECT_NE(Stored(event, "case-1", sealer_.get()).data,
+            Stored(event, "case-2", sealer_.get()).data);
+}
+
+TEST_F(SealingTest, WithoutASealerSealedFieldsReadAsEmptyAndPublicOnesStay) {
+  const auto record =
+      Stored(Make(domain::CaseOpened{"worker-1", "acme", "Groot Amsterdam", "Wajong"}), "case-1",
+             sealer_.get());
+  auto event = Decode(record);
+  ASSERT_TRUE(event.ok()) << event.status();
+  const auto& opened = std::get<domain::CaseOpened>(event->body);
+  EXPECT_EQ(opened.worker_ref, "");
+  EXPECT_EQ(opened.employer_id, "acme");
+  EXPECT_EQ(opened.region, "Groot Amsterdam");
+  EXPECT_FALSE(event->personal_data_erased);
+}
+
+TEST_F(SealingTest, AnOlderSchemaVersionIsOpenedThenUpcast) {
+  v1::PlacementEvent old;
+  old.mutable_occurred_on()->set_year(2021);
+  old.mutable_occurred_on()->set_month(5);
+  old.mutable_occurred_on()->set_day(4);
+  old.set_schema_version(1);
+  auto* c = old.mutable_monitoring_check_in_v1();
+  c->set_respondent(v1::RESPONDENT_WORKER);
+  c->set_fit(4);
+  c->set_remarks("rugklachten");
+  const eventstore::EventId id = eventstore::EventId::Random();
+  ASSERT_TRUE(sealer_->Seal("case-1", id, &old).ok());
+  EXPECT_EQ(old.monitoring_check_in_v1().remarks(), "");
+  eventstore::RecordedEvent record;
+  record.stream = "case-1";
+  record.id = id;
+  record.data = old.SerializeAsString();
+  auto event = Decode(record, sealer_.get());
+  ASSERT_TRUE(event.ok()) << event.status();
+  const auto& checkin = std::get<domain::MonitoringCheckIn>(event->body);
+  EXPECT_EQ(checkin.remarks, "rugklachten");
+  EXPECT_EQ(checkin.scores.at(domain::Item::kFit), 4);
+}
+
+TEST_F(SealingTest, ErasedStreamsReadAsErasedAndTakeNoNewEvents) {
+  const auto record =
+      Stored(Make(domain::PrivateLifeChanged{"mantelzorg"}), "case-1", sealer_.get());
+  const auto other =
+      Stored(Make(domain::PrivateLifeChanged{"mantelzorg"}), "case-2", sealer_.get());
+  ASSERT_TRUE(keys_->Erase("case-1", 1709337600LL * 1'000'000).ok());
+  auto event = Decode(record, sealer_.get());
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_TRUE(event->personal_data_erased);
+  EXPECT_EQ(std::get<domain::PrivateLifeChanged>(event->body).details, "");
+  EXPECT_EQ(event->occurred_on, Date(2024, 3, 1));
+  v1::PlacementEvent proto;
+  ToProto(*event, &proto);
+  EXPECT_TRUE(proto.personal_data_erased());
+  // Other cases are untouched.
+  auto kept = Decode(other, sealer_.get());
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(std::get<domain::PrivateLifeChanged>(kept->body).details, "mantelzorg");
+  // No new events, not even without personal data.
+  const domain::Event late = Make(domain::AbsenceReported{});
+  auto encoded = Encode(late, *eventstore::EventId::Parse(late.id), "case-1", sealer_.get());
+  EXPECT_EQ(encoded.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(crypto::IsErased(encoded.status())) << encoded.status();
+  EXPECT_NE(encoded.status().message().find("erased on 2024-03-02"), std::string::npos)
+      << encoded.status();
+}
+
+TEST_F(SealingTest, EnvelopesAreBoundToTheirStreamAndEventAndTamperingIsDataLoss) {
+  auto record = Stored(Make(domain::PrivateLifeChanged{"mantelzorg"}), "case-1", sealer_.get());
+  auto moved = record;
+  moved.stream = "case-2";
+  EXPECT_EQ(Decode(moved, sealer_.get()).status().code(), absl::StatusCode::kDataLoss);
+  auto renamed = record;
+  renamed.id = eventstore::EventId::Random();
+  EXPECT_EQ(Decode(renamed, sealer_.get()).status().code(), absl::StatusCode::kDataLoss);
+  v1::PlacementEvent stored;
+  ASSERT_TRUE(stored.ParseFromString(record.data));
+  std::string envelope = stored.sealed_fields();
+  envelope[envelope.size() / 2] ^= 1;
+  stored.set_sealed_fields(envelope);
+  record.data = stored.SerializeAsString();
+  auto tampered = Decode(record, sealer_.get());
+  EXPECT_EQ(tampered.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(tampered.status().message().find("case-1"), std::string::npos) << tampered.status();
+}
+
+TEST(PlacementCodecTest, ClientsCannotSendServerOnlyFields) {
+  v1::PlacementEvent proto;
+  ToProto(Make(domain::PrivateLifeChanged{"x"}), &proto);
+  proto.set_sealed_fields("forged");
+  auto sent = FromProto(proto, "id", Date(2024, 3, 2), {"expert:a", domain::Role::kExpert});
+  EXPECT_EQ(sent.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(sent.status().message().find("sealed_fields"), std::string::npos) << sent.status();
+  proto.clear_sealed_fields();
+  proto.set_personal_data_erased(true);
+  sent = FromProto(proto, "id", Date(2024, 3, 2), {"expert:a", domain::Role::kExpert});
+  EXPECT_EQ(sent.status().code(), absl::StatusCode::kInvalidArgument);
+}
 
 }  // namespace
 }  // namespace duurzaam::codec

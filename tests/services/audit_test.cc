@@ -25,6 +25,7 @@
 #include "rocksdb/slice_transform.h"
 #include "services/server.h"
 #include "tests/services/mtls_fixture.h"
+#include "tests/services/proof_check.h"
 #include "tests/support/temp_dir.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
@@ -34,38 +35,6 @@ namespace {
 
 using grpc::StatusCode;
 using ::testing::HasSubstr;
-
-transparency::Hash ToHash(const std::string& bytes) {
-  transparency::Hash h{};
-  for (size_t i = 0; i < h.size() && i < bytes.size(); ++i) h[i] = bytes[i];
-  return h;
-}
-
-std::vector<transparency::Hash> Path(const google::protobuf::RepeatedPtrField<std::string>& path) {
-  std::vector<transparency::Hash> out;
-  for (const std::string& h : path) out.push_back(ToHash(h));
-  return out;
-}
-
-// The checkpoint a SignedCheckpoint claims (as a client rebuilds it).
-transparency::Checkpoint FromProto(const v1::SignedCheckpoint& p) {
-  transparency::Checkpoint c;
-  c.origin = p.origin();
-  c.tree_size = p.tree_size();
-  c.root = ToHash(p.root_hash());
-  c.timestamp_micros = codec::FromTimestamp(p.signed_at());
-  return c;
-}
-
-// What an auditor checks: the leaf is computed from the returned record,
-// and the path leads from it to the checkpoint's root.
-absl::Status VerifyEntry(const v1::InclusionProof& proof, const transparency::Hash& root) {
-  auto record = codec::FromProto(proof.record());
-  if (!record.ok()) return record.status();
-  transparency::Hash leaf = transparency::LeafHash(projections::LeafData(*record));
-  return transparency::VerifyInclusion(leaf, proof.position(), proof.tree_size(),
-                                       Path(proof.path()), root);
-}
 
 class AuditTest : public MtlsServerTest {
  protected:

@@ -129,3 +129,40 @@ void MtlsServerTest::Deadline(grpc::ClientContext* context, int seconds) {
 }
 
 }  // namespace duurzaam::testing
+
+namespace duurzaam::testing {
+
+v1::PlacementEvent MtlsServerTest::Today() {
+  v1::PlacementEvent e;
+  domain::Date today = codec::RecordedDay(SystemMicros());
+  e.mutable_occurred_on()->set_year(static_cast<int>(today.year()));
+  e.mutable_occurred_on()->set_month(today.month());
+  e.mutable_occurred_on()->set_day(today.day());
+  return e;
+}
+
+v1::PlacementEvent MtlsServerTest::PrivateLife(const std::string& details) {
+  v1::PlacementEvent e = Today();
+  e.mutable_private_life_changed()->set_details(details);
+  return e;
+}
+
+int64_t MtlsServerTest::Revision(const std::string& case_id) {
+  auto r = store_->StreamRevision("case-" + case_id);
+  return r.ok() ? *r : -1;
+}
+
+grpc::Status MtlsServerTest::Record(const std::string& who, const std::string& case_id,
+                                    const v1::PlacementEvent& event) {
+  v1::RecordCaseEventRequest request;
+  request.set_case_id(case_id);
+  request.set_event_id(eventstore::EventId::Random().ToString());
+  request.set_expected_revision(Revision(case_id));
+  *request.mutable_event() = event;
+  v1::RecordCaseEventResponse response;
+  grpc::ClientContext context;
+  Deadline(&context);
+  return v1::Cases::NewStub(Channel(who))->RecordCaseEvent(&context, request, &response);
+}
+
+}  // namespace duurzaam::testing

@@ -12,6 +12,7 @@
 
 #include "codec/sealing.h"
 #include "crypto/data_keys.h"
+#include "duurzaam/v1/cases.grpc.pb.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "projections/merkle_projection.h"
@@ -52,6 +53,16 @@ class MtlsServerTest : public ::testing::Test {
   // (default: the suite's CA folder); no certificate when `name` is empty.
   std::shared_ptr<grpc::Channel> Channel(const std::string& name, const std::string& pki_dir = "");
   static void Deadline(grpc::ClientContext* context, int seconds = 10);
+
+  // An event that occurred today (the body still to be set).
+  static v1::PlacementEvent Today();
+  static v1::PlacementEvent PrivateLife(const std::string& details);
+  // The case stream's current revision (-1 when it has none).
+  int64_t Revision(const std::string& case_id);
+  // Cases.RecordCaseEvent as `who` with a fresh event id and the current
+  // revision.
+  grpc::Status Record(const std::string& who, const std::string& case_id,
+                      const v1::PlacementEvent& event);
   std::string MasterKeyFile() { return dir_.Sub("master.keys"); }
 
   static TempDir* pki_dir_;

@@ -76,19 +76,6 @@ class TrustTest : public MtlsServerTest {
     return status.error_code();
   }
 
-  int64_t Revision(const std::string& case_id) {
-    auto r = store_->StreamRevision("case-" + case_id);
-    return r.ok() ? *r : -1;
-  }
-
-  static v1::PlacementEvent Today() {
-    v1::PlacementEvent e;
-    domain::Date today = codec::RecordedDay(SystemMicros());
-    e.mutable_occurred_on()->set_year(static_cast<int>(today.year()));
-    e.mutable_occurred_on()->set_month(today.month());
-    e.mutable_occurred_on()->set_day(today.day());
-    return e;
-  }
   static v1::PlacementEvent Contact(const std::string& summary = "belafspraak") {
     v1::PlacementEvent e = Today();
     e.mutable_contact_moment()->set_kind(v1::CONTACT_KIND_PHONE);
@@ -106,29 +93,11 @@ class TrustTest : public MtlsServerTest {
     e.mutable_team_member_added()->set_expert_id(expert);
     return e;
   }
-  static v1::PlacementEvent PrivateLife(const std::string& details) {
-    v1::PlacementEvent e = Today();
-    e.mutable_private_life_changed()->set_details(details);
-    return e;
-  }
   static v1::PlacementEvent Subsidy() {
     v1::PlacementEvent e = Today();
     e.mutable_subsidy_granted()->set_kind(v1::SUBSIDY_KIND_WAGE_COST_SUBSIDY);
     e.mutable_subsidy_granted()->set_wage_value_percent(60);
     return e;
-  }
-
-  grpc::Status Record(const std::string& who, const std::string& case_id,
-                      const v1::PlacementEvent& event) {
-    v1::RecordCaseEventRequest request;
-    request.set_case_id(case_id);
-    request.set_event_id(eventstore::EventId::Random().ToString());
-    request.set_expected_revision(Revision(case_id));
-    *request.mutable_event() = event;
-    v1::RecordCaseEventResponse response;
-    grpc::ClientContext context;
-    Deadline(&context);
-    return v1::Cases::NewStub(Channel(who))->RecordCaseEvent(&context, request, &response);
   }
 
   StatusCode Portfolio(const std::string& who, const std::string& expert = "") {
