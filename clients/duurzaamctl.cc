@@ -1,5 +1,9 @@
-// duurzaamctl: a command-line client of the duurzaam EventStore API, plus
-// an offline check of a stopped store's hash chain.
+// duurzaamctl: a command-line client of the duurzaam API, plus offline
+// tools: a check of a stopped store's hash chain and the master keyring file.
+//
+// Master-key rotation: `master-key add FILE` (the new key becomes current),
+// `rotate-master-key` (the server re-reads FILE and re-wraps every data key),
+// then `master-key retire FILE OLD_ID`.
 //
 //   duurzaamctl [--server=HOST:PORT] [--pki=DIR --user=NAME | --ca=F --cert=F --key=F]
 //               COMMAND ...
@@ -10,7 +14,10 @@
 //     timeline CASE [--lang=nl|en]
 //     status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]
 //     portfolio [EXPERT] [--lang=nl|en]
+//     erase CASE --reason=TEXT                            (ADMIN)
+//     rotate-master-key                                   (ADMIN)
 //     verify DATA_DIR                                     (offline)
+//     master-key init|add|list FILE | retire FILE KEY_ID  (offline)
 //
 // Connection: without --ca the connection is plaintext (dev-mode servers;
 // the caller names itself with --as=expert:jdevries --role=EXPERT
@@ -29,6 +36,8 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "crypto/master_keyring.h"
+#include "duurzaam/v1/audit.grpc.pb.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "eventstore/store.h"
@@ -164,6 +173,41 @@ int Verify(const std::string& dir) {
   return 0;
 }
 
+// The offline master keyring commands (on the file, not the server).
+int MasterKey(const std::vector<std::string>& args) {
+  using crypto::MasterKeyring;
+  const std::string verb = args.size() > 1 ? args[1] : "";
+  const bool retire = verb == "retire";
+  if (args.size() != (retire ? 4u : 3u) ||
+      (verb != "init" && verb != "add" && verb != "list" && !retire)) {
+    std::fprintf(stderr, "usage: master-key init|add|list FILE | master-key retire FILE KEY_ID\n");
+    return 2;
+  }
+  const std::string& file = args[2];
+  auto fail = [](const absl::Status& status) {
+    std::fprintf(stderr, "duurzaamctl: %s\n", std::string(status.message()).c_str());
+    return 1;
+  };
+  if (verb == "init") {
+    if (absl::Status s = MasterKeyring::Create(file); !s.ok()) return fail(s);
+  } else if (verb == "add") {
+    auto id = MasterKeyring::AddKey(file);
+    if (!id.ok()) return fail(id.status());
+    std::printf("added %s (now current); run `duurzaamctl rotate-master-key` against the "
+                "server, then retire the older keys\n",
+                id->c_str());
+    return 0;
+  } else if (retire) {
+    if (absl::Status s = MasterKeyring::Retire(file, args[3]); !s.ok()) return fail(s);
+  }
+  auto keyring = MasterKeyring::Load(file);
+  if (!keyring.ok()) return fail(keyring.status());
+  for (const std::string& id : keyring->ids()) {
+    std::printf("%s%s\n", id.c_str(), id == keyring->current_id() ? "\t(current)" : "");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,7 +222,10 @@ int main(int argc, char** argv) {
                  "  timeline CASE [--lang=nl|en]\n"
                  "  status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]\n"
                  "  portfolio [EXPERT] [--lang=nl|en]\n"
-                 "  verify DATA_DIR   (offline, on a stopped server's store)\n");
+                 "  erase CASE --reason=TEXT   (ADMIN: crypto-shred a closed case)\n"
+                 "  rotate-master-key          (ADMIN: re-wrap data keys, see master-key)\n"
+                 "  verify DATA_DIR   (offline, on a stopped server's store)\n"
+                 "  master-key init|add|list FILE | master-key retire FILE KEY_ID   (offline)\n");
     return 2;
   }
   const std::string& command = args.positional[0];
@@ -186,6 +233,7 @@ int main(int argc, char** argv) {
     if (args.positional.size() != 2) return std::fprintf(stderr, "verify DATA_DIR\n"), 2;
     return Verify(args.positional[1]);
   }
+  if (command == "master-key") return MasterKey(args.positional);
   auto channel = Connect(args);
   auto stub = v1::EventStore::NewStub(channel);
   grpc::ClientContext context;
@@ -193,6 +241,31 @@ int main(int argc, char** argv) {
     context.AddMetadata("x-duurzaam-principal", args.Flag("as", "expert:jdevries"));
     context.AddMetadata("x-duurzaam-role", args.Flag("role", "EXPERT"));
     if (args.Has("org")) context.AddMetadata("x-duurzaam-organisation", args.Flag("org"));
+  }
+  if (command == "erase") {
+    if (args.positional.size() != 2 || !args.Has("reason")) {
+      return std::fprintf(stderr, "erase CASE --reason=TEXT\n"), 2;
+    }
+    v1::EraseCaseRequest request;
+    request.set_case_id(args.positional[1]);
+    request.set_reason(args.Flag("reason"));
+    v1::EraseCaseResponse response;
+    grpc::Status status = v1::Admin::NewStub(channel)->EraseCase(&context, request, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s %s (erased at %lld)\n", request.case_id().c_str(),
+                response.erased() ? "erased" : "was already erased",
+                static_cast<long long>(response.erased_at().seconds()));
+    return 0;
+  }
+  if (command == "rotate-master-key") {
+    v1::RotateMasterKeyResponse response;
+    grpc::Status status = v1::Admin::NewStub(channel)->RotateMasterKey(&context, {}, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("current master key %s; %d data keys re-wrapped; keys in the file:",
+                response.current_key_id().c_str(), response.rewrapped());
+    for (const std::string& id : response.key_ids()) std::printf(" %s", id.c_str());
+    std::printf("\n");
+    return 0;
   }
   if (command == "portfolio") {
     auto cases = v1::Cases::NewStub(channel);

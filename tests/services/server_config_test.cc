@@ -27,6 +27,15 @@ TEST(ServerConfigTest, RefusesToStorePersonalDataWithoutAMasterKeyOutsideDevMode
   EXPECT_EQ(config->master_key_file, "/etc/m.keys");
 }
 
+TEST(ServerConfigTest, TheDeployedExampleConfigIsValid) {
+  std::string path = DUURZAAM_PKI;  // deploy/duurzaam-pki
+  path = path.substr(0, path.rfind('/')) + "/duurzaamd.conf.example";
+  auto config = ParseServerConfig({"duurzaamd", "--config=" + path});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->dev);
+  EXPECT_EQ(config->master_key_file, "/etc/duurzaam/master.keys");
+}
+
 TEST(ServerConfigTest, FlagsInBothSpellings) {
   auto config = ParseServerConfig({"duurzaamd", "--dev", "--listen=127.0.0.1:0", "--data-dir",
                                    "/tmp/x", "--max_event_bytes=9"});
