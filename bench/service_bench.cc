@@ -14,6 +14,8 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/benches.h"
 #include "bench/harness.h"
+#include "crypto/data_keys.h"
+#include "duurzaam/v1/cases.grpc.pb.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "echo.grpc.pb.h"
 #include "projections/case_projection.h"
@@ -109,26 +111,38 @@ double InFlight(int in_flight, double duration, uint64_t max_calls,
   return completed / elapsed;
 }
 
-// duurzaamd's layout over `dir` (events/, access/, projections/): a
+// duurzaamd's layout over `dir` (events/, access/, projections/, keys/): a
 // plaintext dev server, or a mutual-TLS one with a deployment CA made by
-// deploy/duurzaam-pki and client certificates for its benchmark users.
+// deploy/duurzaam-pki and client certificates for its benchmark users
+// (bench-admin, bench-auditor, bench-expert); with `encrypt`, personal data
+// is sealed under per-case data keys as in duurzaamd.
 struct BenchServer {
   std::string pki;
   std::unique_ptr<eventstore::Store> store, access;
   std::unique_ptr<projections::CaseProjection> projection;
+  std::unique_ptr<crypto::DataKeyStore> keys;
   std::unique_ptr<services::Server> server;
-  BenchServer(const ScratchDir& dir, bool mtls) {
+  BenchServer(const ScratchDir& dir, bool mtls, bool encrypt = false) {
     pki = dir.Sub("pki");
     if (mtls) {
-      std::string cmd =
-          absl::StrCat(DUURZAAM_PKI, " init ", pki, " >/dev/null && ", DUURZAAM_PKI, " issue ", pki,
-                       " ADMIN bench-admin >/dev/null && ", DUURZAAM_PKI, " issue ", pki,
-                       " AUDITOR bench-auditor >/dev/null");
+      std::string cmd = absl::StrCat(DUURZAAM_PKI, " init ", pki, " >/dev/null");
+      for (const char* user :
+           {"ADMIN bench-admin", "AUDITOR bench-auditor", "EXPERT bench-expert"}) {
+        absl::StrAppend(&cmd, " && ", DUURZAAM_PKI, " issue ", pki, " ", user, " >/dev/null");
+      }
       if (std::system(cmd.c_str()) != 0) std::exit(1);
     }
     store = OpenBenchStore(dir.Sub("events"), /*sync=*/true);
     access = OpenBenchStore(dir.Sub("access"), /*sync=*/true);
     projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
+    services::ServerDeps deps{store.get(), projection.get(), access.get()};
+    if (encrypt) {
+      auto keyring = crypto::MasterKeyring::FromKeys({{"bench", std::string(32, '\x2a')}});
+      auto opened = crypto::DataKeyStore::Open(dir.Sub("keys"), *std::move(keyring));
+      if (!opened.ok()) std::exit(1);
+      keys = std::move(*opened);
+      deps.keys = keys.get();
+    }
     services::ServerConfig config;
     config.listen = "127.0.0.1:0";
     config.dev = !mtls;
@@ -137,7 +151,7 @@ struct BenchServer {
       config.tls_key = pki + "/server.key";
       config.tls_client_ca = pki + "/ca.pem";
     }
-    auto s = services::Server::Start(config, {store.get(), projection.get(), access.get()});
+    auto s = services::Server::Start(config, deps);
     if (!s.ok()) {
       std::fprintf(stderr, "server: %s\n", s.status().ToString().c_str());
       std::exit(1);
@@ -189,6 +203,85 @@ double AppendRate(const BenchServer& s, const std::string& user, const std::stri
                             delete call;
                             done(status.ok());
                           });
+  });
+}
+
+// Cases.RecordCaseEvent as `user` ("" on a dev server: a dev-mode expert)
+// on `cases` cases it opens first, `in_flight` commands outstanding, each on
+// a case with none in flight (its expected revision known): contact moments
+// with a ~250-byte summary, which is personal data (sealed when encrypting).
+double CaseCommandRate(const BenchServer& s, const std::string& user, int cases, int in_flight,
+                       double duration, uint64_t max_calls) {
+  auto stub = v1::Cases::NewStub(s.ChannelAs(user));
+  auto today = [] {
+    v1::PlacementEvent e;
+    e.mutable_occurred_on()->set_year(2026);
+    e.mutable_occurred_on()->set_month(11);
+    e.mutable_occurred_on()->set_day(23);
+    return e;
+  };
+  auto identify = [&](grpc::ClientContext* context) {
+    if (!user.empty()) return;
+    context->AddMetadata("x-duurzaam-principal", "expert:bench");
+    context->AddMetadata("x-duurzaam-role", "EXPERT");
+  };
+  absl::Mutex mu;
+  std::vector<std::pair<int, int64_t>> idle;  // (case, revision) with nothing in flight
+  for (int c = 0; c < cases; ++c) {
+    v1::RecordCaseEventRequest request;
+    request.set_case_id(absl::StrCat("bench-", c));
+    request.set_event_id(eventstore::EventId::Random().ToString());
+    request.set_expected_revision(-1);
+    *request.mutable_event() = today();
+    auto* opened = request.mutable_event()->mutable_case_opened();
+    opened->set_worker_ref(absl::StrCat("werknemer-", c));
+    opened->set_employer_id("bench-employer");
+    opened->set_region("Groot Amsterdam");
+    opened->set_target_group("Wajong");
+    v1::RecordCaseEventResponse response;
+    grpc::ClientContext context;
+    identify(&context);
+    grpc::Status status = stub->RecordCaseEvent(&context, request, &response);
+    if (!status.ok()) {
+      std::fprintf(stderr, "open case: %s\n", status.error_message().c_str());
+      std::exit(1);
+    }
+    idle.emplace_back(c, response.revision());
+  }
+  std::atomic<uint64_t> n{0};
+  return InFlight(in_flight, duration, max_calls, [&](std::function<void(bool)> done) {
+    struct Call {
+      grpc::ClientContext context;
+      v1::RecordCaseEventRequest request;
+      v1::RecordCaseEventResponse response;
+      int case_index;
+    };
+    auto* call = new Call;
+    {
+      absl::MutexLock lock(&mu);
+      call->case_index = idle.back().first;
+      call->request.set_expected_revision(idle.back().second);
+      idle.pop_back();
+    }
+    call->request.set_case_id(absl::StrCat("bench-", call->case_index));
+    call->request.set_event_id(eventstore::EventId::Random().ToString());
+    *call->request.mutable_event() = today();
+    auto* contact = call->request.mutable_event()->mutable_contact_moment();
+    contact->set_kind(v1::CONTACT_KIND_PHONE);
+    contact->set_summary(Payload(n++).substr(0, 250));
+    identify(&call->context);
+    stub->async()->RecordCaseEvent(
+        &call->context, &call->request, &call->response,
+        [call, done, &mu, &idle](grpc::Status status) {
+          if (!status.ok()) std::fprintf(stderr, "record: %s\n", status.error_message().c_str());
+          {
+            absl::MutexLock lock(&mu);
+            idle.emplace_back(call->case_index, status.ok() ? call->response.revision()
+                                                            : call->request.expected_revision());
+          }
+          delete call;
+          done(status.ok());
+        });
   });
 }
 
@@ -404,15 +497,19 @@ void OpenLargeStore(const Settings& settings) {
           "<= 256 MiB", settings.smoke || rss <= 256});
 }
 
-// The cost of the trust layer: the same durable-append and subscribe loads
+// The cost of the trust layer, each layer beside the one below it, in the
+// same run: the durable-append and subscribe loads of the event-log issue
 // against a plaintext dev server and against a mutual-TLS server with access
-// checks and the access log on, in the same run.
+// checks and the access log on; and case commands (which carry personal
+// data) on a plaintext server, over mTLS with access checks, and over mTLS
+// with access checks and encryption of personal data.
 void TrustLayerCost(const Settings& settings) {
   const int in_flight = settings.smoke ? 4 : 64;
   const double duration = settings.smoke ? 0.2 : 4.0;
   const uint64_t max_calls = settings.smoke ? 300 : 1'000'000;
   const uint64_t events = settings.smoke ? 5'000 : 200'000;
   std::vector<double> plain_append, mtls_append, plain_sub, mtls_sub;
+  std::vector<double> plain_cases, mtls_cases, sealed_cases;
   for (int run = 0; run < settings.runs; ++run) {
     {
       ScratchDir dir(settings, "trust-plain");
@@ -431,6 +528,13 @@ void TrustLayerCost(const Settings& settings) {
       (mtls ? mtls_sub : plain_sub)
           .push_back(SubscribeRate(s, mtls ? "bench-auditor" : "", events));
     }
+    for (int layers = 0; layers < 3; ++layers) {
+      ScratchDir dir(settings, absl::StrCat("trust-cases-", layers));
+      BenchServer s(dir, /*mtls=*/layers > 0, /*encrypt=*/layers > 1);
+      const double rate = CaseCommandRate(s, layers > 0 ? "bench-expert" : "", in_flight, in_flight,
+                                          duration, max_calls);
+      (layers == 0 ? plain_cases : layers == 1 ? mtls_cases : sealed_cases).push_back(rate);
+    }
   }
   double pa = Median(plain_append), ma = Median(mtls_append);
   Report({absl::StrCat("durable appends over mTLS + access checks, ", in_flight, " in flight"), ma,
@@ -441,6 +545,14 @@ void TrustLayerCost(const Settings& settings) {
       {absl::StrCat("subscribe catch-up over mTLS as auditor (access-logged), ", events, " events"),
        ms, "/s", "same log, plaintext dev server", ps, "(reported: cost of the trust layer)",
        true});
+  double pc = Median(plain_cases), mc = Median(mtls_cases), sc = Median(sealed_cases);
+  Report({absl::StrCat("case commands over mTLS + access checks, ", in_flight, " in flight"), mc,
+          "/s", "same load, plaintext dev server", pc, "(reported: cost of mTLS + access checks)",
+          true});
+  Report({absl::StrCat("case commands over mTLS + access checks + encryption, ", in_flight,
+                       " in flight"),
+          sc, "/s", "same load, mTLS + access checks, no encryption", mc,
+          "(reported: cost of encrypting personal data)", true});
 }
 
 }  // namespace duurzaam::bench

@@ -141,12 +141,13 @@ void Placements(Builder& b, const std::string& suffix) {
         InterventionStarted{InterventionKind::kCapacityAssessment, "belastbaarheid opnieuw bepaald",
                             ""});
 
-  // Hanna at Gemeente Zorg: employment ended -> ENDED.
+  // Hanna at Gemeente Zorg: employment ended, case closed -> ENDED.
   std::string hanna = "case-hanna" + s;
   open(hanna, "gemeente-zorg", 1510, "Midden-Utrecht", "Participatiewet");
   start(hanna, 1500, ContractType::kFixedTerm, -290, 24, "schoonmaker");
   b.Add(hanna, 400, NoticeGiven{false, b.Day(300)});
   b.Add(hanna, 300, EmploymentEnded{EndReason::kResignation});
+  b.Add(hanna, 280, CaseClosed{"dienstverband beëindigd, nazorg afgerond"});
 
   // Ivo at Acme: low intention to continue -> AT_RISK.
   std::string ivo = "case-ivo" + s;
@@ -198,8 +199,8 @@ std::vector<DemoEvent> DemoEvents(Date today, int scale) {
   return out;
 }
 
-absl::StatusOr<SeedResult> Seed(eventstore::Store* store, Date today,
-                                const codec::Sealer* sealer, int scale) {
+absl::StatusOr<SeedResult> Seed(eventstore::Store* store, Date today, const codec::Sealer* sealer,
+                                int scale) {
   SeedResult result;
   std::map<std::string, domain::CaseState> states;
   std::map<std::string, eventstore::Revision> revisions;
