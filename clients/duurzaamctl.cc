@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/time/time.h"
 #include "crypto/master_keyring.h"
 #include "duurzaam/v1/audit.grpc.pb.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
@@ -252,9 +253,12 @@ int main(int argc, char** argv) {
     v1::EraseCaseResponse response;
     grpc::Status status = v1::Admin::NewStub(channel)->EraseCase(&context, request, &response);
     if (!status.ok()) return Fail(status);
-    std::printf("%s %s (erased at %lld)\n", request.case_id().c_str(),
+    std::printf("%s %s at %s\n", request.case_id().c_str(),
                 response.erased() ? "erased" : "was already erased",
-                static_cast<long long>(response.erased_at().seconds()));
+                absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                                 absl::FromUnixSeconds(response.erased_at().seconds()),
+                                 absl::UTCTimeZone())
+                    .c_str());
     return 0;
   }
   if (command == "rotate-master-key") {
@@ -293,9 +297,10 @@ int main(int argc, char** argv) {
       grpc::Status status = cases->GetTimeline(&context, request, &timeline);
       if (!status.ok()) return Fail(status);
       for (const auto& e : timeline.entries()) {
-        std::printf("%04d-%02d-%02d  %s%s\n", e.occurred_on().year(), e.occurred_on().month(),
+        std::printf("%04d-%02d-%02d  %s%s%s\n", e.occurred_on().year(), e.occurred_on().month(),
                     e.occurred_on().day(), e.title().c_str(),
-                    e.employer_wide() ? "  [werkgever/employer]" : "");
+                    e.employer_wide() ? "  [werkgever/employer]" : "",
+                    e.event().personal_data_erased() ? "  [persoonsgegevens gewist/erased]" : "");
       }
       return 0;
     }
