@@ -132,7 +132,8 @@ TEST(PlacementCodecTest, BadInputNamesTheField) {
               "event.monitoring_check_in.scores[1].item");
 }
 
-TEST(PlacementCodecTest, StoredVersionOneCheckInIsUpcast) {
+// A check-in as schema version 1 stored it (2021-05-04, by the worker).
+v1::PlacementEvent StoredVersionOneCheckIn() {
   v1::PlacementEvent old;
   old.mutable_occurred_on()->set_year(2021);
   old.mutable_occurred_on()->set_month(5);
@@ -141,7 +142,12 @@ TEST(PlacementCodecTest, StoredVersionOneCheckInIsUpcast) {
   auto* c = old.mutable_monitoring_check_in_v1();
   c->set_respondent(v1::RESPONDENT_WORKER);
   c->set_fit(4);
-  c->set_intention_to_continue(2);
+  return old;
+}
+
+TEST(PlacementCodecTest, StoredVersionOneCheckInIsUpcast) {
+  v1::PlacementEvent old = StoredVersionOneCheckIn();
+  old.mutable_monitoring_check_in_v1()->set_intention_to_continue(2);
   eventstore::RecordedEvent record;
   record.id = eventstore::EventId::Random();
   record.type = "MonitoringCheckIn";
@@ -351,15 +357,8 @@ TEST_F(SealingTest, WithoutASealerSealedFieldsReadAsEmptyAndPublicOnesStay) {
 }
 
 TEST_F(SealingTest, AnOlderSchemaVersionIsOpenedThenUpcast) {
-  v1::PlacementEvent old;
-  old.mutable_occurred_on()->set_year(2021);
-  old.mutable_occurred_on()->set_month(5);
-  old.mutable_occurred_on()->set_day(4);
-  old.set_schema_version(1);
-  auto* c = old.mutable_monitoring_check_in_v1();
-  c->set_respondent(v1::RESPONDENT_WORKER);
-  c->set_fit(4);
-  c->set_remarks("rugklachten");
+  v1::PlacementEvent old = StoredVersionOneCheckIn();
+  old.mutable_monitoring_check_in_v1()->set_remarks("rugklachten");
   const eventstore::EventId id = eventstore::EventId::Random();
   ASSERT_TRUE(sealer_->Seal("case-1", id, &old).ok());
   EXPECT_EQ(old.monitoring_check_in_v1().remarks(), "");
