@@ -518,13 +518,13 @@ void TrustLayerCost(const Settings& settings) {
     }
     {
       ScratchDir dir(settings, "trust-mtls");
-      BenchServer s(dir, /*mtls=*/true);
+      BenchServer s(dir, /*mtls=*/true, /*encrypt=*/true);
       mtls_append.push_back(AppendRate(s, "bench-admin", "bench-", in_flight, duration, max_calls));
     }
     for (bool mtls : {false, true}) {
       ScratchDir dir(settings, mtls ? "trust-sub-mtls" : "trust-sub-plain");
       BulkFill(OpenBenchStore(dir.Sub("events"), /*sync=*/false).get(), events, 100);
-      BenchServer s(dir, mtls);
+      BenchServer s(dir, mtls, /*encrypt=*/mtls);
       (mtls ? mtls_sub : plain_sub)
           .push_back(SubscribeRate(s, mtls ? "bench-auditor" : "", events));
     }
@@ -537,6 +537,8 @@ void TrustLayerCost(const Settings& settings) {
     }
   }
   double pa = Median(plain_append), ma = Median(mtls_append);
+  // Encryption is on in the mTLS servers; raw appends to tooling streams and
+  // log subscriptions (which serve the stored ciphertext) do no crypto work.
   Report({absl::StrCat("durable appends over mTLS + access checks, ", in_flight, " in flight"), ma,
           "/s", "same load, plaintext dev server", pa, "(reported: cost of the trust layer)",
           true});
