@@ -194,9 +194,10 @@ int MasterKey(const std::vector<std::string>& args) {
   } else if (verb == "add") {
     auto id = MasterKeyring::AddKey(file);
     if (!id.ok()) return fail(id.status());
-    std::printf("added %s (now current); run `duurzaamctl rotate-master-key` against the "
-                "server, then retire the older keys\n",
-                id->c_str());
+    std::printf(
+        "added %s (now current); run `duurzaamctl rotate-master-key` against the "
+        "server, then retire the older keys\n",
+        id->c_str());
     return 0;
   } else if (retire) {
     if (absl::Status s = MasterKeyring::Retire(file, args[3]); !s.ok()) return fail(s);
@@ -253,12 +254,12 @@ int main(int argc, char** argv) {
     v1::EraseCaseResponse response;
     grpc::Status status = v1::Admin::NewStub(channel)->EraseCase(&context, request, &response);
     if (!status.ok()) return Fail(status);
-    std::printf("%s %s at %s\n", request.case_id().c_str(),
-                response.erased() ? "erased" : "was already erased",
-                absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
-                                 absl::FromUnixSeconds(response.erased_at().seconds()),
-                                 absl::UTCTimeZone())
-                    .c_str());
+    std::printf(
+        "%s %s at %s\n", request.case_id().c_str(),
+        response.erased() ? "erased" : "was already erased",
+        absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                         absl::FromUnixSeconds(response.erased_at().seconds()), absl::UTCTimeZone())
+            .c_str());
     return 0;
   }
   if (command == "rotate-master-key") {

@@ -79,8 +79,9 @@ absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id
   if (secret.ByteSizeLong() == 0) return absl::OkStatus();
   const std::string plaintext = secret.SerializeAsString();
   const std::string record_id = id.ToString();
-  ASSIGN_OR_RETURN(std::string envelope,
-                   crypto::SealPayload(*keys_, crypto::EnvelopeContext{stream, record_id}, plaintext));
+  ASSIGN_OR_RETURN(
+      std::string envelope,
+      crypto::SealPayload(*keys_, crypto::EnvelopeContext{stream, record_id}, plaintext));
   ClearSealed(event);
   event->set_sealed_fields(std::move(envelope));
   return absl::OkStatus();
@@ -104,10 +105,10 @@ absl::Status Sealer::Open(std::string_view stream, const eventstore::EventId& id
     return absl::OkStatus();
   }
   if (!plaintext.ok()) {
-    return absl::Status(plaintext.status().code(),
-                        absl::StrCat("the sealed fields of event ", record_id, " in ",
-                                     std::string(stream),
-                                     " cannot be opened: ", plaintext.status().message()));
+    return absl::Status(
+        plaintext.status().code(),
+        absl::StrCat("the sealed fields of event ", record_id, " in ", std::string(stream),
+                     " cannot be opened: ", plaintext.status().message()));
   }
   v1::PlacementEvent secret;
   if (!secret.ParseFromString(*plaintext) ||

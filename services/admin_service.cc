@@ -101,8 +101,8 @@ grpc::Status AdminService::RotateMasterKey(grpc::ServerContext* context,
   if (!who.ok()) return ToGrpcStatus(who.status());
   absl::StatusOr<crypto::MasterKeyring> keyring = crypto::MasterKeyring::Load(master_key_file_);
   if (!keyring.ok()) {
-    return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
-        "cannot read the master keyring file: ", keyring.status().message())));
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        absl::StrCat("cannot read the master keyring file: ", keyring.status().message())));
   }
   const std::string current = keyring->current_id();
   const std::vector<std::string> ids = keyring->ids();

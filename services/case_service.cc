@@ -125,9 +125,9 @@ grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
   auto authorize = [&](const DecodedStream& stream, const domain::Event& event) {
     return access::CheckCaseWrite(*who, case_id, FactsOf(stream), event);
   };
-  auto appended =
-      Record(store_, sealer_, kCasePrefix + case_id, request->event_id(), request->expected_revision(),
-             request->event(), *who, Today(now_micros_), authorize, domain::ValidateCaseEvent);
+  auto appended = Record(store_, sealer_, kCasePrefix + case_id, request->event_id(),
+                         request->expected_revision(), request->event(), *who, Today(now_micros_),
+                         authorize, domain::ValidateCaseEvent);
   return Respond(appended, response);
 }
 

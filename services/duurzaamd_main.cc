@@ -8,9 +8,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "codec/placement_codec.h"
+#include "common/clock.h"
 #include "crypto/data_keys.h"
 #include "crypto/master_keyring.h"
-#include "common/clock.h"
 #include "demo/demo_data.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
@@ -40,10 +40,10 @@ absl::StatusOr<std::unique_ptr<duurzaam::crypto::DataKeyStore>> OpenDataKeys(
   }
   const std::string absolute = std::filesystem::absolute(path).lexically_normal().string();
   if (absolute.rfind(data_dir + "/", 0) == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the master key file ", absolute, " is inside the data folder ", data_dir,
-        ": keep it elsewhere (e.g. /etc/duurzaam/master.keys), or a copy of the data "
-        "folder could decrypt everything"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the master key file ", absolute, " is inside the data folder ", data_dir,
+                     ": keep it elsewhere (e.g. /etc/duurzaam/master.keys), or a copy of the data "
+                     "folder could decrypt everything"));
   }
   absl::StatusOr<MasterKeyring> keyring = MasterKeyring::Load(path);
   if (absl::IsNotFound(keyring.status())) {

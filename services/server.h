@@ -9,11 +9,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "codec/sealing.h"
+#include "crypto/data_keys.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "projections/merkle_projection.h"
-#include "codec/sealing.h"
-#include "crypto/data_keys.h"
 #include "services/admin_service.h"
 #include "services/audit_service.h"
 #include "services/case_service.h"
@@ -26,10 +26,10 @@ namespace duurzaam::services {
 // What a server borrows (it does not start or stop any of it); everything
 // must outlive the Server.
 struct ServerDeps {
-  eventstore::Store* store = nullptr;                   // required
-  projections::CaseProjection* projection = nullptr;    // required, started by the owner
-  eventstore::Store* access_store = nullptr;            // the access log's store; null: no records
-  projections::MerkleProjection* merkle = nullptr;      // with signing_key: the Audit service
+  eventstore::Store* store = nullptr;                 // required
+  projections::CaseProjection* projection = nullptr;  // required, started by the owner
+  eventstore::Store* access_store = nullptr;          // the access log's store; null: no records
+  projections::MerkleProjection* merkle = nullptr;    // with signing_key: the Audit service
   const transparency::SigningKey* signing_key = nullptr;
   // Per-case data keys: personal data is sealed with them and the Admin
   // service (erasure, rotation of config.master_key_file) is offered. Null

@@ -16,8 +16,8 @@ TEST(ServerConfigTest, RefusesToServeWithoutTlsOutsideDevMode) {
 }
 
 TEST(ServerConfigTest, RefusesToStorePersonalDataWithoutAMasterKeyOutsideDevMode) {
-  auto config = ParseServerConfig({"duurzaamd", "--tls_cert=s.pem", "--tls_key=s.key",
-                                   "--tls_client_ca=ca.pem"});
+  auto config = ParseServerConfig(
+      {"duurzaamd", "--tls_cert=s.pem", "--tls_key=s.key", "--tls_client_ca=ca.pem"});
   EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(config.status().message().find("--master_key_file"), absl::string_view::npos)
       << config.status();
