@@ -1,7 +1,5 @@
 #include "demo/demo_data.h"
 
-#include <openssl/evp.h>
-
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -14,18 +12,6 @@ namespace {
 
 using namespace domain;
 
-// A name-based id: SHA-256 of the name, shaped as a version-5-style UUID.
-eventstore::EventId IdFor(const std::string& name) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_Digest(name.data(), name.size(), digest, &length, EVP_sha256(), nullptr);
-  std::array<uint8_t, 16> bytes{};
-  for (int i = 0; i < 16; ++i) bytes[i] = digest[i];
-  bytes[6] = (bytes[6] & 0x0f) | 0x50;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  return eventstore::EventId(bytes);
-}
-
 class Builder {
  public:
   Builder(Date today, std::vector<DemoEvent>* out) : today_(today), out_(out) {}
@@ -35,7 +21,7 @@ class Builder {
            Principal by = {"expert:jdevries", Role::kExpert}) {
     int n = counts_[stream]++;
     Event e;
-    e.id = IdFor(absl::StrCat("duurzaam-demo/", stream, "/", n)).ToString();
+    e.id = eventstore::EventId::FromName(absl::StrCat("duurzaam-demo/", stream, "/", n)).ToString();
     e.occurred_on = today_ - days_ago;
     e.recorded_on = today_;
     e.recorded_by = std::move(by);

@@ -1,5 +1,7 @@
 #include "eventstore/types.h"
 
+#include <openssl/evp.h>
+
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +55,17 @@ EventId EventId::Random() {
     for (size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<uint8_t>(v >> (8 * j));
   }
   bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  return EventId(bytes);
+}
+
+EventId EventId::FromName(std::string_view name) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(name.data(), name.size(), digest, &length, EVP_sha256(), nullptr);
+  std::array<uint8_t, 16> bytes{};
+  for (int i = 0; i < 16; ++i) bytes[i] = digest[i];
+  bytes[6] = (bytes[6] & 0x0f) | 0x50;  // version 5 style
   bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant
   return EventId(bytes);
 }

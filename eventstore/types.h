@@ -26,6 +26,9 @@ class EventId {
   static EventId FromBytes(std::string_view raw);
   // A random version-4 UUID (for clients and tools; the engine never calls it).
   static EventId Random();
+  // A name-based id: SHA-256 of `name`, shaped as a version-5-style UUID.
+  // The same name always gives the same id (idempotent writes by tools).
+  static EventId FromName(std::string_view name);
 
   std::string ToString() const;  // lower-case canonical form
   std::string_view Bytes() const {

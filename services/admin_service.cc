@@ -1,7 +1,5 @@
 #include "services/admin_service.h"
 
-#include <openssl/sha.h>
-
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "common/field_violation.h"
@@ -12,16 +10,6 @@ namespace duurzaam::services {
 namespace {
 
 constexpr size_t kMaxReasonBytes = 500;
-
-// The erasure record's id, derived from the case: erasing again (or
-// finishing an interrupted erasure) never records a second one.
-eventstore::EventId ErasureId(const std::string& case_id) {
-  const std::string input = absl::StrCat("duurzaam.erasure.v1\n", case_id);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return eventstore::EventId::FromBytes(
-      std::string_view(reinterpret_cast<const char*>(digest), 16));
-}
 
 }  // namespace
 
@@ -69,7 +57,11 @@ absl::StatusOr<bool> AdminService::Erase(const domain::Principal& who, const std
   record.set_erased_by(who.id);
   record.set_reason(reason);
   codec::ToTimestamp(*at, record.mutable_erased_at());
-  eventstore::ProposedEvent event{ErasureId(case_id), "CaseErased", record.SerializeAsString(), ""};
+  // The id derives from the case: erasing again (or finishing an interrupted
+  // erasure) never records a second one.
+  eventstore::ProposedEvent event{
+      eventstore::EventId::FromName(absl::StrCat("duurzaam-erasure/", case_id)), "CaseErased",
+      record.SerializeAsString(), ""};
   absl::StatusOr<eventstore::AppendResult> appended =
       store_->Append({kErasuresStream, eventstore::Expectation::Any(), {std::move(event)}});
   // ALREADY_EXISTS: recorded before, by another request's wording.
