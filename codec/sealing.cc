@@ -34,6 +34,14 @@ void KeepOnlySealed(Message* message) {
   }
 }
 
+// The sealed fields of `event` alone (empty when it has none).
+v1::PlacementEvent SealedPart(const v1::PlacementEvent& event) {
+  v1::PlacementEvent part = event;
+  part.clear_sealed_fields();
+  KeepOnlySealed(&part);
+  return part;
+}
+
 }  // namespace
 
 int ClearSealed(Message* message) {
@@ -73,9 +81,7 @@ absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id
         [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
     return out;
   }
-  v1::PlacementEvent secret = *event;
-  secret.clear_sealed_fields();
-  KeepOnlySealed(&secret);
+  const v1::PlacementEvent secret = SealedPart(*event);
   if (secret.ByteSizeLong() == 0) return absl::OkStatus();
   const std::string plaintext = secret.SerializeAsString();
   const std::string record_id = id.ToString();
@@ -90,9 +96,13 @@ absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id
 absl::Status Sealer::Open(std::string_view stream, const eventstore::EventId& id,
                           v1::PlacementEvent* event) const {
   if (event->sealed_fields().empty()) {
-    // Written before sealing existed (or by a tool): an erased stream still
-    // never shows its personal data.
-    if (keys_->ErasedAt(stream) && ClearSealed(event) > 0) event->set_personal_data_erased(true);
+    // Nothing sealed (most events): no key-store lookup. Sealed fields in
+    // plain text (written before sealing existed, or by a tool): an erased
+    // stream still never shows them.
+    if (SealedPart(*event).ByteSizeLong() > 0 && keys_->ErasedAt(stream)) {
+      ClearSealed(event);
+      event->set_personal_data_erased(true);
+    }
     return absl::OkStatus();
   }
   const std::string record_id = id.ToString();
