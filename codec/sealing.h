@@ -8,8 +8,6 @@
 // Thread-safe (as the borrowed DataKeyStore is).
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -38,9 +36,6 @@ class Sealer {
   // belongs to another stream or event.
   absl::Status Open(std::string_view stream, const eventstore::EventId& id,
                     v1::PlacementEvent* event) const;
-
-  // When `stream`'s personal data was erased (Unix microseconds), if it was.
-  std::optional<int64_t> ErasedAt(std::string_view stream) const { return keys_->ErasedAt(stream); }
 
  private:
   crypto::DataKeyStore* keys_;
