@@ -1,4 +1,6 @@
 // Engine benchmarks against raw RocksDB measured in the same run.
+#include <sys/resource.h>
+
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -73,6 +75,13 @@ double RunThreads(int threads, double duration, uint64_t max_ops,
   return total.load() / Seconds(Clock::now() - start);
 }
 
+// CPU time of the whole process (user + system), seconds.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 // Payloads are generated once, so the timed loops measure the store, not
 // string formatting (the raw baseline likewise reuses its payloads).
 const std::vector<std::string>& Payloads() {
@@ -125,18 +134,25 @@ void EngineAppendThroughput(const Settings& settings) {
     {
       ScratchDir dir(settings, "engine");
       auto store = OpenStore(dir.path());
+      const double cpu_before = CpuSeconds();
+      const auto started = Clock::now();
       engine.push_back(RunThreads(threads, duration, max_ops, [&](int t, uint64_t i) {
         auto r = store->Append(
             {absl::StrCat("case-", t), eventstore::Expectation::Any(), {MakeEvent(i)}});
         if (!r.ok()) std::exit(1);
       }));
+      const double appends = engine.back() * Seconds(Clock::now() - started);
+      const double cpu = CpuSeconds() - cpu_before;
       eventstore::StoreInfo info = store->Info();
       std::fprintf(stderr,
-                   "  run %d: engine %.0f/s (%.1f events per group write, %.1f per sync), raw "
-                   "%.0f/s\n",
+                   "  run %d: engine %.0f/s (%.1f events per group write, %.1f per sync, %.0f us "
+                   "CPU per append%s), raw %.0f/s\n",
                    run, engine.back(),
                    info.write_groups ? double(info.grouped_events) / info.write_groups : 0.0,
-                   info.syncs ? double(info.grouped_events) / info.syncs : 0.0, raw.back());
+                   info.syncs ? double(info.grouped_events) / info.syncs : 0.0,
+                   appends > 0 ? cpu * 1e6 / appends : 0.0,
+                   info.pipeline_priority_raised ? "" : ", pipeline priority NOT raised",
+                   raw.back());
     }
   }
   double e = Median(engine), b = Median(raw);

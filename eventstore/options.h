@@ -29,6 +29,13 @@ struct Options {
   // appends (at least one append always goes).
   size_t max_group_bytes = 8 << 20;
 
+  // Nice value of the engine's writer and syncer threads, which every
+  // appender waits on. Negative values need CAP_SYS_NICE or RLIMIT_NICE
+  // (deploy/duurzaamd.service sets LimitNICE); without them the threads keep
+  // the process's priority (StoreInfo::pipeline_priority_raised is false).
+  // Zero or more leaves them alone.
+  int pipeline_nice = -10;
+
   // RocksDB memory budget.
   size_t block_cache_bytes = 32 << 20;
   size_t write_buffer_bytes = 32 << 20;

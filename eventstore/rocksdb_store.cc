@@ -1,13 +1,20 @@
 // The RocksDB implementation of Store.
 //
-// Writes go through leader-based group commit: an appender queues itself;
-// the first one without a leader becomes the leader, takes every queued
-// append (up to max_group_bytes), validates them in order against the
-// streams' heads, assigns revisions, positions and chained hashes, and
-// commits them in one synced RocksDB write. Then it wakes the members of the
-// group and hands leadership to the next queued appender, which meanwhile
-// gathered the next group. Only one leader runs at a time, so positions are
-// assigned in commit order and the log has no gaps.
+// Writes go through a two-stage group commit. Appenders queue themselves.
+// The writer thread takes every queued append (up to max_group_bytes) as one
+// group, validates it in order against the streams' heads, assigns
+// revisions, positions and chained hashes, and writes it to RocksDB without
+// syncing. The syncer thread meanwhile syncs the log through everything
+// written so far, publishes the committed end and completes the groups that
+// are now durable: synchronous appenders are woken, asynchronous callbacks
+// run. One writer assigns positions in write order and the committed end
+// only grows, so the log has no gaps and readers never see an unsynced
+// event.
+#include <linux/futex.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -17,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
@@ -57,8 +65,6 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::InternalError(msg);
 }
 
-std::string EncodePositionValue(uint64_t position) { return PositionKey(position); }
-
 bool SameContent(const ProposedEvent& proposed, std::string_view stream, const EventView& stored,
                  std::string_view stored_stream) {
   return stream == stored_stream && proposed.type == stored.type && proposed.data == stored.data &&
@@ -82,6 +88,29 @@ class LogIterator {
   std::string upper_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// A one-thread parking spot on a futex word: the waiter sleeps until
+// another thread releases it.
+class Parking {
+ public:
+  void Wait() {
+    while (word_.load(std::memory_order_acquire) == kWaiting) {
+      syscall(SYS_futex, &word_, FUTEX_WAIT_PRIVATE, kWaiting, nullptr, nullptr, 0);
+    }
+  }
+  // The waiter may return and free this object as soon as the word is
+  // stored: the wake only names the address, which a spurious wake of
+  // whatever lives there later tolerates.
+  void Release() {
+    word_.store(kReleased, std::memory_order_release);
+    syscall(SYS_futex, &word_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+
+ private:
+  static constexpr uint32_t kWaiting = 0;
+  static constexpr uint32_t kReleased = 1;
+  std::atomic<uint32_t> word_{kWaiting};
 };
 
 class RocksDbStore final : public Store {
@@ -116,10 +145,15 @@ class RocksDbStore final : public Store {
     const std::vector<StreamAppend>* appends = nullptr;
     size_t bytes = 0;
     absl::StatusOr<std::vector<AppendResult>> result;
-    bool done = false;
-    // Synchronous appenders wait on their own condition variable, so a wake
-    // reaches one thread instead of re-evaluating every waiter.
-    absl::CondVar cv;
+    // A synchronous appender parks on its own word until the syncer
+    // completes it; the wake touches no shared mutex, so completing a group
+    // does not convoy its members through a lock.
+    Parking parking;
+    // Completion wakes synchronous members as a binary tree: the syncer
+    // wakes the root, and each woken member wakes its two children before it
+    // returns, so no one thread pays a futex wake per member.
+    std::shared_ptr<const std::vector<Writer*>> wake_tree;
+    size_t wake_index = 0;
     // Asynchronous appends own their input and are completed by callback.
     std::vector<StreamAppend> owned;
     MultiCallback callback;
@@ -133,25 +167,46 @@ class RocksDbStore final : public Store {
     const ProposedEvent* event;
   };
 
+  // A group written to the log (unsynced) whose members wait for the log
+  // to be durable through `end`.
+  struct WrittenGroup {
+    std::vector<Writer*> members;
+    uint64_t end;
+  };
+
   absl::StatusOr<std::vector<AppendResult>> Submit(const std::vector<StreamAppend>& appends);
-  void Enqueue(std::unique_ptr<Writer> w);
+  // Where an append goes: committed inline by the caller (a lone appender
+  // finding the pipeline idle), queued for the writer thread, or refused
+  // because the store is closing.
+  enum class Route { kInline, kQueued, kClosing };
+  Route Dispatch(Writer* w);
+  // Runs an asynchronous append: inline, queued (then owned by the
+  // pipeline) or refused.
+  void SubmitAsync(std::unique_ptr<Writer> w);
   static size_t WriterBytes(const std::vector<StreamAppend>& appends);
-  // True when `w` may take the free leadership.
-  bool CanLead(Writer* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
-  // Called with queue_mu_ held and leadership free; runs one group through
-  // both stages and returns with queue_mu_ released.
-  void Lead() ABSL_UNLOCK_FUNCTION(queue_mu_);
-  // Committer threads lead groups whose front append is asynchronous.
-  void CommitterLoop();
-  // Signals the synchronous appender at the front when leadership is free.
-  void WakeNextLeader() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // The writer thread: takes every queued append (up to max_group_bytes) as
+  // one group, writes it unsynced and hands it to the syncer.
+  void WriterLoop();
+  // The syncer thread: syncs the log through everything written, publishes
+  // the committed end and completes the groups that are now durable.
+  void SyncerLoop();
   // Validates the group against the heads, assigns revisions, positions and
   // hashes, and writes it unsynced. Returns the log end the group's results
   // depend on (nullopt if the store has failed).
   std::optional<uint64_t> WriteGroup(const std::vector<Writer*>& group);
-  // Blocks until the log is durable through `end` (exclusive), syncing
-  // itself or riding on a sync in progress; then the committed end is there.
-  absl::Status SyncThrough(uint64_t end);
+  // Gives the calling pipeline thread Options::pipeline_nice.
+  void RaisePriority();
+  // Wakes synchronous members and runs asynchronous callbacks.
+  static void Complete(const std::vector<Writer*>& members);
+  // Syncs the log (sync_mu_ is released meanwhile) and, if that succeeds,
+  // makes it durable and readable through `target`, written before the
+  // call; on failure the store accepts no more appends.
+  void SyncLog(uint64_t target) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
+  // The fast path of a lone appender when the pipeline is idle: writes and
+  // syncs on the caller's thread, saving two thread hops of latency.
+  void CommitInline(Writer* w);
+  // Called by a woken synchronous member: wakes its children in the tree.
+  static void WakeChildren(const Writer& woken);
   // Returns a replay result, nullopt if every id is new, or an error.
   // Positions of the group's event ids that are already stored, found with
   // one batched lookup.
@@ -176,12 +231,19 @@ class RocksDbStore final : public Store {
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;
 
   absl::Mutex queue_mu_;
+  absl::CondVar queue_cv_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool leader_active_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool writer_idle_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool inline_active_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // True while syncs serve one event each: then an appender finding the
+  // pipeline idle commits inline (CommitInline).
+  std::atomic<bool> lone_appender_{true};
+  std::atomic<bool> priority_raise_failed_{false};
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
-  std::vector<std::thread> committers_;
+  std::thread writer_thread_;
+  std::thread syncer_thread_;
 
-  // State owned by the current leader.
+  // State of the writer thread (and of Init, before it starts).
   mutable absl::Mutex leader_mu_;
   uint64_t next_position_ ABSL_GUARDED_BY(leader_mu_) = 0;
   Hash last_hash_ ABSL_GUARDED_BY(leader_mu_){};
@@ -193,8 +255,9 @@ class RocksDbStore final : public Store {
   std::atomic<uint64_t> written_end_{0};
 
   absl::Mutex sync_mu_;
-  absl::CondVar sync_cv_;
-  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
+  absl::CondVar sync_cv_;  // signalled when a group is handed to the syncer
+  std::deque<WrittenGroup> written_ ABSL_GUARDED_BY(sync_mu_);
+  bool writer_done_ ABSL_GUARDED_BY(sync_mu_) = false;
   uint64_t synced_end_ ABSL_GUARDED_BY(sync_mu_) = 0;
   absl::Status sync_failed_ ABSL_GUARDED_BY(sync_mu_);
 
@@ -208,12 +271,14 @@ class RocksDbStore final : public Store {
 };
 
 RocksDbStore::~RocksDbStore() {
-  // Pending asynchronous appends complete before the committers exit.
+  // Every queued append is written and completed before the threads exit.
   {
     absl::MutexLock lock(&queue_mu_);
     stopping_ = true;
+    queue_cv_.Signal();
   }
-  for (std::thread& t : committers_) t.join();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  if (syncer_thread_.joinable()) syncer_thread_.join();
   bool failed = false;
   {
     absl::MutexLock lock(&leader_mu_);
@@ -251,7 +316,7 @@ absl::Status RocksDbStore::Init() {
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
   db_options.max_open_files = 512;
-  // Group commit syncs the WAL itself (SyncThrough) after unsynced writes.
+  // Group commit syncs the WAL itself (SyncerLoop) after unsynced writes.
   db_options.manual_wal_flush = true;
   // A sync must cost one data sync: preallocated WAL space (ext4 unwritten
   // extents) would make each sync commit the journal as well.
@@ -346,8 +411,21 @@ absl::Status RocksDbStore::Init() {
     absl::MutexLock sync_lock(&sync_mu_);
     synced_end_ = end;
   }
-  // Two committers: one writes the next group while the other syncs.
-  for (int i = 0; i < 2; ++i) committers_.emplace_back([this] { CommitterLoop(); });
+  // A two-stage pipeline: the writer thread writes the next group while the
+  // syncer thread syncs the previous ones.
+  // Each sets its priority first, so Info() reports it once Open returns.
+  absl::BlockingCounter started(2);
+  writer_thread_ = std::thread([this, &started] {
+    RaisePriority();
+    started.DecrementCount();
+    WriterLoop();
+  });
+  syncer_thread_ = std::thread([this, &started] {
+    RaisePriority();
+    started.DecrementCount();
+    SyncerLoop();
+  });
+  started.Wait();
   return absl::OkStatus();
 }
 
@@ -379,7 +457,7 @@ void RocksDbStore::AppendAsync(StreamAppend append, AppendCallback done) {
       done(std::move((*r)[0]));
     }
   };
-  Enqueue(std::move(w));
+  SubmitAsync(std::move(w));
 }
 
 void RocksDbStore::AppendMultiAsync(std::vector<StreamAppend> appends, MultiCallback done) {
@@ -390,20 +468,37 @@ void RocksDbStore::AppendMultiAsync(std::vector<StreamAppend> appends, MultiCall
     return;
   }
   w->callback = std::move(done);
-  Enqueue(std::move(w));
+  SubmitAsync(std::move(w));
 }
 
-void RocksDbStore::Enqueue(std::unique_ptr<Writer> w) {
+void RocksDbStore::SubmitAsync(std::unique_ptr<Writer> w) {
   w->appends = &w->owned;
-  w->bytes = WriterBytes(w->owned);
-  {
-    absl::MutexLock lock(&queue_mu_);
-    if (!stopping_) {
-      queue_.push_back(w.release());  // a committer thread claims it on unlock
+  switch (Dispatch(w.get())) {
+    case Route::kQueued:
+      w.release();  // the syncer deletes it after the callback
       return;
-    }
+    case Route::kInline:
+      CommitInline(w.get());
+      w->callback(std::move(w->result));
+      return;
+    case Route::kClosing:
+      w->callback(absl::UnavailableError("the event store is closing"));
+      return;
   }
-  w->callback(absl::UnavailableError("the event store is closing"));
+}
+
+RocksDbStore::Route RocksDbStore::Dispatch(Writer* w) {
+  w->bytes = WriterBytes(*w->appends);
+  absl::MutexLock lock(&queue_mu_);
+  if (stopping_) return Route::kClosing;
+  if (queue_.empty() && writer_idle_ && !inline_active_ &&
+      lone_appender_.load(std::memory_order_relaxed)) {
+    inline_active_ = true;
+    return Route::kInline;
+  }
+  queue_.push_back(w);
+  if (writer_idle_) queue_cv_.Signal();
+  return Route::kQueued;
 }
 
 size_t RocksDbStore::WriterBytes(const std::vector<StreamAppend>& appends) {
@@ -414,136 +509,171 @@ size_t RocksDbStore::WriterBytes(const std::vector<StreamAppend>& appends) {
   return bytes;
 }
 
-bool RocksDbStore::CanLead(Writer* w) {
-  return !leader_active_ && !queue_.empty() && queue_.front() == w;
-}
-
 absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
     const std::vector<StreamAppend>& appends) {
   Writer self;
   self.appends = &appends;
-  self.bytes = WriterBytes(appends);
-  queue_mu_.Lock();
-  queue_.push_back(&self);
-  // Either another leader completes this append, or it reaches the front
-  // while nobody leads and leads itself (at once, when the store is idle).
-  while (!self.done && !CanLead(&self)) self.cv.Wait(&queue_mu_);
-  if (self.done) {
-    queue_mu_.Unlock();
-  } else {
-    Lead();  // releases queue_mu_
+  switch (Dispatch(&self)) {
+    case Route::kQueued:
+      self.parking.Wait();
+      WakeChildren(self);
+      break;
+    case Route::kInline:
+      CommitInline(&self);
+      break;
+    case Route::kClosing:
+      return absl::UnavailableError("the event store is closing");
   }
   return std::move(self.result);
 }
 
-void RocksDbStore::Lead() {
-  // Holding queue_mu_ and the free leadership: take the group.
-  leader_active_ = true;
-  std::vector<Writer*> group;
-  size_t bytes = 0;
-  while (!queue_.empty()) {
-    Writer* w = queue_.front();
-    if (!group.empty() && bytes + w->bytes > options_.max_group_bytes) break;
-    bytes += w->bytes;
-    group.push_back(w);
-    queue_.pop_front();
-  }
-  queue_mu_.Unlock();
-
-  // Stage 1, one leader at a time: validate, assign, write (not yet synced).
-  const std::optional<uint64_t> group_end = WriteGroup(group);
-
-  // Release leadership, so the next group is written while this one syncs.
-  queue_mu_.Lock();
-  leader_active_ = false;
-  WakeNextLeader();
-  queue_mu_.Unlock();
-
-  // Stage 2: durable, then acknowledged.
-  if (group_end.has_value()) {
-    absl::Status synced = SyncThrough(*group_end);
-    if (!synced.ok()) {
-      for (Writer* w : group) {
-        if (w->result.ok()) w->result = synced;
-      }
+void RocksDbStore::CommitInline(Writer* self) {
+  const std::optional<uint64_t> end = WriteGroup({self});
+  if (end.has_value()) {
+    absl::MutexLock lock(&sync_mu_);
+    if (!sync_failed_.ok()) {
+      if (self->result.ok()) self->result = sync_failed_;
+    } else if (*end > synced_end_) {
+      const uint64_t before = synced_end_;
+      SyncLog(*end);
+      // Others appending meanwhile end the fast path: they gather in the
+      // pipeline instead of each syncing alone.
+      lone_appender_.store(written_end_.load(std::memory_order_acquire) - before <= 1,
+                           std::memory_order_relaxed);
+      if (!sync_failed_.ok() && self->result.ok()) self->result = sync_failed_;
+      // Groups the syncer holds may be durable now.
+      if (!written_.empty()) sync_cv_.Signal();
     }
   }
+  absl::MutexLock lock(&queue_mu_);
+  inline_active_ = false;
+}
+
+void RocksDbStore::WriterLoop() {
+  while (true) {
+    std::vector<Writer*> group;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      writer_idle_ = true;
+      while (queue_.empty() && !stopping_) queue_cv_.Wait(&queue_mu_);
+      writer_idle_ = false;
+      if (queue_.empty()) break;  // stopping, and every queued append is written
+      size_t bytes = 0;
+      while (!queue_.empty()) {
+        Writer* w = queue_.front();
+        if (!group.empty() && bytes + w->bytes > options_.max_group_bytes) break;
+        bytes += w->bytes;
+        group.push_back(w);
+        queue_.pop_front();
+      }
+    }
+    const std::optional<uint64_t> end = WriteGroup(group);
+    if (!end.has_value()) {
+      Complete(group);  // the store has failed: every result is an error
+      continue;
+    }
+    absl::MutexLock lock(&sync_mu_);
+    written_.push_back({std::move(group), *end});
+    sync_cv_.Signal();
+  }
+  absl::MutexLock lock(&sync_mu_);
+  writer_done_ = true;
+  sync_cv_.Signal();
+}
+
+void RocksDbStore::WakeChildren(const Writer& woken) {
+  if (!woken.wake_tree) return;
+  const std::vector<Writer*>& tree = *woken.wake_tree;
+  for (size_t child = 2 * woken.wake_index + 1; child <= 2 * woken.wake_index + 2; ++child) {
+    if (child < tree.size()) tree[child]->parking.Release();  // may be gone after this
+  }
+}
+
+void RocksDbStore::Complete(const std::vector<Writer*>& members) {
+  // Synchronous members are woken first, as a tree (see Writer::wake_tree);
+  // a callback may do real work.
+  auto tree = std::make_shared<std::vector<Writer*>>();
   std::vector<Writer*> async;
-  queue_mu_.Lock();
-  for (Writer* w : group) {
+  for (Writer* w : members) {
     if (w->callback) {
       async.push_back(w);
     } else {
-      w->done = true;
-      w->cv.Signal();
+      w->wake_index = tree->size();
+      tree->push_back(w);
     }
   }
-  queue_mu_.Unlock();
+  for (Writer* w : *tree) w->wake_tree = tree;
+  if (!tree->empty()) (*tree)[0]->parking.Release();
+  tree.reset();
   for (Writer* w : async) {
     w->callback(std::move(w->result));
     delete w;
   }
 }
 
-void RocksDbStore::WakeNextLeader() {
-  // A synchronous appender at the front leads next; an asynchronous one is
-  // claimed by a committer thread through its Await condition.
-  if (!leader_active_ && !queue_.empty() && !queue_.front()->callback) {
-    queue_.front()->cv.Signal();
+void RocksDbStore::RaisePriority() {
+  // Every appender waits on these two threads; under load they must not
+  // queue for a core behind the appenders' own threads (on two cores, 64
+  // runnable appenders made them the bottleneck). A per-thread nice value
+  // needs CAP_SYS_NICE or RLIMIT_NICE; without either they keep the
+  // process's priority and Info() says so.
+  if (options_.pipeline_nice >= 0) return;
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.pipeline_nice) != 0) {
+    priority_raise_failed_.store(true, std::memory_order_relaxed);
   }
 }
 
-void RocksDbStore::CommitterLoop() {
-  queue_mu_.Lock();
-  while (true) {
-    queue_mu_.Await(absl::Condition(
-        +[](RocksDbStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          if (s->leader_active_) return false;
-          if (s->queue_.empty()) return s->stopping_;  // drained: may exit
-          return s->queue_.front()->callback != nullptr;
-        },
-        this));
-    if (queue_.empty()) break;  // stopping, and every queued append is done
-    Lead();                     // releases queue_mu_
-    queue_mu_.Lock();
+void RocksDbStore::SyncLog(uint64_t target) {
+  sync_mu_.Unlock();
+  rocksdb::Status s = db_->FlushWAL(/*sync=*/options_.sync);
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  sync_mu_.Lock();
+  if (!s.ok()) {
+    sync_failed_ = absl::UnavailableError(
+        absl::StrCat("the event store failed to sync its log and accepts no more appends until "
+                     "restarted: ",
+                     s.ToString()));
+    absl::MutexLock leader_lock(&leader_mu_);
+    failed_ = sync_failed_;
+  } else if (target > synced_end_) {
+    // The log is written in position order, so a sync that returns covers
+    // every write made before it started.
+    synced_end_ = target;
+    absl::MutexLock commit_lock(&commit_mu_);
+    committed_end_.store(target, std::memory_order_release);
+    commit_cv_.SignalAll();
   }
-  queue_mu_.Unlock();
 }
 
-absl::Status RocksDbStore::SyncThrough(uint64_t end) {
+void RocksDbStore::SyncerLoop() {
   absl::MutexLock lock(&sync_mu_);
-  while (synced_end_ < end) {
-    if (!sync_failed_.ok()) return sync_failed_;
-    if (syncing_) {
-      sync_cv_.Wait(&sync_mu_);
-      continue;
+  while (true) {
+    while (written_.empty() && !writer_done_) sync_cv_.Wait(&sync_mu_);
+    if (written_.empty()) break;  // the writer has stopped and all is complete
+    const uint64_t before = synced_end_;
+    if (written_end_.load(std::memory_order_acquire) > before && sync_failed_.ok()) {
+      SyncLog(written_end_.load(std::memory_order_acquire));
+      // A sync that served one event (none written while it ran) means a
+      // lone appender: the next one may commit inline.
+      lone_appender_.store(written_end_.load(std::memory_order_acquire) - before <= 1,
+                           std::memory_order_relaxed);
     }
-    // Become the syncer for everything written so far.
-    syncing_ = true;
-    const uint64_t target = written_end_.load(std::memory_order_acquire);
-    sync_mu_.Unlock();
-    rocksdb::Status s = db_->FlushWAL(/*sync=*/options_.sync);
-    syncs_.fetch_add(1, std::memory_order_relaxed);
-    sync_mu_.Lock();
-    syncing_ = false;
-    if (!s.ok()) {
-      sync_failed_ = absl::UnavailableError(
-          absl::StrCat("the event store failed to sync its log and accepts no more appends until "
-                       "restarted: ",
-                       s.ToString()));
-      {
-        absl::MutexLock leader_lock(&leader_mu_);
-        failed_ = sync_failed_;
+    // Every result, a conflict or replay too, describes the log through its
+    // group's end: it is reported once that much is durable and readable.
+    std::vector<Writer*> done;
+    while (!written_.empty() && (written_.front().end <= synced_end_ || !sync_failed_.ok())) {
+      for (Writer* w : written_.front().members) {
+        if (!sync_failed_.ok() && written_.front().end > synced_end_ && w->result.ok()) {
+          w->result = sync_failed_;
+        }
+        done.push_back(w);
       }
-    } else if (target > synced_end_) {
-      synced_end_ = target;
-      absl::MutexLock commit_lock(&commit_mu_);
-      committed_end_.store(target, std::memory_order_release);
-      commit_cv_.SignalAll();
+      written_.pop_front();
     }
-    sync_cv_.SignalAll();
+    sync_mu_.Unlock();
+    Complete(done);
+    sync_mu_.Lock();
   }
-  return absl::OkStatus();
 }
 
 absl::Status RocksDbStore::GetRaw(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
@@ -771,7 +901,7 @@ std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& gro
   }
 
   if (batch.Count() > 0) {
-    // The WAL record stays in memory until SyncThrough flushes and syncs it.
+    // The WAL record stays in memory until the syncer flushes and syncs it.
     rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
     if (!s.ok()) {
       // The outcome on disk is unknown: stop accepting writes rather than
@@ -986,6 +1116,7 @@ StoreInfo RocksDbStore::Info() const {
   info.write_groups = groups_.load(std::memory_order_relaxed);
   info.grouped_events = grouped_events_.load(std::memory_order_relaxed);
   info.syncs = syncs_.load(std::memory_order_relaxed);
+  info.pipeline_priority_raised = !priority_raise_failed_.load(std::memory_order_relaxed);
   return info;
 }
 

@@ -37,6 +37,9 @@ struct StoreInfo {
   uint64_t write_groups = 0;    // group-commit writes since open
   uint64_t grouped_events = 0;  // events they carried
   uint64_t syncs = 0;           // log syncs since open (each covers many groups)
+  // False when Options::pipeline_nice asked for a higher priority of the
+  // writer and syncer threads and the system refused it.
+  bool pipeline_priority_raised = true;
 };
 
 class Store {

@@ -96,6 +96,11 @@ int main(int argc, char** argv) {
                        .count();
   Log(absl::StrCat("data in ", data_dir, " (", (*store)->CommittedEnd(), " events, opened in ",
                    opened_ms, " ms)"));
+  if (!(*store)->Info().pipeline_priority_raised) {
+    Log("warning: the event store's writer and syncer threads run at normal priority (no "
+        "CAP_SYS_NICE or RLIMIT_NICE, see deploy/duurzaamd.service); appends under heavy load "
+        "are slower");
+  }
 
   auto keys = OpenDataKeys(*config, data_dir);
   if (!keys.ok()) {

@@ -1,10 +1,14 @@
 // Real threads racing on real RocksDB.
+#include <dirent.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -152,6 +156,115 @@ TEST(ConcurrencyTest, ConcurrentRetriesOfOneAppendWriteItOnce) {
   EXPECT_EQ(replayed.load(), 7);
   EXPECT_EQ(positions.size(), 1u);
   EXPECT_EQ(store->CommittedEnd(), 1u);
+}
+
+// A lone appender commits on its own thread (one sync per append); appenders
+// arriving together go through the writer and syncer threads. Switching
+// between the two, in both directions, keeps one gap-free, ordered log, and
+// every acknowledged append is readable the moment it is acknowledged.
+TEST(ConcurrencyTest, LoneAndConcurrentAppendersShareOneLog) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  std::mutex mu;
+  std::vector<uint64_t> acknowledged;
+  auto append = [&](const std::string& stream) {
+    auto r = store->Append({stream, Expectation::Any(), {{EventId::Random(), "E", stream, ""}}});
+    ASSERT_TRUE(r.ok()) << r.status();
+    // Readable at once, whichever path committed it.
+    ASSERT_GT(store->CommittedEnd(), r->last_position);
+    auto read = store->ReadAt(r->last_position);
+    ASSERT_TRUE(read.ok()) << read.status();
+    ASSERT_EQ(read->stream, stream);
+    std::lock_guard<std::mutex> lock(mu);
+    acknowledged.push_back(r->last_position);
+  };
+
+  for (int i = 0; i < 20; ++i) append("lone");
+  const StoreInfo lone = store->Info();
+  EXPECT_EQ(lone.syncs, 20u) << "a lone appender's append is one sync of its own";
+
+  std::vector<std::thread> burst;
+  for (int t = 0; t < 16; ++t) {
+    burst.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) append("burst-" + std::to_string(t % 4));
+    });
+  }
+  for (int i = 0; i < 40; ++i) append("lone");  // keeps appending through the burst
+  for (auto& th : burst) th.join();
+  const StoreInfo busy = store->Info();
+  EXPECT_LT(busy.syncs - lone.syncs, 16u * 40 + 40) << "concurrent appends shared no sync";
+
+  for (int i = 0; i < 20; ++i) append("lone");  // and alone again
+
+  const uint64_t total = 20 + 16 * 40 + 40 + 20;
+  ASSERT_EQ(acknowledged.size(), total);
+  std::sort(acknowledged.begin(), acknowledged.end());
+  for (uint64_t i = 0; i < total; ++i) ASSERT_EQ(acknowledged[i], i);
+  EXPECT_EQ(store->CommittedEnd(), total);
+  auto lone_events = store->ReadStream("lone", 0, Direction::kForwards, 1000);
+  ASSERT_TRUE(lone_events.ok());
+  ASSERT_EQ(lone_events->size(), 80u);
+  for (size_t i = 1; i < lone_events->size(); ++i) {
+    EXPECT_GT((*lone_events)[i].position, (*lone_events)[i - 1].position);
+  }
+  auto verify = store->VerifyChain(0, UINT64_MAX);
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok()) << verify->detail;
+  EXPECT_EQ(verify->verified, total);
+}
+
+// Nice values of this process's threads, from /proc.
+std::multiset<int> ThreadNiceValues() {
+  std::multiset<int> nice;
+  DIR* tasks = opendir("/proc/self/task");
+  if (tasks == nullptr) return nice;
+  while (dirent* entry = readdir(tasks)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream stat(std::string("/proc/self/task/") + entry->d_name + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const size_t command_end = line.rfind(')');
+    if (command_end == std::string::npos) continue;  // the thread ended meanwhile
+    // Fields after the parenthesised command: state is field 3, nice is 19.
+    std::istringstream fields(line.substr(command_end + 1));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19) nice.insert(std::stoi(field));
+    }
+  }
+  closedir(tasks);
+  return nice;
+}
+
+TEST(ConcurrencyTest, WriterAndSyncerThreadsRunAtTheConfiguredPriority) {
+  TempDir dir;
+  const size_t before = ThreadNiceValues().count(-7);
+  Options options;
+  options.path = dir.path();
+  options.pipeline_nice = -7;
+  auto store = Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  // The threads set their priority as they start; an append has passed
+  // through both once it is acknowledged.
+  for (int i = 0; i < 2; ++i) {
+    std::vector<std::thread> burst;
+    for (int t = 0; t < 4; ++t) {
+      burst.emplace_back([&] {
+        ASSERT_TRUE(
+            (*store)->Append({"s", Expectation::Any(), {{EventId::Random(), "E", "", ""}}}).ok());
+      });
+    }
+    for (auto& th : burst) th.join();
+  }
+  const size_t raised = ThreadNiceValues().count(-7) - before;
+  if ((*store)->Info().pipeline_priority_raised) {
+    EXPECT_EQ(raised, 2u) << "the writer and the syncer thread";
+  } else {
+    // Without CAP_SYS_NICE or RLIMIT_NICE the store says so and runs on.
+    EXPECT_EQ(raised, 0u);
+  }
+  store->reset();
+  EXPECT_EQ(ThreadNiceValues().count(-7), before) << "the threads end with the store";
 }
 
 }  // namespace
