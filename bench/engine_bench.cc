@@ -1,6 +1,4 @@
 // Engine benchmarks against raw RocksDB measured in the same run.
-#include <sys/resource.h>
-
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -73,13 +71,6 @@ double RunThreads(int threads, double duration, uint64_t max_ops,
   stop = true;
   for (auto& w : workers) w.join();
   return total.load() / Seconds(Clock::now() - start);
-}
-
-// CPU time of the whole process (user + system), seconds.
-double CpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 // Payloads are generated once, so the timed loops measure the store, not

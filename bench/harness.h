@@ -29,6 +29,8 @@ class ScratchDir {
 };
 
 double Seconds(std::chrono::steady_clock::duration d);
+// CPU time of the whole process (user + system, every thread), seconds.
+double CpuSeconds();
 double Median(std::vector<double> values);
 // p in [0, 100].
 double Percentile(std::vector<double> values, double p);

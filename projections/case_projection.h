@@ -53,8 +53,10 @@ class CaseProjection {
   absl::Status Clear();
 
   // Clears and rebuilds from the whole committed log in chunks, exactly as
-  // the follower applies events; `progress(done, end)` after each chunk.
-  // Do not run while the follower runs.
+  // the follower applies events (each chunk committed with its checkpoint);
+  // a second thread projects the next chunk while one is written.
+  // `progress(done, end)` after each chunk. Do not run while the follower
+  // runs.
   absl::Status Rebuild(eventstore::Store* store,
                        const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
 
@@ -75,9 +77,13 @@ class CaseProjection {
 
  private:
   CaseProjection() = default;
-  // Projects one log event into key operations (put or delete).
-  using Emit = std::function<void(bool put, std::string key, std::string value)>;
-  static absl::Status Project(const eventstore::EventView& view, const Emit& emit);
+  // Committed log events projected into one write batch.
+  struct Chunk;
+  // Projects the events from `from` on (at most `max_events` scanned).
+  static absl::StatusOr<std::unique_ptr<Chunk>> ProjectChunk(eventstore::Store* store,
+                                                             uint64_t from, size_t max_events);
+  // Writes a chunk with its checkpoint, atomically; returns positions advanced.
+  absl::StatusOr<uint64_t> Commit(Chunk& chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   absl::Status Scan(const std::string& prefix,
                     const std::function<void(std::string_view, std::string_view)>& fn) const;
 
