@@ -139,8 +139,8 @@ void CaseStatusLatency(const Settings& settings) {
 void ProjectionRebuild(const Settings& settings) {
   ScratchDir dir(settings, "rebuild");
   auto store = OpenBenchStore(dir.Sub("events"), /*sync=*/false);
-  // ~184 events per demo unit: about 1,000,000 events at 5,435 units.
-  const int scale = settings.smoke ? 20 : 5435;
+  // ~171 events per demo unit: just over 1,000,000 events at 5,850 units.
+  const int scale = settings.smoke ? 20 : 5850;
   BulkAppend(store.get(), demo::DemoEvents(kToday, scale));
   const uint64_t events = store->CommittedEnd();
   auto projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
