@@ -175,13 +175,13 @@ class RocksDbStore final : public Store {
   };
 
   absl::StatusOr<std::vector<AppendResult>> Submit(const std::vector<StreamAppend>& appends);
-  // Where an append goes: committed inline by the caller (a lone appender
-  // finding the pipeline idle), queued for the writer thread, or refused
-  // because the store is closing.
+  // Where an append goes: committed inline by the caller (a lone
+  // synchronous appender finding the pipeline idle), queued for the writer
+  // thread, or refused because the store is closing.
   enum class Route { kInline, kQueued, kClosing };
-  Route Dispatch(Writer* w);
-  // Runs an asynchronous append: inline, queued (then owned by the
-  // pipeline) or refused.
+  Route Dispatch(Writer* w, bool may_inline);
+  // Runs an asynchronous append: queued (then owned by the pipeline) or
+  // refused.
   void SubmitAsync(std::unique_ptr<Writer> w);
   static size_t WriterBytes(const std::vector<StreamAppend>& appends);
   // The writer thread: takes every queued append (up to max_group_bytes) as
@@ -205,6 +205,10 @@ class RocksDbStore final : public Store {
   // The fast path of a lone appender when the pipeline is idle: writes and
   // syncs on the caller's thread, saving two thread hops of latency.
   void CommitInline(Writer* w);
+  // The same for a lone asynchronous append, on the writer thread: it syncs
+  // the append itself, saving the hop to the syncer. False, with nothing
+  // done, when the syncer has groups pending.
+  bool SyncLoneGroup(Writer* w, uint64_t end);
   // Called by a woken synchronous member: wakes its children in the tree.
   static void WakeChildren(const Writer& woken);
   // Returns a replay result, nullopt if every id is new, or an error.
@@ -473,25 +477,20 @@ void RocksDbStore::AppendMultiAsync(std::vector<StreamAppend> appends, MultiCall
 
 void RocksDbStore::SubmitAsync(std::unique_ptr<Writer> w) {
   w->appends = &w->owned;
-  switch (Dispatch(w.get())) {
-    case Route::kQueued:
-      w.release();  // the syncer deletes it after the callback
-      return;
-    case Route::kInline:
-      CommitInline(w.get());
-      w->callback(std::move(w->result));
-      return;
-    case Route::kClosing:
-      w->callback(absl::UnavailableError("the event store is closing"));
-      return;
+  // Never inline: the caller must not wait for a sync, and a callback that
+  // starts the next append must not recurse.
+  if (Dispatch(w.get(), /*may_inline=*/false) == Route::kQueued) {
+    w.release();  // deleted after its callback has run
+  } else {
+    w->callback(absl::UnavailableError("the event store is closing"));
   }
 }
 
-RocksDbStore::Route RocksDbStore::Dispatch(Writer* w) {
+RocksDbStore::Route RocksDbStore::Dispatch(Writer* w, bool may_inline) {
   w->bytes = WriterBytes(*w->appends);
   absl::MutexLock lock(&queue_mu_);
   if (stopping_) return Route::kClosing;
-  if (queue_.empty() && writer_idle_ && !inline_active_ &&
+  if (may_inline && queue_.empty() && writer_idle_ && !inline_active_ &&
       lone_appender_.load(std::memory_order_relaxed)) {
     inline_active_ = true;
     return Route::kInline;
@@ -513,7 +512,7 @@ absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
     const std::vector<StreamAppend>& appends) {
   Writer self;
   self.appends = &appends;
-  switch (Dispatch(&self)) {
+  switch (Dispatch(&self, /*may_inline=*/true)) {
     case Route::kQueued:
       self.parking.Wait();
       WakeChildren(self);
@@ -525,6 +524,27 @@ absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
       return absl::UnavailableError("the event store is closing");
   }
   return std::move(self.result);
+}
+
+bool RocksDbStore::SyncLoneGroup(Writer* w, uint64_t end) {
+  {
+    absl::MutexLock lock(&sync_mu_);
+    if (!written_.empty()) return false;  // the syncer has work: join it
+    if (!sync_failed_.ok()) {
+      if (w->result.ok()) w->result = sync_failed_;
+    } else if (end > synced_end_) {
+      SyncLog(end);
+      if (!sync_failed_.ok() && w->result.ok()) w->result = sync_failed_;
+    }
+  }
+  {
+    // Appends that queued up meanwhile are not alone: they go through the
+    // syncer, which shares one sync among them.
+    absl::MutexLock lock(&queue_mu_);
+    if (!queue_.empty()) lone_appender_.store(false, std::memory_order_relaxed);
+  }
+  Complete({w});
+  return true;
 }
 
 void RocksDbStore::CommitInline(Writer* self) {
@@ -570,6 +590,10 @@ void RocksDbStore::WriterLoop() {
     const std::optional<uint64_t> end = WriteGroup(group);
     if (!end.has_value()) {
       Complete(group);  // the store has failed: every result is an error
+      continue;
+    }
+    if (group.size() == 1 && lone_appender_.load(std::memory_order_relaxed) &&
+        SyncLoneGroup(group[0], *end)) {
       continue;
     }
     absl::MutexLock lock(&sync_mu_);

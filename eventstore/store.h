@@ -67,7 +67,7 @@ class Store {
   // Asynchronous forms of Append and AppendMulti, for servers that must not
   // park a thread per request. They return at once; `done` runs exactly once
   // when the events are durable or the append failed (same errors), on a
-  // store thread or on a thread that led the group commit; input errors
+  // store thread, never inside the call; only input errors
   // (INVALID_ARGUMENT) and a closing store (UNAVAILABLE) are reported inline,
   // on the calling thread. `done` must not
   // block; it may start another asynchronous append (not a synchronous one).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -335,6 +336,43 @@ TEST(AsyncAppendTest, CallbacksFireOnceWithResultsAndErrors) {
   absl::MutexLock lock(&done_mu);
   EXPECT_TRUE(done_mu.AwaitWithTimeout(absl::Condition(&conflict_seen), absl::Seconds(30)));
   EXPECT_EQ(codes.load(), 1);
+}
+
+// An asynchronous append returns at once, even when the store is idle (a
+// lone synchronous appender would commit inline): its callback never runs
+// inside the AppendAsync call, so a callback that starts the next append
+// does not recurse, however long the chain.
+TEST(AsyncAppendTest, CallbacksNeverRunInsideTheCall) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  constexpr int kChain = 2000;
+  absl::Mutex mu;
+  int completed = 0;
+  int inside_call = 0;
+  // AppendAsync calls open on this thread: a callback that finds one open
+  // runs nested inside it.
+  static thread_local int calls_open = 0;
+  std::function<void(int)> issue = [&](int i) {
+    ++calls_open;
+    store->AppendAsync({"chain", Expectation::Any(), {{EventId::Random(), "E", "", ""}}},
+                       [&, i](absl::StatusOr<AppendResult> r) {
+                         EXPECT_TRUE(r.ok()) << r.status();
+                         {
+                           absl::MutexLock lock(&mu);
+                           ++completed;
+                           if (calls_open > 0) ++inside_call;
+                         }
+                         if (i + 1 < kChain) issue(i + 1);
+                       });
+    --calls_open;
+  };
+  issue(0);
+  absl::MutexLock lock(&mu);
+  EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                      +[](int* c) { return *c == kChain; }, &completed),
+                                  absl::Seconds(60)));
+  EXPECT_EQ(inside_call, 0);
+  EXPECT_EQ(store->CommittedEnd(), static_cast<uint64_t>(kChain));
 }
 
 TEST(AsyncAppendTest, DestroyingTheStoreCompletesPendingAppends) {
