@@ -7,37 +7,20 @@
 #include <climits>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "common/hex.h"
 
 namespace duurzaam::crypto::internal {
-namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
-std::string HexEncode(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '\0');
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    out[2 * i] = kDigits[b >> 4];
-    out[2 * i + 1] = kDigits[b & 0xf];
-  }
-  return out;
-}
+std::string HexEncode(std::string_view bytes) { return absl::BytesToHexString(Av(bytes)); }
 
 bool HexDecode(std::string_view hex, std::string* out) {
   out->clear();
   if (hex.size() % 2 != 0) return false;
   std::string result(hex.size() / 2, '\0');
   for (size_t i = 0; i < result.size(); ++i) {
-    const int hi = HexValue(hex[2 * i]);
-    const int lo = HexValue(hex[2 * i + 1]);
+    const int hi = HexDigitValue(hex[2 * i]);
+    const int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       Cleanse(result);
       return false;

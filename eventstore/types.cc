@@ -5,18 +5,9 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/hex.h"
 
 namespace duurzaam::eventstore {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 absl::StatusOr<EventId> EventId::Parse(std::string_view text) {
   if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' ||
@@ -30,8 +21,8 @@ absl::StatusOr<EventId> EventId::Parse(std::string_view text) {
   size_t out = 0;
   for (size_t i = 0; i < text.size(); i += 2) {
     if (i == 8 || i == 13 || i == 18 || i == 23) ++i;  // skip the dash
-    int hi = HexValue(text[i]);
-    int lo = HexValue(text[i + 1]);
+    int hi = HexDigitValue(text[i]);
+    int lo = HexDigitValue(text[i + 1]);
     if (hi < 0 || lo < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("'", std::string(text), "' is not a UUID: non-hex character"));

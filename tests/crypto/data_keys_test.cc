@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/crypto/test_util.h"
@@ -27,16 +28,6 @@ constexpr std::string_view kScope = "case-2024-000123";
 // 2024-03-15 10:12:00 UTC
 const int64_t kErasedAt = absl::ToUnixMicros(
     absl::FromCivil(absl::CivilSecond(2024, 3, 15, 10, 12, 0), absl::UTCTimeZone()));
-
-std::string HexOf(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
 
 // The value of the "wrapped " line of a key file.
 std::string WrappedField(const std::string& file_text) {
@@ -229,7 +220,7 @@ TEST_F(DataKeyStoreTest, DirectoryNeverHoldsRawKeyAndAfterErasureNoWrappedKey) {
 
   std::string bytes = AllBytesUnder(KeyDir());
   EXPECT_EQ(bytes.find(key->key), std::string::npos);
-  EXPECT_EQ(bytes.find(HexOf(key->key)), std::string::npos);
+  EXPECT_EQ(bytes.find(absl::BytesToHexString(key->key)), std::string::npos);
   const std::string wrapped = WrappedField(ReadAll(KeyFilePath(kScope)));
   ASSERT_EQ(wrapped.size(), 2u * (12 + 32 + 16));
   ASSERT_NE(bytes.find(wrapped), std::string::npos);  // the check below can fail
