@@ -209,6 +209,10 @@ class RocksDbStore final : public Store {
   // the append itself, saving the hop to the syncer. False, with nothing
   // done, when the syncer has groups pending.
   bool SyncLoneGroup(Writer* w, uint64_t end);
+  // The sync of both: syncs through `end` unless that is durable already,
+  // and reports a failed sync in `w`'s result. Returns how many events the
+  // sync served (0 when none ran).
+  uint64_t SyncForLone(Writer* w, uint64_t end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
   // Called by a woken synchronous member: wakes its children in the tree.
   static void WakeChildren(const Writer& woken);
   // Returns a replay result, nullopt if every id is new, or an error.
@@ -526,16 +530,22 @@ absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
   return std::move(self.result);
 }
 
+uint64_t RocksDbStore::SyncForLone(Writer* w, uint64_t end) {
+  uint64_t served = 0;
+  if (sync_failed_.ok() && end > synced_end_) {
+    const uint64_t before = synced_end_;
+    SyncLog(end);
+    served = written_end_.load(std::memory_order_acquire) - before;
+  }
+  if (!sync_failed_.ok() && w->result.ok()) w->result = sync_failed_;
+  return served;
+}
+
 bool RocksDbStore::SyncLoneGroup(Writer* w, uint64_t end) {
   {
     absl::MutexLock lock(&sync_mu_);
     if (!written_.empty()) return false;  // the syncer has work: join it
-    if (!sync_failed_.ok()) {
-      if (w->result.ok()) w->result = sync_failed_;
-    } else if (end > synced_end_) {
-      SyncLog(end);
-      if (!sync_failed_.ok() && w->result.ok()) w->result = sync_failed_;
-    }
+    SyncForLone(w, end);
   }
   {
     // Appends that queued up meanwhile are not alone: they go through the
@@ -551,18 +561,10 @@ void RocksDbStore::CommitInline(Writer* self) {
   const std::optional<uint64_t> end = WriteGroup({self});
   if (end.has_value()) {
     absl::MutexLock lock(&sync_mu_);
-    if (!sync_failed_.ok()) {
-      if (self->result.ok()) self->result = sync_failed_;
-    } else if (*end > synced_end_) {
-      const uint64_t before = synced_end_;
-      SyncLog(*end);
-      // Others appending meanwhile end the fast path: they gather in the
-      // pipeline instead of each syncing alone.
-      lone_appender_.store(written_end_.load(std::memory_order_acquire) - before <= 1,
-                           std::memory_order_relaxed);
-      if (!sync_failed_.ok() && self->result.ok()) self->result = sync_failed_;
-      // Groups the syncer holds may be durable now.
-      if (!written_.empty()) sync_cv_.Signal();
+    // Others appending meanwhile end the fast path: they gather in the
+    // pipeline instead of each syncing alone.
+    if (const uint64_t served = SyncForLone(self, *end); served > 0) {
+      lone_appender_.store(served <= 1, std::memory_order_relaxed);
     }
   }
   absl::MutexLock lock(&queue_mu_);
