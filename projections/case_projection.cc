@@ -23,6 +23,7 @@ namespace {
 constexpr char kCheckpointKey[] = "p";
 constexpr size_t kWriteBufferBytes = 32 << 20;
 constexpr size_t kRebuildWriteBufferBytes = 64 << 20;
+constexpr size_t kRebuildChunkEvents = 20000;
 const std::string kSep(1, '\0');
 
 std::string BigEndian(uint64_t v) {
@@ -169,18 +170,18 @@ absl::Status CaseProjection::Rebuild(eventstore::Store* store,
     bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return ready.size() < 2 || stopped; }
     bool HasChunk() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return !ready.empty(); }
   } pipeline;
-  // RocksDB's per-thread perf counters cost a thread-local access per
-  // key; a rebuild touches millions and reads none of them.
-  const rocksdb::PerfLevel perf_level = rocksdb::GetPerfLevel();
-  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   // Larger memtables while rebuilding: fewer, larger flushes.
   RETURN_IF_ERROR(
       FromRocks(db_->SetOptions({{"write_buffer_size", std::to_string(kRebuildWriteBufferBytes)}}),
                 "enlarge the memtable for the rebuild"));
+  // RocksDB's per-thread perf counters cost a thread-local access per
+  // key; a rebuild touches millions and reads none of them.
+  const rocksdb::PerfLevel perf_level = rocksdb::GetPerfLevel();
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   std::thread projector([&] {
     rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
     for (uint64_t from = 0; from < end;) {
-      absl::StatusOr<std::unique_ptr<Chunk>> chunk = ProjectChunk(store, from, 20000);
+      absl::StatusOr<std::unique_ptr<Chunk>> chunk = ProjectChunk(store, from, kRebuildChunkEvents);
       const bool last = !chunk.ok() || (*chunk)->next == from || (*chunk)->next >= end;
       if (chunk.ok()) from = (*chunk)->next;
       absl::MutexLock lock(&pipeline.mu);
