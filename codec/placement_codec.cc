@@ -378,9 +378,14 @@ absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
   }
   const bool erased = proto.personal_data_erased();
   proto.clear_personal_data_erased();
-  domain::Principal by{proto.recorded_by().id(), domain::Role::kExpert};
-  int role = proto.recorded_by().role();
-  if (role >= 1 && role <= 5) by.role = static_cast<domain::Role>(role - 1);
+  // An unknown stored role is damage, never a default role (it would put
+  // whoever recorded it on a case team).
+  const int role = proto.recorded_by().role();
+  if (role < 1 || role > 5) {
+    return absl::DataLossError(absl::StrCat("event at position ", record.position,
+                                            " names an unknown recorded_by.role (", role, ")"));
+  }
+  domain::Principal by{proto.recorded_by().id(), static_cast<domain::Role>(role - 1), ""};
   absl::StatusOr<domain::Event> event =
       FromProto(proto, record.id.ToString(), RecordedDay(record.recorded_at_micros), by, "");
   if (!event.ok()) {
@@ -397,7 +402,13 @@ int Redact(google::protobuf::Message* message, v1::Visibility allowed) {
   const google::protobuf::Reflection* reflection = message->GetReflection();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+    const bool is_message = field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
     v1::Visibility visibility = field->options().GetExtension(v1::visibility);
+    // A value without a visibility option is shown to nobody below
+    // RESTRICTED; a message without one is judged field by field.
+    if (visibility == v1::VISIBILITY_UNSPECIFIED && !is_message) {
+      visibility = v1::VISIBILITY_RESTRICTED;
+    }
     if (visibility != v1::VISIBILITY_UNSPECIFIED && visibility > allowed) {
       if (field->is_repeated() ? reflection->FieldSize(*message, field) > 0
                                : reflection->HasField(*message, field)) {
@@ -406,7 +417,7 @@ int Redact(google::protobuf::Message* message, v1::Visibility allowed) {
       }
       continue;
     }
-    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (!is_message) continue;
     if (field->is_repeated()) {
       for (int k = 0; k < reflection->FieldSize(*message, field); ++k) {
         cleared += Redact(reflection->MutableRepeatedMessage(message, field, k), allowed);

@@ -72,7 +72,8 @@ int ClearSealed(Message* message) {
 
 absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id,
                           v1::PlacementEvent* event) const {
-  if (keys_->IsErasedScope(stream)) {
+  ASSIGN_OR_RETURN(std::optional<int64_t> erased_at, keys_->ErasedAt(stream));
+  if (erased_at) {
     // The key store's status carries the day and the IsErased payload.
     const absl::Status erased = keys_->GetOrCreate(stream).status();
     absl::Status out(absl::StatusCode::kFailedPrecondition,
@@ -99,9 +100,12 @@ absl::Status Sealer::Open(std::string_view stream, const eventstore::EventId& id
     // Nothing sealed (most events): no key-store lookup. Sealed fields in
     // plain text (written before sealing existed, or by a tool): an erased
     // stream still never shows them.
-    if (SealedPart(*event).ByteSizeLong() > 0 && keys_->ErasedAt(stream)) {
-      ClearSealed(event);
-      event->set_personal_data_erased(true);
+    if (SealedPart(*event).ByteSizeLong() > 0) {
+      ASSIGN_OR_RETURN(std::optional<int64_t> erased_at, keys_->ErasedAt(stream));
+      if (erased_at) {
+        ClearSealed(event);
+        event->set_personal_data_erased(true);
+      }
     }
     return absl::OkStatus();
   }

@@ -396,11 +396,8 @@ absl::Status DataKeyStore::Erase(std::string_view scope, int64_t erased_at_micro
   return internal::WriteFileAtomically(path, SerializeTombstone(erased_at_micros), kFileMode);
 }
 
-bool DataKeyStore::IsErasedScope(std::string_view scope) { return ErasedAt(scope).has_value(); }
-
-std::optional<int64_t> DataKeyStore::ErasedAt(std::string_view scope) {
-  absl::StatusOr<std::string> name = FileNameForScope(scope);
-  if (!name.ok()) return std::nullopt;
+absl::StatusOr<std::optional<int64_t>> DataKeyStore::ErasedAt(std::string_view scope) {
+  ASSIGN_OR_RETURN(std::string name, FileNameForScope(scope));
   if (std::optional<Entry> entry = Cached(scope)) {
     if (auto* key = std::get_if<DataKey>(&*entry)) {
       internal::Cleanse(key->key);
@@ -409,13 +406,14 @@ std::optional<int64_t> DataKeyStore::ErasedAt(std::string_view scope) {
     return std::get<Erased>(*entry).at_micros;
   }
   absl::MutexLock lock(&io_mu_);
-  const std::string path = absl::StrCat(dir_, "/", *name);
+  const std::string path = absl::StrCat(dir_, "/", name);
   absl::StatusOr<std::string> text = internal::ReadFile(path);
-  if (!text.ok()) return std::nullopt;
-  absl::StatusOr<KeyFile> file = ParseKeyFile(path, *text);
-  if (!file.ok() || !file->erased) return std::nullopt;
-  CacheStore(scope, Erased{file->erased_at_micros});
-  return file->erased_at_micros;
+  if (absl::IsNotFound(text.status())) return std::nullopt;  // never had a key
+  if (!text.ok()) return text.status();
+  ASSIGN_OR_RETURN(KeyFile file, ParseKeyFile(path, *text));
+  if (!file.erased) return std::nullopt;
+  CacheStore(scope, Erased{file.erased_at_micros});
+  return file.erased_at_micros;
 }
 
 absl::StatusOr<int> DataKeyStore::RotateMaster(MasterKeyring new_keyring) {

@@ -93,10 +93,10 @@ class DataKeyStore {
   // scope already counts as erased in this process, but maybe not on disk.
   absl::Status Erase(std::string_view scope, int64_t erased_at_micros);
 
-  // True if the scope was erased. False if not, or if that cannot be read.
-  bool IsErasedScope(std::string_view scope);
-  // When the scope was erased (Unix microseconds), or nullopt as above.
-  std::optional<int64_t> ErasedAt(std::string_view scope);
+  // When the scope was erased (Unix microseconds); nullopt when it was not
+  // (no file, or a live key). A key file that cannot be read or parsed is
+  // an error (DATA_LOSS / the read error), never "not erased".
+  absl::StatusOr<std::optional<int64_t>> ErasedAt(std::string_view scope);
 
   // Re-wraps every live data key under `new_keyring`'s current key, replacing
   // each file atomically, and returns how many files were re-wrapped (files

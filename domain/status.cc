@@ -54,7 +54,14 @@ Text Capitalized(Text t) {
 }
 
 Audience SourceAudience(CaseState::Source source) {
-  return source == CaseState::Source::kPrivateLife ? Audience::kRestricted : Audience::kEmployer;
+  switch (source) {
+    case CaseState::Source::kOrganisation:
+    case CaseState::Source::kSociety:
+      return Audience::kEmployer;
+    case CaseState::Source::kPrivateLife:
+      return Audience::kRestricted;
+  }
+  return Audience::kRestricted;  // a source nobody decided on: the narrowest
 }
 
 // The latest check-in of one respondent on or before as_of.

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
@@ -262,9 +263,8 @@ void CaseProjection::Start(eventstore::Store* store) {
     while (!stop_.load()) {
       absl::StatusOr<uint64_t> advanced = CatchUp(store);
       if (!advanced.ok()) {
-        std::fprintf(stderr, "duurzaamd: projection stopped at position %llu: %s\n",
-                     static_cast<unsigned long long>(Checkpoint()),
-                     std::string(advanced.status().message()).c_str());
+        LogLine(absl::StrCat("projection stopped at position ", Checkpoint(), ": ",
+                             advanced.status().message()));
         return;
       }
       if (*advanced == 0) store->WaitForCommit(Checkpoint(), absl::Milliseconds(200));

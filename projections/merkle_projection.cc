@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace duurzaam::projections {
@@ -107,9 +108,8 @@ void MerkleProjection::Start(eventstore::Store* store) {
     while (!stop_.load()) {
       absl::StatusOr<uint64_t> advanced = CatchUp(store);
       if (!advanced.ok()) {
-        std::fprintf(stderr, "duurzaamd: Merkle tree stopped at %llu leaves: %s\n",
-                     static_cast<unsigned long long>(Size()),
-                     std::string(advanced.status().message()).c_str());
+        LogLine(absl::StrCat("Merkle tree stopped at ", Size(),
+                             " leaves: ", advanced.status().message()));
         return;
       }
       if (*advanced == 0) store->WaitForCommit(Size(), absl::Milliseconds(200));

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "common/field_violation.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "services/grpc_status.h"
 
@@ -30,7 +31,7 @@ absl::StatusOr<bool> AdminService::Erase(const domain::Principal& who, const std
         {"reason", absl::StrCat("why the case is erased, 1 to ", kMaxReasonBytes, " bytes")});
   }
   const std::string stream = kCasePrefix + case_id;
-  std::optional<int64_t> earlier = keys_->ErasedAt(stream);
+  ASSIGN_OR_RETURN(std::optional<int64_t> earlier, keys_->ErasedAt(stream));
   if (!earlier) {
     RETURN_IF_ERROR(guard_->cases()->CatchUp());
     ASSIGN_OR_RETURN(auto decoded, guard_->cases()->Stream(stream));
@@ -46,7 +47,7 @@ absl::StatusOr<bool> AdminService::Erase(const domain::Principal& who, const std
     RETURN_IF_ERROR(keys_->Erase(stream, now_micros_()));
   }
   guard_->cases()->Invalidate(stream);
-  std::optional<int64_t> at = keys_->ErasedAt(stream);
+  ASSIGN_OR_RETURN(std::optional<int64_t> at, keys_->ErasedAt(stream));
   if (!at) return absl::InternalError(absl::StrCat("the erasure of ", stream, " did not stick"));
   *erased_at = *at;
 
@@ -80,8 +81,7 @@ grpc::Status AdminService::EraseCase(grpc::ServerContext* context,
   response->set_erased(*erased);
   codec::ToTimestamp(erased_at, response->mutable_erased_at());
   if (*erased) {
-    std::fprintf(stderr, "duurzaamd: %s erased the personal data of case %s\n", who->id.c_str(),
-                 request->case_id().c_str());
+    LogLine(absl::StrCat(who->id, " erased the personal data of case ", request->case_id()));
   }
   return grpc::Status::OK;
 }
@@ -103,8 +103,8 @@ grpc::Status AdminService::RotateMasterKey(grpc::ServerContext* context,
   response->set_current_key_id(current);
   response->set_rewrapped(*rewrapped);
   for (const std::string& id : ids) response->add_key_ids(id);
-  std::fprintf(stderr, "duurzaamd: %s rotated the master key to %s (%d data keys re-wrapped)\n",
-               who->id.c_str(), current.c_str(), *rewrapped);
+  LogLine(absl::StrCat(who->id, " rotated the master key to ", current, " (", *rewrapped,
+                       " data keys re-wrapped)"));
   return grpc::Status::OK;
 }
 

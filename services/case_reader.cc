@@ -83,7 +83,11 @@ absl::StatusOr<CaseView> CaseReader::WithEmployer(const std::string& case_id,
   view.own = std::move(own);
   view.employer = std::make_shared<const DecodedStream>();
   const std::string& employer = view.own->state.employer_id;
-  if (CheckId(employer, "employer_id").ok()) {
+  if (!employer.empty()) {
+    if (!CheckId(employer, "employer_id").ok()) {
+      return absl::DataLossError(
+          absl::StrCat("a case names an invalid employer id ('", employer, "')"));
+    }
     ASSIGN_OR_RETURN(view.employer, Stream(kEmployerPrefix + employer));
   }
   return view;

@@ -202,6 +202,9 @@ grpc::Status CaseService::SubscribeCase(grpc::ServerContext* context,
     absl::StatusOr<access::View> seen =
         access::CheckCaseRead(admitted->who, request->case_id(), FactsOf(*view->own));
     if (!seen.ok()) return ToGrpcStatus(seen.status());
+    if (absl::Status s = guard_->StillAdmitted(*context, admitted->who); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
     // New entries in timeline order; employer-wide ones may arrive later
     // than case events that happened after them, and are sent when they do.
     auto timeline = domain::BuildTimeline(view->own->events, view->employer->events);
@@ -213,7 +216,10 @@ grpc::Status CaseService::SubscribeCase(grpc::ServerContext* context,
       v1::CaseUpdate update;
       ToEntry(entry, records[entry.event - events.data()], *language, *seen,
               update.mutable_entry());
-      update.set_revision(view->own->revision);
+      // A case event carries its own revision; an employer-wide one the
+      // case revision read for this batch.
+      update.set_revision(entry.employer_wide ? view->own->revision
+                                              : records[entry.event - events.data()].revision);
       if (!writer->Write(update)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
     if (!caught_up) {

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "codec/placement_codec.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "crypto/data_keys.h"
 #include "crypto/master_keyring.h"
 #include "demo/demo_data.h"
@@ -23,7 +24,7 @@ namespace {
 
 volatile std::sig_atomic_t g_signal = 0;
 
-void Log(const std::string& line) { std::fprintf(stderr, "duurzaamd: %s\n", line.c_str()); }
+void Log(const std::string& line) { duurzaam::LogLine(line); }
 
 // The per-case data keys under <data_dir>/keys, wrapped by the master
 // keyring, which must live outside the data folder (a copy of the folder,
@@ -182,6 +183,13 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     Log(std::string(server.status().message()));
     return 1;
+  }
+  if (config->dev) {
+    Log("********************************************************************");
+    Log("* DEV MODE: plaintext, NO authentication: callers name themselves  *");
+    Log("* in request metadata. For a developer's own machine only; never   *");
+    Log("* for real data. Without --dev the server requires mutual TLS.     *");
+    Log("********************************************************************");
   }
   Log(absl::StrCat("listening on ", (*server)->address(),
                    config->dev ? " (plaintext, DEV MODE: no TLS, principals from request metadata)"

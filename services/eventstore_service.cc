@@ -143,7 +143,20 @@ grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
   Guard::LogReader reader = guard_->ForLog(*who, "duurzaam.v1.EventStore/ReadStream");
   absl::StatusOr<size_t> max_count = CheckMaxCount(request->max_count());
   if (!max_count.ok()) return ToGrpcStatus(max_count.status());
-  const bool backwards = request->direction() == v1::READ_DIRECTION_BACKWARDS;
+  bool backwards = false;
+  switch (request->direction()) {
+    case v1::READ_DIRECTION_UNSPECIFIED:
+    case v1::READ_DIRECTION_FORWARDS:
+      break;
+    case v1::READ_DIRECTION_BACKWARDS:
+      backwards = true;
+      break;
+    default:  // a value this server does not know: never read as a default
+      return ToGrpcStatus(eventstore::MakeInvalidArgument(
+          {"direction",
+           absl::StrCat("unknown ReadDirection ", request->direction(),
+                        ": use READ_DIRECTION_FORWARDS or READ_DIRECTION_BACKWARDS")}));
+  }
   if (request->from_end() && !backwards) {
     return ToGrpcStatus(eventstore::MakeInvalidArgument(
         {"from_end", "from_end reads backwards: set direction to READ_DIRECTION_BACKWARDS"}));
@@ -268,6 +281,9 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
         });
     if (!next.ok()) return ToGrpcStatus(next.status());
     if (!shape_error.ok()) return ToGrpcStatus(shape_error);
+    if (absl::Status s = guard_->StillAdmitted(*context, reader.who()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
     if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
     position = std::max(*next, position);
     if (!events->empty()) {
@@ -340,6 +356,9 @@ grpc::Status EventStoreService::SubscribeStream(grpc::ServerContext* context,
         *batch.mutable_events()->add_events() = std::move(shaped);
       }
       if (batch.events().events_size() > 0) ready.push_back(std::move(batch));
+      if (absl::Status s = guard_->StillAdmitted(*context, reader.who()); !s.ok()) {
+        return ToGrpcStatus(s);
+      }
       // Recorded in the access log before anything is sent.
       if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
       for (const auto& message : ready) {
@@ -349,6 +368,9 @@ grpc::Status EventStoreService::SubscribeStream(grpc::ServerContext* context,
       }
       revision = events->back().revision + 1;
       if (events->size() == kBatchEvents) continue;
+    }
+    if (absl::Status s = guard_->StillAdmitted(*context, reader.who()); !s.ok()) {
+      return ToGrpcStatus(s);
     }
     if (!caught_up) {
       caught_up = true;

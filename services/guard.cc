@@ -25,6 +25,16 @@ absl::StatusOr<domain::Principal> Guard::Admit(const grpc::ServerContextBase& co
   return who;
 }
 
+absl::Status Guard::StillAdmitted(const grpc::ServerContextBase& context,
+                                  const domain::Principal& who) {
+  if (IsDevLocal(who) || auth_->dev()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(domain::Principal now, auth_->Authenticate(context));
+  if (now.id != who.id || now.role != who.role || now.organisation != who.organisation) {
+    return absl::UnauthenticatedError("the caller's identity changed during the call");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
                                              const std::string& case_id, std::string_view view,
                                              std::string_view method) {
@@ -54,11 +64,15 @@ absl::StatusOr<access::View> Guard::LogReader::ViewOf(std::string_view stream, u
                      // The projection must include this record before its
                      // facts are known (it may be the one that opens the
                      // case or adds the caller to its team).
+                     // Not a well-formed case id: no case's facts (auditors
+                     // only). Any other failure fails the read: a record is
+                     // never skipped because its facts could not be read.
+                     if (!CheckId(ref.id, "case_id").ok()) {
+                       return facts_.emplace(ref.id, access::CaseFacts{}).first->second;
+                     }
                      RETURN_IF_ERROR(guard_->cases_->CatchUpTo(position + 1));
-                     absl::StatusOr<access::CaseFacts> facts = guard_->cases_->Facts(ref.id);
-                     // Not a well-formed case id: tooling data, auditors only.
-                     if (!facts.ok()) facts = access::CaseFacts{};
-                     return facts_.emplace(ref.id, *std::move(facts)).first->second;
+                     ASSIGN_OR_RETURN(access::CaseFacts facts, guard_->cases_->Facts(ref.id));
+                     return facts_.emplace(ref.id, std::move(facts)).first->second;
                    }));
   if (ref.kind == access::StreamKind::kCase && view != access::View::kNone &&
       !recorded_.count(ref.id)) {

@@ -33,6 +33,13 @@ class Guard {
   absl::StatusOr<domain::Principal> Admit(const grpc::ServerContextBase& context,
                                           access::Operation op);
 
+  // For calls that stay open (subscriptions): OK while the certificate that
+  // admitted `who` still authenticates them; UNAUTHENTICATED once it is
+  // revoked or has expired. Subscriptions ask before every message they
+  // send and at least every wait slice, so a revocation ends them within
+  // about a second and nothing is sent after it takes effect.
+  absl::Status StillAdmitted(const grpc::ServerContextBase& context, const domain::Principal& who);
+
   // Checks that `who` may read case `case_id`, records the read in the
   // access log (durably, before anything is served) and returns the view.
   absl::StatusOr<access::View> ReadCase(const domain::Principal& who, const std::string& case_id,
@@ -61,6 +68,7 @@ class Guard {
     // Records, in the access log, the cases whose content was shaped since
     // the last call. Call before sending what was shaped; fails closed.
     absl::Status Flush();
+    const domain::Principal& who() const { return who_; }
 
    private:
     friend class Guard;

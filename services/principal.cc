@@ -8,15 +8,20 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <istream>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "access/policy.h"
 #include "common/clock.h"
+#include "common/log.h"
+#include "common/status_macros.h"
 
 namespace duurzaam::services {
 namespace {
@@ -31,14 +36,26 @@ std::optional<std::string> Header(const grpc::ServerContextBase& context, const 
   return std::string(it->second.data(), it->second.size());
 }
 
-// The first value of a subject attribute, as UTF-8 ("" when absent).
-std::string SubjectField(X509_NAME* name, int nid) {
+// The one value of a subject attribute as UTF-8: std::nullopt when absent,
+// UNAUTHENTICATED when the subject holds it more than once (in separate RDNs
+// or in one multi-valued RDN: either way it would be ambiguous who the caller
+// is) or it cannot be read.
+absl::StatusOr<std::optional<std::string>> SubjectField(X509_NAME* name, int nid,
+                                                        absl::string_view what) {
   int index = X509_NAME_get_index_by_NID(name, nid, -1);
-  if (index < 0) return "";
+  if (index < 0) return std::nullopt;
+  if (X509_NAME_get_index_by_NID(name, nid, index) >= 0) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("certificate refused: its subject holds more than one ", what,
+                     "; a certificate names exactly one"));
+  }
   ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
   unsigned char* utf8 = nullptr;
   int length = ASN1_STRING_to_UTF8(&utf8, data);
-  if (length < 0) return "";
+  if (length < 0) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("certificate refused: its ", what, " cannot be read as text"));
+  }
   std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(length));
   OPENSSL_free(utf8);
   return out;
@@ -65,12 +82,41 @@ Authenticator::Authenticator(AuthConfig config) : config_(std::move(config)) {}
 Authenticator::~Authenticator() = default;
 
 absl::StatusOr<domain::Role> Authenticator::ParseRole(std::string_view role) {
-  for (domain::Role r : {domain::Role::kExpert, domain::Role::kEmployer, domain::Role::kWorker,
-                         domain::Role::kAuditor, domain::Role::kAdmin}) {
+  // WORKER is a domain role (a respondent), not one this server serves yet:
+  // refusing it here keeps it from ever reaching the policy.
+  for (domain::Role r : {domain::Role::kExpert, domain::Role::kEmployer, domain::Role::kAuditor,
+                         domain::Role::kAdmin}) {
     if (role == access::RoleName(r)) return r;
   }
-  return absl::UnauthenticatedError(absl::StrCat(
-      "unknown role '", std::string(role), "': use EXPERT, EMPLOYER, WORKER, AUDITOR or ADMIN"));
+  return absl::UnauthenticatedError(absl::StrCat("the role '", std::string(role),
+                                                 "' is not served here: use EXPERT, EMPLOYER, "
+                                                 "AUDITOR or ADMIN"));
+}
+
+absl::StatusOr<absl::flat_hash_set<std::string>> ParseRevokedSerials(std::istream& in) {
+  absl::flat_hash_set<std::string> serials;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    absl::string_view s = line;
+    s = s.substr(0, s.find('#'));  // "SERIAL  # who, when"
+    s = absl::StripAsciiWhitespace(s);
+    if (s.empty()) continue;
+    std::string upper = absl::AsciiStrToUpper(s);
+    // Accept "01:A2:..." as well as "01A2...", and leading zeros.
+    upper.erase(std::remove(upper.begin(), upper.end(), ':'), upper.end());
+    const bool hex =
+        !upper.empty() && upper.size() <= 64 && std::all_of(upper.begin(), upper.end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+        });
+    if (!hex) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", number, " is not a hexadecimal serial number"));
+    }
+    upper.erase(0, std::min(upper.find_first_not_of('0'), upper.size() - 1));
+    serials.insert(upper);
+  }
+  if (in.bad()) return absl::DataLossError("reading it failed");
+  return serials;
 }
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthConfig& config) {
@@ -91,8 +137,10 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthC
                      "': expected a readable PEM file"));
   }
   if (!config.revoked_serials.empty()) {
+    // At start the list must be there and well-formed: a server that
+    // cannot tell who is revoked does not serve.
     absl::MutexLock lock(&auth->mu_);
-    (void)auth->Revoked("");  // loads the list (a missing file is an empty list)
+    RETURN_IF_ERROR(auth->ReloadRevoked(/*at_start=*/true));
   }
   return auth;
 }
@@ -145,29 +193,39 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Verify(const std::string&
     return absl::UnauthenticatedError(absl::StrCat("certificate refused: ", why));
   }
 
+  // A client certificate that can issue certificates would let its holder
+  // mint identities; the deployment CA never issues one.
+  if ((X509_get_extension_flags(cert) & EXFLAG_CA) != 0) {
+    return absl::UnauthenticatedError(
+        "certificate refused: it is a CA certificate (CA:TRUE), not a client certificate");
+  }
   Verified v;
   X509_NAME* subject = X509_get_subject_name(cert);
-  const std::string name = SubjectField(subject, NID_commonName);
-  const std::string role_name = SubjectField(subject, NID_organizationalUnitName);
-  auto role = ParseRole(role_name);
+  ASSIGN_OR_RETURN(std::optional<std::string> name,
+                   SubjectField(subject, NID_commonName, "name (CN)"));
+  ASSIGN_OR_RETURN(std::optional<std::string> role_name,
+                   SubjectField(subject, NID_organizationalUnitName, "role (OU)"));
+  ASSIGN_OR_RETURN(std::optional<std::string> organisation,
+                   SubjectField(subject, NID_organizationName, "organisation (O)"));
+  auto role = ParseRole(role_name.value_or(""));
   if (!role.ok()) {
     return absl::UnauthenticatedError(
-        absl::StrCat("certificate refused: its role (subject OU) '", role_name,
+        absl::StrCat("certificate refused: its role (subject OU) '", role_name.value_or(""),
                      "' is not one of EXPERT, EMPLOYER, AUDITOR, ADMIN"));
   }
-  if (!ValidName(name)) {
+  if (!name || !ValidName(*name)) {
     return absl::UnauthenticatedError(
-        absl::StrCat("certificate refused: its name (subject CN) '", name,
+        absl::StrCat("certificate refused: its name (subject CN) '", name.value_or(""),
                      "' must be 1 to 64 of a-z, 0-9, '-', '.', '_' and '@'"));
   }
-  v.principal = {absl::StrCat(absl::AsciiStrToLower(access::RoleName(*role)), ":", name), *role,
+  v.principal = {absl::StrCat(absl::AsciiStrToLower(access::RoleName(*role)), ":", *name), *role,
                  ""};
   if (*role == domain::Role::kEmployer) {
-    v.principal.organisation = SubjectField(subject, NID_organizationName);
-    if (v.principal.organisation.empty()) {
+    if (!organisation || organisation->empty()) {
       return absl::UnauthenticatedError(
           "certificate refused: an EMPLOYER certificate names its employer id in the subject O");
     }
+    v.principal.organisation = *organisation;
   }
   struct tm tm {};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) {
@@ -182,42 +240,54 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Verify(const std::string&
   return v;
 }
 
-// Re-reads the deny list when its file changed. Caller holds mu_.
+absl::Status Authenticator::ReloadRevoked(bool at_start) {
+  struct stat st {};
+  int64_t stamp = -2;  // missing or unreadable
+  if (stat(config_.revoked_serials.c_str(), &st) == 0) {
+    stamp = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec +
+            static_cast<int64_t>(st.st_size) + static_cast<int64_t>(st.st_ino);
+  }
+  if (stamp == revoked_stamp_) return absl::OkStatus();
+  revoked_stamp_ = stamp;
+  absl::StatusOr<absl::flat_hash_set<std::string>> serials;
+  std::ifstream in(config_.revoked_serials);
+  if (stamp == -2 || !in) {
+    serials = absl::NotFoundError("it is missing or cannot be read");
+  } else {
+    serials = ParseRevokedSerials(in);
+  }
+  if (!serials.ok()) {
+    absl::Status why = absl::FailedPreconditionError(absl::StrCat(
+        "revocation list '", config_.revoked_serials, "': ", serials.status().message()));
+    if (at_start) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(why.message(),
+                       "; refusing to start without a readable revocation list "
+                       "(deploy/duurzaam-pki init creates an empty one)"));
+    }
+    // Never an empty list: the last good one stays in force until the
+    // file is fixed.
+    LogLine(absl::StrCat("ALERT: ", why.message(), "; keeping the last good list (",
+                         revoked_.size(), " serial(s)) until it is fixed"));
+    return why;
+  }
+  revoked_ = *std::move(serials);
+  LogLine(absl::StrCat("revocation list '", config_.revoked_serials, "': ", revoked_.size(),
+                       " serial(s)"));
+  return absl::OkStatus();
+}
+
+// Reloads the deny list when its file changed. Caller holds mu_.
 bool Authenticator::Revoked(const std::string& serial) {
   if (config_.revoked_serials.empty()) return false;
-  struct stat st {};
-  int64_t mtime = -2;
-  if (stat(config_.revoked_serials.c_str(), &st) == 0) {
-    mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec +
-            static_cast<int64_t>(st.st_size);
-  }
-  if (mtime != revoked_mtime_ns_) {
-    revoked_mtime_ns_ = mtime;
-    revoked_.clear();
-    std::ifstream in(config_.revoked_serials);
-    std::string line;
-    while (std::getline(in, line)) {
-      absl::string_view s = line;
-      s = s.substr(0, s.find('#'));  // "SERIAL  # who, when"
-      s = absl::StripAsciiWhitespace(s);
-      if (s.empty()) continue;
-      std::string upper = absl::AsciiStrToUpper(s);
-      // Accept "01:A2:..." as well as "01A2...", and leading zeros.
-      upper.erase(std::remove(upper.begin(), upper.end(), ':'), upper.end());
-      upper.erase(0, std::min(upper.find_first_not_of('0'), upper.size()));
-      revoked_.insert(upper);
-    }
-    fprintf(stderr, "duurzaamd: revocation list '%s': %zu serial(s)\n",
-            config_.revoked_serials.c_str(), revoked_.size());
-  }
+  (void)ReloadRevoked(/*at_start=*/false);  // failures keep the last good list, logged
   std::string key = serial;
-  key.erase(0, std::min(key.find_first_not_of('0'), key.size()));
-  return !key.empty() && revoked_.contains(key);
+  key.erase(0, std::min(key.find_first_not_of('0'), key.size() - (key.empty() ? 0 : 1)));
+  return revoked_.contains(key);
 }
 
 absl::Status Authenticator::Refuse(const grpc::ServerContextBase& context, absl::Status why) const {
-  fprintf(stderr, "duurzaamd: refused %s: %s\n", context.peer().c_str(),
-          std::string(why.message()).c_str());
+  LogLine(absl::StrCat("refused ", context.peer(), ": ", why.message()));
   return why;
 }
 

@@ -14,13 +14,14 @@
 //
 // In dev mode (plaintext) the caller names itself in request metadata:
 //   x-duurzaam-principal: expert:jdevries
-//   x-duurzaam-role:      EXPERT | EMPLOYER | WORKER | AUDITOR | ADMIN
+//   x-duurzaam-role:      EXPERT | EMPLOYER | AUDITOR | ADMIN
 //   x-duurzaam-organisation: <employer id>   (EMPLOYER)
 #pragma once
 
 #include <grpcpp/server_context.h>
 
 #include <atomic>
+#include <istream>
 #include <memory>
 #include <string>
 
@@ -37,10 +38,17 @@ inline constexpr char kRoleHeader[] = "x-duurzaam-role";
 inline constexpr char kOrganisationHeader[] = "x-duurzaam-organisation";
 
 struct AuthConfig {
-  bool dev = false;             // metadata principals (plaintext dev servers only)
-  std::string client_ca_file;   // PEM CA(s) issuing client certificates
-  std::string revoked_serials;  // optional deny list file
+  bool dev = false;            // metadata principals (plaintext dev servers only)
+  std::string client_ca_file;  // PEM CA(s) issuing client certificates
+  // Deny list file; when set it must exist and parse at start (else Create
+  // fails), and a later broken version keeps the last good list.
+  std::string revoked_serials;
 };
+
+// Parses a revocation list: hexadecimal serials (colons and leading zeros
+// allowed), one per line, '#' starts a comment. INVALID_ARGUMENT naming the
+// first line that is not a serial.
+absl::StatusOr<absl::flat_hash_set<std::string>> ParseRevokedSerials(std::istream& in);
 
 class Authenticator {
  public:
@@ -53,7 +61,8 @@ class Authenticator {
 
   bool dev() const { return config_.dev; }
 
-  // Parses a role name as certificates and dev metadata spell it.
+  // Parses a role name as certificates and dev metadata spell it; only the
+  // roles this server serves (EXPERT, EMPLOYER, AUDITOR, ADMIN).
   static absl::StatusOr<domain::Role> ParseRole(std::string_view role);
 
  private:
@@ -65,7 +74,7 @@ class Authenticator {
   explicit Authenticator(AuthConfig config);
   absl::StatusOr<domain::Principal> FromMetadata(const grpc::ServerContextBase& context);
   absl::StatusOr<Verified> Verify(const std::string& pem) const;
-  bool Revoked(const std::string& serial);
+  bool Revoked(const std::string& serial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Refuse(const grpc::ServerContextBase& context, absl::Status why) const;
 
   AuthConfig config_;
@@ -73,8 +82,12 @@ class Authenticator {
   std::unique_ptr<CaStore> ca_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Verified> cache_ ABSL_GUARDED_BY(mu_);
+  // Re-reads the deny list when its file changed. At start a missing or
+  // malformed list is an error; later the last good list is kept (and the
+  // problem logged): never an empty one.
+  absl::Status ReloadRevoked(bool at_start) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::flat_hash_set<std::string> revoked_ ABSL_GUARDED_BY(mu_);
-  int64_t revoked_mtime_ns_ ABSL_GUARDED_BY(mu_) = -1;
+  int64_t revoked_stamp_ ABSL_GUARDED_BY(mu_) = -1;
 };
 
 }  // namespace duurzaam::services

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/status_macros.h"
 
 namespace duurzaam::services {
 namespace {
@@ -32,6 +33,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   projections::CaseProjection* projection = deps.projection;
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Checked here too, not only when flags are parsed: every way of starting
+  // a server keeps dev mode on loopback.
+  RETURN_IF_ERROR(CheckDevMode(config));
   if (config.dev) {
     credentials = grpc::InsecureServerCredentials();
   } else {
@@ -41,12 +45,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     if (!key.ok()) return key.status();
     auto client_ca = ReadFile(config.tls_client_ca, "client CA certificate");
     if (!client_ca.ok()) return client_ca.status();
-    // The handshake requires a client certificate; the Authenticator
-    // verifies it on every call (chain, expiry, revocation, role), so a bad
-    // certificate gets UNAUTHENTICATED with the reason instead of a failed
-    // handshake the caller cannot tell from a network error.
-    grpc::SslServerCredentialsOptions ssl(
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+    // The handshake asks for a client certificate but completes without
+    // one; the Authenticator then refuses every call that has none, or a bad
+    // one (chain, expiry, revocation, role), with UNAUTHENTICATED and the
+    // reason, instead of a failed handshake the caller cannot tell from a
+    // network error. Only the health service answers without a certificate
+    // (it reveals nothing but "serving").
+    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
     ssl.pem_root_certs = *client_ca;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     credentials = grpc::SslServerCredentials(ssl);
@@ -75,8 +80,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   }
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Reflection serves without authentication, so only on a dev server; the
+  // .proto files are the contract everywhere else.
+  if (config.dev) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // No port sharing: with SO_REUSEPORT a second process (even a dev server)
+  // could bind this port and answer part of the traffic. A port in use is
+  // an error at start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config.listen, credentials, &server->port_);
   builder.RegisterService(server->event_store_.get());
   builder.RegisterService(server->cases_.get());

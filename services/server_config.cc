@@ -7,6 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace duurzaam::services {
@@ -53,7 +55,8 @@ const std::map<std::string, Setting>& Settings() {
           return absl::OkStatus();
         }}},
       {"dev",
-       {"development mode: plaintext, no authentication (never in production)",
+       {"development mode: plaintext, no authentication; command line only, loopback only, "
+        "never with TLS settings",
         [](ServerConfig* c, const std::string& v) { return SetBool(&c->dev, "dev", v); }, true}},
       {"demo",
        {"seed the demo data set (employers, a dozen placements) into an empty store",
@@ -160,6 +163,17 @@ absl::Status LoadFile(const std::string& path, ServerConfig* config) {
     }
     std::string name(absl::StripAsciiWhitespace(view.substr(0, eq)));
     std::string value(absl::StripAsciiWhitespace(view.substr(eq + 1)));
+    if (name == "dev") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where,
+                       ": dev mode cannot be set in a config file (a production config must never "
+                       "turn into a plaintext server); pass --dev on the command line of a local "
+                       "development server"));
+    }
+    if (value.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": '", name, "' has no value; write 'name = value'"));
+    }
     if (absl::Status s = Apply(config, name, value, where); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -210,6 +224,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     if (name == "config") continue;
     if (absl::Status s = Apply(&config, name, value, "command line"); !s.ok()) return s;
   }
+  if (absl::Status s = CheckDevMode(config); !s.ok()) return s;
   if (!config.dev && (config.tls_cert.empty() || config.tls_key.empty())) {
     return absl::FailedPreconditionError(
         "refusing to serve without TLS: pass --tls_cert and --tls_key, or --dev for a local "
@@ -219,6 +234,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     return absl::FailedPreconditionError(
         "refusing to serve without client authentication: pass --tls_client_ca (the CA that "
         "issues client certificates; deploy/duurzaam-pki creates one), or --dev");
+  }
+  if (!config.dev && config.revoked_serials.empty()) {
+    return absl::FailedPreconditionError(
+        "refusing to serve without a revocation list: pass --revoked_serials (deploy/duurzaam-pki "
+        "init creates DIR/revoked-serials), or --dev");
   }
   if (!config.dev && config.master_key_file.empty()) {
     return absl::FailedPreconditionError(
@@ -239,6 +259,52 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
         "): every event and append must fit in one message"));
   }
   return config;
+}
+
+bool IsLoopbackListen(const std::string& listen) {
+  std::string host;
+  if (!listen.empty() && listen[0] == '[') {
+    size_t close = listen.find(']');
+    if (close == std::string::npos) return false;
+    host = listen.substr(1, close - 1);
+  } else {
+    size_t colon = listen.rfind(':');
+    host = listen.substr(0, colon == std::string::npos ? listen.size() : colon);
+  }
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8, as four decimal octets.
+  std::vector<std::string> octets = absl::StrSplit(host, '.');
+  if (octets.size() != 4 || octets[0] != "127") return false;
+  for (const std::string& octet : octets) {
+    int value = 0;
+    if (octet.empty() || octet.size() > 3 || !absl::SimpleAtoi(octet, &value) || value < 0 ||
+        value > 255) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status CheckDevMode(const ServerConfig& config) {
+  if (!config.dev) return absl::OkStatus();
+  std::vector<std::string> tls;
+  if (!config.tls_cert.empty()) tls.push_back("--tls_cert");
+  if (!config.tls_key.empty()) tls.push_back("--tls_key");
+  if (!config.tls_client_ca.empty()) tls.push_back("--tls_client_ca");
+  if (!config.revoked_serials.empty()) tls.push_back("--revoked_serials");
+  if (!tls.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--dev (plaintext, no authentication) cannot be combined with ", absl::StrJoin(tls, ", "),
+        ": drop --dev to serve with mutual TLS, or drop the TLS settings for a local "
+        "development server"));
+  }
+  if (!IsLoopbackListen(config.listen)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--dev serves plaintext without authentication, so only on a loopback address "
+                     "(127.0.0.1, [::1] or localhost); got --listen=",
+                     config.listen));
+  }
+  return absl::OkStatus();
 }
 
 std::string ServerConfigUsage() {

@@ -13,8 +13,10 @@ namespace duurzaam::services {
 struct ServerConfig {
   std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks a free one
   std::string data_dir = "./data";
-  // Plaintext without client authentication. Only for local development;
-  // without it the server requires tls_cert and tls_key.
+  // Plaintext without client authentication, for local development only:
+  // set by the --dev flag alone (never from a config file), refused beside
+  // TLS settings and off loopback (CheckDevMode). Without it the server
+  // requires TLS, a client CA, a revocation list and a master key.
   bool dev = false;
   std::string tls_cert;  // PEM server certificate chain
   std::string tls_key;   // PEM private key
@@ -22,8 +24,10 @@ struct ServerConfig {
   // caller's principal and role come from its certificate). Required
   // outside dev mode.
   std::string tls_client_ca;
-  // Optional file of revoked client-certificate serial numbers (hex, one per
-  // line, '#' comments); re-read when it changes, no restart needed.
+  // File of revoked client-certificate serial numbers (hex, one per line,
+  // '#' comments), required outside dev mode; re-read when it changes, no
+  // restart needed. Missing or malformed at start: the server refuses to
+  // start; broken later: the last good list stays in force.
   std::string revoked_serials;
   // Ed25519 key that signs transparency checkpoints (PEM; created when
   // missing). Default <data_dir>/checkpoint.key.
@@ -45,6 +49,13 @@ struct ServerConfig {
 // Parses argv (argv[0] is skipped). Recognises --help via `help_requested`.
 absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
                                                bool* help_requested = nullptr);
+// Dev mode belongs on one developer's machine: FAILED_PRECONDITION when
+// `dev` is set beside any TLS or revocation setting, or `listen` is not a
+// loopback address (127.0.0.0/8, [::1] or localhost). OK when dev is off.
+absl::Status CheckDevMode(const ServerConfig& config);
+// True when `listen` ("host:port") names a loopback host.
+bool IsLoopbackListen(const std::string& listen);
+
 // The usage text for --help.
 std::string ServerConfigUsage();
 

@@ -5,6 +5,7 @@
 
 #include "common/field_violation.h"
 #include "crypto/data_keys.h"
+#include "duurzaam/v1/eventstore.pb.h"
 #include "tests/support/temp_dir.h"
 
 namespace duurzaam::codec {
@@ -139,6 +140,8 @@ v1::PlacementEvent StoredVersionOneCheckIn() {
   old.mutable_occurred_on()->set_month(5);
   old.mutable_occurred_on()->set_day(4);
   old.set_schema_version(1);
+  old.mutable_recorded_by()->set_id("expert:jdevries");
+  old.mutable_recorded_by()->set_role(v1::ROLE_EXPERT);
   auto* c = old.mutable_monitoring_check_in_v1();
   c->set_respondent(v1::RESPONDENT_WORKER);
   c->set_fit(4);
@@ -186,6 +189,41 @@ TEST(PlacementCodecTest, EncodeNamesTheTypeAndDecodeRestoresTheEvent) {
   EXPECT_EQ(back->recorded_on, Date(1970, 1, 1));
   record.data = "not a protobuf \xff\xff";
   EXPECT_EQ(Decode(record).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(PlacementCodecTest, AnUnknownStoredRoleIsDamageNotADefaultRole) {
+  domain::Event e = Make(domain::ContactMoment{domain::ContactKind::kPhone, "called"});
+  eventstore::EventId id = eventstore::EventId::Random();
+  absl::StatusOr<eventstore::ProposedEvent> encoded = Encode(e, id, "case-1", nullptr);
+  ASSERT_TRUE(encoded.ok()) << encoded.status();
+  for (int role : {0, 6, 99}) {
+    v1::PlacementEvent stored;
+    ASSERT_TRUE(stored.ParseFromString(encoded->data));
+    stored.mutable_recorded_by()->set_role(static_cast<v1::Role>(role));
+    eventstore::RecordedEvent record;
+    record.id = id;
+    record.position = 7;
+    record.data = stored.SerializeAsString();
+    auto decoded = Decode(record);
+    EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss) << role;
+    EXPECT_NE(decoded.status().message().find("recorded_by.role"), std::string::npos)
+        << decoded.status();
+  }
+}
+
+TEST(PlacementCodecTest, RedactionHidesValuesThatDeclareNoVisibility) {
+  // RecordedEvent (eventstore.proto) declares no visibility at all: to the
+  // redaction every value in it is RESTRICTED.
+  v1::RecordedEvent message;
+  message.set_stream("case-1");
+  message.set_data("secret");
+  message.set_position(3);
+  message.mutable_recorded_at()->set_seconds(1700000000);
+  EXPECT_EQ(Redact(&message, v1::VISIBILITY_EXPERT), 4);
+  EXPECT_EQ(message.stream(), "");
+  EXPECT_EQ(message.data(), "");
+  EXPECT_EQ(message.position(), 0u);
+  EXPECT_EQ(message.recorded_at().seconds(), 0);
 }
 
 TEST(PlacementCodecTest, RedactionFollowsTheSchemaVisibility) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <latch>
 #include <string>
 #include <thread>
@@ -174,9 +175,9 @@ TEST_F(DataKeyStoreTest, EraseIsReportedDistinctlyAlsoAfterReopen) {
     absl::StatusOr<DataKey> key = store->GetOrCreate(kScope);
     ASSERT_TRUE(key.ok());
     key_id = key->id;
-    EXPECT_FALSE(store->IsErasedScope(kScope));
+    EXPECT_EQ(*store->ErasedAt(kScope), std::nullopt);
     ASSERT_TRUE(store->Erase(kScope, kErasedAt).ok());
-    EXPECT_TRUE(store->IsErasedScope(kScope));
+    EXPECT_TRUE(store->ErasedAt(kScope)->has_value());
 
     absl::StatusOr<DataKey> get = store->Get(kScope, key_id);
     EXPECT_EQ(get.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -195,11 +196,27 @@ TEST_F(DataKeyStoreTest, EraseIsReportedDistinctlyAlsoAfterReopen) {
   EXPECT_TRUE(IsErased(get.status())) << get.status();
   EXPECT_EQ(ErasedAtMicros(get.status()), kErasedAt);
   EXPECT_TRUE(IsErased(store->GetOrCreate(kScope).status()));
-  EXPECT_TRUE(store->IsErasedScope(kScope));
-  EXPECT_EQ(store->ErasedAt(kScope), kErasedAt);
-  EXPECT_EQ(store->ErasedAt("case-never-seen"), std::nullopt);
+  EXPECT_TRUE(store->ErasedAt(kScope)->has_value());
+  EXPECT_EQ(*store->ErasedAt(kScope), kErasedAt);
+  EXPECT_EQ(*store->ErasedAt("case-never-seen"), std::nullopt);
   EXPECT_TRUE(store->Erase(kScope, kErasedAt + 2000).ok());
   EXPECT_EQ(ErasedAtMicros(store->Get(kScope, key_id).status()), kErasedAt);
+}
+
+TEST_F(DataKeyStoreTest, AnUnreadableKeyFileIsAnErrorNeverNotErased) {
+  {
+    std::unique_ptr<DataKeyStore> store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Erase(kScope, kErasedAt).ok());
+  }
+  // The tombstone is damaged (a torn write, a disk error, a bad restore).
+  std::ofstream(KeyFilePath(kScope), std::ios::trunc) << "garbage";
+  std::unique_ptr<DataKeyStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<std::optional<int64_t>> erased = store->ErasedAt(kScope);
+  EXPECT_FALSE(erased.ok()) << "a damaged tombstone read as "
+                            << (erased.ok() && *erased ? "erased" : "not erased");
+  EXPECT_EQ(*store->ErasedAt("case-never-seen"), std::nullopt);  // no file: not erased
 }
 
 TEST_F(DataKeyStoreTest, EraseOfUnknownScopePreventsLaterCreation) {

@@ -142,6 +142,19 @@ TEST_F(ServerTest, MultiStreamAppendIsAllOrNothing) {
   EXPECT_EQ(store_->CommittedEnd(), 3u);
 }
 
+TEST_F(ServerTest, AnUnknownReadDirectionIsRefusedNotReadAsADefault) {
+  v1::ReadStreamRequest request;
+  request.set_stream("orders-1");
+  request.set_direction(static_cast<v1::ReadDirection>(7));
+  v1::ReadStreamResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = stub_->ReadStream(&context, request, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  auto bad = BadRequestOf(status);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->field_violations(0).field(), "direction");
+}
+
 TEST_F(ServerTest, BadInputGetsInvalidArgumentNamingTheField) {
   struct Case {
     std::string name;

@@ -16,15 +16,70 @@ TEST(ServerConfigTest, RefusesToServeWithoutTlsOutsideDevMode) {
 }
 
 TEST(ServerConfigTest, RefusesToStorePersonalDataWithoutAMasterKeyOutsideDevMode) {
-  auto config = ParseServerConfig(
-      {"duurzaamd", "--tls_cert=s.pem", "--tls_key=s.key", "--tls_client_ca=ca.pem"});
+  auto config = ParseServerConfig({"duurzaamd", "--tls_cert=s.pem", "--tls_key=s.key",
+                                   "--tls_client_ca=ca.pem", "--revoked_serials=r"});
   EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(config.status().message().find("--master_key_file"), absl::string_view::npos)
       << config.status();
   config = ParseServerConfig({"duurzaamd", "--tls_cert=s.pem", "--tls_key=s.key",
-                              "--tls_client_ca=ca.pem", "--master_key_file=/etc/m.keys"});
+                              "--tls_client_ca=ca.pem", "--revoked_serials=r",
+                              "--master_key_file=/etc/m.keys"});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->master_key_file, "/etc/m.keys");
+}
+
+TEST(ServerConfigTest, RefusesToServeWithoutARevocationListOutsideDevMode) {
+  auto config = ParseServerConfig({"duurzaamd", "--tls_cert=s.pem", "--tls_key=s.key",
+                                   "--tls_client_ca=ca.pem", "--master_key_file=/etc/m.keys"});
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(config.status().message().find("--revoked_serials"), absl::string_view::npos)
+      << config.status();
+}
+
+// A production config file can never turn a start into a plaintext server,
+// whatever spelling of "true" it uses.
+TEST(ServerConfigTest, DevModeCannotComeFromAConfigFile) {
+  duurzaam::testing::TempDir dir;
+  for (const char* value : {"true", "1", "yes", "", "TRUE", "false"}) {
+    std::string path = dir.Sub("prod.conf");
+    std::ofstream(path, std::ios::trunc)
+        << "tls_cert = s.pem\ntls_key = s.key\ntls_client_ca = ca.pem\nrevoked_serials = r\n"
+        << "master_key_file = /etc/m.keys\ndev = " << value << "\n";
+    auto config = ParseServerConfig({"duurzaamd", "--config", path});
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition) << value;
+    EXPECT_NE(config.status().message().find("prod.conf:6"), absl::string_view::npos)
+        << config.status();
+  }
+}
+
+TEST(ServerConfigTest, DevModeIsRefusedBesideTlsSettings) {
+  for (const char* tls :
+       {"--tls_cert=s.pem", "--tls_key=s.key", "--tls_client_ca=ca.pem", "--revoked_serials=r"}) {
+    auto config = ParseServerConfig({"duurzaamd", "--dev", tls});
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition) << tls;
+    EXPECT_NE(
+        config.status().message().find(std::string(tls).substr(0, std::string(tls).find('='))),
+        absl::string_view::npos)
+        << config.status();
+  }
+}
+
+TEST(ServerConfigTest, DevModeServesOnLoopbackOnly) {
+  for (const char* listen : {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:1",
+                             "127.0.0.1.example:1", "localhost.evil:1", "128.0.0.1:1"}) {
+    auto config = ParseServerConfig({"duurzaamd", "--dev", std::string("--listen=") + listen});
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition) << listen;
+    EXPECT_FALSE(IsLoopbackListen(listen)) << listen;
+  }
+  for (const char* listen : {"127.0.0.1:0", "127.1.2.3:50051", "[::1]:50051", "localhost:1"}) {
+    auto config = ParseServerConfig({"duurzaamd", "--dev", std::string("--listen=") + listen});
+    EXPECT_TRUE(config.ok()) << listen << ": " << config.status();
+  }
+  // The server checks it as well, for configs not made by the parser.
+  ServerConfig direct;
+  direct.dev = true;
+  direct.listen = "0.0.0.0:0";
+  EXPECT_EQ(CheckDevMode(direct).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(ServerConfigTest, TheDeployedExampleConfigIsValid) {
@@ -49,8 +104,9 @@ TEST(ServerConfigTest, FlagsInBothSpellings) {
 TEST(ServerConfigTest, ConfigFileThenFlagsWin) {
   duurzaam::testing::TempDir dir;
   std::string path = dir.Sub("duurzaamd.conf");
-  std::ofstream(path) << "# comment\nlisten = 127.0.0.1:6000\ndev = true\ndata_dir = /srv/d\n";
-  auto config = ParseServerConfig({"duurzaamd", "--config", path, "--listen=127.0.0.1:7000"});
+  std::ofstream(path) << "# comment\nlisten = 127.0.0.1:6000\ndata_dir = /srv/d\n";
+  auto config =
+      ParseServerConfig({"duurzaamd", "--config", path, "--dev", "--listen=127.0.0.1:7000"});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->listen, "127.0.0.1:7000");
   EXPECT_EQ(config->data_dir, "/srv/d");
@@ -65,8 +121,8 @@ TEST(ServerConfigTest, MistakesAreNamed) {
   EXPECT_EQ(bad_number.status().code(), absl::StatusCode::kInvalidArgument);
   duurzaam::testing::TempDir dir;
   std::string path = dir.Sub("bad.conf");
-  std::ofstream(path) << "dev = true\nthis line is wrong\n";
-  auto bad_file = ParseServerConfig({"duurzaamd", "--config", path});
+  std::ofstream(path) << "listen = 127.0.0.1:1\nthis line is wrong\n";
+  auto bad_file = ParseServerConfig({"duurzaamd", "--dev", "--config", path});
   EXPECT_EQ(bad_file.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad_file.status().message().find("bad.conf:2"), absl::string_view::npos);
   auto too_big = ParseServerConfig({"duurzaamd", "--dev", "--max_event_bytes=8388608"});

@@ -355,8 +355,8 @@ TEST_F(TrustTest, BadCertificatesAreRefused) {
     EXPECT_NE(status.error_message().find("not issued by this deployment"), std::string::npos)
         << status.error_message();
   }
-  // No client certificate at all: the handshake fails.
-  EXPECT_EQ(Timeline("", "anna"), StatusCode::UNAVAILABLE);
+  // No client certificate at all: refused with the reason.
+  EXPECT_EQ(Timeline("", "anna"), StatusCode::UNAUTHENTICATED);
   // Plaintext against the TLS listener.
   {
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
