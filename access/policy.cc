@@ -183,14 +183,19 @@ absl::Status CheckEmployerWrite(const domain::Principal& who, const std::string&
   return absl::OkStatus();
 }
 
+absl::Status CheckRawStream(const domain::Principal& who, const std::string& stream) {
+  if (stream.empty() || stream.rfind(kExternalStreamPrefix, 0) == 0) return absl::OkStatus();
+  return Denied(who,
+                absl::StrCat("append raw events to '", stream,
+                             "': raw appends write only streams named ", kExternalStreamPrefix,
+                             "<name>; case and employer streams are written through "
+                             "duurzaam.v1.Cases, which validates them, and every other name is "
+                             "reserved for the server"));
+}
+
 absl::Status CheckRawAppend(const domain::Principal& who, const std::string& stream) {
   if (absl::Status s = CheckOperation(who, Operation::kAppendRaw); !s.ok()) return s;
-  if (ClassifyStream(stream).kind != StreamKind::kOther) {
-    return Denied(who, absl::StrCat("append raw events to '", stream,
-                                    "': case and employer streams are written through "
-                                    "duurzaam.v1.Cases, which validates them"));
-  }
-  return absl::OkStatus();
+  return CheckRawStream(who, stream);
 }
 
 absl::Status CheckPortfolio(const domain::Principal& who, const std::string& expert_id) {

@@ -80,9 +80,21 @@ absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& cas
 // May `who` record an employer-wide event for `employer_id`?
 absl::Status CheckEmployerWrite(const domain::Principal& who, const std::string& employer_id);
 
-// May `who` append raw (unvalidated) events to `stream`? Only ADMIN, and
-// only to tooling streams: case and employer streams are written through
-// the validated case API.
+// Raw (unvalidated) appends through duurzaam.v1.EventStore write only
+// streams named "ext-<name>": data of other tools that the log stores,
+// orders and proves but that nothing in the server reads or derives from.
+// Every other stream is the server's own: case-<id> and employer-<id>
+// (written through duurzaam.v1.Cases, which validates and seals them),
+// "erasures" (the Admin service's trail), and any name not yet used.
+inline constexpr char kExternalStreamPrefix[] = "ext-";
+
+// The naming rule alone, for every caller (dev tooling included):
+// PERMISSION_DENIED unless `stream` is an ext- stream. An empty name passes
+// (the store rejects it, naming the field).
+absl::Status CheckRawStream(const domain::Principal& who, const std::string& stream);
+
+// May `who` append raw events to `stream`? Only ADMIN (an operator's
+// tooling), and only to ext- streams (CheckRawStream).
 absl::Status CheckRawAppend(const domain::Principal& who, const std::string& stream);
 
 // May `who` list the portfolio of `expert_id`?

@@ -54,7 +54,7 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
 
 v1::AppendRequest AppendRequest(int t, uint64_t i) {
   v1::AppendRequest request;
-  request.set_stream(absl::StrCat("case-", t));
+  request.set_stream(absl::StrCat("ext-case-", t));
   auto* e = request.add_events();
   e->set_event_id(eventstore::EventId::Random().ToString());
   e->set_event_type("MonitoringCheckIn");
@@ -229,7 +229,7 @@ double CaseCommandRate(const BenchServer& s, const std::string& user, int cases,
   std::vector<std::pair<int, int64_t>> idle;  // (case, revision) with nothing in flight
   for (int c = 0; c < cases; ++c) {
     v1::RecordCaseEventRequest request;
-    request.set_case_id(absl::StrCat("bench-", c));
+    request.set_case_id(absl::StrCat("ext-bench-", c));
     request.set_event_id(eventstore::EventId::Random().ToString());
     request.set_expected_revision(-1);
     *request.mutable_event() = today();
@@ -263,7 +263,7 @@ double CaseCommandRate(const BenchServer& s, const std::string& user, int cases,
       call->request.set_expected_revision(idle.back().second);
       idle.pop_back();
     }
-    call->request.set_case_id(absl::StrCat("bench-", call->case_index));
+    call->request.set_case_id(absl::StrCat("ext-bench-", call->case_index));
     call->request.set_event_id(eventstore::EventId::Random().ToString());
     *call->request.mutable_event() = today();
     auto* contact = call->request.mutable_event()->mutable_contact_moment();
@@ -341,7 +341,7 @@ void ServiceAppendThroughput(const Settings& settings) {
     {
       ScratchDir dir(settings, "service");
       BenchServer server(dir, /*mtls=*/false);
-      service.push_back(AppendRate(server, "", "case-", threads, duration, max_calls));
+      service.push_back(AppendRate(server, "", "ext-case-", threads, duration, max_calls));
     }
   }
   double s = Median(service), b = Median(echo);
@@ -514,12 +514,13 @@ void TrustLayerCost(const Settings& settings) {
     {
       ScratchDir dir(settings, "trust-plain");
       BenchServer s(dir, /*mtls=*/false);
-      plain_append.push_back(AppendRate(s, "", "bench-", in_flight, duration, max_calls));
+      plain_append.push_back(AppendRate(s, "", "ext-bench-", in_flight, duration, max_calls));
     }
     {
       ScratchDir dir(settings, "trust-mtls");
       BenchServer s(dir, /*mtls=*/true, /*encrypt=*/true);
-      mtls_append.push_back(AppendRate(s, "bench-admin", "bench-", in_flight, duration, max_calls));
+      mtls_append.push_back(
+          AppendRate(s, "bench-admin", "ext-bench-", in_flight, duration, max_calls));
     }
     for (bool mtls : {false, true}) {
       ScratchDir dir(settings, mtls ? "trust-sub-mtls" : "trust-sub-plain");

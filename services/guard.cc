@@ -55,25 +55,28 @@ absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
 }
 
 absl::StatusOr<access::View> Guard::LogReader::ViewOf(std::string_view stream, uint64_t position) {
-  if (IsDevLocal(who_)) return access::View::kStored;
   const access::StreamRef ref = access::ClassifyStream(stream);
+  // Dev tooling reads every record as stored, and its reads of case
+  // content are access-logged like anyone's.
   ASSIGN_OR_RETURN(access::View view,
-                   access::StreamView(who_, ref, [&]() -> absl::StatusOr<access::CaseFacts> {
-                     auto it = facts_.find(ref.id);
-                     if (it != facts_.end()) return it->second;
-                     // The projection must include this record before its
-                     // facts are known (it may be the one that opens the
-                     // case or adds the caller to its team).
-                     // Not a well-formed case id: no case's facts (auditors
-                     // only). Any other failure fails the read: a record is
-                     // never skipped because its facts could not be read.
-                     if (!CheckId(ref.id, "case_id").ok()) {
-                       return facts_.emplace(ref.id, access::CaseFacts{}).first->second;
-                     }
-                     RETURN_IF_ERROR(guard_->cases_->CatchUpTo(position + 1));
-                     ASSIGN_OR_RETURN(access::CaseFacts facts, guard_->cases_->Facts(ref.id));
-                     return facts_.emplace(ref.id, std::move(facts)).first->second;
-                   }));
+                   IsDevLocal(who_)
+                       ? absl::StatusOr<access::View>(access::View::kStored)
+                       : access::StreamView(who_, ref, [&]() -> absl::StatusOr<access::CaseFacts> {
+                           auto it = facts_.find(ref.id);
+                           if (it != facts_.end()) return it->second;
+                           // The projection must include this record before its
+                           // facts are known (it may be the one that opens the
+                           // case or adds the caller to its team).
+                           // Not a well-formed case id: no case's facts (auditors
+                           // only). Any other failure fails the read: a record is
+                           // never skipped because its facts could not be read.
+                           if (!CheckId(ref.id, "case_id").ok()) {
+                             return facts_.emplace(ref.id, access::CaseFacts{}).first->second;
+                           }
+                           RETURN_IF_ERROR(guard_->cases_->CatchUpTo(position + 1));
+                           ASSIGN_OR_RETURN(access::CaseFacts facts, guard_->cases_->Facts(ref.id));
+                           return facts_.emplace(ref.id, std::move(facts)).first->second;
+                         }));
   if (ref.kind == access::StreamKind::kCase && view != access::View::kNone &&
       !recorded_.count(ref.id)) {
     unrecorded_.insert(ref.id);

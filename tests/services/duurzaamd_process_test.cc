@@ -89,7 +89,7 @@ TEST(DuurzaamdProcessTest, LogsWhereItListensAndKeepsItsData) {
   auto stub = v1::EventStore::NewStub(
       grpc::CreateChannel(daemon.address(), grpc::InsecureChannelCredentials()));
   v1::AppendRequest request;
-  request.set_stream("case-1");
+  request.set_stream("ext-case-1");
   auto* e = request.add_events();
   e->set_event_id(eventstore::EventId::Random().ToString());
   e->set_event_type("PlacementHired");
@@ -130,7 +130,7 @@ TEST(DuurzaamdProcessTest, AcknowledgedAppendsSurviveSigkillOfTheServer) {
         auto stub = v1::EventStore::NewStub(channel);
         for (int i = 0; i < 100000 && !stop.load(); ++i) {
           v1::AppendRequest request;
-          request.set_stream("case-" + std::to_string(c));
+          request.set_stream("ext-case-" + std::to_string(c));
           auto* e = request.add_events();
           e->set_event_id(eventstore::EventId::Random().ToString());
           e->set_event_type("CheckIn");

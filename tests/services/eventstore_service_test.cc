@@ -10,7 +10,7 @@ namespace {
 
 TEST_F(ServerTest, AppendThenReadStreamRoundTrip) {
   v1::AppendRequest request;
-  request.set_stream("case-42");
+  request.set_stream("ext-case-42");
   request.mutable_expected_revision()->mutable_no_stream();
   *request.add_events() = Event("PlacementHired", "hire");
   *request.add_events() = Event("ContractChanged", "contract");
@@ -23,7 +23,7 @@ TEST_F(ServerTest, AppendThenReadStreamRoundTrip) {
   EXPECT_FALSE(response.result().replayed());
 
   v1::ReadStreamRequest read;
-  read.set_stream("case-42");
+  read.set_stream("ext-case-42");
   v1::ReadStreamResponse events;
   grpc::ClientContext read_context;
   ASSERT_TRUE(stub_->ReadStream(&read_context, read, &events).ok());
@@ -38,7 +38,7 @@ TEST_F(ServerTest, AppendThenReadStreamRoundTrip) {
   EXPECT_TRUE(events.end_of_stream());
 
   v1::ReadStreamRequest backwards;
-  backwards.set_stream("case-42");
+  backwards.set_stream("ext-case-42");
   backwards.set_direction(v1::READ_DIRECTION_BACKWARDS);
   backwards.set_from_end(true);
   backwards.set_max_count(1);
@@ -52,18 +52,18 @@ TEST_F(ServerTest, AppendThenReadStreamRoundTrip) {
 
 TEST_F(ServerTest, ReadingAMissingStreamIsNotFound) {
   v1::ReadStreamRequest read;
-  read.set_stream("case-none");
+  read.set_stream("ext-case-none");
   v1::ReadStreamResponse response;
   grpc::ClientContext context;
   grpc::Status status = stub_->ReadStream(&context, read, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_NE(status.error_message().find("case-none"), std::string::npos);
+  EXPECT_NE(status.error_message().find("ext-case-none"), std::string::npos);
 }
 
 TEST_F(ServerTest, WrongExpectedRevisionIsFailedPreconditionWithDetails) {
-  MustAppend("case-1", {Event("A", ""), Event("B", ""), Event("C", "")});
+  MustAppend("ext-case-1", {Event("A", ""), Event("B", ""), Event("C", "")});
   v1::AppendRequest request;
-  request.set_stream("case-1");
+  request.set_stream("ext-case-1");
   request.mutable_expected_revision()->set_exact(0);
   *request.add_events() = Event("D", "");
   v1::AppendResponse response;
@@ -78,7 +78,7 @@ TEST_F(ServerTest, WrongExpectedRevisionIsFailedPreconditionWithDetails) {
   EXPECT_EQ(info->domain(), "duurzaam.v1");
   EXPECT_EQ(info->metadata().at("actual_revision"), "2");
   EXPECT_EQ(info->metadata().at("expected_revision"), "0");
-  EXPECT_EQ(info->metadata().at("stream"), "case-1");
+  EXPECT_EQ(info->metadata().at("stream"), "ext-case-1");
   bool has_precondition = false;
   const google::rpc::Status rich = Details(status);
   for (const auto& any : rich.details()) {
@@ -87,7 +87,7 @@ TEST_F(ServerTest, WrongExpectedRevisionIsFailedPreconditionWithDetails) {
       has_precondition = true;
       ASSERT_EQ(failure.violations_size(), 1);
       EXPECT_EQ(failure.violations(0).type(), "REVISION");
-      EXPECT_EQ(failure.violations(0).subject(), "case-1");
+      EXPECT_EQ(failure.violations(0).subject(), "ext-case-1");
     }
   }
   EXPECT_TRUE(has_precondition);
@@ -96,7 +96,7 @@ TEST_F(ServerTest, WrongExpectedRevisionIsFailedPreconditionWithDetails) {
 
 TEST_F(ServerTest, RetryWithSameIdsReturnsOriginalResult) {
   v1::AppendRequest request;
-  request.set_stream("case-1");
+  request.set_stream("ext-case-1");
   request.mutable_expected_revision()->mutable_no_stream();
   *request.add_events() = Event("A", "x");
   v1::AppendResponse first, second;
@@ -115,21 +115,21 @@ TEST_F(ServerTest, RetryWithSameIdsReturnsOriginalResult) {
 }
 
 TEST_F(ServerTest, MultiStreamAppendIsAllOrNothing) {
-  MustAppend("employer-7", {Event("Reorganised", "")});
+  MustAppend("ext-employer-7", {Event("Reorganised", "")});
   v1::AppendMultiStreamRequest request;
   auto* a = request.add_appends();
-  a->set_stream("case-1");
+  a->set_stream("ext-case-1");
   a->mutable_expected_revision()->mutable_no_stream();
   *a->add_events() = Event("A", "");
   auto* b = request.add_appends();
-  b->set_stream("employer-7");
+  b->set_stream("ext-employer-7");
   b->mutable_expected_revision()->mutable_no_stream();  // wrong: it exists
   *b->add_events() = Event("B", "");
   v1::AppendMultiStreamResponse response;
   grpc::ClientContext context;
   grpc::Status status = stub_->AppendMultiStream(&context, request, &response);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(ErrorInfoOf(status)->metadata().at("stream"), "employer-7");
+  EXPECT_EQ(ErrorInfoOf(status)->metadata().at("stream"), "ext-employer-7");
   EXPECT_EQ(store_->CommittedEnd(), 1u);
 
   b->mutable_expected_revision()->set_exact(0);
@@ -137,14 +137,43 @@ TEST_F(ServerTest, MultiStreamAppendIsAllOrNothing) {
   status = stub_->AppendMultiStream(&retry, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.results_size(), 2);
-  EXPECT_EQ(response.results(0).stream(), "case-1");
+  EXPECT_EQ(response.results(0).stream(), "ext-case-1");
   EXPECT_EQ(response.results(1).first_revision(), 1u);
   EXPECT_EQ(store_->CommittedEnd(), 3u);
 }
 
+// Dev tooling (no principal metadata) writes raw events, but never into the
+// streams the server writes through the domain's checks and the sealer.
+TEST_F(ServerTest, DevToolingCannotWriteTheServersOwnStreams) {
+  for (const char* stream : {"case-1", "employer-1", "erasures", "anything-else"}) {
+    v1::AppendRequest request;
+    request.set_stream(stream);
+    *request.add_events() = Event("Garbage", "not a placement event");
+    v1::AppendResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->Append(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << stream;
+    EXPECT_NE(status.error_message().find("ext-"), std::string::npos) << status.error_message();
+  }
+  v1::AppendMultiStreamRequest multi;
+  auto* ok = multi.add_appends();
+  ok->set_stream("ext-tool");
+  *ok->add_events() = Event("A", "");
+  auto* reserved = multi.add_appends();
+  reserved->set_stream("case-2");
+  *reserved->add_events() = Event("A", "");
+  v1::AppendMultiStreamResponse response;
+  grpc::ClientContext context;
+  EXPECT_EQ(stub_->AppendMultiStream(&context, multi, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(store_->CommittedEnd(), 0u);  // nothing written, not even the ext- half
+  MustAppend("ext-tool", {Event("A", "")});
+  EXPECT_EQ(store_->CommittedEnd(), 1u);
+}
+
 TEST_F(ServerTest, AnUnknownReadDirectionIsRefusedNotReadAsADefault) {
   v1::ReadStreamRequest request;
-  request.set_stream("orders-1");
+  request.set_stream("ext-orders-1");
   request.set_direction(static_cast<v1::ReadDirection>(7));
   v1::ReadStreamResponse response;
   grpc::ClientContext context;
@@ -163,9 +192,9 @@ TEST_F(ServerTest, BadInputGetsInvalidArgumentNamingTheField) {
   };
   std::vector<Case> cases = {
       {"missing stream", [](v1::AppendRequest* r) { r->clear_stream(); }, "stream"},
-      {"stream with space", [](v1::AppendRequest* r) { r->set_stream("case 1"); }, "stream"},
-      {"stream too long", [](v1::AppendRequest* r) { r->set_stream(std::string(300, 'a')); },
-       "stream"},
+      {"stream with space", [](v1::AppendRequest* r) { r->set_stream("ext-case 1"); }, "stream"},
+      {"stream too long",
+       [](v1::AppendRequest* r) { r->set_stream("ext-" + std::string(300, 'a')); }, "stream"},
       {"no events", [](v1::AppendRequest* r) { r->clear_events(); }, "events"},
       {"missing id", [](v1::AppendRequest* r) { r->mutable_events(0)->clear_event_id(); },
        "events[0].event_id"},
@@ -193,7 +222,7 @@ TEST_F(ServerTest, BadInputGetsInvalidArgumentNamingTheField) {
   };
   for (const Case& c : cases) {
     v1::AppendRequest request;
-    request.set_stream("case-1");
+    request.set_stream("ext-case-1");
     *request.add_events() = Event("A", "");
     c.edit(&request);
     v1::AppendResponse response;
@@ -214,7 +243,7 @@ TEST_F(ServerTest, BadInputGetsInvalidArgumentNamingTheField) {
   v1::AppendMultiStreamRequest multi;
   for (int i = 0; i < 2; ++i) {
     auto* a = multi.add_appends();
-    a->set_stream("case-1");
+    a->set_stream("ext-case-1");
     *a->add_events() = Event("A", "");
   }
   v1::AppendMultiStreamResponse multi_response;
@@ -225,7 +254,7 @@ TEST_F(ServerTest, BadInputGetsInvalidArgumentNamingTheField) {
 
   // Reads.
   v1::ReadStreamRequest read;
-  read.set_stream("case-1");
+  read.set_stream("ext-case-1");
   read.set_max_count(5000);
   v1::ReadStreamResponse read_response;
   grpc::ClientContext read_context;
@@ -234,14 +263,14 @@ TEST_F(ServerTest, BadInputGetsInvalidArgumentNamingTheField) {
   EXPECT_EQ(BadRequestOf(read_status)->field_violations(0).field(), "max_count");
 
   v1::ReadStreamRequest from_end;
-  from_end.set_stream("case-1");
+  from_end.set_stream("ext-case-1");
   from_end.set_from_end(true);
   grpc::ClientContext from_end_context;
   EXPECT_EQ(stub_->ReadStream(&from_end_context, from_end, &read_response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::ReadStreamRequest bad_stream;
-  bad_stream.set_stream("no spaces allowed");
+  bad_stream.set_stream("ext-no spaces allowed");
   grpc::ClientContext bad_stream_context;
   grpc::Status bad_stream_status =
       stub_->ReadStream(&bad_stream_context, bad_stream, &read_response);
@@ -266,7 +295,7 @@ TEST_F(ServerTest, BadInputGetsInvalidArgumentNamingTheField) {
 
 TEST_F(ServerTest, OversizedMessageIsRejectedByTransport) {
   v1::AppendRequest request;
-  request.set_stream("case-1");
+  request.set_stream("ext-case-1");
   *request.add_events() = Event("A", std::string(9 << 20, 'x'));  // over max_message_bytes
   v1::AppendResponse response;
   grpc::ClientContext context;
@@ -277,7 +306,7 @@ TEST_F(ServerTest, OversizedMessageIsRejectedByTransport) {
 
 TEST_F(ServerTest, ReadAllPagesAndFiltersOnTheServer) {
   for (int i = 0; i < 30; ++i) {
-    MustAppend(i % 3 == 0 ? "employer-1" : "case-" + std::to_string(i % 3),
+    MustAppend(i % 3 == 0 ? "ext-employer-1" : "ext-case-" + std::to_string(i % 3),
                {Event(i % 2 ? "Odd" : "Even", std::to_string(i))});
   }
   v1::ReadAllRequest request;
@@ -295,7 +324,7 @@ TEST_F(ServerTest, ReadAllPagesAndFiltersOnTheServer) {
   for (size_t i = 0; i < positions.size(); ++i) EXPECT_EQ(positions[i], i);
 
   v1::ReadAllRequest filtered;
-  filtered.mutable_filter()->add_stream_prefixes("case-");
+  filtered.mutable_filter()->add_stream_prefixes("ext-case-");
   filtered.mutable_filter()->add_event_types("Odd");
   v1::ReadAllResponse response;
   grpc::ClientContext context;
@@ -303,7 +332,7 @@ TEST_F(ServerTest, ReadAllPagesAndFiltersOnTheServer) {
   ASSERT_EQ(response.events_size(), 10);
   for (const auto& e : response.events()) {
     EXPECT_EQ(e.event_type(), "Odd");
-    EXPECT_EQ(e.stream().rfind("case-", 0), 0u);
+    EXPECT_EQ(e.stream().rfind("ext-case-", 0), 0u);
   }
   EXPECT_TRUE(response.end_of_log());
   EXPECT_EQ(response.next_position(), 30u);
@@ -332,7 +361,7 @@ TEST_F(ServerTest, HealthServiceReportsServing) {
 
 TEST_F(ServerTest, ExpiredDeadlineIsHonoured) {
   v1::AppendRequest request;
-  request.set_stream("case-1");
+  request.set_stream("ext-case-1");
   *request.add_events() = Event("A", "");
   v1::AppendResponse response;
   grpc::ClientContext context;

@@ -15,14 +15,14 @@ TEST_F(ServerTest, CatchUpThenLiveWithNoGapAndNoDuplicateWhileAppendsContinue) {
   for (int i = 0; i < kBefore; i += 50) {
     std::vector<v1::EventData> events;
     for (int k = 0; k < 50; ++k) events.push_back(Event("Before", std::to_string(i + k)));
-    MustAppend("case-" + std::to_string(i % 7), std::move(events));
+    MustAppend("ext-case-" + std::to_string(i % 7), std::move(events));
   }
   std::atomic<bool> writing{true};
   std::thread writer([&] {
     auto stub = NewStub();
     for (int i = 0; i < kDuring; ++i) {
       v1::AppendRequest request;
-      request.set_stream("case-" + std::to_string(i % 5));
+      request.set_stream("ext-case-" + std::to_string(i % 5));
       *request.add_events() = Event("During", std::to_string(i));
       v1::AppendResponse response;
       grpc::ClientContext context;
@@ -60,10 +60,11 @@ TEST_F(ServerTest, CatchUpThenLiveWithNoGapAndNoDuplicateWhileAppendsContinue) {
 
 TEST_F(ServerTest, FilteredSubscriptionSendsOnlyMatchesAndCheckpoints) {
   for (int i = 0; i < 300; ++i) {
-    MustAppend(i % 10 == 0 ? "employer-1" : "case-" + std::to_string(i % 10), {Event("Noise", "")});
+    MustAppend(i % 10 == 0 ? "ext-employer-1" : "ext-case-" + std::to_string(i % 10),
+               {Event("Noise", "")});
   }
   v1::SubscribeRequest request;
-  request.mutable_all()->mutable_filter()->add_stream_prefixes("employer-");
+  request.mutable_all()->mutable_filter()->add_stream_prefixes("ext-employer-");
   request.set_checkpoint_interval(50);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -73,7 +74,7 @@ TEST_F(ServerTest, FilteredSubscriptionSendsOnlyMatchesAndCheckpoints) {
   bool caught_up = false;
   while (!caught_up && reader->Read(&message)) {
     for (const auto& e : message.events().events()) {
-      EXPECT_EQ(e.stream(), "employer-1");
+      EXPECT_EQ(e.stream(), "ext-employer-1");
       ++events;
     }
     if (message.has_checkpoint()) ++checkpoints;
@@ -82,8 +83,8 @@ TEST_F(ServerTest, FilteredSubscriptionSendsOnlyMatchesAndCheckpoints) {
   ASSERT_TRUE(caught_up);
   EXPECT_EQ(events, 30);
   // Live: a matching event arrives, a non-matching one does not.
-  MustAppend("case-1", {Event("Noise", "")});
-  MustAppend("employer-1", {Event("Reorganised", "live")});
+  MustAppend("ext-case-1", {Event("Noise", "")});
+  MustAppend("ext-employer-1", {Event("Reorganised", "live")});
   ASSERT_TRUE(reader->Read(&message));
   while (message.has_checkpoint()) ASSERT_TRUE(reader->Read(&message));
   ASSERT_EQ(message.events().events_size(), 1);
@@ -96,10 +97,10 @@ TEST_F(ServerTest, LargeFilteredGapProducesCheckpoints) {
   for (int i = 0; i < 60; ++i) {
     std::vector<v1::EventData> batch;
     for (int k = 0; k < 50; ++k) batch.push_back(Event("Noise", ""));
-    MustAppend("case-noise", std::move(batch));
+    MustAppend("ext-case-noise", std::move(batch));
   }
   v1::SubscribeRequest request;
-  request.mutable_all()->mutable_filter()->add_stream_prefixes("employer-");
+  request.mutable_all()->mutable_filter()->add_stream_prefixes("ext-employer-");
   request.set_checkpoint_interval(500);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -123,10 +124,10 @@ TEST_F(ServerTest, LargeFilteredGapProducesCheckpoints) {
 }
 
 TEST_F(ServerTest, StreamSubscriptionFromRevisionGoesLive) {
-  MustAppend("case-9", {Event("A", "0"), Event("B", "1"), Event("C", "2")});
-  MustAppend("case-other", {Event("X", "")});
+  MustAppend("ext-case-9", {Event("A", "0"), Event("B", "1"), Event("C", "2")});
+  MustAppend("ext-case-other", {Event("X", "")});
   v1::SubscribeRequest request;
-  request.mutable_stream()->set_stream("case-9");
+  request.mutable_stream()->set_stream("ext-case-9");
   request.mutable_stream()->set_from_revision(1);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -138,8 +139,8 @@ TEST_F(ServerTest, StreamSubscriptionFromRevisionGoesLive) {
   }
   EXPECT_EQ(message.caught_up().position(), 3u);
   EXPECT_EQ(seen, (std::vector<std::string>{"1", "2"}));
-  MustAppend("case-other", {Event("X", "")});
-  MustAppend("case-9", {Event("D", "3")});
+  MustAppend("ext-case-other", {Event("X", "")});
+  MustAppend("ext-case-9", {Event("D", "3")});
   ASSERT_TRUE(reader->Read(&message));
   ASSERT_EQ(message.events().events_size(), 1);
   EXPECT_EQ(message.events().events(0).data(), "3");
@@ -153,14 +154,14 @@ TEST_F(ServerTest, LargeEventsAreSplitAcrossMessagesUnderTheLimit) {
   for (int i = 0; i < 30; ++i) {
     std::vector<v1::EventData> batch;
     for (int k = 0; k < 10; ++k) batch.push_back(Event("Big", std::string(60000, 'a' + k)));
-    MustAppend("case-big", std::move(batch));
+    MustAppend("ext-case-big", std::move(batch));
   }
   for (bool whole_log : {false, true}) {
     v1::SubscribeRequest request;
     if (whole_log) {
       request.mutable_all();
     } else {
-      request.mutable_stream()->set_stream("case-big");
+      request.mutable_stream()->set_stream("ext-case-big");
     }
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -179,7 +180,7 @@ TEST_F(ServerTest, LargeEventsAreSplitAcrossMessagesUnderTheLimit) {
     reader->Finish().IgnoreError();
   }
   v1::ReadStreamRequest read;
-  read.set_stream("case-big");
+  read.set_stream("ext-case-big");
   read.set_max_count(1000);
   v1::ReadStreamResponse response;
   grpc::ClientContext context;

@@ -239,18 +239,22 @@ TEST_F(TrustTest, WriteMatrix) {
   EXPECT_EQ(Record("pvisser", "anna", Contact()).error_code(), OK);
   // Raw appends: only the administrator, only to tooling streams.
   for (const std::string who : {"jdevries", "acme-hr", "audit"}) {
-    EXPECT_EQ(AppendRaw(who, "tooling-notes"), DENIED) << who;
+    EXPECT_EQ(AppendRaw(who, "ext-tooling-notes"), DENIED) << who;
   }
-  EXPECT_EQ(AppendRaw("beheer", "tooling-notes"), OK);
+  EXPECT_EQ(AppendRaw("beheer", "ext-tooling-notes"), OK);
   EXPECT_EQ(AppendRaw("beheer", "case-anna"), DENIED);
   EXPECT_EQ(AppendRaw("beheer", "employer-acme"), DENIED);
+  // The server's own trail and any other name are reserved, too.
+  for (const char* reserved : {"erasures", "tooling-notes", "access-anna", "casex", "EXT-a"}) {
+    EXPECT_EQ(AppendRaw("beheer", reserved), DENIED) << reserved;
+  }
 }
 
 TEST_F(TrustTest, DeniedWritesWriteNothing) {
   const uint64_t before = store_->CommittedEnd();
   EXPECT_EQ(Record("acme-hr", "fleur", Contract()).error_code(), DENIED);
   EXPECT_EQ(Record("audit", "anna", Contact()).error_code(), DENIED);
-  EXPECT_EQ(AppendRaw("jdevries", "tooling-notes"), DENIED);
+  EXPECT_EQ(AppendRaw("jdevries", "ext-tooling-notes"), DENIED);
   EXPECT_EQ(store_->CommittedEnd(), before);
 }
 
