@@ -1,6 +1,7 @@
 #include "access/policy.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/field_violation.h"
 #include "domain/overloaded.h"
 
 namespace duurzaam::access {
@@ -19,6 +20,16 @@ bool OnTeam(const domain::Principal& who, const CaseFacts& facts) {
 
 bool OwnPlacement(const domain::Principal& who, const CaseFacts& facts) {
   return !who.organisation.empty() && who.organisation == facts.employer_id;
+}
+
+// One sentence for "not yours" and "does not exist", so a refusal is no
+// existence oracle.
+std::string NotYours(absl::string_view action, const domain::Principal& who,
+                     const std::string& case_id) {
+  return absl::StrCat(
+      action, " case '", case_id, "': it is not ",
+      who.role == Role::kEmployer ? "a placement at your organisation" : "one of your cases",
+      " (or it does not exist)");
 }
 
 bool IsTeamChange(const domain::Event& e) {
@@ -101,6 +112,19 @@ absl::Status CheckOperation(const domain::Principal& who, Operation op) {
   return allowed ? absl::OkStatus() : Denied(who, OperationName(op));
 }
 
+domain::Audience MaxAudience(View view) {
+  switch (view) {
+    case View::kExpert:
+      return domain::Audience::kRestricted;
+    case View::kStored:
+      return domain::Audience::kExpert;
+    case View::kEmployer:
+    case View::kNone:
+      break;
+  }
+  return domain::Audience::kEmployer;
+}
+
 View CaseView(const domain::Principal& who, const CaseFacts& facts) {
   if (!facts.exists) return View::kNone;
   switch (who.role) {
@@ -120,21 +144,13 @@ View CaseView(const domain::Principal& who, const CaseFacts& facts) {
 absl::StatusOr<View> CheckCaseRead(const domain::Principal& who, const std::string& case_id,
                                    const CaseFacts& facts) {
   if (absl::Status s = CheckOperation(who, Operation::kReadCase); !s.ok()) return s;
-  if (!facts.exists) {
-    // Only a caller who could read every case learns that one is missing.
-    if (who.role == Role::kAuditor) {
-      return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
-    }
-    return Denied(who, absl::StrCat("read case '", case_id,
-                                    "': it is not one of your cases (or does not exist)"));
+  // Only a caller who could read every case learns that one is missing;
+  // everyone else gets one answer whether it exists or not.
+  if (!facts.exists && who.role == Role::kAuditor) {
+    return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
   }
   View view = CaseView(who, facts);
-  if (view == View::kNone) {
-    return Denied(
-        who, absl::StrCat("read case '", case_id, "': ",
-                          who.role == Role::kEmployer ? "it is not a placement at your organisation"
-                                                      : "you are not on its case team"));
-  }
+  if (view == View::kNone) return Denied(who, NotYours("read", who, case_id));
   return view;
 }
 
@@ -146,16 +162,20 @@ absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& cas
     case Role::kExpert:
       if (!facts.exists && opening) return absl::OkStatus();  // the opener joins the team
       if (facts.exists && OnTeam(who, facts)) return absl::OkStatus();
-      return Denied(
-          who, absl::StrCat("record events on case '", case_id, "': you are not on its case team"));
+      if (!facts.exists) {
+        // Opening an existing id fails anyway, so this tells nothing new.
+        return MakeRuleViolation(
+            "CASE_NOT_OPENED",
+            absl::StrCat("case '", case_id, "' has no events: a case starts with CaseOpened"));
+      }
+      return Denied(who, NotYours("record events on", who, case_id));
     case Role::kEmployer:
       if (!std::holds_alternative<domain::ContractChanged>(event.body)) {
         return Denied(who, absl::StrCat("record a ", domain::TypeName(event.body),
                                         ": an employer records contract changes only"));
       }
       if (!facts.exists || !OwnPlacement(who, facts)) {
-        return Denied(who, absl::StrCat("record events on case '", case_id,
-                                        "': it is not a placement at your organisation"));
+        return Denied(who, NotYours("record events on", who, case_id));
       }
       return absl::OkStatus();
     case Role::kAdmin:

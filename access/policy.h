@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "domain/events.h"
+#include "domain/status.h"
 
 namespace duurzaam::access {
 
@@ -58,6 +59,13 @@ enum class View {
               // as they are (sealed fields stay ciphertext); in the Cases API,
               // every field up to EXPERT (RESTRICTED is for the case's experts)
 };
+
+// The most sensitive status reasons a view may read (DOMAIN.md: RESTRICTED
+// is for the case's experts only): kEmployer for employers, kExpert for
+// auditors (they verify and replay history; they do not need the plaintext
+// of private life), kRestricted for the case's experts. Every read path
+// that serves status reasons filters them by this.
+domain::Audience MaxAudience(View view);
 
 // Role-level: may this role ask for this operation at all?
 // PERMISSION_DENIED naming the role and the operation otherwise.

@@ -145,7 +145,11 @@ absl::StatusOr<domain::Event> FromProto(const v1::PlacementEvent& p, std::string
       for (int i = 0; i < b.scores_size(); ++i) {
         std::string field = absl::StrCat(f, "monitoring_check_in.scores[", i, "]");
         ASSIGN_OR_RETURN(domain::Item item, ItemFrom(b.scores(i).item(), field + ".item"));
-        if (!c.scores.emplace(item, b.scores(i).score()).second) {
+        const int score = b.scores(i).score();
+        if (score < 1 || score > 5) {
+          return Invalid(field + ".score", absl::StrCat("scores are 1 to 5; got ", score));
+        }
+        if (!c.scores.emplace(item, score).second) {
           return Invalid(field + ".item", "each item is scored once");
         }
       }
@@ -394,6 +398,31 @@ absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
   }
   event->personal_data_erased = erased;
   return event;
+}
+
+std::string BodyFieldName(const domain::Event& event) {
+  v1::PlacementEvent proto;
+  ToProto(event, &proto);
+  const google::protobuf::FieldDescriptor* body = proto.GetReflection()->GetOneofFieldDescriptor(
+      proto, proto.GetDescriptor()->FindOneofByName("body"));
+  return body != nullptr ? body->name() : "body";
+}
+
+absl::Status FromRequestRoot(absl::Status status, const domain::Event& event,
+                             absl::string_view prefix) {
+  std::optional<FieldViolation> v = GetFieldViolation(status);
+  if (!v) return status;
+  std::string field;
+  if (v->field == "event_id") {
+    field = v->field;  // a field of the request itself
+  } else if (v->field == "body") {
+    field = absl::StrCat(prefix, BodyFieldName(event));
+  } else if (v->field.rfind("body.", 0) == 0) {
+    field = absl::StrCat(prefix, BodyFieldName(event), v->field.substr(4));
+  } else {
+    field = absl::StrCat(prefix, v->field);
+  }
+  return MakeInvalidArgument({std::move(field), v->description});
 }
 
 int Redact(google::protobuf::Message* message, v1::Visibility allowed) {

@@ -42,9 +42,21 @@ absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
 
 domain::Date RecordedDay(int64_t recorded_at_micros);
 
+// The name of the event's body field in v1::PlacementEvent, e.g.
+// "contract_changed".
+std::string BodyFieldName(const domain::Event& event);
+
+// A domain field violation ("occurred_on", "body", "body.<field>",
+// "event_id") named from the request root: "event_id" stays (a field of the
+// request), the others go under `prefix` + the body's field, e.g.
+// "event.contract_changed.contract_end". Other statuses pass unchanged.
+absl::Status FromRequestRoot(absl::Status status, const domain::Event& event,
+                             absl::string_view prefix);
+
 // Clears, recursively, every field whose `visibility` option is above
-// `allowed` (EMPLOYER < EXPERT < RESTRICTED). Fields without the option are
-// kept. Returns the number of fields cleared.
+// `allowed` (EMPLOYER < EXPERT < RESTRICTED). A value (non-message) field
+// without the option counts as RESTRICTED; a message field without it is
+// redacted field by field. Returns the number of fields cleared.
 int Redact(google::protobuf::Message* message, v1::Visibility allowed);
 
 // A stored placement event as an employer may read it: the current-schema

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/field_violation.h"
 #include "common/status_macros.h"
 #include "crypto/envelope.h"
 
@@ -76,8 +77,9 @@ absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id
   if (erased_at) {
     // The key store's status carries the day and the IsErased payload.
     const absl::Status erased = keys_->GetOrCreate(stream).status();
-    absl::Status out(absl::StatusCode::kFailedPrecondition,
-                     absl::StrCat(std::string(stream), " takes no new events: ", erased.message()));
+    absl::Status out = MakeRuleViolation(
+        "CASE_ERASED",
+        absl::StrCat(std::string(stream), " takes no new events: ", erased.message()));
     erased.ForEachPayload(
         [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
     return out;

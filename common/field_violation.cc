@@ -7,6 +7,7 @@ namespace duurzaam {
 namespace {
 
 constexpr char kViolationUrl[] = "type.duurzaam.dev/FieldViolation";
+constexpr char kRuleUrl[] = "type.duurzaam.dev/RuleViolation";
 
 }  // namespace
 
@@ -25,6 +26,18 @@ std::optional<FieldViolation> GetFieldViolation(const absl::Status& status) {
   size_t sep = s.find('\0');
   if (sep == std::string::npos) return std::nullopt;
   return FieldViolation{s.substr(0, sep), s.substr(sep + 1)};
+}
+
+absl::Status MakeRuleViolation(absl::string_view rule_id, absl::string_view message) {
+  absl::Status status = absl::FailedPreconditionError(message);
+  status.SetPayload(kRuleUrl, absl::Cord(rule_id));
+  return status;
+}
+
+std::optional<std::string> GetRuleId(const absl::Status& status) {
+  auto payload = status.GetPayload(kRuleUrl);
+  if (!payload) return std::nullopt;
+  return std::string(*payload);
 }
 
 }  // namespace duurzaam

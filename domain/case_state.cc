@@ -18,7 +18,10 @@ CaseState Apply(CaseState s, const Event& e) {
                    // The expert who opens a case is on its team.
                    if (e.recorded_by.role == Role::kExpert) s.team.insert(e.recorded_by.id);
                  },
-                 [&](const CaseClosed&) { s.closed = true; },
+                 [&](const CaseClosed&) {
+                   s.closed = true;
+                   s.closed_on = e.occurred_on;
+                 },
                  [&](const CaseReopened&) { s.closed = false; },
                  [&](const TeamMemberAdded& b) { s.team.insert(b.expert_id); },
                  [&](const TeamMemberRemoved& b) { s.team.erase(b.expert_id); },

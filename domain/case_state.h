@@ -13,6 +13,7 @@ namespace duurzaam::domain {
 struct CaseState {
   bool opened = false;
   bool closed = false;
+  Date closed_on;  // of the latest closing (meaningful while closed)
   std::string worker_ref, employer_id, region, target_group;
   std::set<std::string> team;  // expert ids
 

@@ -1,5 +1,8 @@
 #include "domain/visibility.h"
 
+#include <set>
+#include <string>
+
 #include "domain/overloaded.h"
 
 namespace duurzaam::domain {
@@ -65,6 +68,37 @@ CaseStatus ForEmployer(const CaseStatus& status) {
                            {},
                            Audience::kEmployer});
   }
+  return out;
+}
+
+CaseStatus ForAudience(const CaseStatus& status, Audience max) {
+  switch (max) {
+    case Audience::kEmployer:
+      return ForEmployer(status);
+    case Audience::kRestricted:
+      return status;
+    case Audience::kExpert:
+      break;
+  }
+  CaseStatus out = status;
+  std::set<std::string> withheld_rules;
+  auto withhold = [&withheld_rules](std::vector<Reason>* reasons) {
+    for (Reason& r : *reasons) {
+      if (r.audience != Audience::kRestricted) continue;
+      withheld_rules.insert(r.rule_id);
+      r.sentence = {
+          "Een reden met privé- of gezondheidsgegevens; alleen de arbeidsdeskundigen "
+          "van de casus lezen die.",
+          "A reason with private-life or health details; only the case's labour "
+          "experts read it."};
+      r.audience = Audience::kExpert;
+    }
+  };
+  withhold(&out.reasons);
+  withhold(&out.watch_items);
+  std::erase_if(out.actions, [&withheld_rules](const SuggestedAction& a) {
+    return withheld_rules.count(a.rule_id) > 0;
+  });
   return out;
 }
 

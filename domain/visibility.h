@@ -21,4 +21,10 @@ bool EmployerMaySee(const EventBody& body);
 // circumstances, naming none of them.
 CaseStatus ForEmployer(const CaseStatus& status);
 
+// The status as a reader of at most `max` may see it: kEmployer is
+// ForEmployer; kExpert withholds RESTRICTED reasons and watch items (each
+// replaced by a neutral reason with the same rule id and evidence, so the
+// level stays explained) and the actions they suggest; kRestricted is all.
+CaseStatus ForAudience(const CaseStatus& status, Audience max);
+
 }  // namespace duurzaam::domain

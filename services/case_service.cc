@@ -76,7 +76,7 @@ absl::StatusOr<Appended> Record(
   if (!expectation.Matches(loaded.revision)) {
     return eventstore::MakeRevisionConflictError({stream, expectation, loaded.revision});
   }
-  RETURN_IF_ERROR(validate(loaded.state, event));
+  RETURN_IF_ERROR(codec::FromRequestRoot(validate(loaded.state, event), event, "event."));
   ASSIGN_OR_RETURN(eventstore::AppendResult result,
                    store->Append({stream, expectation, {std::move(encoded)}}));
   return Appended{result.last_revision, result.last_position, result.replayed};
@@ -90,8 +90,18 @@ domain::Date Today(const std::function<int64_t()>& now_micros) {
 template <typename Request>
 absl::StatusOr<domain::Date> AsOf(const Request& request,
                                   const std::function<int64_t()>& now_micros) {
-  if (!request.has_as_of()) return Today(now_micros);
-  return codec::DateFromProto(request.as_of(), "as_of");
+  const domain::Date today = Today(now_micros);
+  if (!request.has_as_of()) return today;
+  ASSIGN_OR_RETURN(domain::Date day, codec::DateFromProto(request.as_of(), "as_of"));
+  // A status as of a day counts what was recorded by that day, so it is
+  // stable only once the day has come; a later day is refused.
+  if (today < day) {
+    return MakeInvalidArgument(
+        {"as_of", absl::StrCat("as_of ", domain::FormatDate(day), " is after today (",
+                               domain::FormatDate(today),
+                               "): a status is given for today or an earlier day")});
+  }
+  return day;
 }
 
 // Fills a Record*EventResponse from the outcome of Record.
@@ -269,7 +279,7 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
   domain::CaseState state =
       domain::FoldAsOf(domain::WithEmployerEvents(view.own->events, view.employer->events), as_of);
   domain::CaseStatus status = domain::Evaluate(state, as_of, domain::CurrentRuleset());
-  if (admitted->seen == access::View::kEmployer) status = domain::ForEmployer(status);
+  status = domain::ForAudience(status, access::MaxAudience(admitted->seen));
   response->set_case_id(request->case_id());
   codec::ToProto(status, *language, response);
   return grpc::Status::OK;
@@ -319,12 +329,14 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
   for (const std::string& case_id : *ids) {
     absl::StatusOr<CaseView> view = cases->Load(case_id);
     if (!view.ok()) return ToGrpcStatus(view.status());
-    if (access::CaseView(*who, FactsOf(*view->own)) == access::View::kNone) continue;
+    const access::View seen = access::CaseView(*who, FactsOf(*view->own));
+    if (seen == access::View::kNone) continue;
     read.push_back(case_id);
     domain::CaseState state = domain::FoldAsOf(
         domain::WithEmployerEvents(view->own->events, view->employer->events), as_of);
-    items.push_back(
-        {case_id, state.employer_id, domain::Evaluate(state, as_of, domain::CurrentRuleset())});
+    items.push_back({case_id, state.employer_id,
+                     domain::ForAudience(domain::Evaluate(state, as_of, domain::CurrentRuleset()),
+                                         access::MaxAudience(seen))});
   }
   if (guard_->access_log() != nullptr) {
     absl::Status logged = guard_->access_log()->Record(

@@ -176,8 +176,11 @@ grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
   absl::StatusOr<eventstore::Revision> current = store_->StreamRevision(request->stream());
   if (!current.ok()) return ToGrpcStatus(current.status());
   if (*current == eventstore::kNoStream) {
-    return ToGrpcStatus(
-        absl::NotFoundError(absl::StrCat("stream '", request->stream(), "' has no events")));
+    // As the proto promises: no events, current_revision -1. (Who may not
+    // read the stream was refused above, whether or not it exists.)
+    response->set_current_revision(eventstore::kNoStream);
+    response->set_end_of_stream(true);
+    return grpc::Status::OK;
   }
   eventstore::Revision from =
       request->from_end() ? -1 : static_cast<eventstore::Revision>(request->from_revision());
@@ -234,8 +237,11 @@ grpc::Status EventStoreService::ReadAll(grpc::ServerContext* context,
   if (!next.ok()) return ToGrpcStatus(next.status());
   if (!shape_error.ok()) return ToGrpcStatus(shape_error);
   if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
-  response->set_next_position(std::max(*next, request->from_position()));
-  response->set_end_of_log(response->next_position() >= store_->CommittedEnd());
+  // A position past the end reads as the end: resuming from next_position
+  // never skips what is written later.
+  const uint64_t end = store_->CommittedEnd();
+  response->set_next_position(std::min(std::max(*next, request->from_position()), end));
+  response->set_end_of_log(response->next_position() >= end);
   return grpc::Status::OK;
 }
 
@@ -264,8 +270,15 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
   const eventstore::LogFilter filter = codec::FromProto(request.all().filter());
   const uint64_t checkpoint_interval =
       request.checkpoint_interval() == 0 ? 1000 : request.checkpoint_interval();
-  uint64_t position = request.all().from_position();
+  // A position past the end subscribes from the end (nothing is skipped).
+  uint64_t position = std::min(request.all().from_position(), store_->CommittedEnd());
   uint64_t last_reported = position;  // last position sent as event or checkpoint
+  // A filtering subscription reports progress every checkpoint_interval
+  // records scanned, during catch-up as well as live: no scan runs longer.
+  const bool filtering = !filter.Empty() || reader.Filters();
+  const size_t scan_limit =
+      filtering ? static_cast<size_t>(std::min<uint64_t>(kMaxScannedPerRead, checkpoint_interval))
+                : kMaxScannedPerRead;
   bool caught_up = false;
   v1::SubscribeResponse batch;
   while (true) {
@@ -274,16 +287,15 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
     auto* events = batch.mutable_events()->mutable_events();
     size_t bytes = 0;
     absl::Status shape_error;
-    auto next =
-        store_->ScanAll(position, filter, kMaxScannedPerRead, [&](const eventstore::EventView& e) {
-          absl::StatusOr<bool> visible = reader.Shape(e, events);
-          if (!visible.ok()) {
-            shape_error = visible.status();
-            return false;
-          }
-          if (*visible) bytes += EventBytes(e);
-          return static_cast<size_t>(events->size()) < kBatchEvents && bytes < kBatchBytes;
-        });
+    auto next = store_->ScanAll(position, filter, scan_limit, [&](const eventstore::EventView& e) {
+      absl::StatusOr<bool> visible = reader.Shape(e, events);
+      if (!visible.ok()) {
+        shape_error = visible.status();
+        return false;
+      }
+      if (*visible) bytes += EventBytes(e);
+      return static_cast<size_t>(events->size()) < kBatchEvents && bytes < kBatchBytes;
+    });
     if (!next.ok()) return ToGrpcStatus(next.status());
     if (!shape_error.ok()) return ToGrpcStatus(shape_error);
     if (absl::Status s = guard_->StillAdmitted(*context, reader.who()); !s.ok()) {
@@ -295,7 +307,7 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
       last_reported = events->rbegin()->position() + 1;
       if (!writer->Write(batch)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
-    if ((!filter.Empty() || reader.Filters()) && position - last_reported >= checkpoint_interval) {
+    if (filtering && position - last_reported >= checkpoint_interval) {
       v1::SubscribeResponse checkpoint;
       checkpoint.mutable_checkpoint()->set_position(position);
       last_reported = position;

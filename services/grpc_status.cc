@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/field_violation.h"
 #include "eventstore/errors.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -56,6 +57,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     v->set_description(violation->description);
     rich.add_details()->PackFrom(info);
     rich.add_details()->PackFrom(bad);
+  } else if (auto rule = GetRuleId(status)) {
+    info.set_reason(*rule);
+    google::rpc::PreconditionFailure failure;
+    auto* v = failure.add_violations();
+    v->set_type(*rule);
+    v->set_description(std::string(status.message()));
+    rich.add_details()->PackFrom(info);
+    rich.add_details()->PackFrom(failure);
   } else {
     info.set_reason(absl::AsciiStrToUpper(absl::StatusCodeToString(status.code())));
     rich.add_details()->PackFrom(info);

@@ -38,11 +38,72 @@ TEST(ValidationTest, NothingBeforeTheCaseIsOpened) {
   EXPECT_EQ(ValidateCaseEvent(CaseState{}, At(D(2024, 1, 1), ContactMoment{})).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(
-      ValidateCaseEvent(CaseState{}, At(D(2024, 1, 1), CaseOpened{"w", "e", "r", "t"})).ok());
-  ExpectInvalid(ValidateCaseEvent(CaseState{}, At(D(2024, 1, 1), CaseOpened{"w", "", "r", "t"})),
-                "employer_id");
-  EXPECT_EQ(ValidateCaseEvent(Opened(), At(D(2024, 1, 2), CaseOpened{"w", "e", "r", "t"})).code(),
+      ValidateCaseEvent(CaseState{}, At(D(2024, 1, 1), CaseOpened{"w", "e", "Twente", "Wajong"}))
+          .ok());
+  ExpectInvalid(
+      ValidateCaseEvent(CaseState{}, At(D(2024, 1, 1), CaseOpened{"w", "", "Twente", "Wajong"})),
+      "body.employer_id");
+  EXPECT_EQ(ValidateCaseEvent(Opened(), At(D(2024, 1, 2), CaseOpened{"w", "e", "Twente", "Wajong"}))
+                .code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+void ExpectRule(const absl::Status& s, const std::string& rule_id) {
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_EQ(GetRuleId(s).value_or("(none)"), rule_id) << s;
+}
+
+TEST(ValidationTest, EveryHistoryRefusalCarriesItsRuleId) {
+  ExpectRule(ValidateCaseEvent(CaseState{}, At(D(2024, 1, 1), ContactMoment{})), "CASE_NOT_OPENED");
+  ExpectRule(
+      ValidateCaseEvent(Opened(), At(D(2024, 1, 2), CaseOpened{"w", "e", "Twente", "Wajong"})),
+      "CASE_ALREADY_OPENED");
+  ExpectRule(ValidateCaseEvent(Opened(), At(D(2024, 2, 1), ContractChanged{ContractType::kPermanent,
+                                                                           std::nullopt, 24})),
+             "NOT_HIRED");
+  CaseState closed = Apply(Employed(), At(D(2024, 3, 1), CaseClosed{"moved"}));
+  ExpectRule(ValidateCaseEvent(closed, At(D(2024, 3, 2), ContactMoment{})), "CASE_CLOSED");
+  ExpectRule(ValidateCaseEvent(Employed(), At(D(2024, 3, 2), CaseReopened{"x"})),
+             "CASE_NOT_CLOSED");
+  ExpectRule(ValidateCaseEvent(Employed(), At(D(2024, 3, 2), AbsenceEnded{})), "NO_ABSENCE_OPEN");
+  ExpectRule(ValidateCaseEvent(Employed(), At(D(2024, 3, 2), TeamMemberAdded{"expert:a"})),
+             "TEAM_MEMBER_PRESENT");
+  ExpectRule(ValidateCaseEvent(Employed(), At(D(2024, 3, 2), TeamMemberRemoved{"expert:x"})),
+             "TEAM_MEMBER_ABSENT");
+}
+
+TEST(ValidationTest, AReopeningCannotPredateTheClosingItUndoes) {
+  CaseState closed = Apply(Employed(), At(D(2024, 3, 10), CaseClosed{"moved"}));
+  ExpectRule(ValidateCaseEvent(closed, At(D(2024, 3, 9), CaseReopened{"back"})),
+             "REOPEN_BEFORE_CLOSE");
+  EXPECT_TRUE(ValidateCaseEvent(closed, At(D(2024, 3, 10), CaseReopened{"back"})).ok());
+}
+
+TEST(ValidationTest, TheLastExpertCannotLeaveTheCase) {
+  // Opened() has one expert on the team: the opener.
+  ExpectRule(ValidateCaseEvent(Opened(), At(D(2024, 2, 1), TeamMemberRemoved{"expert:a"})),
+             "TEAM_LAST_EXPERT");
+  CaseState two = Apply(Opened(), At(D(2024, 1, 5), TeamMemberAdded{"expert:b"}));
+  EXPECT_TRUE(ValidateCaseEvent(two, At(D(2024, 2, 1), TeamMemberRemoved{"expert:a"})).ok());
+}
+
+TEST(ValidationTest, RegionAndTargetGroupComeFromTheDocumentedLists) {
+  ExpectInvalid(
+      ValidateCaseEvent(CaseState{}, At(D(2024, 1, 1), CaseOpened{"w", "e", "Atlantis", "Wajong"})),
+      "body.region");
+  ExpectInvalid(
+      ValidateCaseEvent(CaseState{}, At(D(2024, 1, 1), CaseOpened{"w", "e", "twente", "Wajong"})),
+      "body.region");
+  ExpectInvalid(
+      ValidateCaseEvent(CaseState{}, At(D(2024, 1, 1), CaseOpened{"w", "e", "Twente", "wajong "})),
+      "body.target_group");
+  for (const char* region : {"Groningen", "Groot Amsterdam", "Zaanstreek/Waterland", "Flevoland",
+                             "Helmond-De Peel", "Midden-Utrecht", "Rijnmond"}) {
+    EXPECT_TRUE(ValidateCaseEvent(CaseState{},
+                                  At(D(2024, 1, 1), CaseOpened{"w", "e", region, "banenafspraak"}))
+                    .ok())
+        << region;
+  }
 }
 
 TEST(ValidationTest, NoContractChangeBeforeAHire) {
@@ -82,7 +143,7 @@ TEST(ValidationTest, DatesInASaneRangeAndNotBeforeTheHire) {
 
 TEST(ValidationTest, ScoresAreOneToFive) {
   ExpectInvalid(ValidateCaseEvent(Employed(), At(D(2024, 2, 1), CheckIn(Respondent::kWorker, {}))),
-                "scores");
+                "body.scores");
   absl::Status six = ValidateCaseEvent(
       Employed(), At(D(2024, 2, 1), CheckIn(Respondent::kWorker, {{Item::kFit, 6}})));
   EXPECT_EQ(six.code(), absl::StatusCode::kInvalidArgument);
@@ -94,16 +155,16 @@ TEST(ValidationTest, ScoresAreOneToFive) {
 TEST(ValidationTest, ContractsAreConsistent) {
   ExpectInvalid(ValidateCaseEvent(Opened(), At(D(2024, 1, 8), Hired{ContractType::kFixedTerm,
                                                                     std::nullopt, 24, "", ""})),
-                "contract_end");
+                "body.contract_end");
   ExpectInvalid(ValidateCaseEvent(Opened(), At(D(2024, 1, 8), Hired{ContractType::kPermanent,
                                                                     D(2025, 1, 1), 24, "", ""})),
-                "contract_end");
+                "body.contract_end");
   ExpectInvalid(ValidateCaseEvent(Opened(), At(D(2024, 1, 8), Hired{ContractType::kFixedTerm,
                                                                     D(2024, 1, 8), 24, "", ""})),
-                "contract_end");
+                "body.contract_end");
   ExpectInvalid(ValidateCaseEvent(Opened(), At(D(2024, 1, 8), Hired{ContractType::kPermanent,
                                                                     std::nullopt, 0, "", ""})),
-                "hours_per_week");
+                "body.hours_per_week");
   EXPECT_EQ(ValidateCaseEvent(Employed(), At(D(2024, 2, 1), Hired{ContractType::kPermanent,
                                                                   std::nullopt, 24, "", ""}))
                 .code(),
@@ -112,9 +173,9 @@ TEST(ValidationTest, ContractsAreConsistent) {
 
 TEST(ValidationTest, OrganisationChangesBelongToTheEmployer) {
   OrganisationChanged reorg{OrganisationChangeKind::kReorganisation, "new structure"};
-  ExpectInvalid(ValidateCaseEvent(Employed(), At(D(2024, 2, 1), reorg)), "event_type");
+  ExpectInvalid(ValidateCaseEvent(Employed(), At(D(2024, 2, 1), reorg)), "body");
   EXPECT_TRUE(ValidateEmployerEvent(At(D(2024, 2, 1), reorg)).ok());
-  ExpectInvalid(ValidateEmployerEvent(At(D(2024, 2, 1), ContactMoment{})), "event_type");
+  ExpectInvalid(ValidateEmployerEvent(At(D(2024, 2, 1), ContactMoment{})), "body");
 }
 
 TEST(ValidationTest, OnlyExpertsJudge) {
@@ -123,7 +184,7 @@ TEST(ValidationTest, OnlyExpertsJudge) {
   EXPECT_EQ(ValidateCaseEvent(Employed(), At(D(2024, 2, 1), j, Role::kEmployer)).code(),
             absl::StatusCode::kPermissionDenied);
   j.expires_on = D(2024, 2, 1);
-  ExpectInvalid(ValidateCaseEvent(Employed(), At(D(2024, 2, 1), j)), "expires_on");
+  ExpectInvalid(ValidateCaseEvent(Employed(), At(D(2024, 2, 1), j)), "body.expires_on");
 }
 
 TEST(ValidationTest, AbsencesAndSubsidiesFollowTheirState) {
@@ -140,9 +201,9 @@ TEST(ValidationTest, AbsencesAndSubsidiesFollowTheirState) {
   ExpectInvalid(
       ValidateCaseEvent(Employed(), At(D(2024, 2, 1), SubsidyGranted{SubsidyKind::kWageCostSubsidy,
                                                                      120, std::nullopt})),
-      "wage_value_percent");
+      "body.wage_value_percent");
   ExpectInvalid(ValidateCaseEvent(Employed(), At(D(2024, 2, 1), NoticeGiven{true, D(2024, 1, 31)})),
-                "effective_on");
+                "body.effective_on");
 }
 
 }  // namespace

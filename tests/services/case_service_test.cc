@@ -127,7 +127,9 @@ TEST_F(CaseApiTest, RejectedCommandsSayWhyAndWriteNothing) {
   end = store_->CommittedEnd();
   grpc::Status bad_score = Record("c2", 1, checkin, &response);
   EXPECT_EQ(bad_score.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(BadRequestOf(bad_score)->field_violations(0).field(), "scores[0]");
+  // The path from the request root, with the item's index in the request.
+  EXPECT_EQ(BadRequestOf(bad_score)->field_violations(0).field(),
+            "event.monitoring_check_in.scores[0].score");
 
   v1::PlacementEvent no_body = On(Day(2023, 2, 1));
   grpc::Status missing = Record("c2", 1, no_body, &response);
@@ -156,7 +158,7 @@ TEST_F(CaseApiTest, RejectedCommandsSayWhyAndWriteNothing) {
   reorg.mutable_organisation_changed()->set_kind(v1::ORGANISATION_CHANGE_KIND_REORGANISATION);
   reorg.mutable_organisation_changed()->set_description("x");
   grpc::Status on_case = Record("c2", 1, reorg, &response);
-  EXPECT_EQ(BadRequestOf(on_case)->field_violations(0).field(), "event_type");
+  EXPECT_EQ(BadRequestOf(on_case)->field_violations(0).field(), "event.organisation_changed");
   EXPECT_EQ(store_->CommittedEnd(), end) << "no rejected command may write";
 }
 
@@ -284,7 +286,11 @@ TEST_F(CaseApiTest, PortfolioListsTheExpertsCasesMostUrgentFirst) {
     As(&c);
     ASSERT_TRUE(cases_->GetTimeline(&c, get, &koen).ok());
   }
-  MustRecord("koen", koen.revision(), leave);
+  // The last expert cannot leave: a colleague takes over first.
+  v1::PlacementEvent join = On(DaysFromToday(0));
+  join.mutable_team_member_added()->set_expert_id("expert:colleague");
+  const int64_t joined = MustRecord("koen", koen.revision(), join);
+  MustRecord("koen", joined, leave);
 
   v1::ListPortfolioRequest request;
   request.set_language("en");
@@ -364,6 +370,63 @@ TEST_F(CaseApiTest, RegionalStatisticsAreAnonymisedCounts) {
 namespace duurzaam::testing {
 namespace {
 
+// The expert app acts on rule ids, not on prose.
+TEST_F(CaseApiTest, HistoryRefusalsCarryAStableRuleId) {
+  auto rule_of = [this](const grpc::Status& status) {
+    std::pair<std::string, std::string> out;
+    google::rpc::Status rich = Details(status);
+    for (const auto& any : rich.details()) {
+      google::rpc::ErrorInfo info;
+      google::rpc::PreconditionFailure failure;
+      if (any.UnpackTo(&info)) out.first = info.reason();
+      if (any.UnpackTo(&failure) && failure.violations_size() > 0) {
+        out.second = failure.violations(0).type();
+      }
+    }
+    return out;
+  };
+  v1::RecordCaseEventResponse response;
+  v1::PlacementEvent contact = On(DaysFromToday(-1));
+  contact.mutable_contact_moment()->set_kind(v1::CONTACT_KIND_PHONE);
+  // A new case whose first event is not CaseOpened.
+  grpc::Status first = Record("fresh", -1, contact, &response);
+  EXPECT_EQ(first.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << first.error_message();
+  EXPECT_EQ(rule_of(first),
+            std::make_pair(std::string("CASE_NOT_OPENED"), std::string("CASE_NOT_OPENED")));
+  // A closed case, and a reopening dated before the closing.
+  MustRecord("shut", -1, Opened(DaysFromToday(-100), "acme"));
+  v1::PlacementEvent close = On(DaysFromToday(-10));
+  close.mutable_case_closed()->set_reason("moved");
+  MustRecord("shut", 0, close);
+  grpc::Status closed = Record("shut", 1, contact, &response);
+  EXPECT_EQ(rule_of(closed).first, "CASE_CLOSED");
+  v1::PlacementEvent reopen = On(DaysFromToday(-20));
+  reopen.mutable_case_reopened()->set_reason("back");
+  EXPECT_EQ(rule_of(Record("shut", 1, reopen, &response)).first, "REOPEN_BEFORE_CLOSE");
+  // The last expert leaving.
+  v1::PlacementEvent leave = On(DaysFromToday(-1));
+  leave.mutable_team_member_removed()->set_expert_id("expert:jdevries");
+  MustRecord("team", -1, Opened(DaysFromToday(-100), "acme"));
+  EXPECT_EQ(rule_of(Record("team", 0, leave, &response)).first, "TEAM_LAST_EXPERT");
+}
+
+TEST_F(CaseApiTest, AStatusForADayThatHasNotComeIsRefused) {
+  MustRecord("later", -1, Opened(DaysFromToday(-100), "acme"));
+  v1::GetStatusRequest request;
+  request.set_case_id("later");
+  *request.mutable_as_of() = DaysFromToday(2);
+  v1::CaseStatus status;
+  grpc::ClientContext context;
+  As(&context);
+  grpc::Status refused = cases_->GetStatus(&context, request, &status);
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+  EXPECT_EQ(BadRequestOf(refused)->field_violations(0).field(), "as_of");
+  *request.mutable_as_of() = DaysFromToday(0);
+  grpc::ClientContext today;
+  As(&today);
+  EXPECT_TRUE(cases_->GetStatus(&today, request, &status).ok());
+}
+
 TEST_F(CaseApiTest, CaseSubscriptionCatchesUpThenGoesLive) {
   MustRecord("live", -1, Opened(DaysFromToday(-100), "acme"));
   MustRecord("live", 0, Hired(DaysFromToday(-90)));
@@ -376,9 +439,14 @@ TEST_F(CaseApiTest, CaseSubscriptionCatchesUpThenGoesLive) {
   auto reader = cases_->SubscribeCase(&context, request);
   v1::CaseUpdate update;
   std::vector<std::string> titles;
-  while (reader->Read(&update) && !update.caught_up()) titles.push_back(update.entry().title());
+  std::vector<int64_t> revisions;
+  while (reader->Read(&update) && !update.caught_up()) {
+    titles.push_back(update.entry().title());
+    revisions.push_back(update.revision());
+  }
   ASSERT_TRUE(update.caught_up());
   EXPECT_EQ(titles, (std::vector<std::string>{"Case opened", "Hired (permanent contract)"}));
+  EXPECT_EQ(revisions, (std::vector<int64_t>{0, 1})) << "each entry carries its own revision";
   EXPECT_EQ(update.revision(), 1);
 
   // Live: an event on the case, then a reorganisation at its employer.

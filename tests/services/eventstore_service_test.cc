@@ -50,14 +50,41 @@ TEST_F(ServerTest, AppendThenReadStreamRoundTrip) {
   EXPECT_FALSE(last.end_of_stream());
 }
 
-TEST_F(ServerTest, ReadingAMissingStreamIsNotFound) {
+// eventstore.proto: a stream without events reads as current_revision -1.
+TEST_F(ServerTest, ReadingAStreamWithoutEventsIsEmptyAtRevisionMinusOne) {
+  MustAppend("ext-other", {Event("A", "")});  // so -1 is not just "empty log"
   v1::ReadStreamRequest read;
   read.set_stream("ext-case-none");
   v1::ReadStreamResponse response;
+  response.set_current_revision(42);
   grpc::ClientContext context;
   grpc::Status status = stub_->ReadStream(&context, read, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_NE(status.error_message().find("ext-case-none"), std::string::npos);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.current_revision(), -1);
+  EXPECT_EQ(response.events_size(), 0);
+  EXPECT_TRUE(response.end_of_stream());
+}
+
+// A position past the end reads as the end: a client resuming from
+// next_position gets everything written later.
+TEST_F(ServerTest, ReadAllFromPastTheEndReturnsTheEnd) {
+  MustAppend("ext-a", {Event("A", ""), Event("B", "")});
+  v1::ReadAllRequest request;
+  request.set_from_position(1000);
+  v1::ReadAllResponse response;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ReadAll(&context, request, &response).ok());
+  }
+  EXPECT_EQ(response.next_position(), 2u);
+  EXPECT_TRUE(response.end_of_log());
+  MustAppend("ext-a", {Event("C", "")});
+  request.set_from_position(response.next_position());
+  v1::ReadAllResponse later;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ReadAll(&context, request, &later).ok());
+  ASSERT_EQ(later.events_size(), 1);
+  EXPECT_EQ(later.events(0).event_type(), "C");
 }
 
 TEST_F(ServerTest, WrongExpectedRevisionIsFailedPreconditionWithDetails) {

@@ -285,6 +285,59 @@ TEST_F(TrustTest, EmployerViewIsRedacted) {
   EXPECT_FALSE(status.has_judgement());
 }
 
+// DOMAIN.md: RESTRICTED (private life, health-derived details) is for the
+// case's experts only. Auditors get the same level and rule ids, with the
+// restricted sentences withheld and the actions they suggest left out.
+TEST_F(TrustTest, AuditorsNeverReadRestrictedReasons) {
+  int restricted_for_expert = 0;
+  for (const char* case_id : {"anna", "bram", "chris", "dewi", "emre", "fleur", "gijs", "hanna",
+                              "ilse", "jan", "kees", "lotte"}) {
+    v1::CaseStatus expert, auditor;
+    if (Status("jdevries", case_id, &expert) != OK) continue;  // not on this team
+    ASSERT_EQ(Status("audit", case_id, &auditor), OK) << case_id;
+    EXPECT_EQ(auditor.level(), expert.level()) << case_id;
+    ASSERT_EQ(auditor.reasons_size(), expert.reasons_size()) << case_id;
+    for (int i = 0; i < expert.reasons_size(); ++i) {
+      EXPECT_EQ(auditor.reasons(i).rule_id(), expert.reasons(i).rule_id());
+      EXPECT_NE(auditor.reasons(i).audience(), v1::VISIBILITY_RESTRICTED) << case_id;
+      if (expert.reasons(i).audience() == v1::VISIBILITY_RESTRICTED) {
+        ++restricted_for_expert;
+        EXPECT_NE(auditor.reasons(i).text(), expert.reasons(i).text());
+        for (const auto& action : expert.suggested_actions()) {
+          for (const auto& seen : auditor.suggested_actions()) {
+            if (action.rule_id() == expert.reasons(i).rule_id()) {
+              EXPECT_NE(seen.rule_id(), action.rule_id()) << case_id;
+            }
+          }
+        }
+      }
+    }
+    for (const auto& item : auditor.watch_items()) {
+      EXPECT_NE(item.audience(), v1::VISIBILITY_RESTRICTED) << case_id;
+    }
+  }
+  // The demo data has private-life disruptions: the check above is not empty.
+  EXPECT_GT(restricted_for_expert, 0);
+}
+
+// A refusal says the same for a case that exists and one that does not.
+TEST_F(TrustTest, RefusalsAreNoExistenceOracle) {
+  auto message = [this](const std::string& who, const std::string& case_id) {
+    v1::GetTimelineRequest request;
+    request.set_case_id(case_id);
+    v1::Timeline response;
+    grpc::ClientContext context;
+    Deadline(&context);
+    grpc::Status s = v1::Cases::NewStub(Channel(who))->GetTimeline(&context, request, &response);
+    EXPECT_EQ(s.error_code(), DENIED) << who << " " << case_id;
+    std::string text = s.error_message();
+    text.replace(text.find(case_id), case_id.size(), "<case>");
+    return text;
+  };
+  EXPECT_EQ(message("pvisser", "anna"), message("pvisser", "zzzz"));  // expert, not on the team
+  EXPECT_EQ(message("korf-hr", "anna"), message("korf-hr", "zzzz"));  // another employer's
+}
+
 TEST_F(TrustTest, EmployerFollowingTheLogNeverReceivesPrivateLifeEvents) {
   v1::SubscribeRequest request;
   request.mutable_all()->set_from_position(0);
