@@ -9,7 +9,7 @@ namespace {
 
 using domain::Role;
 
-absl::Status Denied(const domain::Principal& who, const std::string& what) {
+[[nodiscard]] absl::Status Denied(const domain::Principal& who, const std::string& what) {
   return absl::PermissionDeniedError(
       absl::StrCat(who.id, " (", RoleName(who.role), ") may not ", what));
 }
@@ -83,7 +83,7 @@ const char* OperationName(Operation op) {
   return "do that";
 }
 
-absl::Status CheckOperation(const domain::Principal& who, Operation op) {
+[[nodiscard]] absl::Status CheckOperation(const domain::Principal& who, Operation op) {
   bool allowed = false;
   switch (who.role) {
     case Role::kExpert:
@@ -141,8 +141,9 @@ View CaseView(const domain::Principal& who, const CaseFacts& facts) {
   return View::kNone;
 }
 
-absl::StatusOr<View> CheckCaseRead(const domain::Principal& who, const std::string& case_id,
-                                   const CaseFacts& facts) {
+[[nodiscard]] absl::StatusOr<View> CheckCaseRead(const domain::Principal& who,
+                                                 const std::string& case_id,
+                                                 const CaseFacts& facts) {
   if (absl::Status s = CheckOperation(who, Operation::kReadCase); !s.ok()) return s;
   // Only a caller who could read every case learns that one is missing;
   // everyone else gets one answer whether it exists or not.
@@ -154,8 +155,8 @@ absl::StatusOr<View> CheckCaseRead(const domain::Principal& who, const std::stri
   return view;
 }
 
-absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& case_id,
-                            const CaseFacts& facts, const domain::Event& event) {
+[[nodiscard]] absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& case_id,
+                                          const CaseFacts& facts, const domain::Event& event) {
   if (absl::Status s = CheckOperation(who, Operation::kRecordCaseEvent); !s.ok()) return s;
   const bool opening = std::holds_alternative<domain::CaseOpened>(event.body);
   switch (who.role) {
@@ -194,7 +195,8 @@ absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& cas
   return Denied(who, "record events");
 }
 
-absl::Status CheckEmployerWrite(const domain::Principal& who, const std::string& employer_id) {
+[[nodiscard]] absl::Status CheckEmployerWrite(const domain::Principal& who,
+                                              const std::string& employer_id) {
   if (absl::Status s = CheckOperation(who, Operation::kRecordEmployerEvent); !s.ok()) return s;
   if (who.role == Role::kEmployer && who.organisation != employer_id) {
     return Denied(who, absl::StrCat("record events for employer '", employer_id, "': you act for '",
@@ -203,7 +205,7 @@ absl::Status CheckEmployerWrite(const domain::Principal& who, const std::string&
   return absl::OkStatus();
 }
 
-absl::Status CheckRawStream(const domain::Principal& who, const std::string& stream) {
+[[nodiscard]] absl::Status CheckRawStream(const domain::Principal& who, const std::string& stream) {
   if (stream.empty() || stream.rfind(kExternalStreamPrefix, 0) == 0) return absl::OkStatus();
   return Denied(who,
                 absl::StrCat("append raw events to '", stream,
@@ -213,12 +215,13 @@ absl::Status CheckRawStream(const domain::Principal& who, const std::string& str
                              "reserved for the server"));
 }
 
-absl::Status CheckRawAppend(const domain::Principal& who, const std::string& stream) {
+[[nodiscard]] absl::Status CheckRawAppend(const domain::Principal& who, const std::string& stream) {
   if (absl::Status s = CheckOperation(who, Operation::kAppendRaw); !s.ok()) return s;
   return CheckRawStream(who, stream);
 }
 
-absl::Status CheckPortfolio(const domain::Principal& who, const std::string& expert_id) {
+[[nodiscard]] absl::Status CheckPortfolio(const domain::Principal& who,
+                                          const std::string& expert_id) {
   if (absl::Status s = CheckOperation(who, Operation::kListPortfolio); !s.ok()) return s;
   if (who.role == Role::kExpert && expert_id != who.id) {
     return Denied(who, absl::StrCat("list the portfolio of '", expert_id, "'"));
@@ -237,8 +240,9 @@ StreamRef ClassifyStream(std::string_view stream) {
   return {StreamKind::kOther, std::string(stream)};
 }
 
-absl::StatusOr<View> StreamView(const domain::Principal& who, const StreamRef& stream,
-                                const std::function<absl::StatusOr<CaseFacts>()>& facts) {
+[[nodiscard]] absl::StatusOr<View> StreamView(
+    const domain::Principal& who, const StreamRef& stream,
+    const std::function<absl::StatusOr<CaseFacts>()>& facts) {
   // Auditors read every record as stored; a record proves its case exists.
   if (who.role == Role::kAuditor) return View::kStored;
   switch (stream.kind) {

@@ -69,7 +69,7 @@ domain::Audience MaxAudience(View view);
 
 // Role-level: may this role ask for this operation at all?
 // PERMISSION_DENIED naming the role and the operation otherwise.
-absl::Status CheckOperation(const domain::Principal& who, Operation op);
+[[nodiscard]] absl::Status CheckOperation(const domain::Principal& who, Operation op);
 
 // How `who` sees case `case_id`: kNone if they may not read it.
 View CaseView(const domain::Principal& who, const CaseFacts& facts);
@@ -78,15 +78,17 @@ View CaseView(const domain::Principal& who, const CaseFacts& facts);
 // PERMISSION_DENIED (NOT_FOUND when the case does not exist, for callers
 // who could read it if it did; otherwise PERMISSION_DENIED so existence does
 // not leak).
-absl::StatusOr<View> CheckCaseRead(const domain::Principal& who, const std::string& case_id,
-                                   const CaseFacts& facts);
+[[nodiscard]] absl::StatusOr<View> CheckCaseRead(const domain::Principal& who,
+                                                 const std::string& case_id,
+                                                 const CaseFacts& facts);
 
 // May `who` record `event` on a case with these facts?
-absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& case_id,
-                            const CaseFacts& facts, const domain::Event& event);
+[[nodiscard]] absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& case_id,
+                                          const CaseFacts& facts, const domain::Event& event);
 
 // May `who` record an employer-wide event for `employer_id`?
-absl::Status CheckEmployerWrite(const domain::Principal& who, const std::string& employer_id);
+[[nodiscard]] absl::Status CheckEmployerWrite(const domain::Principal& who,
+                                              const std::string& employer_id);
 
 // Raw (unvalidated) appends through duurzaam.v1.EventStore write only
 // streams named "ext-<name>": data of other tools that the log stores,
@@ -99,14 +101,15 @@ inline constexpr char kExternalStreamPrefix[] = "ext-";
 // The naming rule alone, for every caller (dev tooling included):
 // PERMISSION_DENIED unless `stream` is an ext- stream. An empty name passes
 // (the store rejects it, naming the field).
-absl::Status CheckRawStream(const domain::Principal& who, const std::string& stream);
+[[nodiscard]] absl::Status CheckRawStream(const domain::Principal& who, const std::string& stream);
 
 // May `who` append raw events to `stream`? Only ADMIN (an operator's
 // tooling), and only to ext- streams (CheckRawStream).
-absl::Status CheckRawAppend(const domain::Principal& who, const std::string& stream);
+[[nodiscard]] absl::Status CheckRawAppend(const domain::Principal& who, const std::string& stream);
 
 // May `who` list the portfolio of `expert_id`?
-absl::Status CheckPortfolio(const domain::Principal& who, const std::string& expert_id);
+[[nodiscard]] absl::Status CheckPortfolio(const domain::Principal& who,
+                                          const std::string& expert_id);
 
 // Global-log and stream reads: the streams of the placement domain are
 // "case-<id>" and "employer-<id>"; any other stream is tooling data that
@@ -123,8 +126,9 @@ StreamRef ClassifyStream(std::string_view stream);
 // that employer; a case's stream by CaseView. `facts` is called only when
 // the answer depends on the case (it may fail, e.g. while a read model
 // catches up).
-absl::StatusOr<View> StreamView(const domain::Principal& who, const StreamRef& stream,
-                                const std::function<absl::StatusOr<CaseFacts>()>& facts);
+[[nodiscard]] absl::StatusOr<View> StreamView(
+    const domain::Principal& who, const StreamRef& stream,
+    const std::function<absl::StatusOr<CaseFacts>()>& facts);
 
 const char* RoleName(domain::Role role);
 

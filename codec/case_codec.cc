@@ -28,7 +28,7 @@ void ToProto(const domain::Reason& r, Language language, v1::StatusReason* out) 
 
 }  // namespace
 
-absl::StatusOr<Language> ParseLanguage(const std::string& language) {
+[[nodiscard]] absl::StatusOr<Language> ParseLanguage(const std::string& language) {
   if (language.empty() || language == "nl") return Language::kDutch;
   if (language == "en") return Language::kEnglish;
   return MakeInvalidArgument({"language", "use \"nl\" (default) or \"en\""});
@@ -44,7 +44,8 @@ void ToProto(domain::Date date, v1::CalendarDate* out) {
   out->set_day(date.day());
 }
 
-absl::StatusOr<domain::Date> DateFromProto(const v1::CalendarDate& d, const std::string& field) {
+[[nodiscard]] absl::StatusOr<domain::Date> DateFromProto(const v1::CalendarDate& d,
+                                                         const std::string& field) {
   domain::Date day(d.year(), d.month(), d.day());
   if (d.year() < 1990 || d.year() > 9999 || day.year() != d.year() || day.month() != d.month() ||
       day.day() != d.day()) {

@@ -15,7 +15,7 @@ namespace duurzaam::codec {
 enum class Language { kDutch, kEnglish };
 
 // "" and "nl" are Dutch, "en" English; anything else INVALID_ARGUMENT.
-absl::StatusOr<Language> ParseLanguage(const std::string& language);
+[[nodiscard]] absl::StatusOr<Language> ParseLanguage(const std::string& language);
 
 const std::string& In(const domain::Text& text, Language language);
 
@@ -24,6 +24,7 @@ void ToProto(const domain::CaseStatus& status, Language language, v1::CaseStatus
 void ToProto(const std::vector<domain::GroupStatistics>& groups, v1::RegionalStatistics* out);
 
 void ToProto(domain::Date date, v1::CalendarDate* out);
-absl::StatusOr<domain::Date> DateFromProto(const v1::CalendarDate& date, const std::string& field);
+[[nodiscard]] absl::StatusOr<domain::Date> DateFromProto(const v1::CalendarDate& date,
+                                                         const std::string& field);
 
 }  // namespace duurzaam::codec

@@ -10,8 +10,8 @@ using eventstore::Expectation;
 
 }  // namespace
 
-absl::StatusOr<eventstore::StreamAppend> FromProto(const v1::AppendRequest& request,
-                                                   const std::string& field_prefix) {
+[[nodiscard]] absl::StatusOr<eventstore::StreamAppend> FromProto(const v1::AppendRequest& request,
+                                                                 const std::string& field_prefix) {
   eventstore::StreamAppend append;
   append.stream = request.stream();
   const v1::ExpectedRevision& expected = request.expected_revision();
@@ -80,7 +80,7 @@ void ToProto(const eventstore::RecordedEvent& e, v1::RecordedEvent* out) {
   out->set_hash(e.hash.data(), e.hash.size());
 }
 
-absl::StatusOr<eventstore::RecordedEvent> FromProto(const v1::RecordedEvent& p) {
+[[nodiscard]] absl::StatusOr<eventstore::RecordedEvent> FromProto(const v1::RecordedEvent& p) {
   absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(p.event_id());
   if (!id.ok()) return absl::DataLossError(std::string(id.status().message()));
   eventstore::RecordedEvent e;

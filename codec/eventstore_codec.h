@@ -9,15 +9,15 @@
 namespace duurzaam::codec {
 
 // `field_prefix` ("" or "appends[i].") names fields in errors.
-absl::StatusOr<eventstore::StreamAppend> FromProto(const v1::AppendRequest& request,
-                                                   const std::string& field_prefix = "");
+[[nodiscard]] absl::StatusOr<eventstore::StreamAppend> FromProto(
+    const v1::AppendRequest& request, const std::string& field_prefix = "");
 eventstore::LogFilter FromProto(const v1::LogFilter& filter);
 
 void ToProto(const eventstore::RecordedEvent& event, v1::RecordedEvent* out);
 void ToProto(const eventstore::EventView& event, v1::RecordedEvent* out);
 void ToProto(const eventstore::AppendResult& result, v1::AppendResult* out);
 // The inverse of ToProto(RecordedEvent), e.g. for records kept in projections.
-absl::StatusOr<eventstore::RecordedEvent> FromProto(const v1::RecordedEvent& event);
+[[nodiscard]] absl::StatusOr<eventstore::RecordedEvent> FromProto(const v1::RecordedEvent& event);
 
 // Microseconds since the Unix epoch (the engine's clock) as a Timestamp, and
 // back; the one mapping every API time field uses.

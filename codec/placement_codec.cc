@@ -14,16 +14,16 @@ namespace {
 
 using domain::Date;
 
-absl::Status Invalid(const std::string& field, const std::string& rule) {
+[[nodiscard]] absl::Status Invalid(const std::string& field, const std::string& rule) {
   return MakeInvalidArgument({field, rule});
 }
 
-absl::StatusOr<Date> FromProto(const v1::CalendarDate& d, const std::string& field) {
+[[nodiscard]] absl::StatusOr<Date> FromProto(const v1::CalendarDate& d, const std::string& field) {
   return DateFromProto(d, field);
 }
 
-absl::StatusOr<std::optional<Date>> OptionalDate(bool has, const v1::CalendarDate& d,
-                                                 const std::string& field) {
+[[nodiscard]] absl::StatusOr<std::optional<Date>> OptionalDate(bool has, const v1::CalendarDate& d,
+                                                               const std::string& field) {
   if (!has) return std::optional<Date>();
   ASSIGN_OR_RETURN(Date day, FromProto(d, field));
   return std::optional<Date>(day);
@@ -31,14 +31,15 @@ absl::StatusOr<std::optional<Date>> OptionalDate(bool has, const v1::CalendarDat
 
 // Enum mappings: proto value 0 (UNSPECIFIED) and unknown values are errors.
 template <typename Domain>
-absl::StatusOr<Domain> Enum(int value, int max, const std::string& field) {
+[[nodiscard]] absl::StatusOr<Domain> Enum(int value, int max, const std::string& field) {
   if (value < 1 || value > max) {
     return Invalid(field, absl::StrCat("a known value is required; got ", value));
   }
   return static_cast<Domain>(value - 1);
 }
 
-absl::StatusOr<domain::ContractType> Contract(v1::ContractType c, const std::string& field) {
+[[nodiscard]] absl::StatusOr<domain::ContractType> Contract(v1::ContractType c,
+                                                            const std::string& field) {
   if (c == v1::CONTRACT_TYPE_PERMANENT) return domain::ContractType::kPermanent;
   if (c == v1::CONTRACT_TYPE_FIXED_TERM) return domain::ContractType::kFixedTerm;
   return Invalid(field, "contract is PERMANENT or FIXED_TERM");
@@ -49,11 +50,12 @@ v1::ContractType Contract(domain::ContractType c) {
                                                : v1::CONTRACT_TYPE_FIXED_TERM;
 }
 
-absl::StatusOr<domain::Item> ItemFrom(v1::Item item, const std::string& field) {
+[[nodiscard]] absl::StatusOr<domain::Item> ItemFrom(v1::Item item, const std::string& field) {
   return Enum<domain::Item>(item, 8, field);
 }
 
-absl::StatusOr<domain::Respondent> RespondentFrom(v1::Respondent r, const std::string& field) {
+[[nodiscard]] absl::StatusOr<domain::Respondent> RespondentFrom(v1::Respondent r,
+                                                                const std::string& field) {
   return Enum<domain::Respondent>(r, 3, field);
 }
 
@@ -67,9 +69,10 @@ domain::Date RecordedDay(int64_t recorded_at_micros) {
   return Date(1970, 1, 1) + days;
 }
 
-absl::StatusOr<domain::Event> FromProto(const v1::PlacementEvent& p, std::string id,
-                                        domain::Date recorded_on, domain::Principal recorded_by,
-                                        const std::string& f) {
+[[nodiscard]] absl::StatusOr<domain::Event> FromProto(const v1::PlacementEvent& p, std::string id,
+                                                      domain::Date recorded_on,
+                                                      domain::Principal recorded_by,
+                                                      const std::string& f) {
   domain::Event e;
   e.id = std::move(id);
   e.recorded_on = recorded_on;
@@ -359,17 +362,18 @@ void ToProto(const domain::Event& e, v1::PlacementEvent* out) {
   }
 }
 
-absl::StatusOr<eventstore::ProposedEvent> Encode(const domain::Event& event,
-                                                 const eventstore::EventId& id,
-                                                 std::string_view stream, const Sealer* sealer) {
+[[nodiscard]] absl::StatusOr<eventstore::ProposedEvent> Encode(const domain::Event& event,
+                                                               const eventstore::EventId& id,
+                                                               std::string_view stream,
+                                                               const Sealer* sealer) {
   v1::PlacementEvent proto;
   ToProto(event, &proto);
   if (sealer != nullptr) RETURN_IF_ERROR(sealer->Seal(stream, id, &proto));
   return eventstore::ProposedEvent{id, domain::TypeName(event.body), proto.SerializeAsString(), ""};
 }
 
-absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
-                                     const Sealer* sealer) {
+[[nodiscard]] absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
+                                                   const Sealer* sealer) {
   v1::PlacementEvent proto;
   if (!proto.ParseFromString(record.data)) {
     return absl::DataLossError(
@@ -408,8 +412,8 @@ std::string BodyFieldName(const domain::Event& event) {
   return body != nullptr ? body->name() : "body";
 }
 
-absl::Status FromRequestRoot(absl::Status status, const domain::Event& event,
-                             absl::string_view prefix) {
+[[nodiscard]] absl::Status FromRequestRoot(absl::Status status, const domain::Event& event,
+                                           absl::string_view prefix) {
   std::optional<FieldViolation> v = GetFieldViolation(status);
   if (!v) return status;
   std::string field;
@@ -458,7 +462,8 @@ int Redact(google::protobuf::Message* message, v1::Visibility allowed) {
   return cleared;
 }
 
-absl::StatusOr<std::optional<std::string>> EmployerData(const eventstore::RecordedEvent& record) {
+[[nodiscard]] absl::StatusOr<std::optional<std::string>> EmployerData(
+    const eventstore::RecordedEvent& record) {
   ASSIGN_OR_RETURN(domain::Event event, Decode(record));
   if (!domain::EmployerMaySee(event.body)) return std::nullopt;
   v1::PlacementEvent proto;

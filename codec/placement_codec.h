@@ -17,9 +17,10 @@ namespace duurzaam::codec {
 // bodies are INVALID_ARGUMENT naming the field under `field_prefix`.
 // `id`, `recorded_on` and `recorded_by` come from the store / the caller's
 // identity, never from the client's message.
-absl::StatusOr<domain::Event> FromProto(const v1::PlacementEvent& proto, std::string id,
-                                        domain::Date recorded_on, domain::Principal recorded_by,
-                                        const std::string& field_prefix = "event.");
+[[nodiscard]] absl::StatusOr<domain::Event> FromProto(const v1::PlacementEvent& proto,
+                                                      std::string id, domain::Date recorded_on,
+                                                      domain::Principal recorded_by,
+                                                      const std::string& field_prefix = "event.");
 
 // Domain → proto (always the current schema version).
 void ToProto(const domain::Event& event, v1::PlacementEvent* out);
@@ -28,17 +29,18 @@ void ToProto(const domain::Event& event, v1::PlacementEvent* out);
 // for `stream`, its sealed fields sealed by `sealer` (see sealing.h). A null
 // sealer stores them in plain text: only for tests and benchmark baselines.
 // FAILED_PRECONDITION when the stream's personal data was erased.
-absl::StatusOr<eventstore::ProposedEvent> Encode(const domain::Event& event,
-                                                 const eventstore::EventId& id,
-                                                 std::string_view stream, const Sealer* sealer);
+[[nodiscard]] absl::StatusOr<eventstore::ProposedEvent> Encode(const domain::Event& event,
+                                                               const eventstore::EventId& id,
+                                                               std::string_view stream,
+                                                               const Sealer* sealer);
 
 // From the event store, upcasting older schema versions. The recorded day is
 // the UTC day of the record's recorded-at. With a sealer the sealed fields
 // are opened (or, for an erased stream, read as empty with
 // personal_data_erased set); without one they read as empty, which is enough
 // for everything that is never sealed (kinds, dates, team, employer, scores).
-absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
-                                     const Sealer* sealer = nullptr);
+[[nodiscard]] absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
+                                                   const Sealer* sealer = nullptr);
 
 domain::Date RecordedDay(int64_t recorded_at_micros);
 
@@ -50,8 +52,8 @@ std::string BodyFieldName(const domain::Event& event);
 // "event_id") named from the request root: "event_id" stays (a field of the
 // request), the others go under `prefix` + the body's field, e.g.
 // "event.contract_changed.contract_end". Other statuses pass unchanged.
-absl::Status FromRequestRoot(absl::Status status, const domain::Event& event,
-                             absl::string_view prefix);
+[[nodiscard]] absl::Status FromRequestRoot(absl::Status status, const domain::Event& event,
+                                           absl::string_view prefix);
 
 // Clears, recursively, every field whose `visibility` option is above
 // `allowed` (EMPLOYER < EXPERT < RESTRICTED). A value (non-message) field
@@ -62,6 +64,7 @@ int Redact(google::protobuf::Message* message, v1::Visibility allowed);
 // A stored placement event as an employer may read it: the current-schema
 // PlacementEvent redacted to EMPLOYER fields, serialized; nullopt when an
 // employer may not see events of this kind at all (domain::EmployerMaySee).
-absl::StatusOr<std::optional<std::string>> EmployerData(const eventstore::RecordedEvent& record);
+[[nodiscard]] absl::StatusOr<std::optional<std::string>> EmployerData(
+    const eventstore::RecordedEvent& record);
 
 }  // namespace duurzaam::codec

@@ -71,8 +71,8 @@ int ClearSealed(Message* message) {
   return cleared;
 }
 
-absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id,
-                          v1::PlacementEvent* event) const {
+[[nodiscard]] absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id,
+                                        v1::PlacementEvent* event) const {
   ASSIGN_OR_RETURN(std::optional<int64_t> erased_at, keys_->ErasedAt(stream));
   if (erased_at) {
     // The key store's status carries the day and the IsErased payload.
@@ -96,8 +96,8 @@ absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id
   return absl::OkStatus();
 }
 
-absl::Status Sealer::Open(std::string_view stream, const eventstore::EventId& id,
-                          v1::PlacementEvent* event) const {
+[[nodiscard]] absl::Status Sealer::Open(std::string_view stream, const eventstore::EventId& id,
+                                        v1::PlacementEvent* event) const {
   if (event->sealed_fields().empty()) {
     // Nothing sealed (most events): no key-store lookup. Sealed fields in
     // plain text (written before sealing existed, or by a tool): an erased

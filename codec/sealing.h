@@ -27,15 +27,15 @@ class Sealer {
   // twice gives the same bytes). An event without sealed content is left as
   // it is. A stream whose personal data was erased takes no new events:
   // FAILED_PRECONDITION (crypto::IsErased) naming the erasure day.
-  absl::Status Seal(std::string_view stream, const eventstore::EventId& id,
-                    v1::PlacementEvent* event) const;
+  [[nodiscard]] absl::Status Seal(std::string_view stream, const eventstore::EventId& id,
+                                  v1::PlacementEvent* event) const;
 
   // The inverse: merges the opened fields back and clears sealed_fields. If
   // the stream was erased the sealed fields stay empty and
   // personal_data_erased is set. DATA_LOSS for an envelope that is damaged or
   // belongs to another stream or event.
-  absl::Status Open(std::string_view stream, const eventstore::EventId& id,
-                    v1::PlacementEvent* event) const;
+  [[nodiscard]] absl::Status Open(std::string_view stream, const eventstore::EventId& id,
+                                  v1::PlacementEvent* event) const;
 
  private:
   crypto::DataKeyStore* keys_;

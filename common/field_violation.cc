@@ -11,7 +11,7 @@ constexpr char kRuleUrl[] = "type.duurzaam.dev/RuleViolation";
 
 }  // namespace
 
-absl::Status MakeInvalidArgument(const FieldViolation& v) {
+[[nodiscard]] absl::Status MakeInvalidArgument(const FieldViolation& v) {
   absl::Status status = absl::InvalidArgumentError(absl::StrCat(v.field, ": ", v.description));
   // Field paths and sentences never contain NUL: it separates them.
   status.SetPayload(kViolationUrl,
@@ -28,7 +28,7 @@ std::optional<FieldViolation> GetFieldViolation(const absl::Status& status) {
   return FieldViolation{s.substr(0, sep), s.substr(sep + 1)};
 }
 
-absl::Status MakeRuleViolation(absl::string_view rule_id, absl::string_view message) {
+[[nodiscard]] absl::Status MakeRuleViolation(absl::string_view rule_id, absl::string_view message) {
   absl::Status status = absl::FailedPreconditionError(message);
   status.SetPayload(kRuleUrl, absl::Cord(rule_id));
   return status;

@@ -17,7 +17,7 @@ struct FieldViolation {
   std::string description;  // the rule, for a person
 };
 
-absl::Status MakeInvalidArgument(const FieldViolation& violation);
+[[nodiscard]] absl::Status MakeInvalidArgument(const FieldViolation& violation);
 std::optional<FieldViolation> GetFieldViolation(const absl::Status& status);
 
 // A rule of the case's history that a request breaks: FAILED_PRECONDITION
@@ -25,7 +25,7 @@ std::optional<FieldViolation> GetFieldViolation(const absl::Status& status);
 // act on; services/grpc_status.cc puts it in ErrorInfo.reason and in a
 // PreconditionFailure violation's type. The ids are part of the contract
 // (cases.proto lists them): never reuse or rename one.
-absl::Status MakeRuleViolation(absl::string_view rule_id, absl::string_view message);
+[[nodiscard]] absl::Status MakeRuleViolation(absl::string_view rule_id, absl::string_view message);
 std::optional<std::string> GetRuleId(const absl::Status& status);
 
 }  // namespace duurzaam

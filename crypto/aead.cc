@@ -24,7 +24,8 @@ const unsigned char* Bytes(std::string_view s) {
 }
 unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
 
-absl::Status CheckKeyAndSizes(std::string_view key32, std::string_view aad, std::string_view data) {
+[[nodiscard]] absl::Status CheckKeyAndSizes(std::string_view key32, std::string_view aad,
+                                            std::string_view data) {
   if (key32.size() != kAeadKeySize) {
     return absl::InvalidArgumentError(
         absl::StrCat("AES-256-GCM key must be ", kAeadKeySize, " bytes, got ", key32.size()));
@@ -35,11 +36,11 @@ absl::Status CheckKeyAndSizes(std::string_view key32, std::string_view aad, std:
   return absl::OkStatus();
 }
 
-absl::Status OpenSslError(std::string_view what) {
+[[nodiscard]] absl::Status OpenSslError(std::string_view what) {
   return absl::InternalError(absl::StrCat("OpenSSL AES-256-GCM ", internal::Av(what), " failed"));
 }
 
-absl::StatusOr<std::string> HmacSha256(std::string_view key, std::string_view data) {
+[[nodiscard]] absl::StatusOr<std::string> HmacSha256(std::string_view key, std::string_view data) {
   std::string out(32, '\0');
   unsigned int length = 0;
   if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(data), data.size(),
@@ -51,8 +52,10 @@ absl::StatusOr<std::string> HmacSha256(std::string_view key, std::string_view da
 }
 
 // Seals with the given 12-byte nonce; `out` holds the nonce on entry.
-absl::StatusOr<std::string> SealWithNonce(std::string_view key32, std::string_view aad,
-                                          std::string_view plaintext, std::string out) {
+[[nodiscard]] absl::StatusOr<std::string> SealWithNonce(std::string_view key32,
+                                                        std::string_view aad,
+                                                        std::string_view plaintext,
+                                                        std::string out) {
   out.resize(kAeadNonceSize + plaintext.size() + kAeadTagSize);
 
   CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);  // frees and wipes the schedule
@@ -88,15 +91,16 @@ absl::StatusOr<std::string> SealWithNonce(std::string_view key32, std::string_vi
 
 }  // namespace
 
-absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aad,
-                                     std::string_view plaintext) {
+[[nodiscard]] absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aad,
+                                                   std::string_view plaintext) {
   RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, plaintext));
   ASSIGN_OR_RETURN(std::string nonce, internal::RandomBytes(kAeadNonceSize));
   return SealWithNonce(key32, aad, plaintext, std::move(nonce));
 }
 
-absl::StatusOr<std::string> AeadSealDeterministic(std::string_view key32, std::string_view aad,
-                                                  std::string_view plaintext) {
+[[nodiscard]] absl::StatusOr<std::string> AeadSealDeterministic(std::string_view key32,
+                                                                std::string_view aad,
+                                                                std::string_view plaintext) {
   RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, plaintext));
   // A subkey for nonce derivation, so the AES key itself is never an HMAC key.
   ASSIGN_OR_RETURN(std::string nonce_key, HmacSha256(key32, "duurzaam.aead.nonce-key.v1"));
@@ -114,8 +118,8 @@ absl::StatusOr<std::string> AeadSealDeterministic(std::string_view key32, std::s
   return SealWithNonce(key32, aad, plaintext, std::move(*digest));
 }
 
-absl::StatusOr<std::string> AeadOpen(std::string_view key32, std::string_view aad,
-                                     std::string_view sealed) {
+[[nodiscard]] absl::StatusOr<std::string> AeadOpen(std::string_view key32, std::string_view aad,
+                                                   std::string_view sealed) {
   RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, sealed));
   if (sealed.size() < kAeadOverhead) {
     return absl::InvalidArgumentError(absl::StrCat("sealed data is ", sealed.size(),

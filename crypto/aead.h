@@ -18,8 +18,8 @@ inline constexpr size_t kAeadOverhead = kAeadNonceSize + kAeadTagSize;
 // Encrypts `plaintext` under `key32` (exactly 32 bytes, else INVALID_ARGUMENT)
 // and authenticates it together with `aad`. Returns
 // nonce (12 random bytes) || ciphertext || tag (16 bytes).
-absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aad,
-                                     std::string_view plaintext);
+[[nodiscard]] absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aad,
+                                                   std::string_view plaintext);
 
 // Like AeadSeal, but deterministic: the nonce is derived (SIV-style) from the
 // key, `aad` and `plaintext` with HMAC-SHA256 under a subkey of `key32`, so
@@ -27,13 +27,14 @@ absl::StatusOr<std::string> AeadSeal(std::string_view key32, std::string_view aa
 // byte-identical) and distinct inputs get distinct nonces except with
 // negligible probability (96-bit collision). It reveals only that two sealed
 // values with the same key, AAD and plaintext are equal. Opened by AeadOpen.
-absl::StatusOr<std::string> AeadSealDeterministic(std::string_view key32, std::string_view aad,
-                                                  std::string_view plaintext);
+[[nodiscard]] absl::StatusOr<std::string> AeadSealDeterministic(std::string_view key32,
+                                                                std::string_view aad,
+                                                                std::string_view plaintext);
 
 // Inverse of AeadSeal. DATA_LOSS if authentication fails (wrong key, wrong
 // AAD, or any altered byte); INVALID_ARGUMENT if `sealed` is shorter than
 // nonce + tag or the key is not 32 bytes.
-absl::StatusOr<std::string> AeadOpen(std::string_view key32, std::string_view aad,
-                                     std::string_view sealed);
+[[nodiscard]] absl::StatusOr<std::string> AeadOpen(std::string_view key32, std::string_view aad,
+                                                   std::string_view sealed);
 
 }  // namespace duurzaam::crypto

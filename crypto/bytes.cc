@@ -31,7 +31,7 @@ bool HexDecode(std::string_view hex, std::string* out) {
   return true;
 }
 
-absl::StatusOr<std::string> RandomBytes(size_t n) {
+[[nodiscard]] absl::StatusOr<std::string> RandomBytes(size_t n) {
   if (n > INT_MAX) return absl::InvalidArgumentError("RandomBytes: request too large");
   std::string out(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
@@ -40,7 +40,7 @@ absl::StatusOr<std::string> RandomBytes(size_t n) {
   return out;
 }
 
-absl::StatusOr<std::string> Sha256(std::string_view data) {
+[[nodiscard]] absl::StatusOr<std::string> Sha256(std::string_view data) {
   std::string out(EVP_MAX_MD_SIZE, '\0');
   unsigned int length = 0;
   if (EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &length,

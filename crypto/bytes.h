@@ -24,10 +24,10 @@ std::string HexEncode(std::string_view bytes);
 bool HexDecode(std::string_view hex, std::string* out);
 
 // `n` bytes from OpenSSL's CSPRNG; INTERNAL if it fails.
-absl::StatusOr<std::string> RandomBytes(size_t n);
+[[nodiscard]] absl::StatusOr<std::string> RandomBytes(size_t n);
 
 // Raw 32-byte SHA-256 of `data`.
-absl::StatusOr<std::string> Sha256(std::string_view data);
+[[nodiscard]] absl::StatusOr<std::string> Sha256(std::string_view data);
 
 // Overwrites the bytes of `s` with zeros (OPENSSL_cleanse) and clears it.
 void Cleanse(std::string& s);

@@ -72,13 +72,13 @@ bool IsDataKeyId(std::string_view id) {
   return id.size() == 2 * kDataKeyIdBytes && internal::HexDecode(id, &ignored);
 }
 
-absl::Status Damaged(const std::string& path, std::string_view problem) {
+[[nodiscard]] absl::Status Damaged(const std::string& path, std::string_view problem) {
   return absl::DataLossError(
       absl::StrCat("data key file ", path, " is damaged (", Av(problem),
                    "): the data of its scope cannot be decrypted; restore the file from a backup"));
 }
 
-absl::StatusOr<KeyFile> ParseKeyFile(const std::string& path, std::string_view text) {
+[[nodiscard]] absl::StatusOr<KeyFile> ParseKeyFile(const std::string& path, std::string_view text) {
   if (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c == '\0'; })) {
     return absl::DataLossError(absl::StrCat(
         "data key file ", path,
@@ -128,7 +128,7 @@ absl::StatusOr<KeyFile> ParseKeyFile(const std::string& path, std::string_view t
   return file;
 }
 
-absl::Status ValidateScope(std::string_view scope) {
+[[nodiscard]] absl::Status ValidateScope(std::string_view scope) {
   if (scope.empty()) return absl::InvalidArgumentError("scope must not be empty");
   if (scope.size() > kMaxScopeSize) {
     return absl::InvalidArgumentError(
@@ -141,7 +141,7 @@ absl::Status ValidateScope(std::string_view scope) {
   return absl::OkStatus();
 }
 
-absl::Status ErasedError(int64_t erased_at_micros) {
+[[nodiscard]] absl::Status ErasedError(int64_t erased_at_micros) {
   const absl::Time at = absl::FromUnixMicros(erased_at_micros);
   absl::Status status = absl::FailedPreconditionError(absl::StrCat(
       "the personal data of this scope was erased on ",
@@ -158,7 +158,7 @@ bool IsKeyFileName(std::string_view name) {
 }
 
 // Names of the entries of `dir` (without "." and "..").
-absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir) {
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir) {
   DIR* handle = ::opendir(dir.c_str());
   if (handle == nullptr) return internal::ErrnoStatus(errno, "open directory", dir);
   std::vector<std::string> names;
@@ -174,7 +174,7 @@ absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir) {
   return names;
 }
 
-absl::Status CreateDirectory(const std::string& dir) {
+[[nodiscard]] absl::Status CreateDirectory(const std::string& dir) {
   if (::mkdir(dir.c_str(), kDirMode) == 0) return internal::FsyncDirectory(internal::DirName(dir));
   if (errno != EEXIST) return internal::ErrnoStatus(errno, "create directory", dir);
   struct stat st;
@@ -198,14 +198,14 @@ std::optional<int64_t> ErasedAtMicros(const absl::Status& status) {
   return micros;
 }
 
-absl::StatusOr<std::string> DataKeyStore::FileNameForScope(std::string_view scope) {
+[[nodiscard]] absl::StatusOr<std::string> DataKeyStore::FileNameForScope(std::string_view scope) {
   RETURN_IF_ERROR(ValidateScope(scope));
   ASSIGN_OR_RETURN(std::string digest, internal::Sha256(scope));
   return internal::HexEncode(digest);
 }
 
-absl::StatusOr<std::unique_ptr<DataKeyStore>> DataKeyStore::Open(const std::string& dir,
-                                                                 MasterKeyring keyring) {
+[[nodiscard]] absl::StatusOr<std::unique_ptr<DataKeyStore>> DataKeyStore::Open(
+    const std::string& dir, MasterKeyring keyring) {
   if (dir.empty()) return absl::InvalidArgumentError("data key directory must not be empty");
   if (keyring.ids().empty()) return absl::InvalidArgumentError("the master keyring is empty");
   RETURN_IF_ERROR(CreateDirectory(dir));
@@ -272,8 +272,8 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
   }
 }
 
-absl::StatusOr<std::string_view> DataKeyStore::MasterKeyLocked(std::string_view id,
-                                                               const MasterKeyring* extra) const {
+[[nodiscard]] absl::StatusOr<std::string_view> DataKeyStore::MasterKeyLocked(
+    std::string_view id, const MasterKeyring* extra) const {
   absl::StatusOr<std::string_view> key = keyring_.Key(id);
   for (const MasterKeyring& fallback : fallback_keyrings_) {
     if (key.ok()) break;
@@ -289,7 +289,7 @@ absl::StatusOr<std::string_view> DataKeyStore::MasterKeyLocked(std::string_view 
   return key;
 }
 
-absl::StatusOr<std::optional<DataKeyStore::Entry>> DataKeyStore::LoadLocked(
+[[nodiscard]] absl::StatusOr<std::optional<DataKeyStore::Entry>> DataKeyStore::LoadLocked(
     std::string_view scope, const std::string& path) {
   absl::StatusOr<std::string> text = internal::ReadFile(path);
   if (absl::IsNotFound(text.status())) return std::optional<Entry>();
@@ -309,7 +309,7 @@ absl::StatusOr<std::optional<DataKeyStore::Entry>> DataKeyStore::LoadLocked(
   return std::optional<Entry>(DataKey{file.data_key_id, *std::move(key)});
 }
 
-absl::StatusOr<DataKey> DataKeyStore::GetOrCreate(std::string_view scope) {
+[[nodiscard]] absl::StatusOr<DataKey> DataKeyStore::GetOrCreate(std::string_view scope) {
   ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
   std::optional<Entry> entry = Cached(scope);
   if (!entry) {
@@ -348,7 +348,8 @@ absl::StatusOr<DataKey> DataKeyStore::GetOrCreate(std::string_view scope) {
   return std::get<DataKey>(*std::move(entry));
 }
 
-absl::StatusOr<DataKey> DataKeyStore::Get(std::string_view scope, std::string_view key_id) {
+[[nodiscard]] absl::StatusOr<DataKey> DataKeyStore::Get(std::string_view scope,
+                                                        std::string_view key_id) {
   ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
   std::optional<Entry> entry = Cached(scope);
   if (!entry) {
@@ -373,7 +374,7 @@ absl::StatusOr<DataKey> DataKeyStore::Get(std::string_view scope, std::string_vi
   return key;
 }
 
-absl::Status DataKeyStore::Erase(std::string_view scope, int64_t erased_at_micros) {
+[[nodiscard]] absl::Status DataKeyStore::Erase(std::string_view scope, int64_t erased_at_micros) {
   ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
   const std::string path = absl::StrCat(dir_, "/", name);
   absl::MutexLock lock(&io_mu_);
@@ -396,7 +397,8 @@ absl::Status DataKeyStore::Erase(std::string_view scope, int64_t erased_at_micro
   return internal::WriteFileAtomically(path, SerializeTombstone(erased_at_micros), kFileMode);
 }
 
-absl::StatusOr<std::optional<int64_t>> DataKeyStore::ErasedAt(std::string_view scope) {
+[[nodiscard]] absl::StatusOr<std::optional<int64_t>> DataKeyStore::ErasedAt(
+    std::string_view scope) {
   ASSIGN_OR_RETURN(std::string name, FileNameForScope(scope));
   if (std::optional<Entry> entry = Cached(scope)) {
     if (auto* key = std::get_if<DataKey>(&*entry)) {
@@ -416,7 +418,7 @@ absl::StatusOr<std::optional<int64_t>> DataKeyStore::ErasedAt(std::string_view s
   return file.erased_at_micros;
 }
 
-absl::StatusOr<int> DataKeyStore::RotateMaster(MasterKeyring new_keyring) {
+[[nodiscard]] absl::StatusOr<int> DataKeyStore::RotateMaster(MasterKeyring new_keyring) {
   if (new_keyring.ids().empty()) {
     return absl::InvalidArgumentError("the new master keyring is empty");
   }

@@ -62,11 +62,11 @@ class DataKeyStore {
   // parent must exist. Takes the directory's lock file (FAILED_PRECONDITION if
   // another store holds it) and removes leftover temp files of interrupted
   // writes. `keyring` wraps new keys and unwraps existing ones.
-  static absl::StatusOr<std::unique_ptr<DataKeyStore>> Open(const std::string& dir,
-                                                            MasterKeyring keyring);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<DataKeyStore>> Open(const std::string& dir,
+                                                                          MasterKeyring keyring);
 
   // The file name used for `scope`: hex SHA-256 of the scope bytes.
-  static absl::StatusOr<std::string> FileNameForScope(std::string_view scope);
+  [[nodiscard]] static absl::StatusOr<std::string> FileNameForScope(std::string_view scope);
 
   DataKeyStore(const DataKeyStore&) = delete;
   DataKeyStore& operator=(const DataKeyStore&) = delete;
@@ -77,13 +77,13 @@ class DataKeyStore {
   // returned; concurrent callers for the same new scope get the same key. An
   // erased scope gets the IsErased status (no new key). INVALID_ARGUMENT for an
   // empty scope, one containing '\0' or longer than 1024 bytes.
-  absl::StatusOr<DataKey> GetOrCreate(std::string_view scope);
+  [[nodiscard]] absl::StatusOr<DataKey> GetOrCreate(std::string_view scope);
 
   // The scope's data key with id `key_id`. NOT_FOUND if the scope has no key or
   // a key with another id; the IsErased FAILED_PRECONDITION if it was erased;
   // DATA_LOSS if the key file is damaged; FAILED_PRECONDITION if the master key
   // that wraps it is not in the keyring.
-  absl::StatusOr<DataKey> Get(std::string_view scope, std::string_view key_id);
+  [[nodiscard]] absl::StatusOr<DataKey> Get(std::string_view scope, std::string_view key_id);
 
   // Crypto-shreds the scope: overwrites its key file in place with zeros and
   // fsyncs it, then atomically replaces it with a tombstone (no key material)
@@ -91,12 +91,12 @@ class DataKeyStore {
   // also records a tombstone for a scope that never had a key, so none is
   // created later. Works even if the key file is damaged. On error, retry: the
   // scope already counts as erased in this process, but maybe not on disk.
-  absl::Status Erase(std::string_view scope, int64_t erased_at_micros);
+  [[nodiscard]] absl::Status Erase(std::string_view scope, int64_t erased_at_micros);
 
   // When the scope was erased (Unix microseconds); nullopt when it was not
   // (no file, or a live key). A key file that cannot be read or parsed is
   // an error (DATA_LOSS / the read error), never "not erased".
-  absl::StatusOr<std::optional<int64_t>> ErasedAt(std::string_view scope);
+  [[nodiscard]] absl::StatusOr<std::optional<int64_t>> ErasedAt(std::string_view scope);
 
   // Re-wraps every live data key under `new_keyring`'s current key, replacing
   // each file atomically, and returns how many files were re-wrapped (files
@@ -105,7 +105,7 @@ class DataKeyStore {
   // key id each file names, looked up in the old and the new keyring. Nothing
   // is changed if any key cannot be unwrapped. Afterwards the store uses
   // `new_keyring`.
-  absl::StatusOr<int> RotateMaster(MasterKeyring new_keyring);
+  [[nodiscard]] absl::StatusOr<int> RotateMaster(MasterKeyring new_keyring);
 
   const std::string& dir() const { return dir_; }
 
@@ -122,11 +122,12 @@ class DataKeyStore {
   void CacheStore(std::string_view scope, const Entry& entry) ABSL_LOCKS_EXCLUDED(cache_mu_);
 
   // Reads and unwraps the scope's file; nullopt if there is none.
-  absl::StatusOr<std::optional<Entry>> LoadLocked(std::string_view scope, const std::string& path)
+  [[nodiscard]] absl::StatusOr<std::optional<Entry>> LoadLocked(std::string_view scope,
+                                                                const std::string& path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(io_mu_);
   // The master key named `id` in the keyring, the fallbacks, or `extra`.
-  absl::StatusOr<std::string_view> MasterKeyLocked(std::string_view id,
-                                                   const MasterKeyring* extra) const
+  [[nodiscard]] absl::StatusOr<std::string_view> MasterKeyLocked(std::string_view id,
+                                                                 const MasterKeyring* extra) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(io_mu_);
 
   const std::string dir_;

@@ -22,8 +22,9 @@ std::string EnvelopeAad(const EnvelopeContext& context, std::string_view key_id_
 
 }  // namespace
 
-absl::StatusOr<std::string> SealPayload(DataKeyStore& keys, const EnvelopeContext& context,
-                                        std::string_view plaintext) {
+[[nodiscard]] absl::StatusOr<std::string> SealPayload(DataKeyStore& keys,
+                                                      const EnvelopeContext& context,
+                                                      std::string_view plaintext) {
   ASSIGN_OR_RETURN(DataKey key, keys.GetOrCreate(context.scope));
   std::string key_id_bytes;
   if (!internal::HexDecode(key.id, &key_id_bytes) || key_id_bytes.size() != kKeyIdBytes) {
@@ -42,8 +43,9 @@ absl::StatusOr<std::string> SealPayload(DataKeyStore& keys, const EnvelopeContex
   return envelope;
 }
 
-absl::StatusOr<std::string> OpenPayload(DataKeyStore& keys, const EnvelopeContext& context,
-                                        std::string_view envelope) {
+[[nodiscard]] absl::StatusOr<std::string> OpenPayload(DataKeyStore& keys,
+                                                      const EnvelopeContext& context,
+                                                      std::string_view envelope) {
   if (envelope.empty()) return absl::DataLossError("envelope is empty");
   if (envelope[0] != kEnvelopeFormatV1) {
     return absl::DataLossError(absl::StrCat(

@@ -29,15 +29,17 @@ struct EnvelopeContext {
 // erased scope gives the IsErased status. Deterministic (AeadSealDeterministic):
 // the same scope, record id, data key and plaintext always give the same
 // envelope, so a retried write is byte-identical to the original.
-absl::StatusOr<std::string> SealPayload(DataKeyStore& keys, const EnvelopeContext& context,
-                                        std::string_view plaintext);
+[[nodiscard]] absl::StatusOr<std::string> SealPayload(DataKeyStore& keys,
+                                                      const EnvelopeContext& context,
+                                                      std::string_view plaintext);
 
 // Decrypts an envelope made by SealPayload for the same scope and record id.
 // Erased scope: the IsErased FAILED_PRECONDITION. A truncated, altered or
 // misplaced envelope (another scope or record, or a data key the scope does
 // not have): DATA_LOSS. The master key missing from the keyring:
 // FAILED_PRECONDITION.
-absl::StatusOr<std::string> OpenPayload(DataKeyStore& keys, const EnvelopeContext& context,
-                                        std::string_view envelope);
+[[nodiscard]] absl::StatusOr<std::string> OpenPayload(DataKeyStore& keys,
+                                                      const EnvelopeContext& context,
+                                                      std::string_view envelope);
 
 }  // namespace duurzaam::crypto

@@ -27,7 +27,7 @@ class Fd {
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
   // Closes now, reporting the error close() may carry (e.g. from NFS).
-  absl::Status Close(std::string_view path) {
+  [[nodiscard]] absl::Status Close(std::string_view path) {
     const int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) return ErrnoStatus(errno, "close", path);
@@ -38,7 +38,7 @@ class Fd {
   int fd_;
 };
 
-absl::Status WriteAll(int fd, std::string_view data, std::string_view path) {
+[[nodiscard]] absl::Status WriteAll(int fd, std::string_view data, std::string_view path) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -50,12 +50,13 @@ absl::Status WriteAll(int fd, std::string_view data, std::string_view path) {
   return absl::OkStatus();
 }
 
-absl::Status Fsync(int fd, std::string_view path) {
+[[nodiscard]] absl::Status Fsync(int fd, std::string_view path) {
   if (::fsync(fd) != 0) return ErrnoStatus(errno, "fsync", path);
   return absl::OkStatus();
 }
 
-absl::Status WriteTempFile(const std::string& temp, std::string_view contents, mode_t mode) {
+[[nodiscard]] absl::Status WriteTempFile(const std::string& temp, std::string_view contents,
+                                         mode_t mode) {
   Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (fd.get() < 0) return ErrnoStatus(errno, "create", temp);
   // The umask can only remove bits; fchmod makes the mode exact.
@@ -67,7 +68,8 @@ absl::Status WriteTempFile(const std::string& temp, std::string_view contents, m
 
 }  // namespace
 
-absl::Status ErrnoStatus(int error_number, std::string_view operation, std::string_view path) {
+[[nodiscard]] absl::Status ErrnoStatus(int error_number, std::string_view operation,
+                                       std::string_view path) {
   return absl::ErrnoToStatus(error_number, absl::StrCat(Av(operation), " ", Av(path)));
 }
 
@@ -76,7 +78,7 @@ std::string DirName(const std::string& path) {
   return dir.empty() ? std::string(".") : dir;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, mode_t* mode) {
+[[nodiscard]] absl::StatusOr<std::string> ReadFile(const std::string& path, mode_t* mode) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus(errno, "open", path);
   struct stat st;
@@ -102,8 +104,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, mode_t* mode) {
   return contents;
 }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode,
-                                 bool exclusive) {
+[[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                                               mode_t mode, bool exclusive) {
   ASSIGN_OR_RETURN(std::string suffix, RandomBytes(8));
   const std::string temp = absl::StrCat(path, Av(kTempMarker), HexEncode(suffix));
   absl::Status status = WriteTempFile(temp, contents, mode);
@@ -126,14 +128,14 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
   return FsyncDirectory(DirName(path));
 }
 
-absl::Status FsyncDirectory(const std::string& dir) {
+[[nodiscard]] absl::Status FsyncDirectory(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus(errno, "open directory", dir);
   RETURN_IF_ERROR(Fsync(fd.get(), dir));
   return fd.Close(dir);
 }
 
-absl::Status OverwriteWithZeros(const std::string& path) {
+[[nodiscard]] absl::Status OverwriteWithZeros(const std::string& path) {
   Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus(errno, "open", path);
   struct stat st;

@@ -53,13 +53,14 @@ struct ParsedFile {
   }
 };
 
-absl::Status LineError(const std::string& path, int line_number, std::string_view problem) {
+[[nodiscard]] absl::Status LineError(const std::string& path, int line_number,
+                                     std::string_view problem) {
   return absl::FailedPreconditionError(
       absl::StrCat("master key file ", path, " line ", line_number, ": ", Av(problem),
                    ". Fix the line or restore the file from its backup."));
 }
 
-absl::StatusOr<ParsedFile> Parse(const std::string& path, std::string_view text) {
+[[nodiscard]] absl::StatusOr<ParsedFile> Parse(const std::string& path, std::string_view text) {
   ParsedFile parsed;
   int line_number = 0;
   size_t pos = 0;
@@ -114,7 +115,7 @@ absl::StatusOr<ParsedFile> Parse(const std::string& path, std::string_view text)
 }
 
 // Reads, permission-checks and parses the file. `text` receives the raw text.
-absl::StatusOr<ParsedFile> ReadAndParse(const std::string& path, std::string* text) {
+[[nodiscard]] absl::StatusOr<ParsedFile> ReadAndParse(const std::string& path, std::string* text) {
   mode_t mode = 0;
   ASSIGN_OR_RETURN(*text, internal::ReadFile(path, &mode));
   if ((mode & 077) != 0) {
@@ -132,7 +133,7 @@ absl::StatusOr<ParsedFile> ReadAndParse(const std::string& path, std::string* te
   return parsed;
 }
 
-absl::StatusOr<std::string> NewKeyLine(const ParsedFile* existing, std::string* id) {
+[[nodiscard]] absl::StatusOr<std::string> NewKeyLine(const ParsedFile* existing, std::string* id) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     ASSIGN_OR_RETURN(std::string suffix, internal::RandomBytes(6));
     *id = absl::StrCat("mk-", internal::HexEncode(suffix));
@@ -176,7 +177,7 @@ void MasterKeyring::Wipe() {
   keys_.clear();
 }
 
-absl::StatusOr<MasterKeyring> MasterKeyring::Load(const std::string& path) {
+[[nodiscard]] absl::StatusOr<MasterKeyring> MasterKeyring::Load(const std::string& path) {
   std::string text;
   ASSIGN_OR_RETURN(ParsedFile parsed, ReadAndParse(path, &text));
   internal::Cleanse(text);
@@ -186,7 +187,7 @@ absl::StatusOr<MasterKeyring> MasterKeyring::Load(const std::string& path) {
   return MasterKeyring(std::move(keys));
 }
 
-absl::StatusOr<MasterKeyring> MasterKeyring::FromKeys(
+[[nodiscard]] absl::StatusOr<MasterKeyring> MasterKeyring::FromKeys(
     std::vector<std::pair<std::string, std::string>> keys) {
   absl::Status status;
   if (keys.empty()) status = absl::InvalidArgumentError("a master keyring needs at least one key");
@@ -212,7 +213,7 @@ absl::StatusOr<MasterKeyring> MasterKeyring::FromKeys(
   return MasterKeyring(std::move(keys));
 }
 
-absl::Status MasterKeyring::Create(const std::string& path) {
+[[nodiscard]] absl::Status MasterKeyring::Create(const std::string& path) {
   std::string id;
   ASSIGN_OR_RETURN(std::string line, NewKeyLine(nullptr, &id));
   absl::Status status = internal::WriteFileAtomically(path, line, kKeyFileMode, /*exclusive=*/true);
@@ -220,7 +221,7 @@ absl::Status MasterKeyring::Create(const std::string& path) {
   return status;
 }
 
-absl::StatusOr<std::string> MasterKeyring::AddKey(const std::string& path) {
+[[nodiscard]] absl::StatusOr<std::string> MasterKeyring::AddKey(const std::string& path) {
   std::string text;
   ASSIGN_OR_RETURN(ParsedFile parsed, ReadAndParse(path, &text));
   std::string id;
@@ -239,7 +240,7 @@ absl::StatusOr<std::string> MasterKeyring::AddKey(const std::string& path) {
   return id;
 }
 
-absl::Status MasterKeyring::Retire(const std::string& path, std::string_view key_id) {
+[[nodiscard]] absl::Status MasterKeyring::Retire(const std::string& path, std::string_view key_id) {
   std::string text;
   ASSIGN_OR_RETURN(ParsedFile parsed, ReadAndParse(path, &text));
   const KeyLine* found = nullptr;
@@ -272,7 +273,7 @@ const std::string& MasterKeyring::current_id() const {
   return keys_.empty() ? *kNone : keys_.back().first;  // empty only when moved from
 }
 
-absl::StatusOr<std::string_view> MasterKeyring::Key(std::string_view id) const {
+[[nodiscard]] absl::StatusOr<std::string_view> MasterKeyring::Key(std::string_view id) const {
   for (const auto& [key_id, key] : keys_) {
     if (key_id == id) return std::string_view(key);
   }

@@ -33,24 +33,24 @@ class MasterKeyring {
   // FAILED_PRECONDITION (with what to do about it) if it is readable or
   // writable by group or others, is not a regular file, contains no key, or has
   // a malformed line (the message names the line number, never key material).
-  static absl::StatusOr<MasterKeyring> Load(const std::string& path);
+  [[nodiscard]] static absl::StatusOr<MasterKeyring> Load(const std::string& path);
 
   // Creates a new key file holding one random key, mode 0600. ALREADY_EXISTS if
   // the file exists.
-  static absl::Status Create(const std::string& path);
+  [[nodiscard]] static absl::Status Create(const std::string& path);
 
   // Appends a new random key, which becomes current. Returns its id.
-  static absl::StatusOr<std::string> AddKey(const std::string& path);
+  [[nodiscard]] static absl::StatusOr<std::string> AddKey(const std::string& path);
 
   // Removes the key `key_id` from the file. FAILED_PRECONDITION for the
   // current key; NOT_FOUND if absent. Retire a key only after
   // DataKeyStore::RotateMaster has re-wrapped everything under a newer key:
   // data keys still wrapped by it become unreadable.
-  static absl::Status Retire(const std::string& path, std::string_view key_id);
+  [[nodiscard]] static absl::Status Retire(const std::string& path, std::string_view key_id);
 
   // A keyring from explicit (id, 32-byte key) pairs, last = current; for tests
   // and tools. Validates ids and key sizes like Load.
-  static absl::StatusOr<MasterKeyring> FromKeys(
+  [[nodiscard]] static absl::StatusOr<MasterKeyring> FromKeys(
       std::vector<std::pair<std::string, std::string>> keys);
 
   MasterKeyring(MasterKeyring&& other) noexcept;
@@ -64,7 +64,7 @@ class MasterKeyring {
 
   // The 32 raw bytes of key `id`, valid as long as this keyring. NOT_FOUND
   // naming the id if the keyring does not hold it.
-  absl::StatusOr<std::string_view> Key(std::string_view id) const;
+  [[nodiscard]] absl::StatusOr<std::string_view> Key(std::string_view id) const;
 
   // All key ids, oldest first (the last is current_id()).
   std::vector<std::string> ids() const;

@@ -185,8 +185,8 @@ std::vector<DemoEvent> DemoEvents(Date today, int scale) {
   return out;
 }
 
-absl::StatusOr<SeedResult> Seed(eventstore::Store* store, Date today, const codec::Sealer* sealer,
-                                int scale) {
+[[nodiscard]] absl::StatusOr<SeedResult> Seed(eventstore::Store* store, Date today,
+                                              const codec::Sealer* sealer, int scale) {
   SeedResult result;
   std::map<std::string, domain::CaseState> states;
   std::map<std::string, eventstore::Revision> revisions;

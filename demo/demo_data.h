@@ -30,7 +30,7 @@ struct SeedResult {
 
 // Appends the demo set, each event checked by the domain rules first, its
 // personal data sealed by `sealer` (null: plain text, for tests).
-absl::StatusOr<SeedResult> Seed(eventstore::Store* store, domain::Date today,
-                                const codec::Sealer* sealer, int scale = 1);
+[[nodiscard]] absl::StatusOr<SeedResult> Seed(eventstore::Store* store, domain::Date today,
+                                              const codec::Sealer* sealer, int scale = 1);
 
 }  // namespace duurzaam::demo

@@ -11,12 +11,12 @@ namespace {
 
 const Date kEarliest(1990, 1, 1);
 
-absl::Status Invalid(std::string field, std::string rule) {
+[[nodiscard]] absl::Status Invalid(std::string field, std::string rule) {
   return MakeInvalidArgument({std::move(field), std::move(rule)});
 }
 
 // A history rule, with its stable id (cases.proto lists them).
-absl::Status Precondition(absl::string_view rule_id, std::string message) {
+[[nodiscard]] absl::Status Precondition(absl::string_view rule_id, std::string message) {
   return MakeRuleViolation(rule_id, message);
 }
 
@@ -24,7 +24,8 @@ absl::Status Precondition(absl::string_view rule_id, std::string message) {
 // request root, e.g. event.contract_changed.contract_end).
 std::string Body(absl::string_view field) { return absl::StrCat("body.", field); }
 
-absl::Status CheckContract(ContractType contract, const std::optional<Date>& end, Date from) {
+[[nodiscard]] absl::Status CheckContract(ContractType contract, const std::optional<Date>& end,
+                                         Date from) {
   if (contract == ContractType::kFixedTerm) {
     if (!end) return Invalid(Body("contract_end"), "a fixed-term contract needs an end date");
     if (*end <= from) {
@@ -37,7 +38,7 @@ absl::Status CheckContract(ContractType contract, const std::optional<Date>& end
   return absl::OkStatus();
 }
 
-absl::Status CheckHours(double hours, const std::string& field) {
+[[nodiscard]] absl::Status CheckHours(double hours, const std::string& field) {
   if (!(hours > 0 && hours <= 60)) {
     return Invalid(field, "hours per week are more than 0 and at most 60");
   }
@@ -45,7 +46,7 @@ absl::Status CheckHours(double hours, const std::string& field) {
 }
 
 // Events that only make sense during employment.
-absl::Status RequireEmployment(const CaseState& s, const Event& e, const char* what) {
+[[nodiscard]] absl::Status RequireEmployment(const CaseState& s, const Event& e, const char* what) {
   if (!s.hired_on) {
     return Precondition("NOT_HIRED",
                         absl::StrCat(what, " needs a hire first: record PlacementHired"));
@@ -62,7 +63,7 @@ absl::Status RequireEmployment(const CaseState& s, const Event& e, const char* w
   return absl::OkStatus();
 }
 
-absl::Status CheckScores(const MonitoringCheckIn& c) {
+[[nodiscard]] absl::Status CheckScores(const MonitoringCheckIn& c) {
   if (c.scores.empty()) return Invalid(Body("scores"), "a check-in scores at least one item");
   // The codec checks each score's range where the request's index is known;
   // this holds for events from anywhere else.
@@ -76,7 +77,7 @@ absl::Status CheckScores(const MonitoringCheckIn& c) {
 
 }  // namespace
 
-absl::Status ValidateCaseEvent(const CaseState& s, const Event& e) {
+[[nodiscard]] absl::Status ValidateCaseEvent(const CaseState& s, const Event& e) {
   if (e.id.empty()) return Invalid("event_id", "an event id is required");
   if (e.occurred_on < kEarliest) {
     return Invalid("occurred_on",
@@ -266,7 +267,7 @@ absl::Status ValidateCaseEvent(const CaseState& s, const Event& e) {
       e.body);
 }
 
-absl::Status ValidateEmployerEvent(const Event& e) {
+[[nodiscard]] absl::Status ValidateEmployerEvent(const Event& e) {
   if (e.id.empty()) return Invalid("event_id", "an event id is required");
   if (e.occurred_on < kEarliest || e.occurred_on > e.recorded_on + 1) {
     return Invalid("occurred_on", "the date is out of range");

@@ -11,9 +11,9 @@
 namespace duurzaam::domain {
 
 // For events on a case stream. `state` is the fold of the case so far.
-absl::Status ValidateCaseEvent(const CaseState& state, const Event& event);
+[[nodiscard]] absl::Status ValidateCaseEvent(const CaseState& state, const Event& event);
 
 // For events on an employer stream (organisation changes).
-absl::Status ValidateEmployerEvent(const Event& event);
+[[nodiscard]] absl::Status ValidateEmployerEvent(const Event& event);
 
 }  // namespace duurzaam::domain

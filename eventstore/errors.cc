@@ -17,7 +17,7 @@ constexpr char kSep = '\0';
 
 }  // namespace
 
-absl::Status MakeRevisionConflictError(const RevisionConflict& c) {
+[[nodiscard]] absl::Status MakeRevisionConflictError(const RevisionConflict& c) {
   std::string actual =
       c.actual == kNoStream ? std::string("no stream") : absl::StrCat("revision ", c.actual);
   absl::Status status = absl::FailedPreconditionError(absl::StrCat(

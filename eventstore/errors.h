@@ -18,7 +18,7 @@ struct RevisionConflict {
   Revision actual = kNoStream;
 };
 
-absl::Status MakeRevisionConflictError(const RevisionConflict& conflict);
+[[nodiscard]] absl::Status MakeRevisionConflictError(const RevisionConflict& conflict);
 std::optional<RevisionConflict> GetRevisionConflict(const absl::Status& status);
 
 // Field violations (INVALID_ARGUMENT details) are shared with the domain.

@@ -52,7 +52,7 @@ constexpr char kStreamsCf[] = "streams";
 constexpr char kIdsCf[] = "ids";
 constexpr size_t kMaxCachedHeads = 1 << 20;
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+[[nodiscard]] absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   std::string msg = absl::StrCat(what, ": ", s.ToString());
   if (s.IsNotFound()) return absl::NotFoundError(msg);
@@ -120,23 +120,24 @@ class RocksDbStore final : public Store {
   }
   ~RocksDbStore() override;
 
-  absl::Status Init();
+  [[nodiscard]] absl::Status Init();
 
-  absl::StatusOr<AppendResult> Append(const StreamAppend& append) override;
-  absl::StatusOr<std::vector<AppendResult>> AppendMulti(
+  [[nodiscard]] absl::StatusOr<AppendResult> Append(const StreamAppend& append) override;
+  [[nodiscard]] absl::StatusOr<std::vector<AppendResult>> AppendMulti(
       const std::vector<StreamAppend>& appends) override;
   void AppendAsync(StreamAppend append, AppendCallback done) override;
   void AppendMultiAsync(std::vector<StreamAppend> appends, MultiCallback done) override;
-  absl::StatusOr<Revision> StreamRevision(const std::string& stream) override;
-  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(const std::string& stream, Revision from,
-                                                        Direction direction,
-                                                        size_t max_count) override;
-  absl::StatusOr<uint64_t> ScanAll(uint64_t from_position, const LogFilter& filter,
-                                   size_t max_scanned, const Visitor& visit) override;
-  absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) override;
+  [[nodiscard]] absl::StatusOr<Revision> StreamRevision(const std::string& stream) override;
+  [[nodiscard]] absl::StatusOr<std::vector<RecordedEvent>> ReadStream(const std::string& stream,
+                                                                      Revision from,
+                                                                      Direction direction,
+                                                                      size_t max_count) override;
+  [[nodiscard]] absl::StatusOr<uint64_t> ScanAll(uint64_t from_position, const LogFilter& filter,
+                                                 size_t max_scanned, const Visitor& visit) override;
+  [[nodiscard]] absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) override;
   uint64_t CommittedEnd() const override { return committed_end_.load(std::memory_order_acquire); }
   uint64_t WaitForCommit(uint64_t known_end, absl::Duration timeout) override;
-  absl::StatusOr<ChainVerification> VerifyChain(uint64_t from, uint64_t to) override;
+  [[nodiscard]] absl::StatusOr<ChainVerification> VerifyChain(uint64_t from, uint64_t to) override;
   StoreInfo Info() const override;
 
  private:
@@ -174,7 +175,8 @@ class RocksDbStore final : public Store {
     uint64_t end;
   };
 
-  absl::StatusOr<std::vector<AppendResult>> Submit(const std::vector<StreamAppend>& appends);
+  [[nodiscard]] absl::StatusOr<std::vector<AppendResult>> Submit(
+      const std::vector<StreamAppend>& appends);
   // Where an append goes: committed inline by the caller (a lone
   // synchronous appender finding the pipeline idle), queued for the writer
   // thread, or refused because the store is closing.
@@ -218,18 +220,19 @@ class RocksDbStore final : public Store {
   // Returns a replay result, nullopt if every id is new, or an error.
   // Positions of the group's event ids that are already stored, found with
   // one batched lookup.
-  absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> FindStoredIds(
+  [[nodiscard]] absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> FindStoredIds(
       const std::vector<Writer*>& group);
-  absl::StatusOr<std::optional<std::vector<AppendResult>>> CheckIdempotency(
+  [[nodiscard]] absl::StatusOr<std::optional<std::vector<AppendResult>>> CheckIdempotency(
       const std::vector<StreamAppend>& appends,
       const absl::flat_hash_map<std::string, uint64_t>& stored,
       const absl::flat_hash_map<std::string, PendingId>& pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(leader_mu_);
-  absl::StatusOr<Revision> LoadHead(const std::string& stream);
-  absl::StatusOr<Revision> HeadLocked(const std::string& stream,
-                                      const absl::flat_hash_map<std::string, Revision>& overlay)
+  [[nodiscard]] absl::StatusOr<Revision> LoadHead(const std::string& stream);
+  [[nodiscard]] absl::StatusOr<Revision> HeadLocked(
+      const std::string& stream, const absl::flat_hash_map<std::string, Revision>& overlay)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(leader_mu_);
-  absl::Status GetRaw(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string* value);
+  [[nodiscard]] absl::Status GetRaw(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
+                                    std::string* value);
 
   Options options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -306,7 +309,7 @@ RocksDbStore::~RocksDbStore() {
   if (db_) db_->Close().PermitUncheckedError();  // data is already synced
 }
 
-absl::Status RocksDbStore::Init() {
+[[nodiscard]] absl::Status RocksDbStore::Init() {
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
   // Memtables are capped on their own, not charged to the block cache: a
   // cache full of memtable reservations would evict the index and filter
@@ -437,7 +440,7 @@ absl::Status RocksDbStore::Init() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<AppendResult> RocksDbStore::Append(const StreamAppend& append) {
+[[nodiscard]] absl::StatusOr<AppendResult> RocksDbStore::Append(const StreamAppend& append) {
   std::vector<StreamAppend> appends;
   appends.push_back(append);  // one copy; the hot path is dominated by fsync
   RETURN_IF_ERROR(internal::ValidateAppends(appends, options_, /*multi=*/false));
@@ -445,7 +448,7 @@ absl::StatusOr<AppendResult> RocksDbStore::Append(const StreamAppend& append) {
   return std::move(results[0]);
 }
 
-absl::StatusOr<std::vector<AppendResult>> RocksDbStore::AppendMulti(
+[[nodiscard]] absl::StatusOr<std::vector<AppendResult>> RocksDbStore::AppendMulti(
     const std::vector<StreamAppend>& appends) {
   RETURN_IF_ERROR(internal::ValidateAppends(appends, options_, /*multi=*/true));
   return Submit(appends);
@@ -512,7 +515,7 @@ size_t RocksDbStore::WriterBytes(const std::vector<StreamAppend>& appends) {
   return bytes;
 }
 
-absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
+[[nodiscard]] absl::StatusOr<std::vector<AppendResult>> RocksDbStore::Submit(
     const std::vector<StreamAppend>& appends) {
   Writer self;
   self.appends = &appends;
@@ -702,15 +705,15 @@ void RocksDbStore::SyncerLoop() {
   }
 }
 
-absl::Status RocksDbStore::GetRaw(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
-                                  std::string* value) {
+[[nodiscard]] absl::Status RocksDbStore::GetRaw(rocksdb::ColumnFamilyHandle* cf,
+                                                std::string_view key, std::string* value) {
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("not found");
   return FromRocks(s, "read");
 }
 
-absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> RocksDbStore::FindStoredIds(
-    const std::vector<Writer*>& group) {
+[[nodiscard]] absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>>
+RocksDbStore::FindStoredIds(const std::vector<Writer*>& group) {
   std::vector<rocksdb::Slice> keys;
   for (const Writer* w : group) {
     for (const StreamAppend& a : *w->appends) {
@@ -735,10 +738,10 @@ absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> RocksDbStore::FindSto
   return found;
 }
 
-absl::StatusOr<std::optional<std::vector<AppendResult>>> RocksDbStore::CheckIdempotency(
-    const std::vector<StreamAppend>& appends,
-    const absl::flat_hash_map<std::string, uint64_t>& stored_ids,
-    const absl::flat_hash_map<std::string, PendingId>& pending) {
+[[nodiscard]] absl::StatusOr<std::optional<std::vector<AppendResult>>>
+RocksDbStore::CheckIdempotency(const std::vector<StreamAppend>& appends,
+                               const absl::flat_hash_map<std::string, uint64_t>& stored_ids,
+                               const absl::flat_hash_map<std::string, PendingId>& pending) {
   size_t total = 0, found = 0;
   std::vector<AppendResult> results;
   std::string first_new, first_known;
@@ -814,7 +817,7 @@ absl::StatusOr<std::optional<std::vector<AppendResult>>> RocksDbStore::CheckIdem
   return std::optional<std::vector<AppendResult>>(std::move(results));
 }
 
-absl::StatusOr<Revision> RocksDbStore::LoadHead(const std::string& stream) {
+[[nodiscard]] absl::StatusOr<Revision> RocksDbStore::LoadHead(const std::string& stream) {
   std::string upper = internal::StreamKeyPrefix(stream);
   upper.append(8, '\xff');
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
@@ -827,7 +830,7 @@ absl::StatusOr<Revision> RocksDbStore::LoadHead(const std::string& stream) {
   return static_cast<Revision>(DecodePosition(it->key().ToStringView().substr(prefix.size())));
 }
 
-absl::StatusOr<Revision> RocksDbStore::HeadLocked(
+[[nodiscard]] absl::StatusOr<Revision> RocksDbStore::HeadLocked(
     const std::string& stream, const absl::flat_hash_map<std::string, Revision>& overlay) {
   if (auto it = overlay.find(stream); it != overlay.end()) return it->second;
   if (auto it = heads_.find(stream); it != heads_.end()) return it->second;
@@ -952,7 +955,7 @@ std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& gro
   return next_position_;
 }
 
-absl::StatusOr<Revision> RocksDbStore::StreamRevision(const std::string& stream) {
+[[nodiscard]] absl::StatusOr<Revision> RocksDbStore::StreamRevision(const std::string& stream) {
   RETURN_IF_ERROR(internal::ValidateStreamName(stream, options_, "stream"));
   // Walk back from the index head past anything not yet acknowledged.
   std::string prefix = internal::StreamKeyPrefix(stream);
@@ -969,10 +972,8 @@ absl::StatusOr<Revision> RocksDbStore::StreamRevision(const std::string& stream)
   return kNoStream;
 }
 
-absl::StatusOr<std::vector<RecordedEvent>> RocksDbStore::ReadStream(const std::string& stream,
-                                                                    Revision from,
-                                                                    Direction direction,
-                                                                    size_t max_count) {
+[[nodiscard]] absl::StatusOr<std::vector<RecordedEvent>> RocksDbStore::ReadStream(
+    const std::string& stream, Revision from, Direction direction, size_t max_count) {
   RETURN_IF_ERROR(internal::ValidateStreamName(stream, options_, "stream"));
   std::vector<RecordedEvent> out;
   if (max_count == 0) return out;
@@ -1007,8 +1008,10 @@ absl::StatusOr<std::vector<RecordedEvent>> RocksDbStore::ReadStream(const std::s
   return out;
 }
 
-absl::StatusOr<uint64_t> RocksDbStore::ScanAll(uint64_t from_position, const LogFilter& filter,
-                                               size_t max_scanned, const Visitor& visit) {
+[[nodiscard]] absl::StatusOr<uint64_t> RocksDbStore::ScanAll(uint64_t from_position,
+                                                             const LogFilter& filter,
+                                                             size_t max_scanned,
+                                                             const Visitor& visit) {
   const uint64_t end = CommittedEnd();
   if (from_position >= end) return from_position;
   LogIterator log(db_.get(), log_, end);
@@ -1033,7 +1036,7 @@ absl::StatusOr<uint64_t> RocksDbStore::ScanAll(uint64_t from_position, const Log
   return next;
 }
 
-absl::StatusOr<RecordedEvent> RocksDbStore::ReadAt(uint64_t position) {
+[[nodiscard]] absl::StatusOr<RecordedEvent> RocksDbStore::ReadAt(uint64_t position) {
   if (position >= CommittedEnd()) {
     return absl::NotFoundError(absl::StrCat("no event at position ", position, " (the log has ",
                                             CommittedEnd(), " events)"));
@@ -1060,7 +1063,8 @@ uint64_t RocksDbStore::WaitForCommit(uint64_t known_end, absl::Duration timeout)
   return committed_end_.load(std::memory_order_acquire);
 }
 
-absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from, uint64_t to) {
+[[nodiscard]] absl::StatusOr<ChainVerification> RocksDbStore::VerifyChain(uint64_t from,
+                                                                          uint64_t to) {
   ChainVerification report;
   const uint64_t end = std::min(to, CommittedEnd());
   if (from >= end) return report;
@@ -1148,7 +1152,7 @@ StoreInfo RocksDbStore::Info() const {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   if (options.path.empty()) {
     return absl::InvalidArgumentError("the event store needs a directory (Options::path)");
   }
@@ -1157,9 +1161,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   return std::unique_ptr<Store>(std::move(store));
 }
 
-absl::StatusOr<std::vector<RecordedEvent>> Store::ReadAll(uint64_t from_position,
-                                                          const LogFilter& filter, size_t max_count,
-                                                          uint64_t* next_position) {
+[[nodiscard]] absl::StatusOr<std::vector<RecordedEvent>> Store::ReadAll(uint64_t from_position,
+                                                                        const LogFilter& filter,
+                                                                        size_t max_count,
+                                                                        uint64_t* next_position) {
   std::vector<RecordedEvent> out;
   if (max_count == 0) {
     if (next_position) *next_position = from_position;

@@ -46,7 +46,7 @@ class Store {
  public:
   // Opens (or creates) the store at options.path. Opening after a crash
   // replays only RocksDB's write-ahead log: no scan of the event log.
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
 
   virtual ~Store() = default;
 
@@ -57,11 +57,11 @@ class Store {
   //  ALREADY_EXISTS      an id was recorded before with other content, or a
   //                      retry mixes recorded and new ids
   //  UNAVAILABLE         the store failed a write and accepts no more
-  virtual absl::StatusOr<AppendResult> Append(const StreamAppend& append) = 0;
+  [[nodiscard]] virtual absl::StatusOr<AppendResult> Append(const StreamAppend& append) = 0;
 
   // Appends to several distinct streams atomically: all or nothing, each
   // stream with its own expectation. Results are in request order.
-  virtual absl::StatusOr<std::vector<AppendResult>> AppendMulti(
+  [[nodiscard]] virtual absl::StatusOr<std::vector<AppendResult>> AppendMulti(
       const std::vector<StreamAppend>& appends) = 0;
 
   // Asynchronous forms of Append and AppendMulti, for servers that must not
@@ -77,30 +77,31 @@ class Store {
   virtual void AppendMultiAsync(std::vector<StreamAppend> appends, MultiCallback done) = 0;
 
   // Current revision of a stream, kNoStream if it has no events.
-  virtual absl::StatusOr<Revision> StreamRevision(const std::string& stream) = 0;
+  [[nodiscard]] virtual absl::StatusOr<Revision> StreamRevision(const std::string& stream) = 0;
 
   // Reads up to max_count events of a stream starting at `from` (inclusive)
   // in the given direction. `from` = -1 with kBackwards means "from the
   // end". An empty result means nothing (more) there.
-  virtual absl::StatusOr<std::vector<RecordedEvent>> ReadStream(const std::string& stream,
-                                                                Revision from, Direction direction,
-                                                                size_t max_count) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
+      const std::string& stream, Revision from, Direction direction, size_t max_count) = 0;
 
   // Visits committed events of the global log from `from_position` that
   // match `filter`, in position order. Stops when the visitor returns
   // false, after max_scanned records were looked at (matching or not), or at
   // the end of the committed log. Returns the position to continue from.
   using Visitor = std::function<bool(const EventView&)>;
-  virtual absl::StatusOr<uint64_t> ScanAll(uint64_t from_position, const LogFilter& filter,
-                                           size_t max_scanned, const Visitor& visit) = 0;
+  [[nodiscard]] virtual absl::StatusOr<uint64_t> ScanAll(uint64_t from_position,
+                                                         const LogFilter& filter,
+                                                         size_t max_scanned,
+                                                         const Visitor& visit) = 0;
 
   // Convenience over ScanAll: up to max_count matching events.
-  absl::StatusOr<std::vector<RecordedEvent>> ReadAll(uint64_t from_position,
-                                                     const LogFilter& filter, size_t max_count,
-                                                     uint64_t* next_position = nullptr);
+  [[nodiscard]] absl::StatusOr<std::vector<RecordedEvent>> ReadAll(
+      uint64_t from_position, const LogFilter& filter, size_t max_count,
+      uint64_t* next_position = nullptr);
 
   // Reads one committed event by its global position (NOT_FOUND if none).
-  virtual absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) = 0;
+  [[nodiscard]] virtual absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) = 0;
 
   // The number of committed events: positions [0, CommittedEnd()) exist.
   virtual uint64_t CommittedEnd() const = 0;
@@ -111,7 +112,8 @@ class Store {
 
   // Recomputes the hash chain over [from, to) (to clamped to the end of the
   // log) and reports the first broken link.
-  virtual absl::StatusOr<ChainVerification> VerifyChain(uint64_t from, uint64_t to) = 0;
+  [[nodiscard]] virtual absl::StatusOr<ChainVerification> VerifyChain(uint64_t from,
+                                                                      uint64_t to) = 0;
 
   virtual StoreInfo Info() const = 0;
 };

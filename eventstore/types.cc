@@ -9,7 +9,7 @@
 
 namespace duurzaam::eventstore {
 
-absl::StatusOr<EventId> EventId::Parse(std::string_view text) {
+[[nodiscard]] absl::StatusOr<EventId> EventId::Parse(std::string_view text) {
   if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' ||
       text[23] != '-') {
     return absl::InvalidArgumentError(

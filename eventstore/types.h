@@ -21,7 +21,7 @@ class EventId {
   explicit EventId(const std::array<uint8_t, 16>& bytes) : bytes_(bytes) {}
 
   // Parses the canonical 8-4-4-4-12 hex form (either case).
-  static absl::StatusOr<EventId> Parse(std::string_view text);
+  [[nodiscard]] static absl::StatusOr<EventId> Parse(std::string_view text);
   // From 16 raw bytes, as stored.
   static EventId FromBytes(std::string_view raw);
   // A random version-4 UUID (for clients and tools; the engine never calls it).

@@ -15,8 +15,8 @@ bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); 
 
 }  // namespace
 
-absl::Status ValidateStreamName(std::string_view name, const Options& options,
-                                std::string_view field) {
+[[nodiscard]] absl::Status ValidateStreamName(std::string_view name, const Options& options,
+                                              std::string_view field) {
   if (name.empty()) {
     return MakeInvalidArgument({std::string(field), "a stream name is required"});
   }
@@ -38,8 +38,8 @@ absl::Status ValidateStreamName(std::string_view name, const Options& options,
   return absl::OkStatus();
 }
 
-absl::Status ValidateEventType(std::string_view type, const Options& options,
-                               std::string_view field) {
+[[nodiscard]] absl::Status ValidateEventType(std::string_view type, const Options& options,
+                                             std::string_view field) {
   if (type.empty()) {
     return MakeInvalidArgument({std::string(field), "an event type is required"});
   }
@@ -60,8 +60,8 @@ absl::Status ValidateEventType(std::string_view type, const Options& options,
   return absl::OkStatus();
 }
 
-absl::Status ValidateAppends(const std::vector<StreamAppend>& appends, const Options& options,
-                             bool multi) {
+[[nodiscard]] absl::Status ValidateAppends(const std::vector<StreamAppend>& appends,
+                                           const Options& options, bool multi) {
   if (appends.empty()) {
     return MakeInvalidArgument({"appends", "at least one stream append is required"});
   }

@@ -57,7 +57,7 @@ class StreamPrefix final : public rocksdb::SliceTransform {
   }
 };
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+[[nodiscard]] absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
 }
@@ -79,7 +79,7 @@ class BatchProjector {
  public:
   explicit BatchProjector(rocksdb::WriteBatch* batch) : batch_(batch) {}
 
-  absl::Status Add(const eventstore::EventView& view) {
+  [[nodiscard]] absl::Status Add(const eventstore::EventView& view) {
     const bool on_case = view.stream.substr(0, 5) == "case-";
     // Events are kept byte for byte as stored (personal data stays sealed;
     // older schema versions are upcast when read, by codec::Decode). Only
@@ -96,7 +96,7 @@ class BatchProjector {
   }
 
  private:
-  absl::Status AddIndexEntries(const eventstore::EventView& view) {
+  [[nodiscard]] absl::Status AddIndexEntries(const eventstore::EventView& view) {
     ASSIGN_OR_RETURN(domain::Event event, codec::Decode(view.ToOwned()));
     const std::string case_id(view.stream.substr(5));
     rocksdb::Status s;
@@ -122,7 +122,7 @@ class BatchProjector {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CaseProjection::Chunk>> CaseProjection::ProjectChunk(
+[[nodiscard]] absl::StatusOr<std::unique_ptr<CaseProjection::Chunk>> CaseProjection::ProjectChunk(
     eventstore::Store* store, uint64_t from, size_t max_events) {
   auto chunk = std::make_unique<Chunk>();
   chunk->from = from;
@@ -140,7 +140,7 @@ absl::StatusOr<std::unique_ptr<CaseProjection::Chunk>> CaseProjection::ProjectCh
   return chunk;
 }
 
-absl::StatusOr<uint64_t> CaseProjection::Commit(Chunk& chunk) {
+[[nodiscard]] absl::StatusOr<uint64_t> CaseProjection::Commit(Chunk& chunk) {
   if (chunk.next == chunk.from) return 0;
   RETURN_IF_ERROR(
       FromRocks(chunk.batch.Put(kCheckpointKey, BigEndian(chunk.next)), "write checkpoint"));
@@ -157,8 +157,8 @@ absl::StatusOr<uint64_t> CaseProjection::Commit(Chunk& chunk) {
   return chunk.next - chunk.from;
 }
 
-absl::Status CaseProjection::Rebuild(eventstore::Store* store,
-                                     const std::function<void(uint64_t, uint64_t)>& progress) {
+[[nodiscard]] absl::Status CaseProjection::Rebuild(
+    eventstore::Store* store, const std::function<void(uint64_t, uint64_t)>& progress) {
   RETURN_IF_ERROR(Clear());
   absl::MutexLock apply_lock(&apply_mu_);
   const uint64_t end = store->CommittedEnd();
@@ -221,7 +221,8 @@ absl::Status CaseProjection::Rebuild(eventstore::Store* store,
   return status.ok() ? restored : status;
 }
 
-absl::StatusOr<std::unique_ptr<CaseProjection>> CaseProjection::Open(const std::string& path) {
+[[nodiscard]] absl::StatusOr<std::unique_ptr<CaseProjection>> CaseProjection::Open(
+    const std::string& path) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.write_buffer_size = kWriteBufferBytes;
@@ -250,7 +251,8 @@ CaseProjection::~CaseProjection() {
   if (db_) db_->Close().PermitUncheckedError();
 }
 
-absl::StatusOr<uint64_t> CaseProjection::CatchUp(eventstore::Store* store, size_t max_events) {
+[[nodiscard]] absl::StatusOr<uint64_t> CaseProjection::CatchUp(eventstore::Store* store,
+                                                               size_t max_events) {
   absl::MutexLock lock(&apply_mu_);
   ASSIGN_OR_RETURN(std::unique_ptr<Chunk> chunk,
                    ProjectChunk(store, checkpoint_.load(), max_events));
@@ -286,7 +288,7 @@ bool CaseProjection::WaitUntil(uint64_t position, absl::Duration timeout) {
   return checkpoint_.load(std::memory_order_acquire) >= position;
 }
 
-absl::Status CaseProjection::Clear() {
+[[nodiscard]] absl::Status CaseProjection::Clear() {
   absl::MutexLock lock(&apply_mu_);
   // One range tombstone over every key (all keys start with a byte < 0xff).
   rocksdb::WriteOptions write_options;
@@ -304,7 +306,7 @@ absl::Status CaseProjection::Clear() {
   return absl::OkStatus();
 }
 
-absl::Status CaseProjection::Scan(
+[[nodiscard]] absl::Status CaseProjection::Scan(
     const std::string& prefix,
     const std::function<void(std::string_view, std::string_view)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -314,7 +316,7 @@ absl::Status CaseProjection::Scan(
   return FromRocks(it->status(), "scan projections");
 }
 
-absl::StatusOr<std::vector<v1::RecordedEvent>> CaseProjection::StreamEvents(
+[[nodiscard]] absl::StatusOr<std::vector<v1::RecordedEvent>> CaseProjection::StreamEvents(
     const std::string& stream, uint64_t from_revision) const {
   std::vector<v1::RecordedEvent> out;
   const std::string prefix = absl::StrCat("s", kSep, stream, kSep);
@@ -330,7 +332,7 @@ absl::StatusOr<std::vector<v1::RecordedEvent>> CaseProjection::StreamEvents(
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> CaseProjection::CasesOfExpert(
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> CaseProjection::CasesOfExpert(
     const std::string& expert_id) const {
   std::vector<std::string> out;
   std::string prefix = absl::StrCat("x", kSep, expert_id, kSep);
@@ -340,7 +342,8 @@ absl::StatusOr<std::vector<std::string>> CaseProjection::CasesOfExpert(
   return out;
 }
 
-absl::StatusOr<std::vector<CaseProjection::CaseKey>> CaseProjection::AllCases() const {
+[[nodiscard]] absl::StatusOr<std::vector<CaseProjection::CaseKey>> CaseProjection::AllCases()
+    const {
   std::vector<CaseKey> out;
   RETURN_IF_ERROR(Scan(absl::StrCat("r", kSep), [&](std::string_view key, std::string_view) {
     std::string_view rest = key.substr(2);
@@ -352,7 +355,8 @@ absl::StatusOr<std::vector<CaseProjection::CaseKey>> CaseProjection::AllCases() 
   return out;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> CaseProjection::Dump() const {
+[[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+CaseProjection::Dump() const {
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {

@@ -30,7 +30,8 @@ namespace duurzaam::projections {
 
 class CaseProjection {
  public:
-  static absl::StatusOr<std::unique_ptr<CaseProjection>> Open(const std::string& path);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<CaseProjection>> Open(
+      const std::string& path);
   ~CaseProjection();
 
   // The next log position to apply.
@@ -40,7 +41,8 @@ class CaseProjection {
 
   // Applies committed log events from the checkpoint, at most `max_events`
   // scanned; returns how many positions it advanced.
-  absl::StatusOr<uint64_t> CatchUp(eventstore::Store* store, size_t max_events = 10000);
+  [[nodiscard]] absl::StatusOr<uint64_t> CatchUp(eventstore::Store* store,
+                                                 size_t max_events = 10000);
 
   // Follows the log on a background thread until Stop().
   void Start(eventstore::Store* store);
@@ -50,42 +52,46 @@ class CaseProjection {
   bool WaitUntil(uint64_t position, absl::Duration timeout);
 
   // Empties the projection (for a rebuild from the log).
-  absl::Status Clear();
+  [[nodiscard]] absl::Status Clear();
 
   // Clears and rebuilds from the whole committed log in chunks, exactly as
   // the follower applies events (each chunk committed with its checkpoint);
   // a second thread projects the next chunk while one is written.
   // `progress(done, end)` after each chunk. Do not run while the follower
   // runs.
-  absl::Status Rebuild(eventstore::Store* store,
-                       const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
+  [[nodiscard]] absl::Status Rebuild(
+      eventstore::Store* store, const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
 
   // Queries. Events come back as the stored records (data = PlacementEvent
   // bytes as stored: decode with codec::Decode, which upcasts and opens).
   // From `from_revision` (inclusive) on; projected streams only grow.
-  absl::StatusOr<std::vector<v1::RecordedEvent>> StreamEvents(const std::string& stream,
-                                                              uint64_t from_revision = 0) const;
-  absl::StatusOr<std::vector<std::string>> CasesOfExpert(const std::string& expert_id) const;
+  [[nodiscard]] absl::StatusOr<std::vector<v1::RecordedEvent>> StreamEvents(
+      const std::string& stream, uint64_t from_revision = 0) const;
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> CasesOfExpert(
+      const std::string& expert_id) const;
   // (region, target group, case id) of every case.
   struct CaseKey {
     std::string region, target_group, case_id;
   };
-  absl::StatusOr<std::vector<CaseKey>> AllCases() const;
+  [[nodiscard]] absl::StatusOr<std::vector<CaseKey>> AllCases() const;
 
   // Every key and value, for parity checks. Excludes the checkpoint.
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump() const;
+  [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump() const;
 
  private:
   CaseProjection() = default;
   // Committed log events projected into one write batch.
   struct Chunk;
   // Projects the events from `from` on (at most `max_events` scanned).
-  static absl::StatusOr<std::unique_ptr<Chunk>> ProjectChunk(eventstore::Store* store,
-                                                             uint64_t from, size_t max_events);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Chunk>> ProjectChunk(eventstore::Store* store,
+                                                                           uint64_t from,
+                                                                           size_t max_events);
   // Writes a chunk with its checkpoint, atomically; returns positions advanced.
-  absl::StatusOr<uint64_t> Commit(Chunk& chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
-  absl::Status Scan(const std::string& prefix,
-                    const std::function<void(std::string_view, std::string_view)>& fn) const;
+  [[nodiscard]] absl::StatusOr<uint64_t> Commit(Chunk& chunk)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  [[nodiscard]] absl::Status Scan(
+      const std::string& prefix,
+      const std::function<void(std::string_view, std::string_view)>& fn) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::atomic<uint64_t> checkpoint_{0};

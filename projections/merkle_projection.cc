@@ -61,7 +61,8 @@ std::string LeafData(const eventstore::EventView& v) {
                 v.metadata, v.hash);
 }
 
-absl::StatusOr<std::unique_ptr<MerkleProjection>> MerkleProjection::Open(const std::string& path) {
+[[nodiscard]] absl::StatusOr<std::unique_ptr<MerkleProjection>> MerkleProjection::Open(
+    const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<transparency::TreeStore> tree,
                    transparency::TreeStore::Open(path));
   std::unique_ptr<MerkleProjection> p(new MerkleProjection());
@@ -71,7 +72,8 @@ absl::StatusOr<std::unique_ptr<MerkleProjection>> MerkleProjection::Open(const s
 
 MerkleProjection::~MerkleProjection() { Stop(); }
 
-absl::StatusOr<uint64_t> MerkleProjection::CatchUp(eventstore::Store* store, size_t max_events) {
+[[nodiscard]] absl::StatusOr<uint64_t> MerkleProjection::CatchUp(eventstore::Store* store,
+                                                                 size_t max_events) {
   absl::MutexLock lock(&apply_mu_);
   const uint64_t from = tree_->Size();
   if (from > store->CommittedEnd()) {

@@ -50,13 +50,15 @@ std::string LeafData(const eventstore::EventView& record);
 class MerkleProjection {
  public:
   // Opens (or creates) the tree at `path`.
-  static absl::StatusOr<std::unique_ptr<MerkleProjection>> Open(const std::string& path);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<MerkleProjection>> Open(
+      const std::string& path);
   ~MerkleProjection();
 
   // Appends the leaves of committed log records from Size() on, at most
   // `max_events` per call; returns how many leaves it appended.
   // FAILED_PRECONDITION when the tree is larger than the log.
-  absl::StatusOr<uint64_t> CatchUp(eventstore::Store* store, size_t max_events = 10000);
+  [[nodiscard]] absl::StatusOr<uint64_t> CatchUp(eventstore::Store* store,
+                                                 size_t max_events = 10000);
 
   // Follows the log on a background thread until Stop().
   void Start(eventstore::Store* store);
@@ -67,18 +69,18 @@ class MerkleProjection {
 
   // The tree (see transparency::TreeStore for errors).
   uint64_t Size() const { return tree_->Size(); }
-  absl::StatusOr<transparency::Hash> Root(uint64_t tree_size) const {
+  [[nodiscard]] absl::StatusOr<transparency::Hash> Root(uint64_t tree_size) const {
     return tree_->Root(tree_size);
   }
-  absl::StatusOr<std::vector<transparency::Hash>> InclusionProof(uint64_t index,
-                                                                 uint64_t tree_size) const {
+  [[nodiscard]] absl::StatusOr<std::vector<transparency::Hash>> InclusionProof(
+      uint64_t index, uint64_t tree_size) const {
     return tree_->InclusionProof(index, tree_size);
   }
-  absl::StatusOr<std::vector<transparency::Hash>> ConsistencyProof(uint64_t size1,
-                                                                   uint64_t size2) const {
+  [[nodiscard]] absl::StatusOr<std::vector<transparency::Hash>> ConsistencyProof(
+      uint64_t size1, uint64_t size2) const {
     return tree_->ConsistencyProof(size1, size2);
   }
-  absl::StatusOr<transparency::Hash> LeafHashAt(uint64_t index) const {
+  [[nodiscard]] absl::StatusOr<transparency::Hash> LeafHashAt(uint64_t index) const {
     return tree_->LeafHashAt(index);
   }
 

@@ -10,9 +10,9 @@ namespace {
 constexpr char kType[] = "duurzaam.v1.AccessRecord";
 }  // namespace
 
-absl::Status AccessLog::Record(const domain::Principal& who,
-                               const std::vector<std::string>& case_ids, std::string_view view,
-                               std::string_view method) {
+[[nodiscard]] absl::Status AccessLog::Record(const domain::Principal& who,
+                                             const std::vector<std::string>& case_ids,
+                                             std::string_view view, std::string_view method) {
   if (case_ids.empty()) return absl::OkStatus();
   const int64_t now = now_micros_();
   std::vector<eventstore::StreamAppend> appends;
@@ -41,7 +41,8 @@ absl::Status AccessLog::Record(const domain::Principal& who,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::AccessRecord>> AccessLog::List(const std::string& case_id) const {
+[[nodiscard]] absl::StatusOr<std::vector<v1::AccessRecord>> AccessLog::List(
+    const std::string& case_id) const {
   std::vector<v1::AccessRecord> out;
   const std::string stream = absl::StrCat("case-", case_id);
   constexpr size_t kPage = 1000;

@@ -25,11 +25,13 @@ class AccessLog {
 
   // Records that `who` read the content of each case in `case_ids` (one
   // record per case, atomically), durable when it returns OK.
-  absl::Status Record(const domain::Principal& who, const std::vector<std::string>& case_ids,
-                      std::string_view view, std::string_view method);
+  [[nodiscard]] absl::Status Record(const domain::Principal& who,
+                                    const std::vector<std::string>& case_ids, std::string_view view,
+                                    std::string_view method);
 
   // A case's access records, oldest first.
-  absl::StatusOr<std::vector<v1::AccessRecord>> List(const std::string& case_id) const;
+  [[nodiscard]] absl::StatusOr<std::vector<v1::AccessRecord>> List(
+      const std::string& case_id) const;
 
  private:
   eventstore::Store* store_;

@@ -23,8 +23,10 @@ AdminService::AdminService(eventstore::Store* store, crypto::DataKeyStore* keys,
       guard_(guard),
       now_micros_(std::move(now_micros)) {}
 
-absl::StatusOr<bool> AdminService::Erase(const domain::Principal& who, const std::string& case_id,
-                                         const std::string& reason, int64_t* erased_at) {
+[[nodiscard]] absl::StatusOr<bool> AdminService::Erase(const domain::Principal& who,
+                                                       const std::string& case_id,
+                                                       const std::string& reason,
+                                                       int64_t* erased_at) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
   if (reason.empty() || reason.size() > kMaxReasonBytes) {
     return MakeInvalidArgument(

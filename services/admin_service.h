@@ -30,8 +30,8 @@ class AdminService final : public v1::Admin::Service {
                                v1::RotateMasterKeyResponse* response) override;
 
  private:
-  absl::StatusOr<bool> Erase(const domain::Principal& who, const std::string& case_id,
-                             const std::string& reason, int64_t* erased_at);
+  [[nodiscard]] absl::StatusOr<bool> Erase(const domain::Principal& who, const std::string& case_id,
+                                           const std::string& reason, int64_t* erased_at);
 
   eventstore::Store* store_;
   crypto::DataKeyStore* keys_;

@@ -31,7 +31,7 @@ uint64_t AuditService::CurrentSize() {
   return merkle_->Size();
 }
 
-absl::Status AuditService::Sign(uint64_t tree_size, v1::SignedCheckpoint* out) {
+[[nodiscard]] absl::Status AuditService::Sign(uint64_t tree_size, v1::SignedCheckpoint* out) {
   transparency::Checkpoint checkpoint;
   checkpoint.origin = kCheckpointOrigin;
   checkpoint.tree_size = tree_size;
@@ -48,8 +48,8 @@ absl::Status AuditService::Sign(uint64_t tree_size, v1::SignedCheckpoint* out) {
   return absl::OkStatus();
 }
 
-absl::Status AuditService::Prove(const eventstore::RecordedEvent& record, uint64_t tree_size,
-                                 v1::InclusionProof* out) {
+[[nodiscard]] absl::Status AuditService::Prove(const eventstore::RecordedEvent& record,
+                                               uint64_t tree_size, v1::InclusionProof* out) {
   ASSIGN_OR_RETURN(std::vector<transparency::Hash> path,
                    merkle_->InclusionProof(record.position, tree_size));
   ASSIGN_OR_RETURN(transparency::Hash leaf, merkle_->LeafHashAt(record.position));

@@ -43,10 +43,10 @@ class AuditService final : public v1::Audit::Service {
   // Waits (briefly) for the tree to include every record committed now, so
   // a checkpoint covers the caller's own earlier writes; returns its size.
   uint64_t CurrentSize();
-  absl::Status Sign(uint64_t tree_size, v1::SignedCheckpoint* out);
+  [[nodiscard]] absl::Status Sign(uint64_t tree_size, v1::SignedCheckpoint* out);
   // Fills `out` with the proof that `record` is leaf record.position.
-  absl::Status Prove(const eventstore::RecordedEvent& record, uint64_t tree_size,
-                     v1::InclusionProof* out);
+  [[nodiscard]] absl::Status Prove(const eventstore::RecordedEvent& record, uint64_t tree_size,
+                                   v1::InclusionProof* out);
 
   eventstore::Store* store_;
   projections::MerkleProjection* merkle_;

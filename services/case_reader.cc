@@ -8,15 +8,15 @@
 
 namespace duurzaam::services {
 
-absl::Status CheckId(const std::string& id, const std::string& field) {
+[[nodiscard]] absl::Status CheckId(const std::string& id, const std::string& field) {
   bool ok = !id.empty() && id.size() <= 64;
   for (char c : id) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
   if (!ok) return MakeInvalidArgument({field, "1 to 64 of a-z, 0-9 and -"});
   return absl::OkStatus();
 }
 
-absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream,
-                       const codec::Sealer* sealer) {
+[[nodiscard]] absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream,
+                                     const codec::Sealer* sealer) {
   ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record, sealer));
   stream->state = domain::Apply(std::move(stream->state), event);
   stream->events.push_back(std::move(event));
@@ -29,9 +29,9 @@ access::CaseFacts FactsOf(const DecodedStream& stream) {
   return {!stream.events.empty(), stream.state.employer_id, stream.state.team};
 }
 
-absl::Status CaseReader::CatchUp() { return CatchUpTo(store_->CommittedEnd()); }
+[[nodiscard]] absl::Status CaseReader::CatchUp() { return CatchUpTo(store_->CommittedEnd()); }
 
-absl::Status CaseReader::CatchUpTo(uint64_t position) {
+[[nodiscard]] absl::Status CaseReader::CatchUpTo(uint64_t position) {
   if (projection_->Checkpoint() >= position) return absl::OkStatus();
   if (!projection_->WaitUntil(position, absl::Seconds(5))) {
     return absl::UnavailableError(
@@ -40,7 +40,8 @@ absl::Status CaseReader::CatchUpTo(uint64_t position) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const DecodedStream>> CaseReader::Stream(const std::string& stream) {
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const DecodedStream>> CaseReader::Stream(
+    const std::string& stream) {
   std::shared_ptr<const DecodedStream> cached;
   uint64_t generation = 0;
   {
@@ -68,14 +69,14 @@ absl::StatusOr<std::shared_ptr<const DecodedStream>> CaseReader::Stream(const st
   return std::shared_ptr<const DecodedStream>(fresh);
 }
 
-absl::StatusOr<CaseView> CaseReader::Load(const std::string& case_id) {
+[[nodiscard]] absl::StatusOr<CaseView> CaseReader::Load(const std::string& case_id) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
   ASSIGN_OR_RETURN(auto own, Stream(kCasePrefix + case_id));
   return WithEmployer(case_id, std::move(own));
 }
 
-absl::StatusOr<CaseView> CaseReader::WithEmployer(const std::string& case_id,
-                                                  std::shared_ptr<const DecodedStream> own) {
+[[nodiscard]] absl::StatusOr<CaseView> CaseReader::WithEmployer(
+    const std::string& case_id, std::shared_ptr<const DecodedStream> own) {
   if (own->events.empty()) {
     return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
   }
@@ -93,7 +94,7 @@ absl::StatusOr<CaseView> CaseReader::WithEmployer(const std::string& case_id,
   return view;
 }
 
-absl::StatusOr<access::CaseFacts> CaseReader::Facts(const std::string& case_id) {
+[[nodiscard]] absl::StatusOr<access::CaseFacts> CaseReader::Facts(const std::string& case_id) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
   ASSIGN_OR_RETURN(auto own, Stream(kCasePrefix + case_id));
   return FactsOf(*own);

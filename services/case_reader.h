@@ -39,14 +39,14 @@ inline constexpr char kEmployerPrefix[] = "employer-";
 // Decodes a stored record (upcasting; opening its sealed fields when a
 // sealer is given, see codec::Decode) and adds it, its event and its fold
 // to `stream`; records must come in revision order.
-absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream,
-                       const codec::Sealer* sealer = nullptr);
+[[nodiscard]] absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream,
+                                     const codec::Sealer* sealer = nullptr);
 
 // What the access policy needs of a case stream (exists: it has events).
 access::CaseFacts FactsOf(const DecodedStream& stream);
 
 // INVALID_ARGUMENT naming `field` unless `id` is 1..64 of [a-z0-9-].
-absl::Status CheckId(const std::string& id, const std::string& field);
+[[nodiscard]] absl::Status CheckId(const std::string& id, const std::string& field);
 
 class CaseReader {
  public:
@@ -58,20 +58,21 @@ class CaseReader {
 
   // Waits until the projection includes every event committed before the
   // call (read-your-writes); UNAVAILABLE after a few seconds.
-  absl::Status CatchUp();
+  [[nodiscard]] absl::Status CatchUp();
   // Waits until the projection includes the log up to `position`.
-  absl::Status CatchUpTo(uint64_t position);
+  [[nodiscard]] absl::Status CatchUpTo(uint64_t position);
 
   // The projected stream, decoded (an empty one when it has no events).
-  absl::StatusOr<std::shared_ptr<const DecodedStream>> Stream(const std::string& stream);
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const DecodedStream>> Stream(
+      const std::string& stream);
   // The case and its employer's stream; NOT_FOUND when the case has no
   // events. Does not catch up: call CatchUp first.
-  absl::StatusOr<CaseView> Load(const std::string& case_id);
+  [[nodiscard]] absl::StatusOr<CaseView> Load(const std::string& case_id);
   // The same for a case stream already read with Stream.
-  absl::StatusOr<CaseView> WithEmployer(const std::string& case_id,
-                                        std::shared_ptr<const DecodedStream> own);
+  [[nodiscard]] absl::StatusOr<CaseView> WithEmployer(const std::string& case_id,
+                                                      std::shared_ptr<const DecodedStream> own);
   // What the access policy needs (exists = false when it has no events).
-  absl::StatusOr<access::CaseFacts> Facts(const std::string& case_id);
+  [[nodiscard]] absl::StatusOr<access::CaseFacts> Facts(const std::string& case_id);
 
   // Forgets a cached decoded stream (after an erasure changes what it holds:
   // no opened personal data stays in memory).

@@ -22,7 +22,7 @@ using Loaded = DecodedStream;
 
 constexpr char kMethodPrefix[] = "duurzaam.v1.Cases/";
 
-absl::StatusOr<Loaded> Load(eventstore::Store* store, const std::string& stream) {
+[[nodiscard]] absl::StatusOr<Loaded> Load(eventstore::Store* store, const std::string& stream) {
   Loaded loaded;
   constexpr size_t kPage = 1000;
   for (eventstore::Revision from = 0;;) {
@@ -43,7 +43,7 @@ struct Appended {
 
 // The shared write path of case and employer events: idempotent retry,
 // stale-revision check, domain validation, append.
-absl::StatusOr<Appended> Record(
+[[nodiscard]] absl::StatusOr<Appended> Record(
     eventstore::Store* store, const codec::Sealer* sealer, const std::string& stream,
     const std::string& event_id_text, int64_t expected, const v1::PlacementEvent& proto,
     domain::Principal principal, domain::Date today,
@@ -88,8 +88,8 @@ domain::Date Today(const std::function<int64_t()>& now_micros) {
 
 // The request's as_of day, or today when it names none.
 template <typename Request>
-absl::StatusOr<domain::Date> AsOf(const Request& request,
-                                  const std::function<int64_t()>& now_micros) {
+[[nodiscard]] absl::StatusOr<domain::Date> AsOf(const Request& request,
+                                                const std::function<int64_t()>& now_micros) {
   const domain::Date today = Today(now_micros);
   if (!request.has_as_of()) return today;
   ASSIGN_OR_RETURN(domain::Date day, codec::DateFromProto(request.as_of(), "as_of"));
@@ -176,10 +176,9 @@ void CaseService::ToEntry(const domain::TimelineEntry& entry,
   out->set_employer_wide(entry.employer_wide);
 }
 
-absl::StatusOr<CaseService::Admitted> CaseService::AdmitRead(grpc::ServerContext* context,
-                                                             const std::string& case_id,
-                                                             std::string_view view,
-                                                             std::string_view method) {
+[[nodiscard]] absl::StatusOr<CaseService::Admitted> CaseService::AdmitRead(
+    grpc::ServerContext* context, const std::string& case_id, std::string_view view,
+    std::string_view method) {
   ASSIGN_OR_RETURN(domain::Principal who, guard_->Admit(*context, access::Operation::kReadCase));
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
   RETURN_IF_ERROR(guard_->cases()->CatchUp());

@@ -57,8 +57,9 @@ class CaseService final : public v1::Cases::Service {
     access::View seen;
     CaseView view;
   };
-  absl::StatusOr<Admitted> AdmitRead(grpc::ServerContext* context, const std::string& case_id,
-                                     std::string_view view, std::string_view method);
+  [[nodiscard]] absl::StatusOr<Admitted> AdmitRead(grpc::ServerContext* context,
+                                                   const std::string& case_id,
+                                                   std::string_view view, std::string_view method);
   static void ToEntry(const domain::TimelineEntry& entry, const eventstore::RecordedEvent& record,
                       codec::Language language, access::View view, v1::TimelineEntry* out);
 

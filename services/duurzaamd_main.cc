@@ -29,7 +29,7 @@ void Log(const std::string& line) { duurzaam::LogLine(line); }
 // The per-case data keys under <data_dir>/keys, wrapped by the master
 // keyring, which must live outside the data folder (a copy of the folder,
 // e.g. a backup, holds only wrapped keys).
-absl::StatusOr<std::unique_ptr<duurzaam::crypto::DataKeyStore>> OpenDataKeys(
+[[nodiscard]] absl::StatusOr<std::unique_ptr<duurzaam::crypto::DataKeyStore>> OpenDataKeys(
     const duurzaam::services::ServerConfig& config, const std::string& data_dir) {
   using duurzaam::crypto::MasterKeyring;
   std::string path = config.master_key_file;

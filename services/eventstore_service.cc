@@ -35,7 +35,7 @@ size_t EventBytes(const eventstore::EventView& e) {
   return EventBytes(e.data.size(), e.metadata.size(), e.stream.size(), e.type.size());
 }
 
-absl::StatusOr<size_t> CheckMaxCount(int32_t max_count) {
+[[nodiscard]] absl::StatusOr<size_t> CheckMaxCount(int32_t max_count) {
   if (max_count < 0 || max_count > kMaxCount) {
     return eventstore::MakeInvalidArgument(
         {"max_count", absl::StrCat("max_count is 1..", kMaxCount, " (0 means ", kDefaultMaxCount,
@@ -55,8 +55,8 @@ grpc::Status EventStoreService::CheckAlive(grpc::ServerContextBase* context) con
   return grpc::Status::OK;
 }
 
-absl::Status EventStoreService::AdmitAppend(const grpc::ServerContextBase& context,
-                                            const std::vector<const std::string*>& streams) {
+[[nodiscard]] absl::Status EventStoreService::AdmitAppend(
+    const grpc::ServerContextBase& context, const std::vector<const std::string*>& streams) {
   absl::StatusOr<domain::Principal> who = guard_->Admit(context, access::Operation::kAppendRaw);
   if (!who.ok()) return who.status();
   // Dev tooling may skip the role check, never the naming rule: case and

@@ -46,8 +46,8 @@ class EventStoreService final : public EventStoreServiceBase {
                                Guard::LogReader& reader,
                                grpc::ServerWriter<v1::SubscribeResponse>* writer);
   // Admits a raw append of these streams, or says why not.
-  absl::Status AdmitAppend(const grpc::ServerContextBase& context,
-                           const std::vector<const std::string*>& streams);
+  [[nodiscard]] absl::Status AdmitAppend(const grpc::ServerContextBase& context,
+                                         const std::vector<const std::string*>& streams);
   // Non-OK when the call should stop: cancelled, past its deadline, or the
   // server is stopping.
   grpc::Status CheckAlive(grpc::ServerContextBase* context) const;

@@ -14,8 +14,8 @@ constexpr char kDevLocal[] = "dev:local";
 
 bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLocal; }
 
-absl::StatusOr<domain::Principal> Guard::Admit(const grpc::ServerContextBase& context,
-                                               access::Operation op) {
+[[nodiscard]] absl::StatusOr<domain::Principal> Guard::Admit(const grpc::ServerContextBase& context,
+                                                             access::Operation op) {
   const bool raw = op == access::Operation::kAppendRaw || op == access::Operation::kReadLog;
   if (auth_->dev() && raw && context.client_metadata().count(kPrincipalHeader) == 0) {
     return domain::Principal{kDevLocal, domain::Role::kAuditor, ""};
@@ -25,8 +25,8 @@ absl::StatusOr<domain::Principal> Guard::Admit(const grpc::ServerContextBase& co
   return who;
 }
 
-absl::Status Guard::StillAdmitted(const grpc::ServerContextBase& context,
-                                  const domain::Principal& who) {
+[[nodiscard]] absl::Status Guard::StillAdmitted(const grpc::ServerContextBase& context,
+                                                const domain::Principal& who) {
   if (IsDevLocal(who) || auth_->dev()) return absl::OkStatus();
   ASSIGN_OR_RETURN(domain::Principal now, auth_->Authenticate(context));
   if (now.id != who.id || now.role != who.role || now.organisation != who.organisation) {
@@ -35,18 +35,20 @@ absl::Status Guard::StillAdmitted(const grpc::ServerContextBase& context,
   return absl::OkStatus();
 }
 
-absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
-                                             const std::string& case_id, std::string_view view,
-                                             std::string_view method) {
+[[nodiscard]] absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
+                                                           const std::string& case_id,
+                                                           std::string_view view,
+                                                           std::string_view method) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
   ASSIGN_OR_RETURN(access::CaseFacts facts, cases_->Facts(case_id));
   return ReadCase(who, case_id, facts, view, method);
 }
 
-absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
-                                             const std::string& case_id,
-                                             const access::CaseFacts& facts, std::string_view view,
-                                             std::string_view method) {
+[[nodiscard]] absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
+                                                           const std::string& case_id,
+                                                           const access::CaseFacts& facts,
+                                                           std::string_view view,
+                                                           std::string_view method) {
   ASSIGN_OR_RETURN(access::View seen, access::CheckCaseRead(who, case_id, facts));
   if (access_log_ != nullptr) {
     RETURN_IF_ERROR(access_log_->Record(who, {case_id}, view, method));
@@ -54,7 +56,8 @@ absl::StatusOr<access::View> Guard::ReadCase(const domain::Principal& who,
   return seen;
 }
 
-absl::StatusOr<access::View> Guard::LogReader::ViewOf(std::string_view stream, uint64_t position) {
+[[nodiscard]] absl::StatusOr<access::View> Guard::LogReader::ViewOf(std::string_view stream,
+                                                                    uint64_t position) {
   const access::StreamRef ref = access::ClassifyStream(stream);
   // Dev tooling reads every record as stored, and its reads of case
   // content are access-logged like anyone's.
@@ -84,8 +87,8 @@ absl::StatusOr<access::View> Guard::LogReader::ViewOf(std::string_view stream, u
   return view;
 }
 
-absl::StatusOr<bool> Guard::LogReader::ShapeForEmployer(const eventstore::RecordedEvent& record,
-                                                        v1::RecordedEvent* out) {
+[[nodiscard]] absl::StatusOr<bool> Guard::LogReader::ShapeForEmployer(
+    const eventstore::RecordedEvent& record, v1::RecordedEvent* out) {
   ASSIGN_OR_RETURN(std::optional<std::string> data, codec::EmployerData(record));
   if (!data) return false;
   codec::ToProto(record, out);
@@ -95,8 +98,8 @@ absl::StatusOr<bool> Guard::LogReader::ShapeForEmployer(const eventstore::Record
   return true;
 }
 
-absl::StatusOr<bool> Guard::LogReader::Shape(const eventstore::RecordedEvent& record,
-                                             v1::RecordedEvent* out) {
+[[nodiscard]] absl::StatusOr<bool> Guard::LogReader::Shape(const eventstore::RecordedEvent& record,
+                                                           v1::RecordedEvent* out) {
   ASSIGN_OR_RETURN(access::View view, ViewOf(record.stream, record.position));
   switch (view) {
     case access::View::kNone:
@@ -111,7 +114,7 @@ absl::StatusOr<bool> Guard::LogReader::Shape(const eventstore::RecordedEvent& re
   return false;
 }
 
-absl::StatusOr<bool> Guard::LogReader::Shape(
+[[nodiscard]] absl::StatusOr<bool> Guard::LogReader::Shape(
     const eventstore::EventView& record,
     google::protobuf::RepeatedPtrField<v1::RecordedEvent>* out) {
   ASSIGN_OR_RETURN(access::View view, ViewOf(record.stream, record.position));
@@ -136,7 +139,8 @@ bool Guard::LogReader::Filters() const {
   return !IsDevLocal(who_) && who_.role != domain::Role::kAuditor;
 }
 
-absl::Status Guard::LogReader::CheckStream(const std::string& stream, std::string_view field) {
+[[nodiscard]] absl::Status Guard::LogReader::CheckStream(const std::string& stream,
+                                                         std::string_view field) {
   if (IsDevLocal(who_)) return absl::OkStatus();
   const access::StreamRef ref = access::ClassifyStream(stream);
   ASSIGN_OR_RETURN(access::View view,
@@ -153,7 +157,7 @@ absl::Status Guard::LogReader::CheckStream(const std::string& stream, std::strin
   return absl::OkStatus();
 }
 
-absl::Status Guard::LogReader::Flush() {
+[[nodiscard]] absl::Status Guard::LogReader::Flush() {
   facts_.clear();
   if (unrecorded_.empty() || guard_->access_log_ == nullptr) return absl::OkStatus();
   std::vector<std::string> cases(unrecorded_.begin(), unrecorded_.end());

@@ -30,44 +30,51 @@ class Guard {
   // PERMISSION_DENIED otherwise. In dev mode a call without principal
   // metadata to the generic EventStore acts as "dev:local", an auditor that
   // may also append raw events (local tooling).
-  absl::StatusOr<domain::Principal> Admit(const grpc::ServerContextBase& context,
-                                          access::Operation op);
+  [[nodiscard]] absl::StatusOr<domain::Principal> Admit(const grpc::ServerContextBase& context,
+                                                        access::Operation op);
 
   // For calls that stay open (subscriptions): OK while the certificate that
   // admitted `who` still authenticates them; UNAUTHENTICATED once it is
   // revoked or has expired. Subscriptions ask before every message they
   // send and at least every wait slice, so a revocation ends them within
   // about a second and nothing is sent after it takes effect.
-  absl::Status StillAdmitted(const grpc::ServerContextBase& context, const domain::Principal& who);
+  [[nodiscard]] absl::Status StillAdmitted(const grpc::ServerContextBase& context,
+                                           const domain::Principal& who);
 
   // Checks that `who` may read case `case_id`, records the read in the
   // access log (durably, before anything is served) and returns the view.
-  absl::StatusOr<access::View> ReadCase(const domain::Principal& who, const std::string& case_id,
-                                        std::string_view view, std::string_view method);
+  [[nodiscard]] absl::StatusOr<access::View> ReadCase(const domain::Principal& who,
+                                                      const std::string& case_id,
+                                                      std::string_view view,
+                                                      std::string_view method);
   // The same when the caller has already read the case's facts.
-  absl::StatusOr<access::View> ReadCase(const domain::Principal& who, const std::string& case_id,
-                                        const access::CaseFacts& facts, std::string_view view,
-                                        std::string_view method);
+  [[nodiscard]] absl::StatusOr<access::View> ReadCase(const domain::Principal& who,
+                                                      const std::string& case_id,
+                                                      const access::CaseFacts& facts,
+                                                      std::string_view view,
+                                                      std::string_view method);
 
   // Shapes log records for one caller (one per RPC).
   class LogReader {
    public:
     // Fills `out` with `record` as the caller may see it; false when they
     // may not see it at all.
-    absl::StatusOr<bool> Shape(const eventstore::RecordedEvent& record, v1::RecordedEvent* out);
+    [[nodiscard]] absl::StatusOr<bool> Shape(const eventstore::RecordedEvent& record,
+                                             v1::RecordedEvent* out);
     // The same for a record viewed in place: appends it to `out` if visible.
-    absl::StatusOr<bool> Shape(const eventstore::EventView& record,
-                               google::protobuf::RepeatedPtrField<v1::RecordedEvent>* out);
+    [[nodiscard]] absl::StatusOr<bool> Shape(
+        const eventstore::EventView& record,
+        google::protobuf::RepeatedPtrField<v1::RecordedEvent>* out);
     // Before reading one stream: PERMISSION_DENIED unless the caller may read
     // some of it (the same answer whether or not it exists; `field` names
     // the request field).
-    absl::Status CheckStream(const std::string& stream, std::string_view field);
+    [[nodiscard]] absl::Status CheckStream(const std::string& stream, std::string_view field);
     // True when some records may be withheld from this caller (so a
     // subscription sends checkpoints over what it skipped).
     bool Filters() const;
     // Records, in the access log, the cases whose content was shaped since
     // the last call. Call before sending what was shaped; fails closed.
-    absl::Status Flush();
+    [[nodiscard]] absl::Status Flush();
     const domain::Principal& who() const { return who_; }
 
    private:
@@ -75,10 +82,10 @@ class Guard {
     LogReader(Guard* guard, domain::Principal who, std::string method)
         : guard_(guard), who_(std::move(who)), method_(std::move(method)) {}
     // The view of a record of `stream` at `position`; notes case reads.
-    absl::StatusOr<access::View> ViewOf(std::string_view stream, uint64_t position);
+    [[nodiscard]] absl::StatusOr<access::View> ViewOf(std::string_view stream, uint64_t position);
     // The employer view of a record; false when an employer may not see it.
-    static absl::StatusOr<bool> ShapeForEmployer(const eventstore::RecordedEvent& record,
-                                                 v1::RecordedEvent* out);
+    [[nodiscard]] static absl::StatusOr<bool> ShapeForEmployer(
+        const eventstore::RecordedEvent& record, v1::RecordedEvent* out);
 
     Guard* guard_;
     domain::Principal who_;

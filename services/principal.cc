@@ -40,8 +40,8 @@ std::optional<std::string> Header(const grpc::ServerContextBase& context, const 
 // UNAUTHENTICATED when the subject holds it more than once (in separate RDNs
 // or in one multi-valued RDN: either way it would be ambiguous who the caller
 // is) or it cannot be read.
-absl::StatusOr<std::optional<std::string>> SubjectField(X509_NAME* name, int nid,
-                                                        absl::string_view what) {
+[[nodiscard]] absl::StatusOr<std::optional<std::string>> SubjectField(X509_NAME* name, int nid,
+                                                                      absl::string_view what) {
   int index = X509_NAME_get_index_by_NID(name, nid, -1);
   if (index < 0) return std::nullopt;
   if (X509_NAME_get_index_by_NID(name, nid, index) >= 0) {
@@ -81,7 +81,7 @@ struct Authenticator::CaStore {
 Authenticator::Authenticator(AuthConfig config) : config_(std::move(config)) {}
 Authenticator::~Authenticator() = default;
 
-absl::StatusOr<domain::Role> Authenticator::ParseRole(std::string_view role) {
+[[nodiscard]] absl::StatusOr<domain::Role> Authenticator::ParseRole(std::string_view role) {
   // WORKER is a domain role (a respondent), not one this server serves yet:
   // refusing it here keeps it from ever reaching the policy.
   for (domain::Role r : {domain::Role::kExpert, domain::Role::kEmployer, domain::Role::kAuditor,
@@ -93,7 +93,8 @@ absl::StatusOr<domain::Role> Authenticator::ParseRole(std::string_view role) {
                                                  "AUDITOR or ADMIN"));
 }
 
-absl::StatusOr<absl::flat_hash_set<std::string>> ParseRevokedSerials(std::istream& in) {
+[[nodiscard]] absl::StatusOr<absl::flat_hash_set<std::string>> ParseRevokedSerials(
+    std::istream& in) {
   absl::flat_hash_set<std::string> serials;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
@@ -119,7 +120,8 @@ absl::StatusOr<absl::flat_hash_set<std::string>> ParseRevokedSerials(std::istrea
   return serials;
 }
 
-absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthConfig& config) {
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
+    const AuthConfig& config) {
   std::unique_ptr<Authenticator> auth(new Authenticator(config));
   if (config.dev) return auth;
   if (FILE* f = fopen(config.client_ca_file.c_str(), "r")) {
@@ -145,7 +147,7 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthC
   return auth;
 }
 
-absl::StatusOr<domain::Principal> Authenticator::FromMetadata(
+[[nodiscard]] absl::StatusOr<domain::Principal> Authenticator::FromMetadata(
     const grpc::ServerContextBase& context) {
   std::optional<std::string> id = Header(context, kPrincipalHeader);
   if (!id || id->empty() || id->size() > 128) {
@@ -164,7 +166,8 @@ absl::StatusOr<domain::Principal> Authenticator::FromMetadata(
   return principal;
 }
 
-absl::StatusOr<Authenticator::Verified> Authenticator::Verify(const std::string& pem) const {
+[[nodiscard]] absl::StatusOr<Authenticator::Verified> Authenticator::Verify(
+    const std::string& pem) const {
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   X509* cert = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
   BIO_free(bio);
@@ -240,7 +243,7 @@ absl::StatusOr<Authenticator::Verified> Authenticator::Verify(const std::string&
   return v;
 }
 
-absl::Status Authenticator::ReloadRevoked(bool at_start) {
+[[nodiscard]] absl::Status Authenticator::ReloadRevoked(bool at_start) {
   struct stat st {};
   int64_t stamp = -2;  // missing or unreadable
   if (stat(config_.revoked_serials.c_str(), &st) == 0) {
@@ -286,12 +289,13 @@ bool Authenticator::Revoked(const std::string& serial) {
   return revoked_.contains(key);
 }
 
-absl::Status Authenticator::Refuse(const grpc::ServerContextBase& context, absl::Status why) const {
+[[nodiscard]] absl::Status Authenticator::Refuse(const grpc::ServerContextBase& context,
+                                                 absl::Status why) const {
   LogLine(absl::StrCat("refused ", context.peer(), ": ", why.message()));
   return why;
 }
 
-absl::StatusOr<domain::Principal> Authenticator::Authenticate(
+[[nodiscard]] absl::StatusOr<domain::Principal> Authenticator::Authenticate(
     const grpc::ServerContextBase& context) {
   if (config_.dev) return FromMetadata(context);
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();

@@ -48,22 +48,25 @@ struct AuthConfig {
 // Parses a revocation list: hexadecimal serials (colons and leading zeros
 // allowed), one per line, '#' starts a comment. INVALID_ARGUMENT naming the
 // first line that is not a serial.
-absl::StatusOr<absl::flat_hash_set<std::string>> ParseRevokedSerials(std::istream& in);
+[[nodiscard]] absl::StatusOr<absl::flat_hash_set<std::string>> ParseRevokedSerials(
+    std::istream& in);
 
 class Authenticator {
  public:
   // Loads the client CA; INVALID_ARGUMENT / NOT_FOUND naming the file.
-  static absl::StatusOr<std::unique_ptr<Authenticator>> Create(const AuthConfig& config);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Authenticator>> Create(
+      const AuthConfig& config);
   ~Authenticator();
 
   // The caller, or UNAUTHENTICATED saying why not.
-  absl::StatusOr<domain::Principal> Authenticate(const grpc::ServerContextBase& context);
+  [[nodiscard]] absl::StatusOr<domain::Principal> Authenticate(
+      const grpc::ServerContextBase& context);
 
   bool dev() const { return config_.dev; }
 
   // Parses a role name as certificates and dev metadata spell it; only the
   // roles this server serves (EXPERT, EMPLOYER, AUDITOR, ADMIN).
-  static absl::StatusOr<domain::Role> ParseRole(std::string_view role);
+  [[nodiscard]] static absl::StatusOr<domain::Role> ParseRole(std::string_view role);
 
  private:
   struct Verified {
@@ -72,10 +75,11 @@ class Authenticator {
     std::string serial;     // upper-case hex
   };
   explicit Authenticator(AuthConfig config);
-  absl::StatusOr<domain::Principal> FromMetadata(const grpc::ServerContextBase& context);
-  absl::StatusOr<Verified> Verify(const std::string& pem) const;
+  [[nodiscard]] absl::StatusOr<domain::Principal> FromMetadata(
+      const grpc::ServerContextBase& context);
+  [[nodiscard]] absl::StatusOr<Verified> Verify(const std::string& pem) const;
   bool Revoked(const std::string& serial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Refuse(const grpc::ServerContextBase& context, absl::Status why) const;
+  [[nodiscard]] absl::Status Refuse(const grpc::ServerContextBase& context, absl::Status why) const;
 
   AuthConfig config_;
   struct CaStore;
@@ -85,7 +89,7 @@ class Authenticator {
   // Re-reads the deny list when its file changed. At start a missing or
   // malformed list is an error; later the last good list is kept (and the
   // problem logged): never an empty one.
-  absl::Status ReloadRevoked(bool at_start) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status ReloadRevoked(bool at_start) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::flat_hash_set<std::string> revoked_ ABSL_GUARDED_BY(mu_);
   int64_t revoked_stamp_ ABSL_GUARDED_BY(mu_) = -1;
 };

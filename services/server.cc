@@ -16,7 +16,8 @@
 namespace duurzaam::services {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what) {
+[[nodiscard]] absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                                   const std::string& what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " '", path, "'"));
   std::stringstream ss;
@@ -26,8 +27,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
-                                                      const ServerDeps& deps) {
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
+                                                                    const ServerDeps& deps) {
   std::unique_ptr<Server> server(new Server());
   eventstore::Store* store = deps.store;
   projections::CaseProjection* projection = deps.projection;

@@ -41,8 +41,8 @@ struct ServerDeps {
 class Server {
  public:
   // Starts serving.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
-                                                       const ServerDeps& deps);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
+                                                                     const ServerDeps& deps);
   ~Server();
 
   // The port actually bound (useful with port 0).

@@ -20,7 +20,8 @@ struct Setting {
   bool is_bool = false;
 };
 
-absl::Status SetUint(uint64_t* out, const std::string& name, const std::string& value) {
+[[nodiscard]] absl::Status SetUint(uint64_t* out, const std::string& name,
+                                   const std::string& value) {
   if (!absl::SimpleAtoi(value, out)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--", name, " takes a non-negative number; got '", value, "'"));
@@ -28,7 +29,7 @@ absl::Status SetUint(uint64_t* out, const std::string& name, const std::string& 
   return absl::OkStatus();
 }
 
-absl::Status SetBool(bool* out, const std::string& name, const std::string& value) {
+[[nodiscard]] absl::Status SetBool(bool* out, const std::string& name, const std::string& value) {
   if (value.empty() || value == "true" || value == "1" || value == "yes") {
     *out = true;
   } else if (value == "false" || value == "0" || value == "no") {
@@ -137,8 +138,8 @@ const std::map<std::string, Setting>& Settings() {
   return *settings;
 }
 
-absl::Status Apply(ServerConfig* config, const std::string& name, const std::string& value,
-                   const std::string& where) {
+[[nodiscard]] absl::Status Apply(ServerConfig* config, const std::string& name,
+                                 const std::string& value, const std::string& where) {
   auto it = Settings().find(name);
   if (it == Settings().end()) {
     return absl::InvalidArgumentError(
@@ -149,7 +150,7 @@ absl::Status Apply(ServerConfig* config, const std::string& name, const std::str
   return absl::OkStatus();
 }
 
-absl::Status LoadFile(const std::string& path, ServerConfig* config) {
+[[nodiscard]] absl::Status LoadFile(const std::string& path, ServerConfig* config) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file '", path, "'"));
   std::string line;
@@ -181,8 +182,8 @@ absl::Status LoadFile(const std::string& path, ServerConfig* config) {
 
 }  // namespace
 
-absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
-                                               bool* help_requested) {
+[[nodiscard]] absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                                             bool* help_requested) {
   ServerConfig config;
   // Split into name/value pairs first so --config applies before flags.
   std::vector<std::pair<std::string, std::string>> flags;
@@ -285,7 +286,7 @@ bool IsLoopbackListen(const std::string& listen) {
   return true;
 }
 
-absl::Status CheckDevMode(const ServerConfig& config) {
+[[nodiscard]] absl::Status CheckDevMode(const ServerConfig& config) {
   if (!config.dev) return absl::OkStatus();
   std::vector<std::string> tls;
   if (!config.tls_cert.empty()) tls.push_back("--tls_cert");

@@ -47,12 +47,12 @@ struct ServerConfig {
 };
 
 // Parses argv (argv[0] is skipped). Recognises --help via `help_requested`.
-absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
-                                               bool* help_requested = nullptr);
+[[nodiscard]] absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                                             bool* help_requested = nullptr);
 // Dev mode belongs on one developer's machine: FAILED_PRECONDITION when
 // `dev` is set beside any TLS or revocation setting, or `listen` is not a
 // loopback address (127.0.0.0/8, [::1] or localhost). OK when dev is off.
-absl::Status CheckDevMode(const ServerConfig& config);
+[[nodiscard]] absl::Status CheckDevMode(const ServerConfig& config);
 // True when `listen` ("host:port") names a loopback host.
 bool IsLoopbackListen(const std::string& listen);
 

@@ -59,7 +59,7 @@ std::string BioContents(BIO* bio) {
 // Never prompts for a passphrase: encrypted keys are not supported.
 int NoPassphrase(char*, int, int, void*) { return -1; }
 
-absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
+[[nodiscard]] absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
@@ -100,7 +100,7 @@ SigningKey::SigningKey(SigningKey&&) noexcept = default;
 SigningKey& SigningKey::operator=(SigningKey&&) noexcept = default;
 SigningKey::~SigningKey() = default;
 
-absl::StatusOr<SigningKey> SigningKey::FromPkey(PkeyPtr key) {
+[[nodiscard]] absl::StatusOr<SigningKey> SigningKey::FromPkey(PkeyPtr key) {
   if (EVP_PKEY_is_a(key.get(), "ED25519") != 1) {
     return absl::InvalidArgumentError("the key is not an Ed25519 key");
   }
@@ -115,7 +115,7 @@ absl::StatusOr<SigningKey> SigningKey::FromPkey(PkeyPtr key) {
   return SigningKey(std::move(key), std::move(raw));
 }
 
-absl::StatusOr<SigningKey> SigningKey::Generate() {
+[[nodiscard]] absl::StatusOr<SigningKey> SigningKey::Generate() {
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
   EVP_PKEY* raw = nullptr;
   if (ctx == nullptr || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
@@ -125,7 +125,7 @@ absl::StatusOr<SigningKey> SigningKey::Generate() {
   return FromPkey(PkeyPtr(raw));
 }
 
-absl::StatusOr<SigningKey> SigningKey::Load(const std::string& pem_path) {
+[[nodiscard]] absl::StatusOr<SigningKey> SigningKey::Load(const std::string& pem_path) {
   std::ifstream in(pem_path, std::ios::binary);
   if (!in) {
     const int err = errno;
@@ -156,7 +156,7 @@ absl::StatusOr<SigningKey> SigningKey::Load(const std::string& pem_path) {
   return key;
 }
 
-absl::StatusOr<SigningKey> SigningKey::LoadOrCreate(const std::string& pem_path) {
+[[nodiscard]] absl::StatusOr<SigningKey> SigningKey::LoadOrCreate(const std::string& pem_path) {
   struct stat st;
   if (::stat(pem_path.c_str(), &st) == 0) return Load(pem_path);
   if (errno != ENOENT) {
@@ -250,8 +250,8 @@ std::string SigningKey::PublicKeyPem() const {
   return BioContents(bio.get());
 }
 
-absl::Status VerifySignature(std::string_view public_key_raw32, std::string_view message,
-                             std::string_view signature) {
+[[nodiscard]] absl::Status VerifySignature(std::string_view public_key_raw32,
+                                           std::string_view message, std::string_view signature) {
   if (public_key_raw32.size() != kPublicKeySize) {
     return absl::InvalidArgumentError(
         absl::StrCat("an Ed25519 public key is 32 bytes, got ", public_key_raw32.size()));
@@ -292,8 +292,9 @@ std::string SignCheckpoint(const Checkpoint& checkpoint, const SigningKey& key) 
   return key.Sign(checkpoint.SignedBody());
 }
 
-absl::Status VerifyCheckpoint(const Checkpoint& checkpoint, std::string_view signature,
-                              std::string_view public_key_raw32) {
+[[nodiscard]] absl::Status VerifyCheckpoint(const Checkpoint& checkpoint,
+                                            std::string_view signature,
+                                            std::string_view public_key_raw32) {
   absl::Status s = VerifySignature(public_key_raw32, checkpoint.SignedBody(), signature);
   if (s.code() == absl::StatusCode::kUnauthenticated) {
     return absl::UnauthenticatedError(absl::StrCat("checkpoint of '", checkpoint.origin,

@@ -44,15 +44,15 @@ class SigningKey {
   // crash never leaves a partial key; if another process created the file
   // first, its key is loaded). Errors as Load, plus UNAVAILABLE when the file
   // cannot be written.
-  static absl::StatusOr<SigningKey> LoadOrCreate(const std::string& pem_path);
+  [[nodiscard]] static absl::StatusOr<SigningKey> LoadOrCreate(const std::string& pem_path);
 
   // Loads a PKCS#8 PEM Ed25519 private key. NOT_FOUND if the file is
   // missing, INVALID_ARGUMENT if it is not a PEM private key or not Ed25519,
   // UNAVAILABLE if it cannot be read.
-  static absl::StatusOr<SigningKey> Load(const std::string& pem_path);
+  [[nodiscard]] static absl::StatusOr<SigningKey> Load(const std::string& pem_path);
 
   // A fresh key, held only in memory.
-  static absl::StatusOr<SigningKey> Generate();
+  [[nodiscard]] static absl::StatusOr<SigningKey> Generate();
 
   SigningKey(SigningKey&&) noexcept;
   SigningKey& operator=(SigningKey&&) noexcept;
@@ -79,7 +79,7 @@ class SigningKey {
   };
   using PkeyPtr = std::unique_ptr<evp_pkey_st, PkeyDeleter>;
 
-  static absl::StatusOr<SigningKey> FromPkey(PkeyPtr key);
+  [[nodiscard]] static absl::StatusOr<SigningKey> FromPkey(PkeyPtr key);
   SigningKey(PkeyPtr key, std::string public_raw);
 
   PkeyPtr key_;
@@ -89,8 +89,8 @@ class SigningKey {
 // Checks an Ed25519 signature. INVALID_ARGUMENT if the public key is not 32
 // bytes; UNAUTHENTICATED if the signature is not 64 bytes or does not verify
 // for this message and key (the message says which).
-absl::Status VerifySignature(std::string_view public_key_raw32, std::string_view message,
-                             std::string_view signature);
+[[nodiscard]] absl::Status VerifySignature(std::string_view public_key_raw32,
+                                           std::string_view message, std::string_view signature);
 
 // Signs checkpoint.SignedBody(): a 64-byte signature.
 std::string SignCheckpoint(const Checkpoint& checkpoint, const SigningKey& key);
@@ -98,7 +98,8 @@ std::string SignCheckpoint(const Checkpoint& checkpoint, const SigningKey& key);
 // Checks a checkpoint signature made by SignCheckpoint. Errors as
 // VerifySignature; UNAUTHENTICATED messages name the checkpoint's origin and
 // size.
-absl::Status VerifyCheckpoint(const Checkpoint& checkpoint, std::string_view signature,
-                              std::string_view public_key_raw32);
+[[nodiscard]] absl::Status VerifyCheckpoint(const Checkpoint& checkpoint,
+                                            std::string_view signature,
+                                            std::string_view public_key_raw32);
 
 }  // namespace duurzaam::transparency

@@ -78,7 +78,7 @@ std::string HexOf(const Hash& hash) {
       absl::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
 }
 
-absl::StatusOr<Hash> HashFromHex(std::string_view hex) {
+[[nodiscard]] absl::StatusOr<Hash> HashFromHex(std::string_view hex) {
   if (hex.size() != 64) {
     return absl::InvalidArgumentError(
         absl::StrCat("a hash is 64 hex digits, got ", hex.size(), " characters"));
@@ -110,8 +110,9 @@ Hash EmptyRoot() {
   return empty;
 }
 
-absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tree_size,
-                             const std::vector<Hash>& proof, const Hash& root) {
+[[nodiscard]] absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index,
+                                           uint64_t tree_size, const std::vector<Hash>& proof,
+                                           const Hash& root) {
   // Step 1.
   if (index >= tree_size) {
     return absl::InvalidArgumentError(absl::StrCat("inclusion proof for leaf ", index,
@@ -152,8 +153,8 @@ absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tre
   return absl::OkStatus();
 }
 
-absl::Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash& root1, const Hash& root2,
-                               const std::vector<Hash>& proof) {
+[[nodiscard]] absl::Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash& root1,
+                                             const Hash& root2, const std::vector<Hash>& proof) {
   const std::string what = absl::StrCat("consistency proof from size ", size1, " to size ", size2);
   if (size1 > size2) {
     return absl::InvalidArgumentError(

@@ -23,7 +23,7 @@ using Hash = std::array<uint8_t, 32>;
 std::string HexOf(const Hash& hash);
 
 // Parses 64 hex digits (either case). INVALID_ARGUMENT otherwise.
-absl::StatusOr<Hash> HashFromHex(std::string_view hex);
+[[nodiscard]] absl::StatusOr<Hash> HashFromHex(std::string_view hex);
 
 // SHA-256(0x00 || leaf_data): the hash of one leaf.
 Hash LeafHash(std::string_view leaf_data);
@@ -43,8 +43,9 @@ Hash EmptyRoot();
 //                    says which length was expected)
 //  DATA_LOSS         the proof computes another root than `root` (the
 //                    message names index, size and both roots in hex)
-absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tree_size,
-                             const std::vector<Hash>& proof, const Hash& root);
+[[nodiscard]] absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index,
+                                           uint64_t tree_size, const std::vector<Hash>& proof,
+                                           const Hash& root);
 
 // Checks that `proof` (RFC 9162 §2.1.4) proves that the tree of `size1`
 // leaves with root `root1` is a prefix of the tree of `size2` leaves with
@@ -57,7 +58,7 @@ absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tre
 //                    which length was expected)
 //  DATA_LOSS         the proof computes another root1 or root2 than given
 //                    (the message names the sizes and both roots in hex)
-absl::Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash& root1, const Hash& root2,
-                               const std::vector<Hash>& proof);
+[[nodiscard]] absl::Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash& root1,
+                                             const Hash& root2, const std::vector<Hash>& proof);
 
 }  // namespace duurzaam::transparency

@@ -36,7 +36,7 @@ constexpr char kSizeKey[] = "size";
 constexpr char kNodePrefix = 'n';
 constexpr int kMaxLevel = 64;
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+[[nodiscard]] absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   std::string msg = absl::StrCat(what, ": ", s.ToString());
   if (s.IsCorruption()) return absl::DataLossError(msg);
@@ -90,29 +90,31 @@ class RocksDbTreeStore final : public TreeStore {
     if (db_) db_->Close().PermitUncheckedError();  // nothing to lose: writes are in the WAL
   }
 
-  absl::Status Init();
+  [[nodiscard]] absl::Status Init();
 
-  absl::Status Append(const std::vector<Hash>& leaf_hashes) override;
+  [[nodiscard]] absl::Status Append(const std::vector<Hash>& leaf_hashes) override;
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
-  absl::StatusOr<Hash> Root(uint64_t tree_size) const override;
-  absl::StatusOr<Hash> SubtreeHash(uint64_t begin, uint64_t end) const override;
-  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index,
-                                                   uint64_t tree_size) const override;
-  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2) const override;
-  absl::StatusOr<Hash> LeafHashAt(uint64_t index) const override;
+  [[nodiscard]] absl::StatusOr<Hash> Root(uint64_t tree_size) const override;
+  [[nodiscard]] absl::StatusOr<Hash> SubtreeHash(uint64_t begin, uint64_t end) const override;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index,
+                                                                 uint64_t tree_size) const override;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t size1,
+                                                                   uint64_t size2) const override;
+  [[nodiscard]] absl::StatusOr<Hash> LeafHashAt(uint64_t index) const override;
 
  private:
-  absl::Status CheckSize(uint64_t tree_size, absl::string_view what) const;
-  absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
+  [[nodiscard]] absl::Status CheckSize(uint64_t tree_size, absl::string_view what) const;
+  [[nodiscard]] absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
   // MTH(D[begin:end]) for begin < end <= a published size. O(log n) lookups
   // when begin is a multiple of bit_ceil(end - begin), as in every range of
   // the RFC 6962 recursions; up to O(end - begin) otherwise.
-  absl::StatusOr<Hash> Mth(uint64_t begin, uint64_t end) const;
+  [[nodiscard]] absl::StatusOr<Hash> Mth(uint64_t begin, uint64_t end) const;
   // Appends PATH(m, D[begin:end]) to `out`.
-  absl::Status Path(uint64_t m, uint64_t begin, uint64_t end, std::vector<Hash>& out) const;
+  [[nodiscard]] absl::Status Path(uint64_t m, uint64_t begin, uint64_t end,
+                                  std::vector<Hash>& out) const;
   // Appends SUBPROOF(m, D[begin:end], complete) to `out`.
-  absl::Status SubProof(uint64_t m, uint64_t begin, uint64_t end, bool complete,
-                        std::vector<Hash>& out) const;
+  [[nodiscard]] absl::Status SubProof(uint64_t m, uint64_t begin, uint64_t end, bool complete,
+                                      std::vector<Hash>& out) const;
 
   const std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -125,7 +127,7 @@ class RocksDbTreeStore final : public TreeStore {
   std::array<Hash, kMaxLevel> frontier_ ABSL_GUARDED_BY(append_mu_){};
 };
 
-absl::Status RocksDbTreeStore::Init() {
+[[nodiscard]] absl::Status RocksDbTreeStore::Init() {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.write_buffer_size = 16 << 20;
@@ -184,7 +186,7 @@ absl::Status RocksDbTreeStore::Init() {
   return absl::OkStatus();
 }
 
-absl::Status RocksDbTreeStore::Append(const std::vector<Hash>& leaf_hashes) {
+[[nodiscard]] absl::Status RocksDbTreeStore::Append(const std::vector<Hash>& leaf_hashes) {
   if (leaf_hashes.empty()) return absl::OkStatus();
   absl::MutexLock lock(&append_mu_);
   uint64_t n = size_.load(std::memory_order_relaxed);
@@ -238,7 +240,8 @@ absl::Status RocksDbTreeStore::Append(const std::vector<Hash>& leaf_hashes) {
   return absl::OkStatus();
 }
 
-absl::Status RocksDbTreeStore::CheckSize(uint64_t tree_size, absl::string_view what) const {
+[[nodiscard]] absl::Status RocksDbTreeStore::CheckSize(uint64_t tree_size,
+                                                       absl::string_view what) const {
   const uint64_t size = Size();
   if (tree_size > size) {
     return absl::OutOfRangeError(
@@ -247,7 +250,7 @@ absl::Status RocksDbTreeStore::CheckSize(uint64_t tree_size, absl::string_view w
   return absl::OkStatus();
 }
 
-absl::StatusOr<Hash> RocksDbTreeStore::GetNode(int level, uint64_t index) const {
+[[nodiscard]] absl::StatusOr<Hash> RocksDbTreeStore::GetNode(int level, uint64_t index) const {
   rocksdb::PinnableSlice value;
   const NodeKey key = MakeNodeKey(level, index);
   rocksdb::Status s =
@@ -267,7 +270,7 @@ absl::StatusOr<Hash> RocksDbTreeStore::GetNode(int level, uint64_t index) const 
   return h;
 }
 
-absl::StatusOr<Hash> RocksDbTreeStore::Mth(uint64_t begin, uint64_t end) const {
+[[nodiscard]] absl::StatusOr<Hash> RocksDbTreeStore::Mth(uint64_t begin, uint64_t end) const {
   const uint64_t n = end - begin;
   if (IsPowerOfTwo(n) && begin % n == 0) {
     return GetNode(std::countr_zero(n), begin / n);
@@ -278,8 +281,8 @@ absl::StatusOr<Hash> RocksDbTreeStore::Mth(uint64_t begin, uint64_t end) const {
   return NodeHash(left, right);
 }
 
-absl::Status RocksDbTreeStore::Path(uint64_t m, uint64_t begin, uint64_t end,
-                                    std::vector<Hash>& out) const {
+[[nodiscard]] absl::Status RocksDbTreeStore::Path(uint64_t m, uint64_t begin, uint64_t end,
+                                                  std::vector<Hash>& out) const {
   const uint64_t n = end - begin;
   if (n == 1) return absl::OkStatus();
   const uint64_t k = SplitPoint(n);
@@ -295,8 +298,8 @@ absl::Status RocksDbTreeStore::Path(uint64_t m, uint64_t begin, uint64_t end,
   return absl::OkStatus();
 }
 
-absl::Status RocksDbTreeStore::SubProof(uint64_t m, uint64_t begin, uint64_t end, bool complete,
-                                        std::vector<Hash>& out) const {
+[[nodiscard]] absl::Status RocksDbTreeStore::SubProof(uint64_t m, uint64_t begin, uint64_t end,
+                                                      bool complete, std::vector<Hash>& out) const {
   const uint64_t n = end - begin;
   if (m == n) {
     if (!complete) {
@@ -318,13 +321,14 @@ absl::Status RocksDbTreeStore::SubProof(uint64_t m, uint64_t begin, uint64_t end
   return absl::OkStatus();
 }
 
-absl::StatusOr<Hash> RocksDbTreeStore::Root(uint64_t tree_size) const {
+[[nodiscard]] absl::StatusOr<Hash> RocksDbTreeStore::Root(uint64_t tree_size) const {
   RETURN_IF_ERROR(CheckSize(tree_size, "root"));
   if (tree_size == 0) return EmptyRoot();
   return Mth(0, tree_size);
 }
 
-absl::StatusOr<Hash> RocksDbTreeStore::SubtreeHash(uint64_t begin, uint64_t end) const {
+[[nodiscard]] absl::StatusOr<Hash> RocksDbTreeStore::SubtreeHash(uint64_t begin,
+                                                                 uint64_t end) const {
   if (begin >= end) {
     return absl::InvalidArgumentError(
         absl::StrCat("subtree [", begin, ", ", end, ") is empty or reversed"));
@@ -333,8 +337,8 @@ absl::StatusOr<Hash> RocksDbTreeStore::SubtreeHash(uint64_t begin, uint64_t end)
   return Mth(begin, end);
 }
 
-absl::StatusOr<std::vector<Hash>> RocksDbTreeStore::InclusionProof(uint64_t index,
-                                                                   uint64_t tree_size) const {
+[[nodiscard]] absl::StatusOr<std::vector<Hash>> RocksDbTreeStore::InclusionProof(
+    uint64_t index, uint64_t tree_size) const {
   const std::string what =
       absl::StrCat("inclusion proof for leaf ", index, " in tree of size ", tree_size);
   RETURN_IF_ERROR(CheckSize(tree_size, what));
@@ -347,8 +351,8 @@ absl::StatusOr<std::vector<Hash>> RocksDbTreeStore::InclusionProof(uint64_t inde
   return proof;
 }
 
-absl::StatusOr<std::vector<Hash>> RocksDbTreeStore::ConsistencyProof(uint64_t size1,
-                                                                     uint64_t size2) const {
+[[nodiscard]] absl::StatusOr<std::vector<Hash>> RocksDbTreeStore::ConsistencyProof(
+    uint64_t size1, uint64_t size2) const {
   const std::string what = absl::StrCat("consistency proof from size ", size1, " to size ", size2);
   RETURN_IF_ERROR(CheckSize(size2, what));
   if (size1 > size2) {
@@ -361,7 +365,7 @@ absl::StatusOr<std::vector<Hash>> RocksDbTreeStore::ConsistencyProof(uint64_t si
   return proof;
 }
 
-absl::StatusOr<Hash> RocksDbTreeStore::LeafHashAt(uint64_t index) const {
+[[nodiscard]] absl::StatusOr<Hash> RocksDbTreeStore::LeafHashAt(uint64_t index) const {
   const uint64_t size = Size();
   if (index >= size) {
     return absl::OutOfRangeError(
@@ -372,7 +376,7 @@ absl::StatusOr<Hash> RocksDbTreeStore::LeafHashAt(uint64_t index) const {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TreeStore>> TreeStore::Open(const std::string& path) {
+[[nodiscard]] absl::StatusOr<std::unique_ptr<TreeStore>> TreeStore::Open(const std::string& path) {
   auto store = std::make_unique<RocksDbTreeStore>(path);
   RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<TreeStore>(std::move(store));

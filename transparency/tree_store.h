@@ -33,43 +33,43 @@ class TreeStore {
   // none. Errors: FAILED_PRECONDITION if the directory holds something else,
   // DATA_LOSS if the stored tree is inconsistent, UNAVAILABLE on I/O errors
   // (e.g. another process holds it open).
-  static absl::StatusOr<std::unique_ptr<TreeStore>> Open(const std::string& path);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<TreeStore>> Open(const std::string& path);
 
   virtual ~TreeStore() = default;
 
   // Appends leaves, already hashed with LeafHash(), in order. All or
   // nothing: on error the tree is unchanged (UNAVAILABLE / RESOURCE_EXHAUSTED
   // on write failure). An empty vector is a no-op.
-  virtual absl::Status Append(const std::vector<Hash>& leaf_hashes) = 0;
+  [[nodiscard]] virtual absl::Status Append(const std::vector<Hash>& leaf_hashes) = 0;
 
   // Number of leaves.
   virtual uint64_t Size() const = 0;
 
   // MTH of the first `tree_size` leaves, for any tree_size <= Size();
   // EmptyRoot() for 0. OUT_OF_RANGE if tree_size > Size().
-  virtual absl::StatusOr<Hash> Root(uint64_t tree_size) const = 0;
+  [[nodiscard]] virtual absl::StatusOr<Hash> Root(uint64_t tree_size) const = 0;
 
   // MTH(D[begin:end]) (RFC 6962 §2.1) of leaves [begin, end), for
   // begin < end <= Size(). INVALID_ARGUMENT if begin >= end, OUT_OF_RANGE if
   // end > Size(). Costs O(log n) lookups when begin is a multiple of
   // bit_ceil(end - begin) (every range in the RFC recursions is), and up to
   // O(end - begin) otherwise.
-  virtual absl::StatusOr<Hash> SubtreeHash(uint64_t begin, uint64_t end) const = 0;
+  [[nodiscard]] virtual absl::StatusOr<Hash> SubtreeHash(uint64_t begin, uint64_t end) const = 0;
 
   // The audit path PATH(index, D[tree_size]) of RFC 6962 §2.1.1.
   // OUT_OF_RANGE if tree_size > Size(); INVALID_ARGUMENT if
   // index >= tree_size.
-  virtual absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index,
-                                                           uint64_t tree_size) const = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<Hash>> InclusionProof(
+      uint64_t index, uint64_t tree_size) const = 0;
 
   // PROOF(size1, D[size2]) of RFC 6962 §2.1.2; empty when size1 == 0 or
   // size1 == size2 (what VerifyConsistency expects then). OUT_OF_RANGE if
   // size2 > Size(); INVALID_ARGUMENT if size1 > size2.
-  virtual absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t size1,
-                                                             uint64_t size2) const = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<Hash>> ConsistencyProof(
+      uint64_t size1, uint64_t size2) const = 0;
 
   // The leaf hash at `index`. OUT_OF_RANGE if index >= Size().
-  virtual absl::StatusOr<Hash> LeafHashAt(uint64_t index) const = 0;
+  [[nodiscard]] virtual absl::StatusOr<Hash> LeafHashAt(uint64_t index) const = 0;
 };
 
 }  // namespace duurzaam::transparency

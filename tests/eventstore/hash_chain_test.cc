@@ -55,7 +55,7 @@ void Tamper(const std::string& path, uint64_t position,
   delete db;
 }
 
-absl::StatusOr<ChainVerification> Verify(const std::string& path, uint64_t from = 0) {
+[[nodiscard]] absl::StatusOr<ChainVerification> Verify(const std::string& path, uint64_t from = 0) {
   Options options;
   options.path = path;
   auto store = Store::Open(options);

@@ -39,7 +39,8 @@ inline transparency::Checkpoint FromProto(const v1::SignedCheckpoint& p) {
 
 // What an auditor checks: the leaf is computed from the returned record,
 // and the path leads from it to the checkpoint's root.
-inline absl::Status VerifyEntry(const v1::InclusionProof& proof, const transparency::Hash& root) {
+[[nodiscard]] inline absl::Status VerifyEntry(const v1::InclusionProof& proof,
+                                              const transparency::Hash& root) {
   auto record = codec::FromProto(proof.record());
   if (!record.ok()) return record.status();
   transparency::Hash leaf = transparency::LeafHash(projections::LeafData(*record));
