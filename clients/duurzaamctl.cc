@@ -226,6 +226,7 @@ int main(int argc, char** argv) {
                  "  portfolio [EXPERT] [--lang=nl|en]\n"
                  "  erase CASE --reason=TEXT   (ADMIN: crypto-shred a closed case)\n"
                  "  rotate-master-key          (ADMIN: re-wrap data keys, see master-key)\n"
+                 "  signing-key                (AUDITOR: the checkpoint key to pin)\n"
                  "  verify DATA_DIR   (offline, on a stopped server's store)\n"
                  "  master-key init|add|list FILE | master-key retire FILE KEY_ID   (offline)\n");
     return 2;
@@ -260,6 +261,15 @@ int main(int argc, char** argv) {
         absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
                          absl::FromUnixSeconds(response.erased_at().seconds()), absl::UTCTimeZone())
             .c_str());
+    return 0;
+  }
+  if (command == "signing-key") {
+    v1::SigningKeyInfo key;
+    grpc::Status status = v1::Audit::NewStub(channel)->GetSigningKey(&context, {}, &key);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s key %s\nfingerprint (SHA-256) %s\n%s", key.algorithm().c_str(),
+                key.key_id().c_str(), key.fingerprint_sha256().c_str(),
+                key.public_key_pem().c_str());
     return 0;
   }
   if (command == "rotate-master-key") {

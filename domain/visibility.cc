@@ -35,6 +35,14 @@ bool EmployerMaySee(const EventBody& body) {
                     body);
 }
 
+int64_t EmployerRevision(const std::vector<Event>& case_events, size_t count) {
+  int64_t visible = 0;
+  for (size_t i = 0; i < count && i < case_events.size(); ++i) {
+    if (EmployerMaySee(case_events[i].body)) ++visible;
+  }
+  return visible - 1;
+}
+
 namespace {
 
 // Keeps the employer-audience reasons; true when any was withheld.

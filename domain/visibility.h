@@ -14,6 +14,13 @@ namespace duurzaam::domain {
 // check-ins, contact moments, team changes and expert judgements never do.
 bool EmployerMaySee(const EventBody& body);
 
+// An employer's concurrency token for a case: among the first `count`
+// events of the case stream, the number an employer may see, minus one (-1
+// when none). It changes only when an employer-visible event is added, so it
+// tells nothing about the events hidden from employers; employers read it as
+// the case revision and pass it back as expected_revision.
+int64_t EmployerRevision(const std::vector<Event>& case_events, size_t count);
+
 // The status as an employer may read it: the level, and only reasons and
 // watch items whose audience is EMPLOYER and whose evidence the employer may
 // see; no suggested actions and no expert judgement. When reasons were

@@ -97,7 +97,19 @@ class BatchProjector {
 
  private:
   [[nodiscard]] absl::Status AddIndexEntries(const eventstore::EventView& view) {
-    ASSIGN_OR_RETURN(domain::Event event, codec::Decode(view.ToOwned()));
+    absl::StatusOr<domain::Event> decoded = codec::Decode(view.ToOwned());
+    if (absl::IsDataLoss(decoded.status())) {
+      // A record that cannot be read never stops the projection (which
+      // would take every query down): its index entries are left out and
+      // the record is kept as stored; reads of its case fail closed on it.
+      LogLine(absl::StrCat(
+          "ALERT: projection left out the index entries of the record at "
+          "position ",
+          view.position, " (", std::string(view.stream), "): ", decoded.status().message()));
+      return absl::OkStatus();
+    }
+    if (!decoded.ok()) return decoded.status();
+    const domain::Event& event = *decoded;
     const std::string case_id(view.stream.substr(5));
     rocksdb::Status s;
     if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {

@@ -10,6 +10,7 @@ packages=(
   librocksdb-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -69,6 +69,19 @@ grpc::Status AuditService::GetCheckpoint(grpc::ServerContext* context,
   return ToGrpcStatus(Sign(CurrentSize(), response));
 }
 
+grpc::Status AuditService::GetSigningKey(grpc::ServerContext* context,
+                                         const v1::GetSigningKeyRequest*,
+                                         v1::SigningKeyInfo* response) {
+  auto who = guard_->Admit(*context, access::Operation::kReadProofs);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  response->set_algorithm("Ed25519");
+  response->set_public_key(key_->PublicKeyRaw());
+  response->set_public_key_pem(key_->PublicKeyPem());
+  response->set_key_id(key_->KeyId());
+  response->set_fingerprint_sha256(key_->Fingerprint());
+  return grpc::Status::OK;
+}
+
 grpc::Status AuditService::GetInclusionProof(grpc::ServerContext* context,
                                              const v1::GetInclusionProofRequest* request,
                                              v1::InclusionProof* response) {

@@ -25,6 +25,8 @@ class AuditService final : public v1::Audit::Service {
                const transparency::SigningKey* key, Guard* guard,
                std::function<int64_t()> now_micros);
 
+  grpc::Status GetSigningKey(grpc::ServerContext* context, const v1::GetSigningKeyRequest* request,
+                             v1::SigningKeyInfo* response) override;
   grpc::Status GetCheckpoint(grpc::ServerContext* context, const v1::GetCheckpointRequest* request,
                              v1::SignedCheckpoint* response) override;
   grpc::Status GetInclusionProof(grpc::ServerContext* context,

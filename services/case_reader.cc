@@ -4,6 +4,7 @@
 #include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
 #include "common/field_violation.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace duurzaam::services {
@@ -17,7 +18,21 @@ namespace duurzaam::services {
 
 [[nodiscard]] absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream,
                                      const codec::Sealer* sealer) {
-  ASSIGN_OR_RETURN(domain::Event event, codec::Decode(record, sealer));
+  absl::StatusOr<domain::Event> decoded = codec::Decode(record, sealer);
+  if (absl::IsDataLoss(decoded.status())) {
+    const bool decides_access = record.type == "CaseOpened" || record.type == "TeamMemberAdded" ||
+                                record.type == "TeamMemberRemoved";
+    if (decides_access) stream->access_unknown = true;
+    LogLine(absl::StrCat("ALERT: quarantined the record at position ", record.position, " (",
+                         record.stream, " revision ", record.revision, ", ", record.type,
+                         "): ", decoded.status().message()));
+    stream->quarantined.push_back({record.stream, record.position, record.revision, record.type,
+                                   std::string(decoded.status().message())});
+    stream->revision = record.revision;
+    return absl::OkStatus();
+  }
+  if (!decoded.ok()) return decoded.status();
+  domain::Event event = *std::move(decoded);
   stream->state = domain::Apply(std::move(stream->state), event);
   stream->events.push_back(std::move(event));
   stream->revision = record.revision;
@@ -25,8 +40,17 @@ namespace duurzaam::services {
   return absl::OkStatus();
 }
 
-access::CaseFacts FactsOf(const DecodedStream& stream) {
-  return {!stream.events.empty(), stream.state.employer_id, stream.state.team};
+[[nodiscard]] absl::StatusOr<access::CaseFacts> FactsOf(const DecodedStream& stream) {
+  if (stream.access_unknown) {
+    for (const Quarantined& q : stream.quarantined) {
+      if (q.type == "CaseOpened" || q.type == "TeamMemberAdded" || q.type == "TeamMemberRemoved") {
+        return absl::DataLossError(absl::StrCat(
+            "who may access this case cannot be decided: its ", q.type, " record at position ",
+            q.position, " cannot be read (", q.reason, "); an administrator must repair it"));
+      }
+    }
+  }
+  return access::CaseFacts{!stream.events.empty(), stream.state.employer_id, stream.state.team};
 }
 
 [[nodiscard]] absl::Status CaseReader::CatchUp() { return CatchUpTo(store_->CommittedEnd()); }
@@ -51,21 +75,22 @@ access::CaseFacts FactsOf(const DecodedStream& stream) {
   }
   // Projected streams only grow: decode just what is new since the cache.
   auto fresh = std::make_shared<DecodedStream>(cached ? *cached : DecodedStream{});
-  const size_t known = fresh->records.size();
+  // The revision counts quarantined records too; records.size() does not.
+  const eventstore::Revision known = fresh->revision;
   ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> projected,
-                   projection_->StreamEvents(stream, known));
+                   projection_->StreamEvents(stream, static_cast<uint64_t>(known + 1)));
   for (const v1::RecordedEvent& p : projected) {
     ASSIGN_OR_RETURN(eventstore::RecordedEvent record, codec::FromProto(p));
     RETURN_IF_ERROR(AddRecord(std::move(record), fresh.get(), sealer_));
   }
-  if (cached && fresh->records.size() == known) return cached;
+  if (cached && fresh->revision == known) return cached;
   absl::MutexLock lock(&cache_mu_);
   // Decoded before an invalidation (an erasure): serve it this once, but
   // never put it back in the cache.
   if (generation != generation_) return std::shared_ptr<const DecodedStream>(fresh);
   if (cache_.size() >= kMaxCachedStreams) cache_.clear();
   auto& slot = cache_[stream];
-  if (!slot || slot->records.size() < fresh->records.size()) slot = fresh;
+  if (!slot || slot->revision < fresh->revision) slot = fresh;
   return std::shared_ptr<const DecodedStream>(fresh);
 }
 

@@ -18,13 +18,30 @@
 
 namespace duurzaam::services {
 
-// A stream's records and their decoded events, in revision order, and the
-// fold of all of them (the case as it stands, for access facts).
+// A stored record that cannot be read (DATA_LOSS: damaged, or written
+// around the domain's checks), set aside so the rest of its stream is
+// served; reported to the case's experts and auditors, and logged.
+struct Quarantined {
+  std::string stream;
+  uint64_t position = 0;
+  eventstore::Revision revision = 0;
+  std::string type;
+  std::string reason;
+};
+
+// A stream's readable records and their decoded events (parallel vectors, in
+// revision order), the fold of them (the case as it stands, for access
+// facts), the stream's revision (over every record, readable or not) and the
+// records set aside.
 struct DecodedStream {
   std::vector<eventstore::RecordedEvent> records;
   std::vector<domain::Event> events;
   eventstore::Revision revision = eventstore::kNoStream;
   domain::CaseState state;
+  std::vector<Quarantined> quarantined;
+  // A quarantined record decided access (CaseOpened, a team change): who
+  // may read or write the case cannot be known (FactsOf fails).
+  bool access_unknown = false;
 };
 
 // A case with the employer-wide events that concern it.
@@ -38,12 +55,17 @@ inline constexpr char kEmployerPrefix[] = "employer-";
 
 // Decodes a stored record (upcasting; opening its sealed fields when a
 // sealer is given, see codec::Decode) and adds it, its event and its fold
-// to `stream`; records must come in revision order.
+// to `stream`; records must come in revision order. A record that does not
+// decode (DATA_LOSS) is quarantined and logged instead, so the rest of the
+// stream is served; if it is one that decides access (CaseOpened, a team
+// change) the stream is marked access_unknown and FactsOf fails (closed).
 [[nodiscard]] absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream,
                                      const codec::Sealer* sealer = nullptr);
 
 // What the access policy needs of a case stream (exists: it has events).
-access::CaseFacts FactsOf(const DecodedStream& stream);
+// DATA_LOSS when a record that decides access is quarantined: access is
+// never decided without it.
+[[nodiscard]] absl::StatusOr<access::CaseFacts> FactsOf(const DecodedStream& stream);
 
 // INVALID_ARGUMENT naming `field` unless `id` is 1..64 of [a-z0-9-].
 [[nodiscard]] absl::Status CheckId(const std::string& id, const std::string& field);

@@ -41,12 +41,18 @@ struct Appended {
   bool replayed;
 };
 
+// Which revisions a writer sees: the stream's own, or, for an employer on a
+// case, the employer revision (domain::EmployerRevision), which tells nothing
+// about the events hidden from employers.
+enum class Numbering { kStream, kEmployer };
+
 // The shared write path of case and employer events: idempotent retry,
-// stale-revision check, domain validation, append.
+// stale-revision check, domain validation, append. `expected` and the
+// returned revision are in `numbering`.
 [[nodiscard]] absl::StatusOr<Appended> Record(
     eventstore::Store* store, const codec::Sealer* sealer, const std::string& stream,
     const std::string& event_id_text, int64_t expected, const v1::PlacementEvent& proto,
-    domain::Principal principal, domain::Date today,
+    domain::Principal principal, domain::Date today, Numbering numbering,
     const std::function<absl::Status(const DecodedStream&, const domain::Event&)>& authorize,
     const std::function<absl::Status(const domain::CaseState&, const domain::Event&)>& validate) {
   absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(event_id_text);
@@ -61,25 +67,44 @@ struct Appended {
   // Sealing is deterministic, so a retry encodes to the very same bytes.
   ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded, codec::Encode(event, *id, stream, sealer));
 
+  // The revision as this writer sees it through readable record `i`, or
+  // now (the stream's revision counts quarantined records too).
+  auto seen_at = [&](size_t i) -> int64_t {
+    return numbering == Numbering::kStream ? loaded.records[i].revision
+                                           : domain::EmployerRevision(loaded.events, i + 1);
+  };
   // A retry: the same id in this stream with the same content.
-  for (const auto& record : loaded.records) {
+  for (size_t i = 0; i < loaded.records.size(); ++i) {
+    const auto& record = loaded.records[i];
     if (record.id == *id) {
       if (record.data != encoded.data || record.type != encoded.type) {
         return absl::AlreadyExistsError(absl::StrCat(
             "event id ", id->ToString(), " is already recorded with other content; use a new id"));
       }
-      return Appended{record.revision, record.position, true};
+      return Appended{seen_at(i), record.position, true};
     }
   }
-  eventstore::Expectation expectation = expected == -1 ? eventstore::Expectation::NoStream()
-                                                       : eventstore::Expectation::Exact(expected);
-  if (!expectation.Matches(loaded.revision)) {
-    return eventstore::MakeRevisionConflictError({stream, expectation, loaded.revision});
+  const int64_t current = numbering == Numbering::kStream
+                              ? loaded.revision
+                              : domain::EmployerRevision(loaded.events, loaded.events.size());
+  eventstore::Expectation expected_seen = expected == -1 ? eventstore::Expectation::NoStream()
+                                                         : eventstore::Expectation::Exact(expected);
+  if (!expected_seen.Matches(current)) {
+    return eventstore::MakeRevisionConflictError({stream, expected_seen, current});
   }
   RETURN_IF_ERROR(codec::FromRequestRoot(validate(loaded.state, event), event, "event."));
+  // The store checks the stream's own revision (read above), so a write in
+  // between is still a conflict.
+  const bool visible_to_employer = domain::EmployerMaySee(event.body);
+  const eventstore::Expectation actual = loaded.revision == eventstore::kNoStream
+                                             ? eventstore::Expectation::NoStream()
+                                             : eventstore::Expectation::Exact(loaded.revision);
   ASSIGN_OR_RETURN(eventstore::AppendResult result,
-                   store->Append({stream, expectation, {std::move(encoded)}}));
-  return Appended{result.last_revision, result.last_position, result.replayed};
+                   store->Append({stream, actual, {std::move(encoded)}}));
+  const int64_t revision = numbering == Numbering::kStream
+                               ? result.last_revision
+                               : current + (visible_to_employer ? 1 : 0);
+  return Appended{revision, result.last_position, result.replayed};
 }
 
 domain::Date Today(const std::function<int64_t()>& now_micros) {
@@ -114,6 +139,23 @@ grpc::Status Respond(const absl::StatusOr<Appended>& appended, Response* respons
   return grpc::Status::OK;
 }
 
+void ToProto(const Quarantined& q, v1::QuarantinedRecord* out) {
+  out->set_stream(q.stream);
+  out->set_position(q.position);
+  out->set_revision(q.revision);
+  out->set_event_type(q.type);
+  out->set_reason(q.reason);
+}
+
+// Reports the records a read was served without (never to employers).
+template <typename Response>
+void ReportQuarantined(const CaseView& view, access::View seen, Response* response) {
+  if (seen == access::View::kEmployer) return;
+  for (const DecodedStream* stream : {view.own.get(), view.employer.get()}) {
+    for (const Quarantined& q : stream->quarantined) ToProto(q, response->add_quarantined());
+  }
+}
+
 }  // namespace
 
 CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* projection,
@@ -133,11 +175,14 @@ grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
   if (absl::Status s = CheckId(request->case_id(), "case_id"); !s.ok()) return ToGrpcStatus(s);
   const std::string& case_id = request->case_id();
   auto authorize = [&](const DecodedStream& stream, const domain::Event& event) {
-    return access::CheckCaseWrite(*who, case_id, FactsOf(stream), event);
+    ASSIGN_OR_RETURN(access::CaseFacts facts, FactsOf(stream));
+    return access::CheckCaseWrite(*who, case_id, facts, event);
   };
+  const Numbering numbering =
+      who->role == domain::Role::kEmployer ? Numbering::kEmployer : Numbering::kStream;
   auto appended = Record(store_, sealer_, kCasePrefix + case_id, request->event_id(),
                          request->expected_revision(), request->event(), *who, Today(now_micros_),
-                         authorize, domain::ValidateCaseEvent);
+                         numbering, authorize, domain::ValidateCaseEvent);
   return Respond(appended, response);
 }
 
@@ -154,7 +199,7 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
   }
   auto appended = Record(
       store_, sealer_, kEmployerPrefix + request->employer_id(), request->event_id(),
-      request->expected_revision(), request->event(), *who, Today(now_micros_),
+      request->expected_revision(), request->event(), *who, Today(now_micros_), Numbering::kStream,
       [](const DecodedStream&, const domain::Event&) { return absl::OkStatus(); },
       [](const domain::CaseState&, const domain::Event& e) {
         return domain::ValidateEmployerEvent(e);
@@ -184,8 +229,9 @@ void CaseService::ToEntry(const domain::TimelineEntry& entry,
   RETURN_IF_ERROR(guard_->cases()->CatchUp());
   // The case is read once: its facts decide access, then it is served.
   ASSIGN_OR_RETURN(auto own, guard_->cases()->Stream(kCasePrefix + case_id));
+  ASSIGN_OR_RETURN(access::CaseFacts facts, FactsOf(*own));
   ASSIGN_OR_RETURN(access::View seen,
-                   guard_->ReadCase(who, case_id, FactsOf(*own), view,
+                   guard_->ReadCase(who, case_id, facts, view,
                                     absl::StrCat(kMethodPrefix, std::string(method))));
   ASSIGN_OR_RETURN(CaseView loaded, guard_->cases()->WithEmployer(case_id, std::move(own)));
   return Admitted{std::move(who), seen, std::move(loaded)};
@@ -208,8 +254,10 @@ grpc::Status CaseService::SubscribeCase(grpc::ServerContext* context,
     if (!view.ok()) return ToGrpcStatus(view.status());
     // Access is re-checked as the case changes: a caller taken off the
     // team stops receiving at once.
+    absl::StatusOr<access::CaseFacts> facts = FactsOf(*view->own);
+    if (!facts.ok()) return ToGrpcStatus(facts.status());
     absl::StatusOr<access::View> seen =
-        access::CheckCaseRead(admitted->who, request->case_id(), FactsOf(*view->own));
+        access::CheckCaseRead(admitted->who, request->case_id(), *facts);
     if (!seen.ok()) return ToGrpcStatus(seen.status());
     if (absl::Status s = guard_->StillAdmitted(*context, admitted->who); !s.ok()) {
       return ToGrpcStatus(s);
@@ -226,16 +274,24 @@ grpc::Status CaseService::SubscribeCase(grpc::ServerContext* context,
       ToEntry(entry, records[entry.event - events.data()], *language, *seen,
               update.mutable_entry());
       // A case event carries its own revision; an employer-wide one the
-      // case revision read for this batch.
-      update.set_revision(entry.employer_wide ? view->own->revision
-                                              : records[entry.event - events.data()].revision);
+      // case revision read for this batch (employers: employer revisions).
+      const size_t own_count = entry.employer_wide
+                                   ? view->own->events.size()
+                                   : static_cast<size_t>(entry.event - events.data()) + 1;
+      update.set_revision(*seen == access::View::kEmployer
+                              ? domain::EmployerRevision(view->own->events, own_count)
+                          : entry.employer_wide ? view->own->revision
+                                                : records[entry.event - events.data()].revision);
       if (!writer->Write(update)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
     if (!caught_up) {
       caught_up = true;
       v1::CaseUpdate marker;
       marker.set_caught_up(true);
-      marker.set_revision(view->own->revision);
+      marker.set_revision(
+          *seen == access::View::kEmployer
+              ? domain::EmployerRevision(view->own->events, view->own->events.size())
+              : view->own->revision);
       if (!writer->Write(marker)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
     store_->WaitForCommit(known_end, absl::Milliseconds(200));
@@ -252,7 +308,9 @@ grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
   const CaseView& view = admitted->view;
   auto timeline = domain::BuildTimeline(view.own->events, view.employer->events);
   response->set_case_id(request->case_id());
-  response->set_revision(view.own->revision);
+  response->set_revision(admitted->seen == access::View::kEmployer
+                             ? domain::EmployerRevision(view.own->events, view.own->events.size())
+                             : view.own->revision);
   for (const auto& entry : timeline) {
     if (admitted->seen == access::View::kEmployer && !domain::EmployerMaySee(entry.event->body)) {
       continue;
@@ -262,6 +320,7 @@ grpc::Status CaseService::GetTimeline(grpc::ServerContext* context,
     ToEntry(entry, records[entry.event - events.data()], *language, admitted->seen,
             response->add_entries());
   }
+  ReportQuarantined(view, admitted->seen, response);
   return grpc::Status::OK;
 }
 
@@ -278,6 +337,7 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
   domain::CaseState state =
       domain::FoldAsOf(domain::WithEmployerEvents(view.own->events, view.employer->events), as_of);
   domain::CaseStatus status = domain::Evaluate(state, as_of, domain::CurrentRuleset());
+  ReportQuarantined(view, admitted->seen, response);
   status = domain::ForAudience(status, access::MaxAudience(admitted->seen));
   response->set_case_id(request->case_id());
   codec::ToProto(status, *language, response);
@@ -328,7 +388,14 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
   for (const std::string& case_id : *ids) {
     absl::StatusOr<CaseView> view = cases->Load(case_id);
     if (!view.ok()) return ToGrpcStatus(view.status());
-    const access::View seen = access::CaseView(*who, FactsOf(*view->own));
+    absl::StatusOr<access::CaseFacts> facts = FactsOf(*view->own);
+    if (absl::IsDataLoss(facts.status())) {
+      // Listed as unreadable, never silently left out.
+      for (const Quarantined& q : view->own->quarantined) ToProto(q, response->add_quarantined());
+      continue;
+    }
+    if (!facts.ok()) return ToGrpcStatus(facts.status());
+    const access::View seen = access::CaseView(*who, *facts);
     if (seen == access::View::kNone) continue;
     read.push_back(case_id);
     domain::CaseState state = domain::FoldAsOf(

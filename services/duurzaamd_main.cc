@@ -170,7 +170,8 @@ int main(int argc, char** argv) {
     Log(std::string(signing_key.status().message()));
     return 1;
   }
-  Log(absl::StrCat("checkpoints signed with key ", signing_key->KeyId(), " (", key_path, ")"));
+  Log(absl::StrCat("checkpoints signed with key ", signing_key->KeyId(), " (", key_path,
+                   "; SHA-256 fingerprint ", signing_key->Fingerprint(), ")"));
 
   services::ServerDeps deps;
   deps.store = store->get();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
+#include "domain/visibility.h"
 #include "eventstore/errors.h"
 #include "services/grpc_status.h"
 
@@ -202,6 +203,15 @@ grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
   }
   if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
   response->set_current_revision(*current);
+  if (who->role == domain::Role::kEmployer &&
+      access::ClassifyStream(request->stream()).kind == access::StreamKind::kCase) {
+    // Employers see the employer revision, never the stream's (which would
+    // count the events hidden from them).
+    auto decoded = guard_->cases()->Stream(request->stream());
+    if (!decoded.ok()) return ToGrpcStatus(decoded.status());
+    response->set_current_revision(
+        domain::EmployerRevision((*decoded)->events, (*decoded)->events.size()));
+  }
   if (last_examined < 0) {
     response->set_end_of_stream(true);
   } else {
@@ -248,6 +258,11 @@ grpc::Status EventStoreService::ReadAll(grpc::ServerContext* context,
 grpc::Status EventStoreService::Subscribe(grpc::ServerContext* context,
                                           const v1::SubscribeRequest* request,
                                           grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+  open_subscriptions_.fetch_add(1);
+  struct Closed {
+    std::atomic<int>* count;
+    ~Closed() { count->fetch_sub(1); }
+  } closed{&open_subscriptions_};
   auto who = guard_->Admit(*context, access::Operation::kReadLog);
   if (!who.ok()) return ToGrpcStatus(who.status());
   Guard::LogReader reader = guard_->ForLog(*who, "duurzaam.v1.EventStore/Subscribe");

@@ -24,6 +24,9 @@ class EventStoreService final : public EventStoreServiceBase {
 
   // Makes running subscriptions end (with UNAVAILABLE) so a server can stop.
   void BeginShutdown() { stopping_.store(true); }
+  // Subscribe handlers running now (a handler that outlives its call's
+  // cancel or deadline would hold a server thread).
+  int open_subscriptions() const { return open_subscriptions_.load(); }
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const v1::AppendRequest* request,
@@ -55,6 +58,7 @@ class EventStoreService final : public EventStoreServiceBase {
   eventstore::Store* store_;
   Guard* guard_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> open_subscriptions_{0};
 };
 
 }  // namespace duurzaam::services

@@ -50,6 +50,9 @@ class Server {
   // "host:port" as bound.
   const std::string& address() const { return address_; }
 
+  // EventStore.Subscribe handlers running now.
+  int open_subscriptions() const { return event_store_->open_subscriptions(); }
+
   // Ends subscriptions, stops accepting calls and waits up to `grace` for
   // running ones. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(2));

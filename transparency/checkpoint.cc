@@ -234,15 +234,17 @@ std::string SigningKey::Sign(std::string_view message) const {
   return signature;
 }
 
-std::string SigningKey::KeyId() const {
+std::string SigningKey::Fingerprint() const {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(public_raw_.data(), public_raw_.size(), digest, &len, EVP_sha256(), nullptr) !=
       1) {
     std::abort();
   }
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 8));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), len));
 }
+
+std::string SigningKey::KeyId() const { return Fingerprint().substr(0, 16); }
 
 std::string SigningKey::PublicKeyPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));

@@ -67,6 +67,8 @@ class SigningKey {
   // The 32-byte raw public key.
   std::string PublicKeyRaw() const { return public_raw_; }
 
+  // Hex of SHA-256(PublicKeyRaw()): 64 characters, the key's fingerprint.
+  std::string Fingerprint() const;
   // Hex of the first 8 bytes of SHA-256(PublicKeyRaw()): 16 characters.
   std::string KeyId() const;
 

@@ -69,31 +69,74 @@ TEST(PlacementCodecTest, EveryEventTypeRoundTrips) {
   }
 }
 
-TEST(PlacementCodecTest, EveryEnumValueRoundTrips) {
+// Each domain value maps to the proto value of the same name, both ways
+// (a table of names, not arithmetic: a shifted or swapped mapping fails).
+TEST(PlacementCodecTest, EveryEnumValueMapsToItsNamedProtoValue) {
   using namespace domain;
-  for (int i = 0; i < 8; ++i) {
-    auto kind = static_cast<InterventionKind>(i);
+  const std::pair<InterventionKind, v1::InterventionKind> kinds[] = {
+      {InterventionKind::kJobCoach, v1::INTERVENTION_KIND_JOB_COACH},
+      {InterventionKind::kCapacityAssessment, v1::INTERVENTION_KIND_CAPACITY_ASSESSMENT},
+      {InterventionKind::kWorkplaceAdaptation, v1::INTERVENTION_KIND_WORKPLACE_ADAPTATION},
+      {InterventionKind::kSubsidyAdvice, v1::INTERVENTION_KIND_SUBSIDY_ADVICE},
+      {InterventionKind::kNoRiskAdvice, v1::INTERVENTION_KIND_NO_RISK_ADVICE},
+      {InterventionKind::kCoaching, v1::INTERVENTION_KIND_COACHING},
+      {InterventionKind::kThreeWayConversation, v1::INTERVENTION_KIND_THREE_WAY_CONVERSATION},
+      {InterventionKind::kOther, v1::INTERVENTION_KIND_OTHER},
+  };
+  for (const auto& [kind, proto] : kinds) {
     v1::PlacementEvent p;
     ToProto(Make(InterventionStarted{kind, "x", ""}), &p);
-    auto back = FromProto(p, "id", Date(2024, 3, 2), {});
+    EXPECT_EQ(p.intervention_started().kind(), proto) << v1::InterventionKind_Name(proto);
+    auto back = FromProto(p, "id", Date(2024, 3, 2), {"expert:a", Role::kExpert, ""});
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(std::get<InterventionStarted>(back->body).kind, kind);
   }
-  for (int i = 0; i < 8; ++i) {
-    auto item = static_cast<Item>(i);
+  const std::pair<Item, v1::Item> items[] = {
+      {Item::kFit, v1::ITEM_FIT},
+      {Item::kMeaningfulWork, v1::ITEM_MEANINGFUL_WORK},
+      {Item::kGuidance, v1::ITEM_GUIDANCE},
+      {Item::kSupport, v1::ITEM_SUPPORT},
+      {Item::kMotivation, v1::ITEM_MOTIVATION},
+      {Item::kSelfEfficacy, v1::ITEM_SELF_EFFICACY},
+      {Item::kCoping, v1::ITEM_COPING},
+      {Item::kIntentionToContinue, v1::ITEM_INTENTION_TO_CONTINUE},
+  };
+  for (const auto& [item, proto] : items) {
     v1::PlacementEvent p;
     ToProto(Make(MonitoringCheckIn{Respondent::kWorker, {{item, 3}}, ""}), &p);
-    auto back = FromProto(p, "id", Date(2024, 3, 2), {});
+    ASSERT_EQ(p.monitoring_check_in().scores_size(), 1);
+    EXPECT_EQ(p.monitoring_check_in().scores(0).item(), proto) << v1::Item_Name(proto);
+    EXPECT_EQ(p.monitoring_check_in().respondent(), v1::RESPONDENT_WORKER);
+    auto back = FromProto(p, "id", Date(2024, 3, 2), {"expert:a", Role::kExpert, ""});
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(std::get<MonitoringCheckIn>(back->body).scores.begin()->first, item);
   }
-  for (int i = 0; i < 4; ++i) {
-    auto level = static_cast<StatusLevel>(i);
+  const std::pair<StatusLevel, v1::StatusLevel> levels[] = {
+      {StatusLevel::kSustainable, v1::STATUS_LEVEL_SUSTAINABLE},
+      {StatusLevel::kVulnerable, v1::STATUS_LEVEL_VULNERABLE},
+      {StatusLevel::kAtRisk, v1::STATUS_LEVEL_AT_RISK},
+      {StatusLevel::kEnded, v1::STATUS_LEVEL_ENDED},
+  };
+  for (const auto& [level, proto] : levels) {
     v1::PlacementEvent p;
     ToProto(Make(ExpertJudgement{level, "r", Date(2025, 1, 1)}), &p);
-    auto back = FromProto(p, "id", Date(2024, 3, 2), {});
+    EXPECT_EQ(p.expert_judgement().level(), proto) << v1::StatusLevel_Name(proto);
+    auto back = FromProto(p, "id", Date(2024, 3, 2), {"expert:a", Role::kExpert, ""});
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(std::get<ExpertJudgement>(back->body).level, level);
+  }
+  // Roles as stored in recorded_by.
+  const std::pair<Role, v1::Role> roles[] = {
+      {Role::kExpert, v1::ROLE_EXPERT}, {Role::kEmployer, v1::ROLE_EMPLOYER},
+      {Role::kWorker, v1::ROLE_WORKER}, {Role::kAuditor, v1::ROLE_AUDITOR},
+      {Role::kAdmin, v1::ROLE_ADMIN},
+  };
+  for (const auto& [role, proto] : roles) {
+    domain::Event e = Make(ContactMoment{ContactKind::kPhone, ""});
+    e.recorded_by.role = role;
+    v1::PlacementEvent p;
+    ToProto(e, &p);
+    EXPECT_EQ(p.recorded_by().role(), proto) << v1::Role_Name(proto);
   }
 }
 

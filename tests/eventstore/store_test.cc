@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "absl/time/clock.h"
 #include "eventstore/errors.h"
 #include "tests/support/temp_dir.h"
 
@@ -274,11 +275,18 @@ TEST_F(StoreTest, RecordedAtNeverGoesBackwards) {
 
 TEST_F(StoreTest, WaitForCommitWakesOnAppend) {
   uint64_t end = store_->CommittedEnd();
-  std::thread writer([&] {
-    ASSERT_TRUE(store_->Append({"s", Expectation::Any(), {Event("A", "")}}).ok());
-  });
-  uint64_t now = store_->WaitForCommit(end, absl::Seconds(30));
-  writer.join();
+  // The waiter's timeout is 30 s: only a wake-up by the commit returns it
+  // within the 5 s asserted below (a missed signal returns at 30 s with the
+  // same end, which is why the time is checked, not only the value).
+  const auto started = std::chrono::steady_clock::now();
+  uint64_t now = 0;
+  std::thread waiter([&] { now = store_->WaitForCommit(end, absl::Seconds(30)); });
+  // Give the waiter time to block, so the append is what wakes it.
+  absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_TRUE(store_->Append({"s", Expectation::Any(), {Event("A", "")}}).ok());
+  waiter.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5))
+      << "the waiter was not woken by the commit";
   EXPECT_EQ(now, end + 1);
   // And it times out when nothing comes.
   EXPECT_EQ(store_->WaitForCommit(now, absl::Milliseconds(20)), now);

@@ -5,12 +5,16 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
 #include "common/clock.h"
@@ -153,6 +157,77 @@ TEST_F(AuditTest, CheckpointSignatureAndInclusionProofsVerify) {
   v1::InclusionProof none;
   EXPECT_EQ(Inclusion(0, n + 100, &none).error_code(), StatusCode::OUT_OF_RANGE);
   EXPECT_EQ(Inclusion(n + 5, 0, &none).error_code(), StatusCode::OUT_OF_RANGE);
+}
+
+// A client in another language has only the .proto: rebuild the signed body
+// and the leaf bytes from audit.proto's text alone (no server code), and
+// verify the signature with the key GetSigningKey serves.
+TEST_F(AuditTest, TheProtoDocumentsEnoughToVerifyWithoutServerCode) {
+  v1::SigningKeyInfo key;
+  {
+    grpc::ClientContext context;
+    Deadline(&context);
+    ASSERT_TRUE(Audit("audit")->GetSigningKey(&context, {}, &key).ok());
+  }
+  EXPECT_EQ(key.algorithm(), "Ed25519");
+  EXPECT_EQ(key.public_key(), key_->PublicKeyRaw());
+  unsigned char digest[32];
+  SHA256(reinterpret_cast<const unsigned char*>(key.public_key().data()), key.public_key().size(),
+         digest);
+  const std::string fingerprint =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), 32));
+  EXPECT_EQ(key.fingerprint_sha256(), fingerprint);
+  EXPECT_EQ(key.key_id(), fingerprint.substr(0, 16));
+  EXPECT_NE(key.public_key_pem().find("BEGIN PUBLIC KEY"), std::string::npos);
+  {  // Only auditors.
+    grpc::ClientContext context;
+    v1::SigningKeyInfo refused;
+    EXPECT_EQ(Audit("jdevries")->GetSigningKey(&context, {}, &refused).error_code(),
+              StatusCode::PERMISSION_DENIED);
+  }
+
+  // The checkpoint body, line by line as documented.
+  v1::SignedCheckpoint cp = Checkpoint();
+  const std::string body =
+      absl::StrCat("duurzaam checkpoint v1\n", cp.origin(), "\n", cp.tree_size(), "\n",
+                   absl::BytesToHexString(cp.root_hash()), "\n",
+                   cp.signed_at().seconds() * 1000000 + cp.signed_at().nanos() / 1000, "\n");
+  EXPECT_EQ(body, cp.signed_body());
+  EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(key.public_key().data()),
+      key.public_key().size());
+  ASSERT_NE(pkey, nullptr);
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ASSERT_EQ(EVP_DigestVerifyInit(md, nullptr, nullptr, nullptr, pkey), 1);
+  EXPECT_EQ(EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(cp.signature().data()),
+                             cp.signature().size(),
+                             reinterpret_cast<const unsigned char*>(body.data()), body.size()),
+            1);
+  EVP_MD_CTX_free(md);
+  EVP_PKEY_free(pkey);
+
+  // The leaf bytes, field by field as documented.
+  auto u64 = [](uint64_t v) {
+    std::string out(8, '\0');
+    for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+    return out;
+  };
+  auto bytes = [&u64](const std::string& b) { return u64(b.size()) + b; };
+  for (uint64_t position : {uint64_t{0}, cp.tree_size() - 1}) {
+    v1::InclusionProof proof;
+    ASSERT_TRUE(Inclusion(position, cp.tree_size(), &proof).ok());
+    const v1::RecordedEvent& r = proof.record();
+    auto id = eventstore::EventId::Parse(r.event_id());
+    ASSERT_TRUE(id.ok());
+    const std::string leaf = bytes("duurzaam.leaf.v1") + u64(r.position()) + bytes(r.stream()) +
+                             u64(r.revision()) + std::string(id->Bytes()) + bytes(r.event_type()) +
+                             u64(static_cast<uint64_t>(r.recorded_at().seconds() * 1000000 +
+                                                       r.recorded_at().nanos() / 1000)) +
+                             bytes(r.data()) + bytes(r.metadata()) + r.hash();
+    const std::string prefixed = std::string(1, '\0') + leaf;
+    SHA256(reinterpret_cast<const unsigned char*>(prefixed.data()), prefixed.size(), digest);
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(digest), 32), proof.leaf_hash()) << position;
+  }
 }
 
 TEST_F(AuditTest, ConsistencyProofShowsTheLogOnlyGrew) {

@@ -471,10 +471,14 @@ TEST_F(CaseApiTest, CaseSubscriptionCatchesUpThenGoesLive) {
   ASSERT_TRUE(reader->Read(&update));
   EXPECT_TRUE(update.entry().employer_wide());
   EXPECT_EQ(update.entry().title(), "Change of manager");
+  // No duplicate or extra update: the next one is exactly the next event.
+  v1::PlacementEvent visit = On(DaysFromToday(0));
+  visit.mutable_contact_moment()->set_kind(v1::CONTACT_KIND_VISIT);
+  MustRecord("live", 2, visit);
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_FALSE(update.entry().employer_wide()) << update.DebugString();
+  EXPECT_EQ(update.revision(), 3) << update.DebugString();
   context.TryCancel();
-  while (reader->Read(&update)) {
-    ADD_FAILURE() << "no duplicate or extra update expected: " << update.DebugString();
-  }
   reader->Finish().IgnoreError();
 }
 

@@ -386,16 +386,5 @@ TEST_F(ServerTest, HealthServiceReportsServing) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
 }
 
-TEST_F(ServerTest, ExpiredDeadlineIsHonoured) {
-  v1::AppendRequest request;
-  request.set_stream("ext-case-1");
-  *request.add_events() = Event("A", "");
-  v1::AppendResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
-  EXPECT_EQ(stub_->Append(&context, request, &response).error_code(),
-            grpc::StatusCode::DEADLINE_EXCEEDED);
-}
-
 }  // namespace
 }  // namespace duurzaam::testing

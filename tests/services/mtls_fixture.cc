@@ -8,6 +8,8 @@
 #include "codec/placement_codec.h"
 #include "common/clock.h"
 #include "demo/demo_data.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace duurzaam::testing {
 
@@ -160,9 +162,29 @@ grpc::Status MtlsServerTest::Record(const std::string& who, const std::string& c
   request.set_expected_revision(Revision(case_id));
   *request.mutable_event() = event;
   v1::RecordCaseEventResponse response;
-  grpc::ClientContext context;
-  Deadline(&context);
-  return v1::Cases::NewStub(Channel(who))->RecordCaseEvent(&context, request, &response);
+  auto stub = v1::Cases::NewStub(Channel(who));
+  grpc::Status status;
+  {
+    grpc::ClientContext context;
+    Deadline(&context);
+    status = stub->RecordCaseEvent(&context, request, &response);
+  }
+  // As a client does: a stale revision names the current one (an employer
+  // sees employer revisions), and the write is retried once with it.
+  google::rpc::Status rich;
+  if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+      rich.ParseFromString(status.error_details())) {
+    for (const auto& any : rich.details()) {
+      google::rpc::ErrorInfo info;
+      if (any.UnpackTo(&info) && info.reason() == "WRONG_EXPECTED_REVISION") {
+        request.set_expected_revision(std::stoll(info.metadata().at("actual_revision")));
+        grpc::ClientContext retry;
+        Deadline(&retry);
+        return stub->RecordCaseEvent(&retry, request, &response);
+      }
+    }
+  }
+  return status;
 }
 
 }  // namespace duurzaam::testing

@@ -1,6 +1,7 @@
 // Subscriptions: catch-up, the handover to live, filters, checkpoints,
 // deadlines and cancellation, on a real server.
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -200,6 +201,16 @@ TEST_F(ServerTest, LargeEventsAreSplitAcrossMessagesUnderTheLimit) {
   EXPECT_EQ(all.next_position(), static_cast<uint64_t>(all.events_size()));
 }
 
+// Polls (bounded by `within`) until the server runs no subscription handler.
+bool HandlersEnd(const services::Server& server, std::chrono::milliseconds within) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (server.open_subscriptions() > 0) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 TEST_F(ServerTest, SubscriptionEndsAtItsDeadline) {
   v1::SubscribeRequest request;
   request.mutable_all();
@@ -212,6 +223,10 @@ TEST_F(ServerTest, SubscriptionEndsAtItsDeadline) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // The client gives up at its deadline by itself; what matters is that the
+  // server's handler ends too (it checks the deadline every wait slice).
+  EXPECT_TRUE(HandlersEnd(*server_, std::chrono::seconds(2)))
+      << server_->open_subscriptions() << " handler(s) still running";
 }
 
 TEST_F(ServerTest, CancelledSubscriptionsDoNotHoldTheServer) {
@@ -228,6 +243,9 @@ TEST_F(ServerTest, CancelledSubscriptionsDoNotHoldTheServer) {
     context.TryCancel();
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
+  // Before any shutdown (which would end them anyway): every handler ended.
+  EXPECT_TRUE(HandlersEnd(*server_, std::chrono::seconds(2)))
+      << server_->open_subscriptions() << " handler(s) still running after cancel";
   auto start = std::chrono::steady_clock::now();
   server_->Shutdown(absl::Seconds(10));
   server_->Wait();
