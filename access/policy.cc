@@ -77,6 +77,8 @@ const char* OperationName(Operation op) {
       return "read the access log";
     case Operation::kEraseCase:
       return "erase a case's personal data";
+    case Operation::kRegisterEmployer:
+      return "register employers";
     case Operation::kRotateMasterKey:
       return "rotate the master key";
   }
@@ -103,7 +105,8 @@ const char* OperationName(Operation op) {
     case Role::kAdmin:
       // Team changes go through RecordCaseEvent (checked per event below).
       allowed = op == Operation::kRecordCaseEvent || op == Operation::kEraseCase ||
-                op == Operation::kRotateMasterKey || op == Operation::kAppendRaw;
+                op == Operation::kRotateMasterKey || op == Operation::kAppendRaw ||
+                op == Operation::kRegisterEmployer;
       break;
     case Role::kWorker:
       allowed = false;
@@ -196,11 +199,16 @@ View CaseView(const domain::Principal& who, const CaseFacts& facts) {
 }
 
 [[nodiscard]] absl::Status CheckEmployerWrite(const domain::Principal& who,
-                                              const std::string& employer_id) {
+                                              const std::string& employer_id,
+                                              bool expert_has_case_there) {
   if (absl::Status s = CheckOperation(who, Operation::kRecordEmployerEvent); !s.ok()) return s;
   if (who.role == Role::kEmployer && who.organisation != employer_id) {
     return Denied(who, absl::StrCat("record events for employer '", employer_id, "': you act for '",
                                     who.organisation, "'"));
+  }
+  if (who.role == Role::kExpert && !expert_has_case_there) {
+    return Denied(who, absl::StrCat("record events for employer '", employer_id,
+                                    "': you are on the team of no case there"));
   }
   return absl::OkStatus();
 }

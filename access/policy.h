@@ -40,6 +40,7 @@ enum class Operation {
   kReadAccessLog,        // Audit: who read which case
   kEraseCase,            // Admin: crypto-shred a case's personal data
   kRotateMasterKey,      // Admin: re-wrap data keys under a new master key
+  kRegisterEmployer,     // Admin: add an employer to the registry
 };
 const char* OperationName(Operation op);
 
@@ -86,9 +87,12 @@ View CaseView(const domain::Principal& who, const CaseFacts& facts);
 [[nodiscard]] absl::Status CheckCaseWrite(const domain::Principal& who, const std::string& case_id,
                                           const CaseFacts& facts, const domain::Event& event);
 
-// May `who` record an employer-wide event for `employer_id`?
+// May `who` record an employer-wide event for `employer_id`? That
+// employer's own principals, and experts on the team of a case there
+// (`expert_has_case_there`); no one else shifts other experts' statuses.
 [[nodiscard]] absl::Status CheckEmployerWrite(const domain::Principal& who,
-                                              const std::string& employer_id);
+                                              const std::string& employer_id,
+                                              bool expert_has_case_there);
 
 // Raw (unvalidated) appends through duurzaam.v1.EventStore write only
 // streams named "ext-<name>": data of other tools that the log stores,

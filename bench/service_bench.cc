@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/benches.h"
 #include "bench/harness.h"
+#include "codec/employer_registry.h"
 #include "crypto/data_keys.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
@@ -150,6 +151,7 @@ struct BenchServer {
       config.tls_cert = pki + "/server.pem";
       config.tls_key = pki + "/server.key";
       config.tls_client_ca = pki + "/ca.pem";
+      config.revoked_serials = pki + "/revoked-serials";
     }
     auto s = services::Server::Start(config, deps);
     if (!s.ok()) {
@@ -212,6 +214,11 @@ double AppendRate(const BenchServer& s, const std::string& user, const std::stri
 // with a ~250-byte summary, which is personal data (sealed when encrypting).
 double CaseCommandRate(const BenchServer& s, const std::string& user, int cases, int in_flight,
                        double duration, uint64_t max_calls) {
+  // The cases open at this employer, which must be registered.
+  if (!codec::RegisterEmployer(s.store.get(), "bench-employer", "Bench BV", "admin:bench", 0)
+           .ok()) {
+    std::exit(1);
+  }
   auto stub = v1::Cases::NewStub(s.ChannelAs(user));
   auto today = [] {
     v1::PlacementEvent e;

@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
                  "  erase CASE --reason=TEXT   (ADMIN: crypto-shred a closed case)\n"
                  "  rotate-master-key          (ADMIN: re-wrap data keys, see master-key)\n"
                  "  signing-key                (AUDITOR: the checkpoint key to pin)\n"
+                 "  register-employer ID NAME  (ADMIN: add an employer to the registry)\n"
                  "  verify DATA_DIR   (offline, on a stopped server's store)\n"
                  "  master-key init|add|list FILE | master-key retire FILE KEY_ID   (offline)\n");
     return 2;
@@ -261,6 +262,19 @@ int main(int argc, char** argv) {
         absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
                          absl::FromUnixSeconds(response.erased_at().seconds()), absl::UTCTimeZone())
             .c_str());
+    return 0;
+  }
+  if (command == "register-employer") {
+    if (args.positional.size() != 3) return std::fprintf(stderr, "register-employer ID NAME\n"), 2;
+    v1::RegisterEmployerRequest request;
+    request.set_employer_id(args.positional[1]);
+    request.set_name(args.positional[2]);
+    v1::RegisterEmployerResponse response;
+    grpc::Status status =
+        v1::Admin::NewStub(channel)->RegisterEmployer(&context, request, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s %s\n", request.employer_id().c_str(),
+                response.registered() ? "registered" : "was already registered");
     return 0;
   }
   if (command == "signing-key") {

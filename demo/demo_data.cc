@@ -1,9 +1,12 @@
 #include "demo/demo_data.h"
 
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "codec/employer_registry.h"
 #include "codec/placement_codec.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "domain/validation.h"
 
@@ -190,7 +193,19 @@ std::vector<DemoEvent> DemoEvents(Date today, int scale) {
   SeedResult result;
   std::map<std::string, domain::CaseState> states;
   std::map<std::string, eventstore::Revision> revisions;
-  for (const DemoEvent& d : DemoEvents(today, scale)) {
+  const std::vector<DemoEvent> events = DemoEvents(today, scale);
+  // The employers exist before cases open there (the registry admins keep).
+  std::set<std::string> employers;
+  for (const DemoEvent& d : events) {
+    if (const auto* opened = std::get_if<domain::CaseOpened>(&d.event.body)) {
+      employers.insert(opened->employer_id);
+    }
+  }
+  for (const std::string& employer : employers) {
+    RETURN_IF_ERROR(
+        codec::RegisterEmployer(store, employer, employer, "admin:demo", SystemMicros()).status());
+  }
+  for (const DemoEvent& d : events) {
     bool employer = d.stream.rfind("employer-", 0) == 0;
     domain::CaseState& state = states[d.stream];
     absl::Status valid = employer ? domain::ValidateEmployerEvent(d.event)

@@ -29,10 +29,21 @@ std::optional<DisruptionKind> KindOf(const EventBody& body) {
 
 }  // namespace
 
+std::set<std::string> Contributors(const std::vector<Event>& case_events) {
+  std::set<std::string> out;
+  for (const Event& e : case_events) {
+    out.insert(e.recorded_by.id);
+    if (const auto* added = std::get_if<TeamMemberAdded>(&e.body)) out.insert(added->expert_id);
+  }
+  return out;
+}
+
 std::vector<GroupStatistics> RegionalStatistics(const std::vector<CaseHistory>& cases, Date as_of,
-                                                const Ruleset& rules, int min_group_size) {
+                                                const Ruleset& rules, int min_group_size,
+                                                const std::string& reader) {
   std::map<std::pair<std::string, std::string>, GroupStatistics> groups;
   for (const CaseHistory& c : cases) {
+    if (!reader.empty() && c.contributors.count(reader)) continue;
     CaseState now = FoldOccurredBy(c.events, as_of);
     if (!now.opened) continue;
     GroupStatistics& g = groups[{now.region, now.target_group}];

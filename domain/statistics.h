@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,13 @@ namespace duurzaam::domain {
 
 struct CaseHistory {
   std::vector<Event> events;  // the case's own and the employer-wide ones
+  // Who contributed to the case: everyone who recorded one of its own events
+  // or was ever added to its team (Contributors()).
+  std::set<std::string> contributors;
 };
+
+// The contributors of a case from its own events.
+std::set<std::string> Contributors(const std::vector<Event>& case_events);
 
 struct YearCounts {
   int years_after_hire = 0;
@@ -44,7 +51,13 @@ struct GroupStatistics {
   std::vector<DisruptionCounts> disruptions;
 };
 
+// The statistics as `reader` may have them. The rule against unlocking
+// (docs/DOMAIN-RULES.md): placements `reader` contributed to are left out of
+// every count and of the suppression threshold, so a caller's own cases (real
+// or made up) can neither lift a group over `min_group_size` nor be
+// subtracted to single out the others. An empty reader counts every case.
 std::vector<GroupStatistics> RegionalStatistics(const std::vector<CaseHistory>& cases, Date as_of,
-                                                const Ruleset& rules, int min_group_size);
+                                                const Ruleset& rules, int min_group_size,
+                                                const std::string& reader = "");
 
 }  // namespace duurzaam::domain

@@ -20,6 +20,12 @@ const Date kEarliest(1990, 1, 1);
   return MakeRuleViolation(rule_id, message);
 }
 
+// "expert:<name>", as certificates make principal ids.
+bool IsExpertId(const std::string& id) {
+  constexpr std::string_view kPrefix = "expert:";
+  return id.rfind(kPrefix, 0) == 0 && IsPrincipalName(std::string_view(id).substr(kPrefix.size()));
+}
+
 // A field of the event's body ("body.<field>"; the service names it from the
 // request root, e.g. event.contract_changed.contract_end).
 std::string Body(absl::string_view field) { return absl::StrCat("body.", field); }
@@ -77,6 +83,16 @@ std::string Body(absl::string_view field) { return absl::StrCat("body.", field);
 
 }  // namespace
 
+bool IsPrincipalName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+              c == '_' || c == '@';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 [[nodiscard]] absl::Status ValidateCaseEvent(const CaseState& s, const Event& e) {
   if (e.id.empty()) return Invalid("event_id", "an event id is required");
   if (e.occurred_on < kEarliest) {
@@ -130,7 +146,11 @@ std::string Body(absl::string_view field) { return absl::StrCat("body.", field);
             return absl::OkStatus();
           },
           [&](const TeamMemberAdded& b) -> absl::Status {
-            if (b.expert_id.empty()) return Invalid(Body("expert_id"), "an expert id is required");
+            if (!IsExpertId(b.expert_id)) {
+              return Invalid(Body("expert_id"),
+                             "an expert's principal id: 'expert:' and 1 to 64 of a-z, 0-9, '-', "
+                             "'.', '_' and '@'");
+            }
             if (s.team.count(b.expert_id)) {
               return Precondition("TEAM_MEMBER_PRESENT",
                                   absl::StrCat(b.expert_id, " is already in the case team"));

@@ -5,10 +5,16 @@
 //                       change before a hire, an event on a closed case)
 #pragma once
 
+#include <string_view>
+
 #include "absl/status/status.h"
 #include "domain/case_state.h"
 
 namespace duurzaam::domain {
+
+// A principal's name as certificates carry it (the CN): 1 to 64 of a-z, 0-9,
+// '-', '.', '_' and '@'. Principal ids are "<role>:<name>".
+bool IsPrincipalName(std::string_view name);
 
 // For events on a case stream. `state` is the fold of the case so far.
 [[nodiscard]] absl::Status ValidateCaseEvent(const CaseState& state, const Event& event);

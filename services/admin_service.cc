@@ -1,6 +1,7 @@
 #include "services/admin_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "codec/employer_registry.h"
 #include "codec/eventstore_codec.h"
 #include "common/field_violation.h"
 #include "common/log.h"
@@ -107,6 +108,19 @@ grpc::Status AdminService::RotateMasterKey(grpc::ServerContext* context,
   for (const std::string& id : ids) response->add_key_ids(id);
   LogLine(absl::StrCat(who->id, " rotated the master key to ", current, " (", *rewrapped,
                        " data keys re-wrapped)"));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::RegisterEmployer(grpc::ServerContext* context,
+                                            const v1::RegisterEmployerRequest* request,
+                                            v1::RegisterEmployerResponse* response) {
+  auto who = guard_->Admit(*context, access::Operation::kRegisterEmployer);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  absl::StatusOr<bool> registered = codec::RegisterEmployer(
+      store_, request->employer_id(), request->name(), who->id, now_micros_());
+  if (!registered.ok()) return ToGrpcStatus(registered.status());
+  response->set_registered(*registered);
+  if (*registered) LogLine(absl::StrCat(who->id, " registered employer ", request->employer_id()));
   return grpc::Status::OK;
 }
 

@@ -28,6 +28,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status RotateMasterKey(grpc::ServerContext* context,
                                const v1::RotateMasterKeyRequest* request,
                                v1::RotateMasterKeyResponse* response) override;
+  grpc::Status RegisterEmployer(grpc::ServerContext* context,
+                                const v1::RegisterEmployerRequest* request,
+                                v1::RegisterEmployerResponse* response) override;
 
  private:
   [[nodiscard]] absl::StatusOr<bool> Erase(const domain::Principal& who, const std::string& case_id,

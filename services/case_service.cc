@@ -64,6 +64,15 @@ enum class Numbering { kStream, kEmployer };
   ASSIGN_OR_RETURN(Loaded loaded, Load(store, stream));
   // Access first: a caller who may not write here learns nothing more.
   RETURN_IF_ERROR(authorize(loaded, event));
+  // The history rules cannot be checked against a history with holes.
+  if (!loaded.quarantined.empty()) {
+    return MakeRuleViolation(
+        "CASE_HAS_UNREADABLE_RECORDS",
+        absl::StrCat(stream, " has ", loaded.quarantined.size(),
+                     " record(s) that cannot be read (first at position ",
+                     loaded.quarantined.front().position,
+                     "): nothing is recorded until an administrator repairs it"));
+  }
   // Sealing is deterministic, so a retry encodes to the very same bytes.
   ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded, codec::Encode(event, *id, stream, sealer));
 
@@ -99,8 +108,15 @@ enum class Numbering { kStream, kEmployer };
   const eventstore::Expectation actual = loaded.revision == eventstore::kNoStream
                                              ? eventstore::Expectation::NoStream()
                                              : eventstore::Expectation::Exact(loaded.revision);
-  ASSIGN_OR_RETURN(eventstore::AppendResult result,
-                   store->Append({stream, actual, {std::move(encoded)}}));
+  absl::StatusOr<eventstore::AppendResult> appended =
+      store->Append({stream, actual, {std::move(encoded)}});
+  if (numbering == Numbering::kEmployer && eventstore::GetRevisionConflict(appended.status())) {
+    // Written to between our read and the append: the store's conflict names
+    // the stream revision, which an employer must not see.
+    return absl::AbortedError("the case changed while this was recorded; read it again and retry");
+  }
+  if (!appended.ok()) return appended.status();
+  const eventstore::AppendResult& result = *appended;
   const int64_t revision = numbering == Numbering::kStream
                                ? result.last_revision
                                : current + (visible_to_employer ? 1 : 0);
@@ -160,11 +176,12 @@ void ReportQuarantined(const CaseView& view, access::View seen, Response* respon
 
 CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* projection,
                          Guard* guard, const codec::Sealer* sealer,
-                         std::function<int64_t()> now_micros)
+                         codec::EmployerRegistry* employers, std::function<int64_t()> now_micros)
     : store_(store),
       projection_(projection),
       guard_(guard),
       sealer_(sealer),
+      employers_(employers),
       now_micros_(std::move(now_micros)) {}
 
 grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
@@ -176,7 +193,12 @@ grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
   const std::string& case_id = request->case_id();
   auto authorize = [&](const DecodedStream& stream, const domain::Event& event) {
     ASSIGN_OR_RETURN(access::CaseFacts facts, FactsOf(stream));
-    return access::CheckCaseWrite(*who, case_id, facts, event);
+    RETURN_IF_ERROR(access::CheckCaseWrite(*who, case_id, facts, event));
+    // A case is opened only at an employer that exists.
+    if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
+      RETURN_IF_ERROR(employers_->CheckRegistered(opened->employer_id));
+    }
+    return absl::OkStatus();
   };
   const Numbering numbering =
       who->role == domain::Role::kEmployer ? Numbering::kEmployer : Numbering::kStream;
@@ -194,9 +216,30 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
   if (absl::Status s = CheckId(request->employer_id(), "employer_id"); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  if (absl::Status s = access::CheckEmployerWrite(*who, request->employer_id()); !s.ok()) {
+  const std::string& employer = request->employer_id();
+  // An expert records an employer-wide event only for an employer where
+  // they are on the team of a case.
+  bool has_case_there = false;
+  if (who->role == domain::Role::kExpert) {
+    if (absl::Status s = guard_->cases()->CatchUp(); !s.ok()) return ToGrpcStatus(s);
+    absl::StatusOr<std::vector<std::string>> ids = projection_->CasesOfExpert(who->id);
+    if (!ids.ok()) return ToGrpcStatus(ids.status());
+    for (const std::string& case_id : *ids) {
+      absl::StatusOr<std::shared_ptr<const DecodedStream>> stream =
+          guard_->cases()->Stream(kCasePrefix + case_id);
+      if (!stream.ok()) return ToGrpcStatus(stream.status());
+      absl::StatusOr<access::CaseFacts> facts = FactsOf(**stream);
+      if (!facts.ok()) continue;  // undecidable access never grants
+      if (facts->employer_id == employer && facts->team.count(who->id)) {
+        has_case_there = true;
+        break;
+      }
+    }
+  }
+  if (absl::Status s = access::CheckEmployerWrite(*who, employer, has_case_there); !s.ok()) {
     return ToGrpcStatus(s);
   }
+  if (absl::Status s = employers_->CheckRegistered(employer); !s.ok()) return ToGrpcStatus(s);
   auto appended = Record(
       store_, sealer_, kEmployerPrefix + request->employer_id(), request->event_id(),
       request->expected_revision(), request->event(), *who, Today(now_micros_), Numbering::kStream,
@@ -447,13 +490,14 @@ grpc::Status CaseService::GetRegionalStatistics(grpc::ServerContext* context,
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     absl::StatusOr<CaseView> view = cases->Load(key.case_id);
     if (!view.ok()) return ToGrpcStatus(view.status());
-    histories.push_back({domain::WithEmployerEvents(view->own->events, view->employer->events)});
+    histories.push_back({domain::WithEmployerEvents(view->own->events, view->employer->events),
+                         domain::Contributors(view->own->events)});
   }
   constexpr int kMinGroupSize = 5;
   codec::ToProto(as_of, response->mutable_as_of());
-  codec::ToProto(
-      domain::RegionalStatistics(histories, as_of, domain::CurrentRuleset(), kMinGroupSize),
-      response);
+  codec::ToProto(domain::RegionalStatistics(histories, as_of, domain::CurrentRuleset(),
+                                            kMinGroupSize, who->id),
+                 response);
   return grpc::Status::OK;
 }
 

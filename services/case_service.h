@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "codec/case_codec.h"
+#include "codec/employer_registry.h"
 #include "domain/events.h"
 #include "domain/timeline.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
@@ -29,8 +30,10 @@ class CaseService final : public v1::Cases::Service {
   // `sealer` seals personal data before it is stored (null: stored in plain
   // text, for tests and benchmark baselines only). Borrows all; they must
   // outlive the service.
+  // `employers` decides which employers exist.
   CaseService(eventstore::Store* store, projections::CaseProjection* projection, Guard* guard,
-              const codec::Sealer* sealer, std::function<int64_t()> now_micros);
+              const codec::Sealer* sealer, codec::EmployerRegistry* employers,
+              std::function<int64_t()> now_micros);
 
   grpc::Status RecordCaseEvent(grpc::ServerContext* context,
                                const v1::RecordCaseEventRequest* request,
@@ -67,6 +70,7 @@ class CaseService final : public v1::Cases::Service {
   projections::CaseProjection* projection_;
   Guard* guard_;
   const codec::Sealer* sealer_;
+  codec::EmployerRegistry* employers_;
   std::function<int64_t()> now_micros_;
 };
 

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
-#include "domain/visibility.h"
 #include "eventstore/errors.h"
 #include "services/grpc_status.h"
 
@@ -203,15 +202,6 @@ grpc::Status EventStoreService::ReadStream(grpc::ServerContext* context,
   }
   if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
   response->set_current_revision(*current);
-  if (who->role == domain::Role::kEmployer &&
-      access::ClassifyStream(request->stream()).kind == access::StreamKind::kCase) {
-    // Employers see the employer revision, never the stream's (which would
-    // count the events hidden from them).
-    auto decoded = guard_->cases()->Stream(request->stream());
-    if (!decoded.ok()) return ToGrpcStatus(decoded.status());
-    response->set_current_revision(
-        domain::EmployerRevision((*decoded)->events, (*decoded)->events.size()));
-  }
   if (last_examined < 0) {
     response->set_end_of_stream(true);
   } else {

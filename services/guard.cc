@@ -57,33 +57,45 @@ bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLoca
 }
 
 [[nodiscard]] absl::StatusOr<access::View> Guard::LogReader::ViewOf(std::string_view stream,
-                                                                    uint64_t position) {
+                                                                    uint64_t position,
+                                                                    std::string_view type) {
   const access::StreamRef ref = access::ClassifyStream(stream);
   // Dev tooling reads every record as stored, and its reads of case
   // content are access-logged like anyone's.
-  ASSIGN_OR_RETURN(access::View view,
-                   IsDevLocal(who_)
-                       ? absl::StatusOr<access::View>(access::View::kStored)
-                       : access::StreamView(who_, ref, [&]() -> absl::StatusOr<access::CaseFacts> {
-                           auto it = facts_.find(ref.id);
-                           if (it != facts_.end()) return it->second;
-                           // The projection must include this record before its
-                           // facts are known (it may be the one that opens the
-                           // case or adds the caller to its team).
-                           // Not a well-formed case id: no case's facts (auditors
-                           // only). Any other failure fails the read: a record is
-                           // never skipped because its facts could not be read.
-                           if (!CheckId(ref.id, "case_id").ok()) {
-                             return facts_.emplace(ref.id, access::CaseFacts{}).first->second;
-                           }
-                           RETURN_IF_ERROR(guard_->cases_->CatchUpTo(position + 1));
-                           ASSIGN_OR_RETURN(access::CaseFacts facts, guard_->cases_->Facts(ref.id));
-                           return facts_.emplace(ref.id, std::move(facts)).first->second;
-                         }));
+  ASSIGN_OR_RETURN(
+      access::View view,
+      IsDevLocal(who_)
+          ? absl::StatusOr<access::View>(access::View::kStored)
+          : access::StreamView(who_, ref, [&]() -> absl::StatusOr<access::CaseFacts> {
+              auto it = facts_.find(ref.id);
+              if (it != facts_.end()) return it->second;
+              // The projection must include this record before its
+              // facts are known (it may be the one that opens the
+              // case or adds the caller to its team).
+              // Not a well-formed case id: no case's facts (auditors
+              // only). Any other failure fails the read: a record is
+              // never skipped because its facts could not be read.
+              if (!CheckId(ref.id, "case_id").ok()) {
+                return facts_.emplace(ref.id, access::CaseFacts{}).first->second;
+              }
+              RETURN_IF_ERROR(guard_->cases_->CatchUpTo(position + 1));
+              absl::StatusOr<access::CaseFacts> facts = guard_->cases_->Facts(ref.id);
+              if (absl::IsDataLoss(facts.status()) && who_.role != domain::Role::kAuditor) {
+                // Fails the read, but names no one else's case
+                // (the server log has the details).
+                return absl::DataLossError(
+                    "a record on the log cannot be judged for access (it cannot be "
+                    "read); an administrator must repair it, see the server log");
+              }
+              if (!facts.ok()) return facts.status();
+              return facts_.emplace(ref.id, *std::move(facts)).first->second;
+            }));
   if (ref.kind == access::StreamKind::kCase && view != access::View::kNone &&
       !recorded_.count(ref.id)) {
     unrecorded_.insert(ref.id);
   }
+  // A team change takes effect for the records after it, within this batch.
+  if (type == "TeamMemberAdded" || type == "TeamMemberRemoved") facts_.erase(ref.id);
   return view;
 }
 
@@ -95,15 +107,18 @@ bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLoca
   out->set_data(*std::move(data));
   out->clear_metadata();
   out->clear_hash();  // the hash is over the stored record, not this view
-  // A stream revision would tell how many events are hidden between two
-  // visible ones; employers use the Cases API's employer revision instead.
-  out->set_revision(0);
+  // On a case stream a revision would tell how many events are hidden
+  // between two visible ones (employers use the Cases API's employer
+  // revision); an employer stream hides nothing.
+  if (access::ClassifyStream(record.stream).kind == access::StreamKind::kCase) {
+    out->set_revision(0);
+  }
   return true;
 }
 
 [[nodiscard]] absl::StatusOr<bool> Guard::LogReader::Shape(const eventstore::RecordedEvent& record,
                                                            v1::RecordedEvent* out) {
-  ASSIGN_OR_RETURN(access::View view, ViewOf(record.stream, record.position));
+  ASSIGN_OR_RETURN(access::View view, ViewOf(record.stream, record.position, record.type));
   switch (view) {
     case access::View::kNone:
       return false;
@@ -120,7 +135,7 @@ bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLoca
 [[nodiscard]] absl::StatusOr<bool> Guard::LogReader::Shape(
     const eventstore::EventView& record,
     google::protobuf::RepeatedPtrField<v1::RecordedEvent>* out) {
-  ASSIGN_OR_RETURN(access::View view, ViewOf(record.stream, record.position));
+  ASSIGN_OR_RETURN(access::View view, ViewOf(record.stream, record.position, record.type));
   switch (view) {
     case access::View::kNone:
       return false;
@@ -156,6 +171,14 @@ bool Guard::LogReader::Filters() const {
     return absl::PermissionDeniedError(absl::StrCat(who_.id, " (", access::RoleName(who_.role),
                                                     ") may not read ", std::string(field), " '",
                                                     stream, "' (or it does not exist)"));
+  }
+  if (view == access::View::kEmployer && ref.kind == access::StreamKind::kCase) {
+    // Stream revisions (from_revision, caught-up markers, end_of_stream)
+    // would count the events hidden from an employer.
+    return absl::PermissionDeniedError(absl::StrCat(
+        "an employer reads a placement through duurzaam.v1.Cases (GetTimeline, SubscribeCase), "
+        "whose revisions count only what employers may see; not ",
+        std::string(field), " '", stream, "'"));
   }
   return absl::OkStatus();
 }

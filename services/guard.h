@@ -82,7 +82,8 @@ class Guard {
     LogReader(Guard* guard, domain::Principal who, std::string method)
         : guard_(guard), who_(std::move(who)), method_(std::move(method)) {}
     // The view of a record of `stream` at `position`; notes case reads.
-    [[nodiscard]] absl::StatusOr<access::View> ViewOf(std::string_view stream, uint64_t position);
+    [[nodiscard]] absl::StatusOr<access::View> ViewOf(std::string_view stream, uint64_t position,
+                                                      std::string_view type);
     // The employer view of a record; false when an employer may not see it.
     [[nodiscard]] static absl::StatusOr<bool> ShapeForEmployer(
         const eventstore::RecordedEvent& record, v1::RecordedEvent* out);

@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "domain/validation.h"
 
 namespace duurzaam::services {
 namespace {
@@ -59,16 +60,6 @@ std::optional<std::string> Header(const grpc::ServerContextBase& context, const 
   std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(length));
   OPENSSL_free(utf8);
   return out;
-}
-
-bool ValidName(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-              c == '_' || c == '@';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -138,7 +129,12 @@ Authenticator::~Authenticator() = default;
         absl::StrCat("cannot load the client CA certificate(s) from '", config.client_ca_file,
                      "': expected a readable PEM file"));
   }
-  if (!config.revoked_serials.empty()) {
+  if (config.revoked_serials.empty()) {
+    return absl::FailedPreconditionError(
+        "refusing to authenticate without a revocation list: set revoked_serials "
+        "(deploy/duurzaam-pki init creates DIR/revoked-serials)");
+  }
+  {
     // At start the list must be there and well-formed: a server that
     // cannot tell who is revoked does not serve.
     absl::MutexLock lock(&auth->mu_);
@@ -216,7 +212,7 @@ Authenticator::~Authenticator() = default;
         absl::StrCat("certificate refused: its role (subject OU) '", role_name.value_or(""),
                      "' is not one of EXPERT, EMPLOYER, AUDITOR, ADMIN"));
   }
-  if (!name || !ValidName(*name)) {
+  if (!name || !domain::IsPrincipalName(*name)) {
     return absl::UnauthenticatedError(
         absl::StrCat("certificate refused: its name (subject CN) '", name.value_or(""),
                      "' must be 1 to 64 of a-z, 0-9, '-', '.', '_' and '@'"));
@@ -240,21 +236,26 @@ Authenticator::~Authenticator() = default;
   v.serial = hex ? hex : "";
   OPENSSL_free(hex);
   BN_free(bn);
+  // A serial that cannot be read could never match the revocation list.
+  if (v.serial.empty() || v.serial[0] == '-') {
+    return absl::UnauthenticatedError("certificate refused: its serial number cannot be read");
+  }
   return v;
 }
 
 [[nodiscard]] absl::Status Authenticator::ReloadRevoked(bool at_start) {
   struct stat st {};
-  int64_t stamp = -2;  // missing or unreadable
-  if (stat(config_.revoked_serials.c_str(), &st) == 0) {
-    stamp = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec +
-            static_cast<int64_t>(st.st_size) + static_cast<int64_t>(st.st_ino);
+  std::string stamp = "missing";  // or unreadable
+  const bool exists = stat(config_.revoked_serials.c_str(), &st) == 0;
+  if (exists) {
+    stamp = absl::StrCat(st.st_dev, ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec, ".",
+                         st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec);
   }
   if (stamp == revoked_stamp_) return absl::OkStatus();
   revoked_stamp_ = stamp;
   absl::StatusOr<absl::flat_hash_set<std::string>> serials;
   std::ifstream in(config_.revoked_serials);
-  if (stamp == -2 || !in) {
+  if (!exists || !in) {
     serials = absl::NotFoundError("it is missing or cannot be read");
   } else {
     serials = ParseRevokedSerials(in);

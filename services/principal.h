@@ -91,7 +91,7 @@ class Authenticator {
   // problem logged): never an empty one.
   [[nodiscard]] absl::Status ReloadRevoked(bool at_start) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::flat_hash_set<std::string> revoked_ ABSL_GUARDED_BY(mu_);
-  int64_t revoked_stamp_ ABSL_GUARDED_BY(mu_) = -1;
+  std::string revoked_stamp_ ABSL_GUARDED_BY(mu_);  // the file's identity and times
 };
 
 }  // namespace duurzaam::services

@@ -69,8 +69,10 @@ namespace {
   server->guard_ = std::make_unique<Guard>(server->auth_.get(), server->reader_.get(),
                                            server->access_log_.get());
   server->event_store_ = std::make_unique<EventStoreService>(store, server->guard_.get());
-  server->cases_ = std::make_unique<CaseService>(store, projection, server->guard_.get(),
-                                                 server->sealer_.get(), &SystemMicros);
+  server->employers_ = std::make_unique<codec::EmployerRegistry>(store);
+  server->cases_ =
+      std::make_unique<CaseService>(store, projection, server->guard_.get(), server->sealer_.get(),
+                                    server->employers_.get(), &SystemMicros);
   if (deps.merkle != nullptr && deps.signing_key != nullptr) {
     server->audit_ = std::make_unique<AuditService>(store, deps.merkle, deps.signing_key,
                                                     server->guard_.get(), &SystemMicros);

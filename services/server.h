@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "codec/employer_registry.h"
 #include "codec/sealing.h"
 #include "crypto/data_keys.h"
 #include "eventstore/store.h"
@@ -67,6 +68,7 @@ class Server {
   std::unique_ptr<CaseReader> reader_;
   std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<Guard> guard_;
+  std::unique_ptr<codec::EmployerRegistry> employers_;
   std::unique_ptr<EventStoreService> event_store_;
   std::unique_ptr<CaseService> cases_;
   std::unique_ptr<AuditService> audit_;

@@ -25,7 +25,41 @@ CaseHistory Placement(const std::string& region, bool reorganised, bool followed
                         InterventionStarted{InterventionKind::kJobCoach, "coach", "r"}});
     }
   }
-  return {events};
+  CaseHistory out{events};
+  out.contributors = Contributors(events);
+  return out;
+}
+
+// The attack from issue 10: an expert opens three made-up placements in a
+// region and target group with two real ones (recorded by others), to lift
+// the group over the threshold of 5 and read the real two. Their own
+// placements are left out for them, so the group stays suppressed for them.
+TEST(RegionalStatisticsTest, ACallersOwnPlacementsCannotUnlockAGroup) {
+  std::vector<CaseHistory> cases;
+  for (int i = 0; i < 2; ++i) cases.push_back(Placement("Twente", true, false));  // real
+  for (int i = 0; i < 3; ++i) {
+    CaseHistory fake = Placement("Twente", false, false);
+    for (auto& e : fake.events) e.recorded_by.id = "expert:attacker";
+    fake.contributors = Contributors(fake.events);
+    cases.push_back(fake);
+  }
+  auto attacker = RegionalStatistics(cases, D(2024, 3, 1), CurrentRuleset(), 5, "expert:attacker");
+  ASSERT_EQ(attacker.size(), 1u);
+  EXPECT_TRUE(attacker[0].suppressed) << "the attacker's own placements lifted the group";
+  EXPECT_EQ(attacker[0].placements, 0);
+  // Someone who contributed to none of them sees all five.
+  auto other = RegionalStatistics(cases, D(2024, 3, 1), CurrentRuleset(), 5, "expert:someone");
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_FALSE(other[0].suppressed);
+  EXPECT_EQ(other[0].placements, 5);
+  // A team member added later counts as a contributor too.
+  std::vector<Event> events = cases[0].events;
+  events.push_back({"t",
+                    D(2023, 2, 1),
+                    D(2023, 2, 1),
+                    {"expert:a", Role::kExpert, ""},
+                    TeamMemberAdded{"expert:late"}});
+  EXPECT_EQ(Contributors(events).count("expert:late"), 1u);
 }
 
 TEST(RegionalStatisticsTest, CountsStatusAfterYearsAndFollowUps) {

@@ -79,6 +79,16 @@ TEST(ValidationTest, AReopeningCannotPredateTheClosingItUndoes) {
   EXPECT_TRUE(ValidateCaseEvent(closed, At(D(2024, 3, 10), CaseReopened{"back"})).ok());
 }
 
+// A junk id on the team would let the last real expert leave.
+TEST(ValidationTest, TeamMembersAreExpertPrincipalIds) {
+  for (const char* id : {"", "jdevries", "employer:acme", "expert:", "expert:Jan", "expert:a b"}) {
+    ExpectInvalid(ValidateCaseEvent(Opened(), At(D(2024, 2, 1), TeamMemberAdded{id})),
+                  "body.expert_id");
+  }
+  EXPECT_TRUE(
+      ValidateCaseEvent(Opened(), At(D(2024, 2, 1), TeamMemberAdded{"expert:p.visser"})).ok());
+}
+
 TEST(ValidationTest, TheLastExpertCannotLeaveTheCase) {
   // Opened() has one expert on the team: the opener.
   ExpectRule(ValidateCaseEvent(Opened(), At(D(2024, 2, 1), TeamMemberRemoved{"expert:a"})),

@@ -1,8 +1,10 @@
 // The case API end to end on a real server over loopback.
 #include "absl/strings/str_format.h"
+#include "codec/employer_registry.h"
 #include "codec/placement_codec.h"
 #include "common/clock.h"
 #include "demo/demo_data.h"
+#include "duurzaam/v1/audit.grpc.pb.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "tests/services/server_fixture.h"
 
@@ -22,6 +24,10 @@ class CaseApiTest : public ServerTest {
   void SetUp() override {
     ServerTest::SetUp();
     cases_ = v1::Cases::NewStub(channel_);
+    // The employers these tests open cases at (the registry admins keep).
+    for (const char* employer : {"acme", "other"}) {
+      ASSERT_TRUE(codec::RegisterEmployer(store_.get(), employer, employer, "admin:test", 0).ok());
+    }
   }
 
   void As(grpc::ClientContext* context, const std::string& who = "expert:jdevries",
@@ -369,6 +375,57 @@ TEST_F(CaseApiTest, RegionalStatisticsAreAnonymisedCounts) {
 
 namespace duurzaam::testing {
 namespace {
+
+// Employers exist only once an administrator registered them, and only
+// their own principals or an expert with a case there record employer-wide
+// events (which shift every placement's status there).
+TEST_F(CaseApiTest, EmployersComeFromTheRegistryAdminsKeep) {
+  v1::RecordCaseEventResponse response;
+  grpc::Status unregistered =
+      Record("nowhere-1", -1, Opened(DaysFromToday(-10), "nowhere"), &response);
+  ASSERT_EQ(unregistered.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << unregistered.error_message();
+  EXPECT_EQ(ErrorInfoOf(unregistered)->reason(), "EMPLOYER_NOT_REGISTERED");
+  auto admin = v1::Admin::NewStub(channel_);
+  v1::RegisterEmployerRequest add;
+  add.set_employer_id("nowhere");
+  add.set_name("Nergens BV");
+  {  // Experts do not register employers.
+    v1::RegisterEmployerResponse added;
+    grpc::ClientContext context;
+    As(&context);
+    EXPECT_EQ(admin->RegisterEmployer(&context, add, &added).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  for (bool first : {true, false}) {  // idempotent
+    v1::RegisterEmployerResponse added;
+    grpc::ClientContext context;
+    As(&context, "admin:beheer", "ADMIN");
+    ASSERT_TRUE(admin->RegisterEmployer(&context, add, &added).ok());
+    EXPECT_EQ(added.registered(), first);
+  }
+  MustRecord("nowhere-1", -1, Opened(DaysFromToday(-10), "nowhere"));
+
+  // Employer-wide events: an expert with a case at the employer may, an
+  // expert with none may not.
+  auto reorganise = [this](const std::string& employer) {
+    v1::RecordEmployerEventRequest reorg;
+    reorg.set_employer_id(employer);
+    reorg.set_event_id(eventstore::EventId::Random().ToString());
+    reorg.set_expected_revision(-1);
+    *reorg.mutable_event() = On(DaysFromToday(0));
+    reorg.mutable_event()->mutable_organisation_changed()->set_kind(
+        v1::ORGANISATION_CHANGE_KIND_REORGANISATION);
+    reorg.mutable_event()->mutable_organisation_changed()->set_description("new structure");
+    v1::RecordEmployerEventResponse reply;
+    grpc::ClientContext context;
+    As(&context);  // expert:jdevries, who opened nowhere-1
+    return cases_->RecordEmployerEvent(&context, reorg, &reply);
+  };
+  EXPECT_TRUE(reorganise("nowhere").ok());
+  EXPECT_EQ(reorganise("other").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(reorganise("unknown").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
 
 // The expert app acts on rule ids, not on prose.
 TEST_F(CaseApiTest, HistoryRefusalsCarryAStableRuleId) {

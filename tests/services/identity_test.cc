@@ -333,6 +333,9 @@ TEST_F(IdentityTest, AMissingOrMalformedRevocationListRefusesTheStart) {
   auto malformed = services::Authenticator::Create({false, ca, bad});
   EXPECT_EQ(malformed.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(malformed.status().message().find("line 2"), std::string::npos) << malformed.status();
+  // No list configured at all (a hand-built config outside dev mode).
+  auto none = services::Authenticator::Create({false, ca, ""});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition) << none.status();
   const std::string good = dir_.Sub("good-list");
   std::ofstream(good) << "# comment\n01:a2  # someone\n\n";
   EXPECT_TRUE(services::Authenticator::Create({false, ca, good}).ok());

@@ -92,7 +92,10 @@ void MtlsServerTest::StartAll(const Options& options) {
   config.tls_cert = Pki("server.pem");
   config.tls_key = Pki("server.key");
   config.tls_client_ca = Pki("ca.pem");
-  config.revoked_serials = options.revoked_serials;
+  // The server requires a revocation list: the suite CA's (empty) one
+  // unless the test brings its own.
+  config.revoked_serials =
+      options.revoked_serials.empty() ? Pki("revoked-serials") : options.revoked_serials;
   config.master_key_file = MasterKeyFile();
   auto server = services::Server::Start(config, deps);
   ASSERT_TRUE(server.ok()) << server.status();
