@@ -224,7 +224,20 @@ Authenticator::~Authenticator() = default;
       return absl::UnauthenticatedError(
           "certificate refused: an EMPLOYER certificate names its employer id in the subject O");
     }
+    // The employer id: the same form CheckId accepts for employer ids.
+    const bool valid_org = organisation->size() <= 64 &&
+                           std::all_of(organisation->begin(), organisation->end(), [](char c) {
+                             return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                           });
+    if (!valid_org) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("certificate refused: its organisation (subject O) '", *organisation,
+                       "' is not an employer id (1 to 64 of a-z, 0-9 and '-')"));
+    }
     v.principal.organisation = *organisation;
+    // Two organisations may each have a user with the same CN: the id names
+    // both, so the access log and the statistics rule tell them apart.
+    v.principal.id = absl::StrCat("employer:", *organisation, "/", *name);
   }
   struct tm tm {};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) {

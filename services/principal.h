@@ -1,16 +1,19 @@
 // THE seam for "who is calling": every service asks the Authenticator, and
 // nothing else turns a call into a principal.
 //
-// Outside dev mode callers authenticate with mutual TLS. The handshake
-// requires a client certificate; this class then verifies it against the
+// Outside dev mode callers authenticate with mutual TLS. The handshake asks
+// for a client certificate (a call without one is refused here, with the
+// reason); this class verifies it against the
 // deployment's client CA (chain, validity period, TLS-client purpose), the
 // revocation list (re-read when its file changes) and the subject:
 //   CN = the user or app name      e.g. "jdevries"
 //   OU = the role                  EXPERT | EMPLOYER | AUDITOR | ADMIN
 //   O  = the employer id           required for EMPLOYER
-// The principal id is "<role in lower case>:<CN>" (e.g. "expert:jdevries"),
-// the id case teams name. Any failure is UNAUTHENTICATED with the reason,
-// and is logged. Verified certificates are cached by their bytes.
+// The principal id is "<role in lower case>:<CN>" (e.g. "expert:jdevries",
+// the id case teams name), and "employer:<O>/<CN>" for employers (e.g.
+// "employer:acme/acme-hr"), so same-named users of two employers differ.
+// Any failure is UNAUTHENTICATED with the reason, and is logged. Verified
+// certificates are cached by their bytes.
 //
 // In dev mode (plaintext) the caller names itself in request metadata:
 //   x-duurzaam-principal: expert:jdevries

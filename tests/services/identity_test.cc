@@ -180,6 +180,20 @@ TEST_F(IdentityTest, SubjectsWithAnAmbiguousRoleOrOrganisationAreRefused) {
   }
 }
 
+TEST_F(IdentityTest, AnEmployersOrganisationMustBeAnEmployerId) {
+  Issue("hr-acme", {{NID_commonName, "hr"},
+                    {NID_organizationalUnitName, "EMPLOYER"},
+                    {NID_organizationName, "acme"}});
+  EXPECT_EQ(Timeline("hr-acme").error_code(), StatusCode::OK);  // anna is at acme
+  Issue("hr-bad", {{NID_commonName, "hr"},
+                   {NID_organizationalUnitName, "EMPLOYER"},
+                   {NID_organizationName, "Acme Corp"}});
+  grpc::Status bad = Timeline("hr-bad");
+  EXPECT_EQ(bad.error_code(), StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(bad.error_message().find("not an employer id"), std::string::npos)
+      << bad.error_message();
+}
+
 TEST_F(IdentityTest, CaCertificatesAreRefusedAsClients) {
   Issue("minter", Subject("minter", "AUDITOR"), {.ca = true});
   grpc::Status status = Timeline("minter");

@@ -632,7 +632,7 @@ TEST_F(TrustTest, EveryReadOfCaseContentIsInTheAccessLog) {
     seen.push_back(record.principal() + " " + record.view());
   }
   EXPECT_EQ(seen,
-            (std::vector<std::string>{"employer:acme-hr timeline", "expert:jdevries status"}));
+            (std::vector<std::string>{"employer:acme/acme-hr timeline", "expert:jdevries status"}));
 }
 
 }  // namespace
