@@ -52,7 +52,7 @@ bool ValidEmployerId(const std::string& id) {
 }
 
 [[nodiscard]] absl::Status EmployerRegistry::CheckRegistered(const std::string& employer_id) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!known_.contains(employer_id)) {
     // Read what was registered since the last look.
     while (true) {

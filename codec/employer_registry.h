@@ -13,7 +13,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "eventstore/store.h"
 
 namespace duurzaam::codec {
@@ -42,7 +42,7 @@ class EmployerRegistry {
 
  private:
   eventstore::Store* store_;
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::flat_hash_set<std::string> known_ ABSL_GUARDED_BY(mu_);
   eventstore::Revision read_through_ ABSL_GUARDED_BY(mu_) = eventstore::kNoStream;
 };

@@ -247,7 +247,7 @@ DataKeyStore::DataKeyStore(std::string dir, int lock_fd, MasterKeyring keyring)
 
 DataKeyStore::~DataKeyStore() {
   {
-    absl::MutexLock lock(&cache_mu_);
+    MutexLock lock(&cache_mu_);
     for (auto& [scope, entry] : cache_) {
       if (auto* key = std::get_if<DataKey>(&entry)) internal::Cleanse(key->key);
     }
@@ -257,14 +257,14 @@ DataKeyStore::~DataKeyStore() {
 }
 
 std::optional<DataKeyStore::Entry> DataKeyStore::Cached(std::string_view scope) const {
-  absl::ReaderMutexLock lock(&cache_mu_);
+  ReaderMutexLock lock(&cache_mu_);
   auto it = cache_.find(Av(scope));
   if (it == cache_.end()) return std::nullopt;
   return it->second;
 }
 
 void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
-  absl::MutexLock lock(&cache_mu_);
+  MutexLock lock(&cache_mu_);
   auto [it, inserted] = cache_.try_emplace(std::string(scope), entry);
   if (!inserted) {
     if (auto* old = std::get_if<DataKey>(&it->second)) internal::Cleanse(old->key);
@@ -313,7 +313,7 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
   ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
   std::optional<Entry> entry = Cached(scope);
   if (!entry) {
-    absl::MutexLock lock(&io_mu_);
+    MutexLock lock(&io_mu_);
     entry = Cached(scope);  // another thread may have created it meanwhile
     if (!entry) {
       const std::string path = absl::StrCat(dir_, "/", name);
@@ -353,7 +353,7 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
   ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
   std::optional<Entry> entry = Cached(scope);
   if (!entry) {
-    absl::MutexLock lock(&io_mu_);
+    MutexLock lock(&io_mu_);
     entry = Cached(scope);
     if (!entry) {
       ASSIGN_OR_RETURN(entry, LoadLocked(scope, absl::StrCat(dir_, "/", name)));
@@ -377,7 +377,7 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
 [[nodiscard]] absl::Status DataKeyStore::Erase(std::string_view scope, int64_t erased_at_micros) {
   ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
   const std::string path = absl::StrCat(dir_, "/", name);
-  absl::MutexLock lock(&io_mu_);
+  MutexLock lock(&io_mu_);
 
   absl::StatusOr<std::string> text = internal::ReadFile(path);
   if (text.ok()) {
@@ -407,7 +407,7 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
     }
     return std::get<Erased>(*entry).at_micros;
   }
-  absl::MutexLock lock(&io_mu_);
+  MutexLock lock(&io_mu_);
   const std::string path = absl::StrCat(dir_, "/", name);
   absl::StatusOr<std::string> text = internal::ReadFile(path);
   if (absl::IsNotFound(text.status())) return std::nullopt;  // never had a key
@@ -422,7 +422,7 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
   if (new_keyring.ids().empty()) {
     return absl::InvalidArgumentError("the new master keyring is empty");
   }
-  absl::MutexLock lock(&io_mu_);
+  MutexLock lock(&io_mu_);
   const std::string& new_id = new_keyring.current_id();
   ASSIGN_OR_RETURN(std::string_view new_master, new_keyring.Key(new_id));
 

@@ -33,7 +33,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "crypto/master_keyring.h"
 
 namespace duurzaam::crypto {
@@ -135,12 +135,12 @@ class DataKeyStore {
 
   // Serialises file operations and guards the keyrings. Acquired before
   // cache_mu_.
-  absl::Mutex io_mu_;
+  Mutex io_mu_;
   MasterKeyring keyring_ ABSL_GUARDED_BY(io_mu_);
   // Keyrings of rotations that failed half-way: files may still name them.
   std::vector<MasterKeyring> fallback_keyrings_ ABSL_GUARDED_BY(io_mu_);
 
-  mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(io_mu_);
+  mutable Mutex cache_mu_ ABSL_ACQUIRED_AFTER(io_mu_);
   // Unwrapped keys and erasures by scope.
   absl::flat_hash_map<std::string, Entry> cache_ ABSL_GUARDED_BY(cache_mu_);
 };

@@ -25,8 +25,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "eventstore/errors.h"
 #include "eventstore/record_codec.h"
@@ -241,8 +241,8 @@ class RocksDbStore final : public Store {
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;
 
-  absl::Mutex queue_mu_;
-  absl::CondVar queue_cv_;
+  Mutex queue_mu_;
+  CondVar queue_cv_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool writer_idle_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool inline_active_ ABSL_GUARDED_BY(queue_mu_) = false;
@@ -255,7 +255,7 @@ class RocksDbStore final : public Store {
   std::thread syncer_thread_;
 
   // State of the writer thread (and of Init, before it starts).
-  mutable absl::Mutex leader_mu_;
+  mutable Mutex leader_mu_;
   uint64_t next_position_ ABSL_GUARDED_BY(leader_mu_) = 0;
   Hash last_hash_ ABSL_GUARDED_BY(leader_mu_){};
   int64_t last_recorded_at_ ABSL_GUARDED_BY(leader_mu_) = 0;
@@ -265,8 +265,8 @@ class RocksDbStore final : public Store {
   // Log end after the last write (synced or not).
   std::atomic<uint64_t> written_end_{0};
 
-  absl::Mutex sync_mu_;
-  absl::CondVar sync_cv_;  // signalled when a group is handed to the syncer
+  Mutex sync_mu_;
+  CondVar sync_cv_;  // signalled when a group is handed to the syncer
   std::deque<WrittenGroup> written_ ABSL_GUARDED_BY(sync_mu_);
   bool writer_done_ ABSL_GUARDED_BY(sync_mu_) = false;
   uint64_t synced_end_ ABSL_GUARDED_BY(sync_mu_) = 0;
@@ -277,14 +277,14 @@ class RocksDbStore final : public Store {
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> grouped_events_{0};
   std::atomic<uint64_t> syncs_{0};
-  mutable absl::Mutex commit_mu_;
-  absl::CondVar commit_cv_;
+  mutable Mutex commit_mu_;
+  CondVar commit_cv_;
 };
 
 RocksDbStore::~RocksDbStore() {
   // Every queued append is written and completed before the threads exit.
   {
-    absl::MutexLock lock(&queue_mu_);
+    MutexLock lock(&queue_mu_);
     stopping_ = true;
     queue_cv_.Signal();
   }
@@ -292,7 +292,7 @@ RocksDbStore::~RocksDbStore() {
   if (syncer_thread_.joinable()) syncer_thread_.join();
   bool failed = false;
   {
-    absl::MutexLock lock(&leader_mu_);
+    MutexLock lock(&leader_mu_);
     failed = !failed_.ok();
   }
   if (db_ && !failed) {
@@ -411,7 +411,7 @@ RocksDbStore::~RocksDbStore() {
           absl::StrCat("the last record (position ", last, ") cannot be decoded"));
     }
     end = last + 1;
-    absl::MutexLock lock(&leader_mu_);
+    MutexLock lock(&leader_mu_);
     next_position_ = end;
     last_hash_ = internal::HashFromBytes(view.hash);
     last_recorded_at_ = view.recorded_at_micros;
@@ -419,7 +419,7 @@ RocksDbStore::~RocksDbStore() {
   committed_end_.store(end, std::memory_order_release);
   written_end_.store(end, std::memory_order_release);
   {
-    absl::MutexLock sync_lock(&sync_mu_);
+    MutexLock sync_lock(&sync_mu_);
     synced_end_ = end;
   }
   // A two-stage pipeline: the writer thread writes the next group while the
@@ -495,7 +495,7 @@ void RocksDbStore::SubmitAsync(std::unique_ptr<Writer> w) {
 
 RocksDbStore::Route RocksDbStore::Dispatch(Writer* w, bool may_inline) {
   w->bytes = WriterBytes(*w->appends);
-  absl::MutexLock lock(&queue_mu_);
+  MutexLock lock(&queue_mu_);
   if (stopping_) return Route::kClosing;
   if (may_inline && queue_.empty() && writer_idle_ && !inline_active_ &&
       lone_appender_.load(std::memory_order_relaxed)) {
@@ -546,14 +546,14 @@ uint64_t RocksDbStore::SyncForLone(Writer* w, uint64_t end) {
 
 bool RocksDbStore::SyncLoneGroup(Writer* w, uint64_t end) {
   {
-    absl::MutexLock lock(&sync_mu_);
+    MutexLock lock(&sync_mu_);
     if (!written_.empty()) return false;  // the syncer has work: join it
     SyncForLone(w, end);
   }
   {
     // Appends that queued up meanwhile are not alone: they go through the
     // syncer, which shares one sync among them.
-    absl::MutexLock lock(&queue_mu_);
+    MutexLock lock(&queue_mu_);
     if (!queue_.empty()) lone_appender_.store(false, std::memory_order_relaxed);
   }
   Complete({w});
@@ -563,14 +563,14 @@ bool RocksDbStore::SyncLoneGroup(Writer* w, uint64_t end) {
 void RocksDbStore::CommitInline(Writer* self) {
   const std::optional<uint64_t> end = WriteGroup({self});
   if (end.has_value()) {
-    absl::MutexLock lock(&sync_mu_);
+    MutexLock lock(&sync_mu_);
     // Others appending meanwhile end the fast path: they gather in the
     // pipeline instead of each syncing alone.
     if (const uint64_t served = SyncForLone(self, *end); served > 0) {
       lone_appender_.store(served <= 1, std::memory_order_relaxed);
     }
   }
-  absl::MutexLock lock(&queue_mu_);
+  MutexLock lock(&queue_mu_);
   inline_active_ = false;
 }
 
@@ -578,7 +578,7 @@ void RocksDbStore::WriterLoop() {
   while (true) {
     std::vector<Writer*> group;
     {
-      absl::MutexLock lock(&queue_mu_);
+      MutexLock lock(&queue_mu_);
       writer_idle_ = true;
       while (queue_.empty() && !stopping_) queue_cv_.Wait(&queue_mu_);
       writer_idle_ = false;
@@ -601,11 +601,11 @@ void RocksDbStore::WriterLoop() {
         SyncLoneGroup(group[0], *end)) {
       continue;
     }
-    absl::MutexLock lock(&sync_mu_);
+    MutexLock lock(&sync_mu_);
     written_.push_back({std::move(group), *end});
     sync_cv_.Signal();
   }
-  absl::MutexLock lock(&sync_mu_);
+  MutexLock lock(&sync_mu_);
   writer_done_ = true;
   sync_cv_.Signal();
 }
@@ -662,20 +662,20 @@ void RocksDbStore::SyncLog(uint64_t target) {
         absl::StrCat("the event store failed to sync its log and accepts no more appends until "
                      "restarted: ",
                      s.ToString()));
-    absl::MutexLock leader_lock(&leader_mu_);
+    MutexLock leader_lock(&leader_mu_);
     failed_ = sync_failed_;
   } else if (target > synced_end_) {
     // The log is written in position order, so a sync that returns covers
     // every write made before it started.
     synced_end_ = target;
-    absl::MutexLock commit_lock(&commit_mu_);
+    MutexLock commit_lock(&commit_mu_);
     committed_end_.store(target, std::memory_order_release);
     commit_cv_.SignalAll();
   }
 }
 
 void RocksDbStore::SyncerLoop() {
-  absl::MutexLock lock(&sync_mu_);
+  MutexLock lock(&sync_mu_);
   while (true) {
     while (written_.empty() && !writer_done_) sync_cv_.Wait(&sync_mu_);
     if (written_.empty()) break;  // the writer has stopped and all is complete
@@ -841,7 +841,7 @@ RocksDbStore::CheckIdempotency(const std::vector<StreamAppend>& appends,
 }
 
 std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& group) {
-  absl::MutexLock lock(&leader_mu_);
+  MutexLock lock(&leader_mu_);
   if (!failed_.ok()) {
     for (Writer* w : group) w->result = failed_;
     return std::nullopt;
@@ -1055,7 +1055,7 @@ std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& gro
 }
 
 uint64_t RocksDbStore::WaitForCommit(uint64_t known_end, absl::Duration timeout) {
-  absl::MutexLock lock(&commit_mu_);
+  MutexLock lock(&commit_mu_);
   absl::Time deadline = absl::Now() + timeout;
   while (committed_end_.load(std::memory_order_acquire) <= known_end) {
     if (commit_cv_.WaitWithDeadline(&commit_mu_, deadline)) break;
@@ -1124,7 +1124,7 @@ StoreInfo RocksDbStore::Info() const {
   StoreInfo info;
   uint64_t written;
   {
-    absl::MutexLock lock(&leader_mu_);
+    MutexLock lock(&leader_mu_);
     written = next_position_;
     info.last_hash = last_hash_;
   }

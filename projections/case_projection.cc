@@ -163,7 +163,7 @@ class BatchProjector {
   write_options.disableWAL = true;
   RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &chunk.batch), "write projections"));
   applied_.fetch_add(chunk.count, std::memory_order_relaxed);
-  absl::MutexLock wait_lock(&wait_mu_);
+  MutexLock wait_lock(&wait_mu_);
   checkpoint_.store(chunk.next, std::memory_order_release);
   wait_cv_.SignalAll();
   return chunk.next - chunk.from;
@@ -172,12 +172,12 @@ class BatchProjector {
 [[nodiscard]] absl::Status CaseProjection::Rebuild(
     eventstore::Store* store, const std::function<void(uint64_t, uint64_t)>& progress) {
   RETURN_IF_ERROR(Clear());
-  absl::MutexLock apply_lock(&apply_mu_);
+  MutexLock apply_lock(&apply_mu_);
   const uint64_t end = store->CommittedEnd();
   if (end == 0) return absl::OkStatus();
   // The projecting thread stays at most two chunks ahead of the writes.
   struct Pipeline {
-    absl::Mutex mu;
+    Mutex mu;
     std::deque<absl::StatusOr<std::unique_ptr<Chunk>>> ready ABSL_GUARDED_BY(mu);
     bool stopped ABSL_GUARDED_BY(mu) = false;  // the writer gave up
     bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return ready.size() < 2 || stopped; }
@@ -197,7 +197,7 @@ class BatchProjector {
       absl::StatusOr<std::unique_ptr<Chunk>> chunk = ProjectChunk(store, from, kRebuildChunkEvents);
       const bool last = !chunk.ok() || (*chunk)->next == from || (*chunk)->next >= end;
       if (chunk.ok()) from = (*chunk)->next;
-      absl::MutexLock lock(&pipeline.mu);
+      MutexLock lock(&pipeline.mu);
       pipeline.mu.Await(absl::Condition(&pipeline, &Pipeline::HasRoom));
       if (pipeline.stopped) return;
       pipeline.ready.push_back(std::move(chunk));
@@ -208,7 +208,7 @@ class BatchProjector {
   while (true) {
     absl::StatusOr<std::unique_ptr<Chunk>> chunk;
     {
-      absl::MutexLock lock(&pipeline.mu);
+      MutexLock lock(&pipeline.mu);
       pipeline.mu.Await(absl::Condition(&pipeline, &Pipeline::HasChunk));
       chunk = std::move(pipeline.ready.front());
       pipeline.ready.pop_front();
@@ -222,7 +222,7 @@ class BatchProjector {
     if (*advanced == 0 || Checkpoint() >= end) break;
   }
   {
-    absl::MutexLock lock(&pipeline.mu);
+    MutexLock lock(&pipeline.mu);
     pipeline.stopped = true;  // releases a projector still waiting for room
   }
   projector.join();
@@ -265,7 +265,7 @@ CaseProjection::~CaseProjection() {
 
 [[nodiscard]] absl::StatusOr<uint64_t> CaseProjection::CatchUp(eventstore::Store* store,
                                                                size_t max_events) {
-  absl::MutexLock lock(&apply_mu_);
+  MutexLock lock(&apply_mu_);
   ASSIGN_OR_RETURN(std::unique_ptr<Chunk> chunk,
                    ProjectChunk(store, checkpoint_.load(), max_events));
   return Commit(*chunk);
@@ -292,7 +292,7 @@ void CaseProjection::Stop() {
 }
 
 bool CaseProjection::WaitUntil(uint64_t position, absl::Duration timeout) {
-  absl::MutexLock lock(&wait_mu_);
+  MutexLock lock(&wait_mu_);
   absl::Time deadline = absl::Now() + timeout;
   while (checkpoint_.load(std::memory_order_acquire) < position) {
     if (wait_cv_.WaitWithDeadline(&wait_mu_, deadline)) break;
@@ -301,7 +301,7 @@ bool CaseProjection::WaitUntil(uint64_t position, absl::Duration timeout) {
 }
 
 [[nodiscard]] absl::Status CaseProjection::Clear() {
-  absl::MutexLock lock(&apply_mu_);
+  MutexLock lock(&apply_mu_);
   // One range tombstone over every key (all keys start with a byte < 0xff).
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
@@ -313,7 +313,7 @@ bool CaseProjection::WaitUntil(uint64_t position, absl::Duration timeout) {
   RETURN_IF_ERROR(FromRocks(
       rocksdb::DeleteFilesInRange(db_.get(), db_->DefaultColumnFamily(), nullptr, nullptr),
       "drop the cleared projection files"));
-  absl::MutexLock wait_lock(&wait_mu_);
+  MutexLock wait_lock(&wait_mu_);
   checkpoint_ = 0;
   return absl::OkStatus();
 }

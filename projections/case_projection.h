@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "duurzaam/v1/eventstore.pb.h"
 #include "eventstore/store.h"
 namespace rocksdb {
@@ -96,9 +96,9 @@ class CaseProjection {
   std::unique_ptr<rocksdb::DB> db_;
   std::atomic<uint64_t> checkpoint_{0};
   std::atomic<uint64_t> applied_{0};
-  absl::Mutex apply_mu_;  // one applier at a time
-  mutable absl::Mutex wait_mu_;
-  absl::CondVar wait_cv_;
+  Mutex apply_mu_;  // one applier at a time
+  mutable Mutex wait_mu_;
+  CondVar wait_cv_;
   std::atomic<bool> stop_{false};
   std::thread follower_;
 };

@@ -74,7 +74,7 @@ MerkleProjection::~MerkleProjection() { Stop(); }
 
 [[nodiscard]] absl::StatusOr<uint64_t> MerkleProjection::CatchUp(eventstore::Store* store,
                                                                  size_t max_events) {
-  absl::MutexLock lock(&apply_mu_);
+  MutexLock lock(&apply_mu_);
   const uint64_t from = tree_->Size();
   if (from > store->CommittedEnd()) {
     return absl::FailedPreconditionError(
@@ -99,7 +99,7 @@ MerkleProjection::~MerkleProjection() { Stop(); }
   if (!next.ok()) return next.status();
   if (leaves.empty()) return 0;
   RETURN_IF_ERROR(tree_->Append(leaves));
-  absl::MutexLock wait_lock(&wait_mu_);
+  MutexLock wait_lock(&wait_mu_);
   wait_cv_.SignalAll();
   return leaves.size();
 }
@@ -125,7 +125,7 @@ void MerkleProjection::Stop() {
 }
 
 bool MerkleProjection::WaitUntil(uint64_t size, absl::Duration timeout) {
-  absl::MutexLock lock(&wait_mu_);
+  MutexLock lock(&wait_mu_);
   absl::Time deadline = absl::Now() + timeout;
   while (tree_->Size() < size) {
     if (wait_cv_.WaitWithDeadline(&wait_mu_, deadline)) break;

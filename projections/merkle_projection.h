@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "eventstore/store.h"
 #include "transparency/merkle.h"
 #include "transparency/tree_store.h"
@@ -88,9 +88,9 @@ class MerkleProjection {
   MerkleProjection() = default;
 
   std::unique_ptr<transparency::TreeStore> tree_;
-  absl::Mutex apply_mu_;  // one appender at a time
-  absl::Mutex wait_mu_;
-  absl::CondVar wait_cv_;
+  Mutex apply_mu_;  // one appender at a time
+  Mutex wait_mu_;
+  CondVar wait_cv_;
   std::atomic<bool> stop_{false};
   std::thread follower_;
 };

@@ -69,7 +69,7 @@ namespace duurzaam::services {
   std::shared_ptr<const DecodedStream> cached;
   uint64_t generation = 0;
   {
-    absl::MutexLock lock(&cache_mu_);
+    MutexLock lock(&cache_mu_);
     generation = generation_;
     if (auto it = cache_.find(stream); it != cache_.end()) cached = it->second;
   }
@@ -84,7 +84,7 @@ namespace duurzaam::services {
     RETURN_IF_ERROR(AddRecord(std::move(record), fresh.get(), sealer_));
   }
   if (cached && fresh->revision == known) return cached;
-  absl::MutexLock lock(&cache_mu_);
+  MutexLock lock(&cache_mu_);
   // Decoded before an invalidation (an erasure): serve it this once, but
   // never put it back in the cache.
   if (generation != generation_) return std::shared_ptr<const DecodedStream>(fresh);
@@ -126,7 +126,7 @@ namespace duurzaam::services {
 }
 
 void CaseReader::Invalidate(const std::string& stream) {
-  absl::MutexLock lock(&cache_mu_);
+  MutexLock lock(&cache_mu_);
   ++generation_;
   cache_.erase(stream);
 }

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "access/policy.h"
 #include "codec/sealing.h"
+#include "common/mutex.h"
 #include "domain/case_state.h"
 #include "domain/events.h"
 #include "eventstore/store.h"
@@ -105,7 +105,7 @@ class CaseReader {
   eventstore::Store* store_;
   projections::CaseProjection* projection_;
   const codec::Sealer* sealer_;
-  absl::Mutex cache_mu_;
+  Mutex cache_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const DecodedStream>> cache_
       ABSL_GUARDED_BY(cache_mu_);
   uint64_t generation_ ABSL_GUARDED_BY(cache_mu_) = 0;  // bumped by Invalidate

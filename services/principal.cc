@@ -137,7 +137,7 @@ Authenticator::~Authenticator() = default;
   {
     // At start the list must be there and well-formed: a server that
     // cannot tell who is revoked does not serve.
-    absl::MutexLock lock(&auth->mu_);
+    MutexLock lock(&auth->mu_);
     RETURN_IF_ERROR(auth->ReloadRevoked(/*at_start=*/true));
   }
   return auth;
@@ -322,7 +322,7 @@ bool Authenticator::Revoked(const std::string& serial) {
   }
   std::string pem(pems.front().data(), pems.front().size());
   const int64_t now = SystemMicros() / 1000000;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = cache_.find(pem);
   if (it == cache_.end()) {
     absl::StatusOr<Verified> verified = Verify(pem);

@@ -31,7 +31,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "domain/events.h"
 
 namespace duurzaam::services {
@@ -87,7 +87,7 @@ class Authenticator {
   AuthConfig config_;
   struct CaStore;
   std::unique_ptr<CaStore> ca_;
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::flat_hash_map<std::string, Verified> cache_ ABSL_GUARDED_BY(mu_);
   // Re-reads the deny list when its file changed. At start a missing or
   // malformed list is an error; later the last good list is kept (and the

@@ -19,7 +19,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -121,7 +121,7 @@ class RocksDbTreeStore final : public TreeStore {
   // Written only by Append (under append_mu_), after the batch is stored.
   std::atomic<uint64_t> size_{0};
 
-  absl::Mutex append_mu_;
+  Mutex append_mu_;
   // frontier_[l] is the root of the complete subtree of 2^l leaves on the
   // right edge of the tree, valid where bit l of size_ is set.
   std::array<Hash, kMaxLevel> frontier_ ABSL_GUARDED_BY(append_mu_){};
@@ -178,7 +178,7 @@ class RocksDbTreeStore final : public TreeStore {
   size_.store(size, std::memory_order_release);
 
   // The frontier: one complete subtree per set bit of the size.
-  absl::MutexLock lock(&append_mu_);
+  MutexLock lock(&append_mu_);
   for (int level = 0; level < kMaxLevel; ++level) {
     if (((size >> level) & 1) == 0) continue;
     ASSIGN_OR_RETURN(frontier_[level], GetNode(level, (size >> level) - 1));
@@ -188,7 +188,7 @@ class RocksDbTreeStore final : public TreeStore {
 
 [[nodiscard]] absl::Status RocksDbTreeStore::Append(const std::vector<Hash>& leaf_hashes) {
   if (leaf_hashes.empty()) return absl::OkStatus();
-  absl::MutexLock lock(&append_mu_);
+  MutexLock lock(&append_mu_);
   uint64_t n = size_.load(std::memory_order_relaxed);
   if (leaf_hashes.size() > UINT64_MAX - n) {
     return absl::OutOfRangeError("the tree cannot hold that many leaves");

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "eventstore/errors.h"
 #include "eventstore/store.h"
 #include "tests/support/temp_dir.h"
@@ -277,7 +278,7 @@ namespace {
 TEST(AsyncAppendTest, CallbacksFireOnceWithResultsAndErrors) {
   duurzaam::testing::TempDir dir;
   auto store = OpenStore(dir.path());
-  absl::Mutex amu;
+  duurzaam::Mutex amu;
   int completed = 0;
   std::vector<AppendResult> results;
   constexpr int kAsync = 600;
@@ -287,7 +288,7 @@ TEST(AsyncAppendTest, CallbacksFireOnceWithResultsAndErrors) {
                         {{EventId::Random(), "E", std::to_string(i), ""}}},
                        [&](absl::StatusOr<AppendResult> r) {
                          ASSERT_TRUE(r.ok()) << r.status();
-                         absl::MutexLock lock(&amu);
+                         duurzaam::MutexLock lock(&amu);
                          results.push_back(*r);
                          ++completed;
                        });
@@ -307,7 +308,7 @@ TEST(AsyncAppendTest, CallbacksFireOnceWithResultsAndErrors) {
   }
   for (auto& th : sync) th.join();
   {
-    absl::MutexLock lock(&amu);
+    duurzaam::MutexLock lock(&amu);
     ASSERT_TRUE(amu.AwaitWithTimeout(absl::Condition(
                                          +[](int* c) { return *c == kAsync; }, &completed),
                                      absl::Seconds(60)));
@@ -325,15 +326,15 @@ TEST(AsyncAppendTest, CallbacksFireOnceWithResultsAndErrors) {
                        EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
                        ++codes;
                      });
-  absl::Mutex done_mu;
+  duurzaam::Mutex done_mu;
   bool conflict_seen = false;
   store->AppendAsync({"async-0", Expectation::NoStream(), {{EventId::Random(), "E", "", ""}}},
                      [&](absl::StatusOr<AppendResult> r) {
                        EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-                       absl::MutexLock lock(&done_mu);
+                       duurzaam::MutexLock lock(&done_mu);
                        conflict_seen = true;
                      });
-  absl::MutexLock lock(&done_mu);
+  duurzaam::MutexLock lock(&done_mu);
   EXPECT_TRUE(done_mu.AwaitWithTimeout(absl::Condition(&conflict_seen), absl::Seconds(30)));
   EXPECT_EQ(codes.load(), 1);
 }
@@ -346,7 +347,7 @@ TEST(AsyncAppendTest, CallbacksNeverRunInsideTheCall) {
   TempDir dir;
   auto store = OpenStore(dir.path());
   constexpr int kChain = 2000;
-  absl::Mutex mu;
+  duurzaam::Mutex mu;
   int completed = 0;
   int inside_call = 0;
   // AppendAsync calls open on this thread: a callback that finds one open
@@ -358,7 +359,7 @@ TEST(AsyncAppendTest, CallbacksNeverRunInsideTheCall) {
                        [&, i](absl::StatusOr<AppendResult> r) {
                          EXPECT_TRUE(r.ok()) << r.status();
                          {
-                           absl::MutexLock lock(&mu);
+                           duurzaam::MutexLock lock(&mu);
                            ++completed;
                            if (calls_open > 0) ++inside_call;
                          }
@@ -367,7 +368,7 @@ TEST(AsyncAppendTest, CallbacksNeverRunInsideTheCall) {
     --calls_open;
   };
   issue(0);
-  absl::MutexLock lock(&mu);
+  duurzaam::MutexLock lock(&mu);
   EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(
                                       +[](int* c) { return *c == kChain; }, &completed),
                                   absl::Seconds(60)));
