@@ -4,6 +4,7 @@
 #include "codec/eventstore_codec.h"
 #include "common/field_violation.h"
 #include "common/status_macros.h"
+#include "domain/validation.h"
 #include "duurzaam/v1/audit.pb.h"
 
 namespace duurzaam::codec {
@@ -12,14 +13,6 @@ namespace {
 constexpr char kRegisteredType[] = "EmployerRegistered";
 constexpr size_t kMaxNameBytes = 200;
 
-bool ValidEmployerId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 [[nodiscard]] absl::StatusOr<bool> RegisterEmployer(eventstore::Store* store,
@@ -27,7 +20,7 @@ bool ValidEmployerId(const std::string& id) {
                                                     const std::string& name,
                                                     const std::string& registered_by,
                                                     int64_t at_micros) {
-  if (!ValidEmployerId(employer_id)) {
+  if (!domain::IsId(employer_id)) {
     return MakeInvalidArgument({"employer_id", "1 to 64 of a-z, 0-9 and '-'"});
   }
   if (name.empty() || name.size() > kMaxNameBytes) {

@@ -404,6 +404,10 @@ void ToProto(const domain::Event& e, v1::PlacementEvent* out) {
   return event;
 }
 
+bool DecidesAccess(std::string_view type) {
+  return type == "CaseOpened" || type == "TeamMemberAdded" || type == "TeamMemberRemoved";
+}
+
 std::string BodyFieldName(const domain::Event& event) {
   v1::PlacementEvent proto;
   ToProto(event, &proto);

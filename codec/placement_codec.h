@@ -44,6 +44,11 @@ void ToProto(const domain::Event& event, v1::PlacementEvent* out);
 
 domain::Date RecordedDay(int64_t recorded_at_micros);
 
+// True for the stored event types that decide who may access a case
+// (CaseOpened and team changes): they feed the access facts and the
+// projection's expert index.
+bool DecidesAccess(std::string_view type);
+
 // The name of the event's body field in v1::PlacementEvent, e.g.
 // "contract_changed".
 std::string BodyFieldName(const domain::Event& event);

@@ -83,6 +83,14 @@ std::string Body(absl::string_view field) { return absl::StrCat("body.", field);
 
 }  // namespace
 
+bool IsId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
 bool IsPrincipalName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {

@@ -16,6 +16,9 @@ namespace duurzaam::domain {
 // '-', '.', '_' and '@'. Principal ids are "<role>:<name>".
 bool IsPrincipalName(std::string_view name);
 
+// A case or employer id: 1 to 64 of a-z, 0-9 and '-'.
+bool IsId(std::string_view id);
+
 // For events on a case stream. `state` is the fold of the case so far.
 [[nodiscard]] absl::Status ValidateCaseEvent(const CaseState& state, const Event& event);
 

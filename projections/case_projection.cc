@@ -84,8 +84,7 @@ class BatchProjector {
     // Events are kept byte for byte as stored (personal data stays sealed;
     // older schema versions are upcast when read, by codec::Decode). Only
     // what feeds an index is decoded, without opening sealed fields.
-    if (on_case && (view.type == "CaseOpened" || view.type == "TeamMemberAdded" ||
-                    view.type == "TeamMemberRemoved")) {
+    if (on_case && codec::DecidesAccess(view.type)) {
       RETURN_IF_ERROR(AddIndexEntries(view));
     }
     codec::ToProto(view, &scratch_);

@@ -6,13 +6,12 @@
 #include "common/field_violation.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "domain/validation.h"
 
 namespace duurzaam::services {
 
 [[nodiscard]] absl::Status CheckId(const std::string& id, const std::string& field) {
-  bool ok = !id.empty() && id.size() <= 64;
-  for (char c : id) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
-  if (!ok) return MakeInvalidArgument({field, "1 to 64 of a-z, 0-9 and -"});
+  if (!domain::IsId(id)) return MakeInvalidArgument({field, "1 to 64 of a-z, 0-9 and -"});
   return absl::OkStatus();
 }
 
@@ -20,9 +19,6 @@ namespace duurzaam::services {
                                      const codec::Sealer* sealer) {
   absl::StatusOr<domain::Event> decoded = codec::Decode(record, sealer);
   if (absl::IsDataLoss(decoded.status())) {
-    const bool decides_access = record.type == "CaseOpened" || record.type == "TeamMemberAdded" ||
-                                record.type == "TeamMemberRemoved";
-    if (decides_access) stream->access_unknown = true;
     LogLine(absl::StrCat("ALERT: quarantined the record at position ", record.position, " (",
                          record.stream, " revision ", record.revision, ", ", record.type,
                          "): ", decoded.status().message()));
@@ -41,13 +37,11 @@ namespace duurzaam::services {
 }
 
 [[nodiscard]] absl::StatusOr<access::CaseFacts> FactsOf(const DecodedStream& stream) {
-  if (stream.access_unknown) {
-    for (const Quarantined& q : stream.quarantined) {
-      if (q.type == "CaseOpened" || q.type == "TeamMemberAdded" || q.type == "TeamMemberRemoved") {
-        return absl::DataLossError(absl::StrCat(
-            "who may access this case cannot be decided: its ", q.type, " record at position ",
-            q.position, " cannot be read (", q.reason, "); an administrator must repair it"));
-      }
+  for (const Quarantined& q : stream.quarantined) {
+    if (codec::DecidesAccess(q.type)) {
+      return absl::DataLossError(absl::StrCat(
+          "who may access this case cannot be decided: its ", q.type, " record at position ",
+          q.position, " cannot be read (", q.reason, "); an administrator must repair it"));
     }
   }
   return access::CaseFacts{!stream.events.empty(), stream.state.employer_id, stream.state.team};

@@ -39,9 +39,6 @@ struct DecodedStream {
   eventstore::Revision revision = eventstore::kNoStream;
   domain::CaseState state;
   std::vector<Quarantined> quarantined;
-  // A quarantined record decided access (CaseOpened, a team change): who
-  // may read or write the case cannot be known (FactsOf fails).
-  bool access_unknown = false;
 };
 
 // A case with the employer-wide events that concern it.
@@ -57,8 +54,8 @@ inline constexpr char kEmployerPrefix[] = "employer-";
 // sealer is given, see codec::Decode) and adds it, its event and its fold
 // to `stream`; records must come in revision order. A record that does not
 // decode (DATA_LOSS) is quarantined and logged instead, so the rest of the
-// stream is served; if it is one that decides access (CaseOpened, a team
-// change) the stream is marked access_unknown and FactsOf fails (closed).
+// stream is served; if it is one that decides access (codec::DecidesAccess),
+// FactsOf fails (closed).
 [[nodiscard]] absl::Status AddRecord(eventstore::RecordedEvent record, DecodedStream* stream,
                                      const codec::Sealer* sealer = nullptr);
 

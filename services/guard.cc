@@ -95,7 +95,7 @@ bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLoca
     unrecorded_.insert(ref.id);
   }
   // A team change takes effect for the records after it, within this batch.
-  if (type == "TeamMemberAdded" || type == "TeamMemberRemoved") facts_.erase(ref.id);
+  if (codec::DecidesAccess(type)) facts_.erase(ref.id);
   return view;
 }
 

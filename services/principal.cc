@@ -224,12 +224,7 @@ Authenticator::~Authenticator() = default;
       return absl::UnauthenticatedError(
           "certificate refused: an EMPLOYER certificate names its employer id in the subject O");
     }
-    // The employer id: the same form CheckId accepts for employer ids.
-    const bool valid_org = organisation->size() <= 64 &&
-                           std::all_of(organisation->begin(), organisation->end(), [](char c) {
-                             return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-                           });
-    if (!valid_org) {
+    if (!domain::IsId(*organisation)) {
       return absl::UnauthenticatedError(
           absl::StrCat("certificate refused: its organisation (subject O) '", *organisation,
                        "' is not an employer id (1 to 64 of a-z, 0-9 and '-')"));
