@@ -215,12 +215,13 @@ View CaseView(const domain::Principal& who, const CaseFacts& facts) {
 
 [[nodiscard]] absl::Status CheckRawStream(const domain::Principal& who, const std::string& stream) {
   if (stream.empty() || stream.rfind(kExternalStreamPrefix, 0) == 0) return absl::OkStatus();
-  return Denied(who,
-                absl::StrCat("append raw events to '", stream,
-                             "': raw appends write only streams named ", kExternalStreamPrefix,
-                             "<name>; case and employer streams are written through "
-                             "duurzaam.v1.Cases, which validates them, and every other name is "
-                             "reserved for the server"));
+  return Denied(
+      who,
+      absl::StrCat("append raw events to '", stream, "': raw appends write only streams named ",
+                   absl::string_view(kExternalStreamPrefix.data(), kExternalStreamPrefix.size()),
+                   "<name>; case and employer streams are written through "
+                   "duurzaam.v1.Cases, which validates them, and every other name is "
+                   "reserved for the server"));
 }
 
 [[nodiscard]] absl::Status CheckRawAppend(const domain::Principal& who, const std::string& stream) {
@@ -238,12 +239,12 @@ View CaseView(const domain::Principal& who, const CaseFacts& facts) {
 }
 
 StreamRef ClassifyStream(std::string_view stream) {
-  constexpr std::string_view kCase = "case-", kEmployer = "employer-";
-  if (stream.substr(0, kCase.size()) == kCase) {
-    return {StreamKind::kCase, std::string(stream.substr(kCase.size()))};
+  if (domain::IsCaseStream(stream)) {
+    return {StreamKind::kCase, std::string(stream.substr(domain::kCaseStreamPrefix.size()))};
   }
-  if (stream.substr(0, kEmployer.size()) == kEmployer) {
-    return {StreamKind::kEmployer, std::string(stream.substr(kEmployer.size()))};
+  if (domain::IsEmployerStream(stream)) {
+    return {StreamKind::kEmployer,
+            std::string(stream.substr(domain::kEmployerStreamPrefix.size()))};
   }
   return {StreamKind::kOther, std::string(stream)};
 }

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "domain/events.h"
 #include "domain/status.h"
+#include "domain/stream_names.h"
 
 namespace duurzaam::access {
 
@@ -100,7 +101,7 @@ View CaseView(const domain::Principal& who, const CaseFacts& facts);
 // Every other stream is the server's own: case-<id> and employer-<id>
 // (written through duurzaam.v1.Cases, which validates and seals them),
 // "erasures" (the Admin service's trail), and any name not yet used.
-inline constexpr char kExternalStreamPrefix[] = "ext-";
+using domain::kExternalStreamPrefix;  // domain/stream_names.h
 
 // The naming rule alone, for every caller (dev tooling included):
 // PERMISSION_DENIED unless `stream` is an ext- stream. An empty name passes

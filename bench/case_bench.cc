@@ -14,6 +14,7 @@
 #include "demo/demo_data.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "projections/case_projection.h"
+#include "server/stack.h"
 #include "services/server.h"
 
 namespace duurzaam::bench {
@@ -72,29 +73,16 @@ std::vector<demo::DemoEvent> LongCase(const std::string& id, int n) {
   return out;
 }
 
-struct CaseServer {
-  std::unique_ptr<eventstore::Store> store;
-  std::unique_ptr<projections::CaseProjection> projection;
-  std::unique_ptr<services::Server> server;
-  std::shared_ptr<grpc::Channel> channel;
-  explicit CaseServer(const ScratchDir& dir) {
-    store = OpenBenchStore(dir.Sub("events"), /*sync=*/true);
-    projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
-  }
+// The production stack in dev mode, personal data sealed: fill `store`
+// first, then Serve (which waits for the projections).
+struct CaseServer : BenchServer {
+  explicit CaseServer(const ScratchDir& dir)
+      : BenchServer(dir, /*mtls=*/false, /*encrypt=*/true, /*serve=*/false) {}
   void Serve() {
-    projection->Start(store.get());
-    if (!projection->WaitUntil(store->CommittedEnd(), absl::Minutes(10))) std::exit(1);
-    services::ServerConfig config;
-    config.listen = "127.0.0.1:0";
-    config.dev = true;
-    server = std::move(*services::Server::Start(config, {store.get(), projection.get()}));
-    channel = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
+    BenchServer::Serve();
+    channel = ChannelAs("");
   }
-  ~CaseServer() {
-    if (server) server->Shutdown(absl::Milliseconds(200));
-    server.reset();
-    projection->Stop();
-  }
+  std::shared_ptr<grpc::Channel> channel;
 };
 
 // The benchmark's expert; the demo cases' expert is jdevries.
@@ -110,7 +98,7 @@ void CaseStatusLatency(const Settings& settings) {
   const int queries = settings.smoke ? 50 : 2000;
   ScratchDir dir(settings, "status");
   CaseServer s(dir);
-  BulkAppend(s.store.get(), LongCase("long", events));
+  BulkAppend(s.store, LongCase("long", events));
   s.Serve();
   auto cases = v1::Cases::NewStub(s.channel);
   std::vector<double> p50s, p99s;
@@ -181,7 +169,7 @@ void MixedLoad(const Settings& settings) {
   const double duration = settings.smoke ? 0.3 : 5.0;
   ScratchDir dir(settings, "mixed");
   CaseServer s(dir);
-  if (!demo::Seed(s.store.get(), kToday, nullptr, 2).ok()) std::exit(1);
+  if (!demo::Seed(s.store, kToday, nullptr, 2).ok()) std::exit(1);
   s.Serve();
   std::atomic<bool> stop{false};
   absl::Mutex mu;

@@ -21,6 +21,7 @@
 #include "echo.grpc.pb.h"
 #include "projections/case_projection.h"
 #include "rocksdb/db.h"
+#include "server/stack.h"
 #include "services/server.h"
 
 namespace duurzaam::bench {
@@ -112,75 +113,6 @@ double InFlight(int in_flight, double duration, uint64_t max_calls,
   return completed / elapsed;
 }
 
-// duurzaamd's layout over `dir` (events/, access/, projections/, keys/): a
-// plaintext dev server, or a mutual-TLS one with a deployment CA made by
-// deploy/duurzaam-pki and client certificates for its benchmark users
-// (bench-admin, bench-auditor, bench-expert); with `encrypt`, personal data
-// is sealed under per-case data keys as in duurzaamd.
-struct BenchServer {
-  std::string pki;
-  std::unique_ptr<eventstore::Store> store, access;
-  std::unique_ptr<projections::CaseProjection> projection;
-  std::unique_ptr<crypto::DataKeyStore> keys;
-  std::unique_ptr<services::Server> server;
-  BenchServer(const ScratchDir& dir, bool mtls, bool encrypt = false) {
-    pki = dir.Sub("pki");
-    if (mtls) {
-      std::string cmd = absl::StrCat(DUURZAAM_PKI, " init ", pki, " >/dev/null");
-      for (const char* user :
-           {"ADMIN bench-admin", "AUDITOR bench-auditor", "EXPERT bench-expert"}) {
-        absl::StrAppend(&cmd, " && ", DUURZAAM_PKI, " issue ", pki, " ", user, " >/dev/null");
-      }
-      if (std::system(cmd.c_str()) != 0) std::exit(1);
-    }
-    store = OpenBenchStore(dir.Sub("events"), /*sync=*/true);
-    access = OpenBenchStore(dir.Sub("access"), /*sync=*/true);
-    projection = std::move(*projections::CaseProjection::Open(dir.Sub("projections")));
-    services::ServerDeps deps{store.get(), projection.get(), access.get()};
-    if (encrypt) {
-      auto keyring = crypto::MasterKeyring::FromKeys({{"bench", std::string(32, '\x2a')}});
-      auto opened = crypto::DataKeyStore::Open(dir.Sub("keys"), *std::move(keyring));
-      if (!opened.ok()) std::exit(1);
-      keys = std::move(*opened);
-      deps.keys = keys.get();
-    }
-    services::ServerConfig config;
-    config.listen = "127.0.0.1:0";
-    config.dev = !mtls;
-    if (mtls) {
-      config.tls_cert = pki + "/server.pem";
-      config.tls_key = pki + "/server.key";
-      config.tls_client_ca = pki + "/ca.pem";
-      config.revoked_serials = pki + "/revoked-serials";
-    }
-    auto s = services::Server::Start(config, deps);
-    if (!s.ok()) {
-      std::fprintf(stderr, "server: %s\n", s.status().ToString().c_str());
-      std::exit(1);
-    }
-    server = std::move(*s);
-  }
-  std::shared_ptr<grpc::Channel> ChannelAs(const std::string& user) const {
-    if (user.empty()) return Channel(server->address());
-    auto slurp = [](const std::string& path) {
-      std::ifstream in(path);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      return ss.str();
-    };
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = slurp(pki + "/ca.pem");
-    ssl.pem_cert_chain = slurp(pki + "/clients/" + user + ".pem");
-    ssl.pem_private_key = slurp(pki + "/clients/" + user + ".key");
-    return grpc::CreateChannel(absl::StrCat("localhost:", server->port()),
-                               grpc::SslCredentials(ssl));
-  }
-  ~BenchServer() {
-    server->Shutdown(absl::Milliseconds(200));
-    server.reset();
-  }
-};
-
 // Durable appends of ~300-byte events to 64 streams named `prefix`N, with
 // `in_flight` calls outstanding, as `user` ("" on a dev server).
 double AppendRate(const BenchServer& s, const std::string& user, const std::string& prefix,
@@ -215,8 +147,7 @@ double AppendRate(const BenchServer& s, const std::string& user, const std::stri
 double CaseCommandRate(const BenchServer& s, const std::string& user, int cases, int in_flight,
                        double duration, uint64_t max_calls) {
   // The cases open at this employer, which must be registered.
-  if (!codec::RegisterEmployer(s.store.get(), "bench-employer", "Bench BV", "admin:bench", 0)
-           .ok()) {
+  if (!codec::RegisterEmployer(s.store, "bench-employer", "Bench BV", "admin:bench", 0).ok()) {
     std::exit(1);
   }
   auto stub = v1::Cases::NewStub(s.ChannelAs(user));
@@ -321,6 +252,74 @@ double SubscribeRate(const BenchServer& s, const std::string& user, uint64_t eve
 
 }  // namespace
 
+BenchServer::BenchServer(const ScratchDir& dir, bool mtls, bool encrypt, bool serve) {
+  pki = dir.Sub("pki");
+  if (mtls) {
+    std::string cmd = absl::StrCat(DUURZAAM_PKI, " init ", pki, " >/dev/null");
+    for (const char* user : {"ADMIN bench-admin", "AUDITOR bench-auditor", "EXPERT bench-expert"}) {
+      absl::StrAppend(&cmd, " && ", DUURZAAM_PKI, " issue ", pki, " ", user, " >/dev/null");
+    }
+    if (std::system(cmd.c_str()) != 0) std::exit(1);
+  }
+  server::StackOptions options;
+  services::ServerConfig& config = options.config;
+  config.data_dir = dir.Sub("data");
+  config.listen = "127.0.0.1:0";
+  config.dev = !mtls;
+  config.max_append_events = 10000;
+  config.max_append_bytes = 64 << 20;
+  if (mtls) {
+    config.tls_cert = pki + "/server.pem";
+    config.tls_key = pki + "/server.key";
+    config.tls_client_ca = pki + "/ca.pem";
+    config.revoked_serials = pki + "/revoked-serials";
+  }
+  options.seal_personal_data = encrypt;
+  if (encrypt) {
+    auto keyring = crypto::MasterKeyring::FromKeys({{"bench", std::string(32, '\x2a')}});
+    if (!keyring.ok()) std::exit(1);
+    options.keyring = *std::move(keyring);
+  }
+  auto opened = server::ServerStack::Open(std::move(options));
+  if (!opened.ok()) {
+    std::fprintf(stderr, "server: %s\n", opened.status().ToString().c_str());
+    std::exit(1);
+  }
+  stack = std::move(*opened);
+  store = stack->store();
+  if (serve) Serve();
+}
+
+void BenchServer::Serve() {
+  if (absl::Status caught_up = stack->CatchUp(absl::Minutes(10)); !caught_up.ok()) {
+    std::fprintf(stderr, "server: %s\n", caught_up.ToString().c_str());
+    std::exit(1);
+  }
+  if (absl::Status served = stack->Serve(); !served.ok()) {
+    std::fprintf(stderr, "server: %s\n", served.ToString().c_str());
+    std::exit(1);
+  }
+  server = stack->server();
+}
+
+std::shared_ptr<grpc::Channel> BenchServer::ChannelAs(const std::string& user) const {
+  if (user.empty()) return Channel(server->address());
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = slurp(pki + "/ca.pem");
+  ssl.pem_cert_chain = slurp(pki + "/clients/" + user + ".pem");
+  ssl.pem_private_key = slurp(pki + "/clients/" + user + ".key");
+  return grpc::CreateChannel(absl::StrCat("localhost:", server->port()), grpc::SslCredentials(ssl));
+}
+
+BenchServer::~BenchServer() { stack->Shutdown(absl::Milliseconds(200)); }
+
+
 void ServiceAppendThroughput(const Settings& settings) {
   const int threads = settings.smoke ? 4 : 64;
   const double duration = settings.smoke ? 0.2 : 4.0;
@@ -399,8 +398,9 @@ void ServiceAppendLatency(const Settings& settings) {
 void SubscribeCatchUp(const Settings& settings) {
   const uint64_t events = settings.smoke ? 20'000 : 1'000'000;
   ScratchDir dir(settings, "subscribe");
-  BulkFill(OpenBenchStore(dir.Sub("events"), /*sync=*/false).get(), events, 100);
-  BenchServer server(dir, /*mtls=*/false);
+  BenchServer server(dir, /*mtls=*/false, /*encrypt=*/false, /*serve=*/false);
+  BulkFill(server.store, events, 100);
+  server.Serve();
   double rate = MedianOf(settings.runs, [&] { return SubscribeRate(server, "", events); });
   // Baseline: the engine scanning the same log in process, no gRPC.
   double scan = MedianOf(settings.runs, [&] {
@@ -531,8 +531,9 @@ void TrustLayerCost(const Settings& settings) {
     }
     for (bool mtls : {false, true}) {
       ScratchDir dir(settings, mtls ? "trust-sub-mtls" : "trust-sub-plain");
-      BulkFill(OpenBenchStore(dir.Sub("events"), /*sync=*/false).get(), events, 100);
-      BenchServer s(dir, mtls, /*encrypt=*/mtls);
+      BenchServer s(dir, mtls, /*encrypt=*/mtls, /*serve=*/false);
+      BulkFill(s.store, events, 100);
+      s.Serve();
       (mtls ? mtls_sub : plain_sub)
           .push_back(SubscribeRate(s, mtls ? "bench-auditor" : "", events));
     }

@@ -35,8 +35,8 @@ constexpr size_t kMaxNameBytes = 200;
   eventstore::ProposedEvent event{
       eventstore::EventId::FromName(absl::StrCat("duurzaam-employer/", employer_id)),
       kRegisteredType, record.SerializeAsString(), ""};
-  absl::StatusOr<eventstore::AppendResult> appended =
-      store->Append({kEmployersStream, eventstore::Expectation::Any(), {std::move(event)}});
+  absl::StatusOr<eventstore::AppendResult> appended = store->Append(
+      {std::string(kEmployersStream), eventstore::Expectation::Any(), {std::move(event)}});
   // The id derives from the employer: ALREADY_EXISTS means registered before
   // (with other wording or by someone else).
   if (absl::IsAlreadyExists(appended.status())) return false;
@@ -49,8 +49,9 @@ constexpr size_t kMaxNameBytes = 200;
   if (!known_.contains(employer_id)) {
     // Read what was registered since the last look.
     while (true) {
-      ASSIGN_OR_RETURN(auto records, store_->ReadStream(kEmployersStream, read_through_ + 1,
-                                                        eventstore::Direction::kForwards, 1000));
+      ASSIGN_OR_RETURN(auto records,
+                       store_->ReadStream(std::string(kEmployersStream), read_through_ + 1,
+                                          eventstore::Direction::kForwards, 1000));
       for (const auto& r : records) {
         v1::EmployerRegistration registration;
         if (r.type != kRegisteredType || !registration.ParseFromString(r.data)) {

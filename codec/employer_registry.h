@@ -14,11 +14,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/mutex.h"
+#include "domain/stream_names.h"
 #include "eventstore/store.h"
 
 namespace duurzaam::codec {
 
-inline constexpr char kEmployersStream[] = "employers";
+using domain::kEmployersStream;  // domain/stream_names.h
 
 // Registers `employer_id` (1..64 of [a-z0-9-]). True when it was new, false
 // when it was registered before (nothing written). INVALID_ARGUMENT naming

@@ -8,6 +8,7 @@
 #include "codec/placement_codec.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
+#include "domain/stream_names.h"
 #include "domain/validation.h"
 
 namespace duurzaam::demo {
@@ -72,7 +73,7 @@ void Placements(Builder& b, const std::string& suffix) {
   const std::string s = suffix;
 
   // Anna at Acme: permanent, reorganisation followed up -> VULNERABLE.
-  std::string anna = "case-anna" + s;
+  std::string anna = domain::CaseStream("anna" + s);
   open(anna, "acme", 910, "Groot Amsterdam", "Wajong");
   start(anna, 900, ContractType::kFixedTerm, 200, 32, "orderpicker");
   b.Add(anna, 700, ContractChanged{ContractType::kPermanent, std::nullopt, 32});
@@ -81,14 +82,14 @@ void Placements(Builder& b, const std::string& suffix) {
   b.Add(anna, 40, ContactMoment{ContactKind::kVisit, "gevolgen reorganisatie besproken"});
 
   // Bram at Acme: reorganisation without follow-up -> AT_RISK.
-  std::string bram = "case-bram" + s;
+  std::string bram = domain::CaseStream("bram" + s);
   open(bram, "acme", 610, "Groot Amsterdam", "Participatiewet");
   start(bram, 600, ContractType::kPermanent, std::nullopt, 24, "inpakker");
   yearly(bram, 240, Scores(4, 4, 3, 4), Scores(4, 4, 4, 4));
   b.Add(bram, 230, SubsidyGranted{SubsidyKind::kWageCostSubsidy, 60, b.Day(-500)});
 
   // Chris at Bakkerij de Korf: long, stable, subsidised -> SUSTAINABLE.
-  std::string chris = "case-chris" + s;
+  std::string chris = domain::CaseStream("chris" + s);
   open(chris, "bakkerij-de-korf", 1210, "Twente", "Wajong");
   start(chris, 1200, ContractType::kFixedTerm, -1000, 28, "bakkersassistent");
   b.Add(chris, 1100, ContractChanged{ContractType::kPermanent, std::nullopt, 28});
@@ -98,21 +99,21 @@ void Placements(Builder& b, const std::string& suffix) {
   yearly(chris, 100, Scores(5, 5, 4, 5), Scores(5, 5, 4, 5));
 
   // Dewi at Gemeente Zorg: four months in, fixed-term -> VULNERABLE.
-  std::string dewi = "case-dewi" + s;
+  std::string dewi = domain::CaseStream("dewi" + s);
   open(dewi, "gemeente-zorg", 130, "Midden-Utrecht", "banenafspraak");
   start(dewi, 120, ContractType::kFixedTerm, 200, 20, "facilitair medewerker");
   b.Add(dewi, 90,
         InterventionStarted{InterventionKind::kJobCoach, "externe jobcoach, 2 uur per week", ""});
 
   // Emre at Techniek BV: fixed-term ends in 40 days -> AT_RISK.
-  std::string emre = "case-emre" + s;
+  std::string emre = domain::CaseStream("emre" + s);
   open(emre, "techniek-bv", 510, "Rijnmond", "Participatiewet");
   start(emre, 500, ContractType::kFixedTerm, 40, 36, "monteur");
   yearly(emre, 150, Scores(4, 4, 3, 4), Scores(3, 4, 3, 4));
   b.Add(emre, 150, NoRiskCoverGranted{b.Day(-900)});
 
   // Fleur at Bakkerij de Korf: private circumstances, no follow-up -> AT_RISK.
-  std::string fleur = "case-fleur" + s;
+  std::string fleur = domain::CaseStream("fleur" + s);
   open(fleur, "bakkerij-de-korf", 810, "Twente", "Wajong");
   start(fleur, 800, ContractType::kPermanent, std::nullopt, 24, "verkoopmedewerker");
   yearly(fleur, 420, Scores(4, 4, 4, 4), Scores(4, 4, 4, 4));
@@ -120,7 +121,7 @@ void Placements(Builder& b, const std::string& suffix) {
   b.Add(fleur, 60, PrivateLifeChanged{"mantelzorg voor een ouder"});
 
   // Gijs at Techniek BV: absent for over 26 weeks -> AT_RISK.
-  std::string gijs = "case-gijs" + s;
+  std::string gijs = domain::CaseStream("gijs" + s);
   open(gijs, "techniek-bv", 1010, "Rijnmond", "Wajong");
   start(gijs, 1000, ContractType::kPermanent, std::nullopt, 32, "magazijnmedewerker");
   yearly(gijs, 650, Scores(4, 4, 4, 4), Scores(4, 4, 4, 4));
@@ -131,7 +132,7 @@ void Placements(Builder& b, const std::string& suffix) {
                             ""});
 
   // Hanna at Gemeente Zorg: employment ended, case closed -> ENDED.
-  std::string hanna = "case-hanna" + s;
+  std::string hanna = domain::CaseStream("hanna" + s);
   open(hanna, "gemeente-zorg", 1510, "Midden-Utrecht", "Participatiewet");
   start(hanna, 1500, ContractType::kFixedTerm, -290, 24, "schoonmaker");
   b.Add(hanna, 400, NoticeGiven{false, b.Day(300)});
@@ -139,14 +140,14 @@ void Placements(Builder& b, const std::string& suffix) {
   b.Add(hanna, 280, CaseClosed{"dienstverband beëindigd, nazorg afgerond"});
 
   // Ivo at Acme: low intention to continue -> AT_RISK.
-  std::string ivo = "case-ivo" + s;
+  std::string ivo = domain::CaseStream("ivo" + s);
   open(ivo, "acme", 810, "Groot Amsterdam", "Wajong");
   start(ivo, 800, ContractType::kPermanent, std::nullopt, 28, "chauffeur");
   yearly(ivo, 30, Scores(3, 3, 3, 3), Scores(3, 2, 3, 2));
   b.Add(ivo, 35, InterventionStarted{InterventionKind::kCoaching, "coaching leidinggevende", ""});
 
   // Jasmijn at Techniek BV: perspectives differ -> VULNERABLE.
-  std::string jasmijn = "case-jasmijn" + s;
+  std::string jasmijn = domain::CaseStream("jasmijn" + s);
   open(jasmijn, "techniek-bv", 710, "Rijnmond", "banenafspraak");
   start(jasmijn, 700, ContractType::kPermanent, std::nullopt, 30, "administratief medewerker");
   yearly(jasmijn, 300, Scores(4, 4, 4, 4), Scores(4, 4, 4, 4));
@@ -156,12 +157,12 @@ void Placements(Builder& b, const std::string& suffix) {
                             "driegesprek over betekenis van het werk", ""});
 
   // Koen at Bakkerij de Korf: just started -> VULNERABLE.
-  std::string koen = "case-koen" + s;
+  std::string koen = domain::CaseStream("koen" + s);
   open(koen, "bakkerij-de-korf", 40, "Twente", "Participatiewet");
   start(koen, 30, ContractType::kFixedTerm, 335, 16, "hulp in de bakkerij");
 
   // Lotte at Gemeente Zorg: subsidy ending within half a year -> VULNERABLE.
-  std::string lotte = "case-lotte" + s;
+  std::string lotte = domain::CaseStream("lotte" + s);
   open(lotte, "gemeente-zorg", 1610, "Midden-Utrecht", "Wajong");
   start(lotte, 1600, ContractType::kPermanent, std::nullopt, 24, "receptionist");
   b.Add(lotte, 1580, SubsidyGranted{SubsidyKind::kWageCostSubsidy, 50, b.Day(-100)});
@@ -176,12 +177,12 @@ void Placements(Builder& b, const std::string& suffix) {
 std::vector<DemoEvent> DemoEvents(Date today, int scale) {
   std::vector<DemoEvent> out;
   Builder b(today, &out);
-  b.Add("employer-acme", 50,
+  b.Add(domain::EmployerStream("acme"), 50,
         OrganisationChanged{OrganisationChangeKind::kReorganisation,
                             "afdelingen logistiek en expeditie samengevoegd"},
         {"employer:acme", Role::kEmployer});
   b.Add(
-      "employer-acme", 1000,
+      domain::EmployerStream("acme"), 1000,
       OrganisationChanged{OrganisationChangeKind::kManagementChange, "nieuwe teamleider magazijn"},
       {"employer:acme", Role::kEmployer});
   for (int i = 0; i < scale; ++i) Placements(b, i == 0 ? "" : absl::StrCat("-", i));
@@ -206,7 +207,7 @@ std::vector<DemoEvent> DemoEvents(Date today, int scale) {
         codec::RegisterEmployer(store, employer, employer, "admin:demo", SystemMicros()).status());
   }
   for (const DemoEvent& d : events) {
-    bool employer = d.stream.rfind("employer-", 0) == 0;
+    bool employer = domain::IsEmployerStream(d.stream);
     domain::CaseState& state = states[d.stream];
     absl::Status valid = employer ? domain::ValidateEmployerEvent(d.event)
                                   : domain::ValidateCaseEvent(state, d.event);

@@ -7,6 +7,7 @@
 #include "codec/placement_codec.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "domain/stream_names.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/perf_level.h"
@@ -62,6 +63,11 @@ class StreamPrefix final : public rocksdb::SliceTransform {
   return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
 }
 
+// The streams this projection keeps.
+eventstore::LogFilter ProjectedStreams() {
+  return {{std::string(domain::kCaseStreamPrefix), std::string(domain::kEmployerStreamPrefix)}, {}};
+}
+
 }  // namespace
 
 struct CaseProjection::Chunk {
@@ -80,7 +86,7 @@ class BatchProjector {
   explicit BatchProjector(rocksdb::WriteBatch* batch) : batch_(batch) {}
 
   [[nodiscard]] absl::Status Add(const eventstore::EventView& view) {
-    const bool on_case = view.stream.substr(0, 5) == "case-";
+    const bool on_case = domain::IsCaseStream(view.stream);
     // Events are kept byte for byte as stored (personal data stays sealed;
     // older schema versions are upcast when read, by codec::Decode). Only
     // what feeds an index is decoded, without opening sealed fields.
@@ -109,7 +115,7 @@ class BatchProjector {
     }
     if (!decoded.ok()) return decoded.status();
     const domain::Event& event = *decoded;
-    const std::string case_id(view.stream.substr(5));
+    const std::string case_id(view.stream.substr(domain::kCaseStreamPrefix.size()));
     rocksdb::Status s;
     if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
       s = batch_->Put(
@@ -133,13 +139,58 @@ class BatchProjector {
 
 }  // namespace
 
+// The follower's batch: the records of case and employer streams, projected
+// as ProjectChunk does, committed with Commit.
+class CaseProjection::FollowerBatch final : public Projection::Batch {
+ public:
+  FollowerBatch(CaseProjection* projection, uint64_t from)
+      : projection_(projection), projector_(&chunk_.batch) {
+    chunk_.from = from;
+  }
+
+  [[nodiscard]] absl::Status Add(const eventstore::EventView& record) override {
+    if (!filter_.Matches(record.stream, record.type)) return absl::OkStatus();
+    RETURN_IF_ERROR(projector_.Add(record));
+    ++chunk_.count;
+    return absl::OkStatus();
+  }
+
+  [[nodiscard]] absl::Status Commit(uint64_t next) override {
+    MutexLock lock(&projection_->apply_mu_);
+    if (projection_->Checkpoint() != chunk_.from) {
+      return absl::AbortedError(absl::StrCat("the case projection moved from position ",
+                                             chunk_.from, " while a batch was made"));
+    }
+    chunk_.next = next;
+    return projection_->Commit(chunk_).status();
+  }
+
+ private:
+  CaseProjection* projection_;
+  Chunk chunk_;
+  BatchProjector projector_;
+  const eventstore::LogFilter filter_ = ProjectedStreams();
+};
+
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Projection::Batch>> CaseProjection::NewBatch(
+    uint64_t log_end) {
+  const uint64_t from = Checkpoint();
+  if (from > log_end) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the case projection is at position ", from, " but the log has only ", log_end,
+                     " records: is it another log's projection? Rebuild it "
+                     "(duurzaamd --rebuild_projections)"));
+  }
+  return std::make_unique<FollowerBatch>(this, from);
+}
+
 [[nodiscard]] absl::StatusOr<std::unique_ptr<CaseProjection::Chunk>> CaseProjection::ProjectChunk(
     eventstore::Store* store, uint64_t from, size_t max_events) {
   auto chunk = std::make_unique<Chunk>();
   chunk->from = from;
   BatchProjector projector(&chunk->batch);
   absl::Status error;
-  const eventstore::LogFilter filter{{"case-", "employer-"}, {}};
+  const eventstore::LogFilter filter = ProjectedStreams();
   ASSIGN_OR_RETURN(chunk->next,
                    store->ScanAll(from, filter, max_events, [&](const eventstore::EventView& view) {
                      error = projector.Add(view);
@@ -162,9 +213,7 @@ class BatchProjector {
   write_options.disableWAL = true;
   RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &chunk.batch), "write projections"));
   applied_.fetch_add(chunk.count, std::memory_order_relaxed);
-  MutexLock wait_lock(&wait_mu_);
   checkpoint_.store(chunk.next, std::memory_order_release);
-  wait_cv_.SignalAll();
   return chunk.next - chunk.from;
 }
 
@@ -258,7 +307,6 @@ class BatchProjector {
 }
 
 CaseProjection::~CaseProjection() {
-  Stop();
   if (db_) db_->Close().PermitUncheckedError();
 }
 
@@ -268,35 +316,6 @@ CaseProjection::~CaseProjection() {
   ASSIGN_OR_RETURN(std::unique_ptr<Chunk> chunk,
                    ProjectChunk(store, checkpoint_.load(), max_events));
   return Commit(*chunk);
-}
-
-void CaseProjection::Start(eventstore::Store* store) {
-  stop_ = false;
-  follower_ = std::thread([this, store] {
-    while (!stop_.load()) {
-      absl::StatusOr<uint64_t> advanced = CatchUp(store);
-      if (!advanced.ok()) {
-        LogLine(absl::StrCat("projection stopped at position ", Checkpoint(), ": ",
-                             advanced.status().message()));
-        return;
-      }
-      if (*advanced == 0) store->WaitForCommit(Checkpoint(), absl::Milliseconds(200));
-    }
-  });
-}
-
-void CaseProjection::Stop() {
-  stop_ = true;
-  if (follower_.joinable()) follower_.join();
-}
-
-bool CaseProjection::WaitUntil(uint64_t position, absl::Duration timeout) {
-  MutexLock lock(&wait_mu_);
-  absl::Time deadline = absl::Now() + timeout;
-  while (checkpoint_.load(std::memory_order_acquire) < position) {
-    if (wait_cv_.WaitWithDeadline(&wait_mu_, deadline)) break;
-  }
-  return checkpoint_.load(std::memory_order_acquire) >= position;
 }
 
 [[nodiscard]] absl::Status CaseProjection::Clear() {
@@ -312,7 +331,6 @@ bool CaseProjection::WaitUntil(uint64_t position, absl::Duration timeout) {
   RETURN_IF_ERROR(FromRocks(
       rocksdb::DeleteFilesInRange(db_.get(), db_->DefaultColumnFamily(), nullptr, nullptr),
       "drop the cleared projection files"));
-  MutexLock wait_lock(&wait_mu_);
   checkpoint_ = 0;
   return absl::OkStatus();
 }

@@ -15,41 +15,39 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/mutex.h"
 #include "duurzaam/v1/eventstore.pb.h"
 #include "eventstore/store.h"
+#include "projections/projection.h"
+
 namespace rocksdb {
 class DB;
 }
 
 namespace duurzaam::projections {
 
-class CaseProjection {
+class CaseProjection final : public Projection {
  public:
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<CaseProjection>> Open(
       const std::string& path);
-  ~CaseProjection();
+  ~CaseProjection() override;
 
-  // The next log position to apply.
-  uint64_t Checkpoint() const { return checkpoint_.load(std::memory_order_acquire); }
+  // Projection.
+  std::string_view Name() const override { return "case projection"; }
+  uint64_t Checkpoint() const override { return checkpoint_.load(std::memory_order_acquire); }
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<Batch>> NewBatch(uint64_t log_end) override;
+
   // Events applied since open (a restart that resumes applies only new ones).
   uint64_t Applied() const { return applied_.load(std::memory_order_relaxed); }
 
   // Applies committed log events from the checkpoint, at most `max_events`
-  // scanned; returns how many positions it advanced.
+  // scanned; returns how many positions it advanced. (Tools and tests; a
+  // server's LogFollower does the same through NewBatch.)
   [[nodiscard]] absl::StatusOr<uint64_t> CatchUp(eventstore::Store* store,
                                                  size_t max_events = 10000);
-
-  // Follows the log on a background thread until Stop().
-  void Start(eventstore::Store* store);
-  void Stop();
-
-  // Blocks until Checkpoint() >= position or the timeout passes.
-  bool WaitUntil(uint64_t position, absl::Duration timeout);
 
   // Empties the projection (for a rebuild from the log).
   [[nodiscard]] absl::Status Clear();
@@ -82,6 +80,8 @@ class CaseProjection {
   CaseProjection() = default;
   // Committed log events projected into one write batch.
   struct Chunk;
+  // A Chunk filled by the LogFollower.
+  class FollowerBatch;
   // Projects the events from `from` on (at most `max_events` scanned).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Chunk>> ProjectChunk(eventstore::Store* store,
                                                                            uint64_t from,
@@ -97,10 +97,6 @@ class CaseProjection {
   std::atomic<uint64_t> checkpoint_{0};
   std::atomic<uint64_t> applied_{0};
   Mutex apply_mu_;  // one applier at a time
-  mutable Mutex wait_mu_;
-  CondVar wait_cv_;
-  std::atomic<bool> stop_{false};
-  std::thread follower_;
 };
 
 }  // namespace duurzaam::projections

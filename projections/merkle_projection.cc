@@ -70,67 +70,52 @@ std::string LeafData(const eventstore::EventView& v) {
   return p;
 }
 
-MerkleProjection::~MerkleProjection() { Stop(); }
+// The leaves of one round, appended together.
+class MerkleProjection::LeafBatch final : public Projection::Batch {
+ public:
+  LeafBatch(MerkleProjection* merkle, uint64_t from)
+      : merkle_(merkle), from_(from), expected_(from) {}
 
-[[nodiscard]] absl::StatusOr<uint64_t> MerkleProjection::CatchUp(eventstore::Store* store,
-                                                                 size_t max_events) {
-  MutexLock lock(&apply_mu_);
-  const uint64_t from = tree_->Size();
-  if (from > store->CommittedEnd()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the Merkle tree has ", from, " leaves but the log only ",
-                     store->CommittedEnd(), " records: is it another log's tree?"));
-  }
-  std::vector<transparency::Hash> leaves;
-  uint64_t expected = from;
-  absl::Status error;
-  auto next = store->ScanAll(
-      from, eventstore::LogFilter{}, max_events, [&](const eventstore::EventView& view) {
-        if (view.position != expected) {
-          error = absl::DataLossError(
-              absl::StrCat("log position ", view.position, " where ", expected, " was expected"));
-          return false;
-        }
-        leaves.push_back(transparency::LeafHash(LeafData(view)));
-        ++expected;
-        return true;
-      });
-  RETURN_IF_ERROR(error);
-  if (!next.ok()) return next.status();
-  if (leaves.empty()) return 0;
-  RETURN_IF_ERROR(tree_->Append(leaves));
-  MutexLock wait_lock(&wait_mu_);
-  wait_cv_.SignalAll();
-  return leaves.size();
-}
-
-void MerkleProjection::Start(eventstore::Store* store) {
-  stop_ = false;
-  follower_ = std::thread([this, store] {
-    while (!stop_.load()) {
-      absl::StatusOr<uint64_t> advanced = CatchUp(store);
-      if (!advanced.ok()) {
-        LogLine(absl::StrCat("Merkle tree stopped at ", Size(),
-                             " leaves: ", advanced.status().message()));
-        return;
-      }
-      if (*advanced == 0) store->WaitForCommit(Size(), absl::Milliseconds(200));
+  [[nodiscard]] absl::Status Add(const eventstore::EventView& record) override {
+    if (record.position != expected_) {
+      return absl::DataLossError(
+          absl::StrCat("log position ", record.position, " where ", expected_, " was expected"));
     }
-  });
-}
-
-void MerkleProjection::Stop() {
-  stop_ = true;
-  if (follower_.joinable()) follower_.join();
-}
-
-bool MerkleProjection::WaitUntil(uint64_t size, absl::Duration timeout) {
-  MutexLock lock(&wait_mu_);
-  absl::Time deadline = absl::Now() + timeout;
-  while (tree_->Size() < size) {
-    if (wait_cv_.WaitWithDeadline(&wait_mu_, deadline)) break;
+    leaves_.push_back(transparency::LeafHash(LeafData(record)));
+    ++expected_;
+    return absl::OkStatus();
   }
-  return tree_->Size() >= size;
+
+  [[nodiscard]] absl::Status Commit(uint64_t next) override {
+    if (next != expected_) {
+      return absl::DataLossError(absl::StrCat("the log from position ", from_, " to ", next,
+                                              " gave ", leaves_.size(), " records"));
+    }
+    MutexLock lock(&merkle_->apply_mu_);
+    if (merkle_->tree_->Size() != from_) {
+      return absl::AbortedError(
+          absl::StrCat("the Merkle tree moved from ", from_, " leaves while a batch was made"));
+    }
+    if (leaves_.empty()) return absl::OkStatus();
+    return merkle_->tree_->Append(leaves_);
+  }
+
+ private:
+  MerkleProjection* merkle_;
+  const uint64_t from_;
+  uint64_t expected_;
+  std::vector<transparency::Hash> leaves_;
+};
+
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Projection::Batch>> MerkleProjection::NewBatch(
+    uint64_t log_end) {
+  const uint64_t from = tree_->Size();
+  if (from > log_end) {
+    return absl::FailedPreconditionError(absl::StrCat("the Merkle tree has ", from,
+                                                      " leaves but the log only ", log_end,
+                                                      " records: is it another log's tree?"));
+  }
+  return std::make_unique<LeafBatch>(this, from);
 }
 
 }  // namespace duurzaam::projections

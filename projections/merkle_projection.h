@@ -4,7 +4,8 @@
 // committed log by a follower thread, like the case projection. The tree is
 // derived data: it can be rebuilt from the log, and once a checkpoint over
 // it is signed, a record that later changes on disk no longer matches its
-// leaf (its inclusion proof fails).
+// leaf (its inclusion proof fails). The LogFollower feeds it (a Projection,
+// projection.h): the tree's size is its checkpoint.
 //
 // Leaf data (LeafData below), version 1. Every variable-length field is
 // preceded by its length as u64 big-endian; integers are fixed 8-byte
@@ -24,19 +25,19 @@
 // leaf hash = transparency::LeafHash(LeafData(record))
 //           = SHA-256(0x00 || LeafData(record)).
 //
-// Thread-safe: one follower appends; readers may run concurrently.
+// Thread-safe: one appender at a time; readers may run concurrently.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
 #include "eventstore/store.h"
+#include "projections/projection.h"
 #include "transparency/merkle.h"
 #include "transparency/tree_store.h"
 
@@ -47,25 +48,18 @@ namespace duurzaam::projections {
 std::string LeafData(const eventstore::RecordedEvent& record);
 std::string LeafData(const eventstore::EventView& record);
 
-class MerkleProjection {
+class MerkleProjection final : public Projection {
  public:
   // Opens (or creates) the tree at `path`.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<MerkleProjection>> Open(
       const std::string& path);
-  ~MerkleProjection();
+  ~MerkleProjection() override = default;
 
-  // Appends the leaves of committed log records from Size() on, at most
-  // `max_events` per call; returns how many leaves it appended.
+  // Projection: one leaf per record, every record of the log.
   // FAILED_PRECONDITION when the tree is larger than the log.
-  [[nodiscard]] absl::StatusOr<uint64_t> CatchUp(eventstore::Store* store,
-                                                 size_t max_events = 10000);
-
-  // Follows the log on a background thread until Stop().
-  void Start(eventstore::Store* store);
-  void Stop();
-
-  // Blocks until Size() >= size or the timeout passes.
-  bool WaitUntil(uint64_t size, absl::Duration timeout);
+  std::string_view Name() const override { return "Merkle tree"; }
+  uint64_t Checkpoint() const override { return tree_->Size(); }
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<Batch>> NewBatch(uint64_t log_end) override;
 
   // The tree (see transparency::TreeStore for errors).
   uint64_t Size() const { return tree_->Size(); }
@@ -86,13 +80,10 @@ class MerkleProjection {
 
  private:
   MerkleProjection() = default;
+  class LeafBatch;
 
   std::unique_ptr<transparency::TreeStore> tree_;
   Mutex apply_mu_;  // one appender at a time
-  Mutex wait_mu_;
-  CondVar wait_cv_;
-  std::atomic<bool> stop_{false};
-  std::thread follower_;
 };
 
 }  // namespace duurzaam::projections

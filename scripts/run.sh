@@ -22,7 +22,7 @@ PKI_DIR=${PKI_DIR:-./pki}
 MASTER_KEY=${MASTER_KEY:-./secrets/master.keys}
 if [[ "${DEV:-0}" == 1 ]]; then
   echo "run: duurzaamd (DEV MODE, plaintext) on ${LISTEN}, data in ${DATA_DIR}"
-  exec ./build/services/duurzaamd --dev --demo --listen="${LISTEN}" --data_dir="${DATA_DIR}" "$@"
+  exec ./build/server/duurzaamd --dev --demo --listen="${LISTEN}" --data_dir="${DATA_DIR}" "$@"
 fi
 if [[ ! -f "${PKI_DIR}/ca.key" ]]; then
   deploy/duurzaam-pki init "${PKI_DIR}"
@@ -37,7 +37,7 @@ if [[ ! -f "${MASTER_KEY}" ]]; then
 fi
 echo "run: duurzaamd (mutual TLS) on ${LISTEN}, data in ${DATA_DIR}, certificates in ${PKI_DIR}"
 echo "try: ./build/clients/duurzaamctl --pki=${PKI_DIR} --user=jdevries portfolio --lang=en"
-exec ./build/services/duurzaamd --demo --listen="${LISTEN}" --data_dir="${DATA_DIR}" \
+exec ./build/server/duurzaamd --demo --listen="${LISTEN}" --data_dir="${DATA_DIR}" \
   --tls_cert="${PKI_DIR}/server.pem" --tls_key="${PKI_DIR}/server.key" \
   --tls_client_ca="${PKI_DIR}/ca.pem" --revoked_serials="${PKI_DIR}/revoked-serials" \
   --master_key_file="${MASTER_KEY}" "$@"

@@ -4,6 +4,7 @@
 #include "access/policy.h"
 #include "codec/eventstore_codec.h"
 #include "common/status_macros.h"
+#include "domain/stream_names.h"
 
 namespace duurzaam::services {
 namespace {
@@ -29,7 +30,7 @@ constexpr char kType[] = "duurzaam.v1.AccessRecord";
     event.id = eventstore::EventId::Random();
     event.type = kType;
     event.data = record.SerializeAsString();
-    appends.push_back({absl::StrCat("case-", case_id), eventstore::Expectation::Any(), {event}});
+    appends.push_back({domain::CaseStream(case_id), eventstore::Expectation::Any(), {event}});
   }
   absl::StatusOr<std::vector<eventstore::AppendResult>> done =
       store_->AppendMulti(std::move(appends));
@@ -44,7 +45,7 @@ constexpr char kType[] = "duurzaam.v1.AccessRecord";
 [[nodiscard]] absl::StatusOr<std::vector<v1::AccessRecord>> AccessLog::List(
     const std::string& case_id) const {
   std::vector<v1::AccessRecord> out;
-  const std::string stream = absl::StrCat("case-", case_id);
+  const std::string stream = domain::CaseStream(case_id);
   constexpr size_t kPage = 1000;
   for (eventstore::Revision from = 0;;) {
     ASSIGN_OR_RETURN(auto page,

@@ -33,7 +33,7 @@ AdminService::AdminService(eventstore::Store* store, crypto::DataKeyStore* keys,
     return MakeInvalidArgument(
         {"reason", absl::StrCat("why the case is erased, 1 to ", kMaxReasonBytes, " bytes")});
   }
-  const std::string stream = kCasePrefix + case_id;
+  const std::string stream = domain::CaseStream(case_id);
   ASSIGN_OR_RETURN(std::optional<int64_t> earlier, keys_->ErasedAt(stream));
   if (!earlier) {
     RETURN_IF_ERROR(guard_->cases()->CatchUp());
@@ -66,8 +66,8 @@ AdminService::AdminService(eventstore::Store* store, crypto::DataKeyStore* keys,
   eventstore::ProposedEvent event{
       eventstore::EventId::FromName(absl::StrCat("duurzaam-erasure/", case_id)), "CaseErased",
       record.SerializeAsString(), ""};
-  absl::StatusOr<eventstore::AppendResult> appended =
-      store_->Append({kErasuresStream, eventstore::Expectation::Any(), {std::move(event)}});
+  absl::StatusOr<eventstore::AppendResult> appended = store_->Append(
+      {std::string(kErasuresStream), eventstore::Expectation::Any(), {std::move(event)}});
   // ALREADY_EXISTS: recorded before, by another request's wording.
   if (!appended.ok() && !absl::IsAlreadyExists(appended.status())) return appended.status();
   return !earlier.has_value();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "crypto/data_keys.h"
+#include "domain/stream_names.h"
 #include "duurzaam/v1/audit.grpc.pb.h"
 #include "eventstore/store.h"
 #include "services/guard.h"
@@ -15,7 +16,7 @@
 namespace duurzaam::services {
 
 // The stream that records every erasure (one "CaseErasure" per case).
-inline constexpr char kErasuresStream[] = "erasures";
+using domain::kErasuresStream;  // domain/stream_names.h
 
 class AdminService final : public v1::Admin::Service {
  public:

@@ -18,17 +18,19 @@ std::string Bytes(const transparency::Hash& h) {
 }  // namespace
 
 AuditService::AuditService(eventstore::Store* store, projections::MerkleProjection* merkle,
-                           const transparency::SigningKey* key, Guard* guard,
-                           std::function<int64_t()> now_micros)
+                           projections::LogFollower* follower, const transparency::SigningKey* key,
+                           Guard* guard, std::function<int64_t()> now_micros)
     : store_(store),
       merkle_(merkle),
+      follower_(follower),
       key_(key),
       guard_(guard),
       now_micros_(std::move(now_micros)) {}
 
-uint64_t AuditService::CurrentSize() {
-  merkle_->WaitUntil(store_->CommittedEnd(), absl::Seconds(5));
-  return merkle_->Size();
+[[nodiscard]] absl::StatusOr<uint64_t> AuditService::CurrentSize() {
+  const uint64_t end = store_->CommittedEnd();
+  RETURN_IF_ERROR(follower_->WaitFor(merkle_, end, absl::Seconds(5)));
+  return end;
 }
 
 [[nodiscard]] absl::Status AuditService::Sign(uint64_t tree_size, v1::SignedCheckpoint* out) {
@@ -66,7 +68,9 @@ grpc::Status AuditService::GetCheckpoint(grpc::ServerContext* context,
                                          v1::SignedCheckpoint* response) {
   auto who = guard_->Admit(*context, access::Operation::kReadProofs);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return ToGrpcStatus(Sign(CurrentSize(), response));
+  absl::StatusOr<uint64_t> size = CurrentSize();
+  if (!size.ok()) return ToGrpcStatus(size.status());
+  return ToGrpcStatus(Sign(*size, response));
 }
 
 grpc::Status AuditService::GetSigningKey(grpc::ServerContext* context,
@@ -87,7 +91,10 @@ grpc::Status AuditService::GetInclusionProof(grpc::ServerContext* context,
                                              v1::InclusionProof* response) {
   auto who = guard_->Admit(*context, access::Operation::kReadProofs);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  const uint64_t size = request->tree_size() == 0 ? CurrentSize() : request->tree_size();
+  absl::StatusOr<uint64_t> current =
+      request->tree_size() == 0 ? CurrentSize() : absl::StatusOr<uint64_t>(request->tree_size());
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  const uint64_t size = *current;
   if (size > merkle_->Size()) {
     return ToGrpcStatus(absl::OutOfRangeError(absl::StrCat(
         "tree_size ", size, " is larger than the tree (", merkle_->Size(), " leaves)")));
@@ -114,7 +121,11 @@ grpc::Status AuditService::GetConsistencyProof(grpc::ServerContext* context,
                                                v1::ConsistencyProof* response) {
   auto who = guard_->Admit(*context, access::Operation::kReadProofs);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  const uint64_t second = request->second_size() == 0 ? CurrentSize() : request->second_size();
+  absl::StatusOr<uint64_t> current = request->second_size() == 0
+                                         ? CurrentSize()
+                                         : absl::StatusOr<uint64_t>(request->second_size());
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  const uint64_t second = *current;
   if (second > merkle_->Size()) {
     return ToGrpcStatus(absl::OutOfRangeError(absl::StrCat(
         "second_size ", second, " is larger than the tree (", merkle_->Size(), " leaves)")));
@@ -142,11 +153,13 @@ grpc::Status AuditService::GetCaseProofs(grpc::ServerContext* context,
   if (*seen != access::View::kStored) {
     return ToGrpcStatus(absl::PermissionDeniedError("proofs are for auditors"));
   }
-  const uint64_t size = CurrentSize();
+  absl::StatusOr<uint64_t> current = CurrentSize();
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  const uint64_t size = *current;
   if (absl::Status s = Sign(size, response->mutable_checkpoint()); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  const std::string stream = absl::StrCat(kCasePrefix, request->case_id());
+  const std::string stream = domain::CaseStream(request->case_id());
   eventstore::Revision from = 0;
   constexpr size_t kPage = 1000;
   while (true) {

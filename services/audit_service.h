@@ -10,6 +10,7 @@
 
 #include "duurzaam/v1/audit.grpc.pb.h"
 #include "eventstore/store.h"
+#include "projections/log_follower.h"
 #include "projections/merkle_projection.h"
 #include "services/guard.h"
 #include "transparency/checkpoint.h"
@@ -22,8 +23,8 @@ inline constexpr char kCheckpointOrigin[] = "duurzaam";
 class AuditService final : public v1::Audit::Service {
  public:
   AuditService(eventstore::Store* store, projections::MerkleProjection* merkle,
-               const transparency::SigningKey* key, Guard* guard,
-               std::function<int64_t()> now_micros);
+               projections::LogFollower* follower, const transparency::SigningKey* key,
+               Guard* guard, std::function<int64_t()> now_micros);
 
   grpc::Status GetSigningKey(grpc::ServerContext* context, const v1::GetSigningKeyRequest* request,
                              v1::SigningKeyInfo* response) override;
@@ -43,8 +44,10 @@ class AuditService final : public v1::Audit::Service {
 
  private:
   // Waits (briefly) for the tree to include every record committed now, so
-  // a checkpoint covers the caller's own earlier writes; returns its size.
-  uint64_t CurrentSize();
+  // a checkpoint covers the caller's own earlier writes; returns that size.
+  // UNAVAILABLE when the tree is failing or behind: nothing is signed over
+  // a tree that has not caught up.
+  [[nodiscard]] absl::StatusOr<uint64_t> CurrentSize();
   [[nodiscard]] absl::Status Sign(uint64_t tree_size, v1::SignedCheckpoint* out);
   // Fills `out` with the proof that `record` is leaf record.position.
   [[nodiscard]] absl::Status Prove(const eventstore::RecordedEvent& record, uint64_t tree_size,
@@ -52,6 +55,7 @@ class AuditService final : public v1::Audit::Service {
 
   eventstore::Store* store_;
   projections::MerkleProjection* merkle_;
+  projections::LogFollower* follower_;
   const transparency::SigningKey* key_;
   Guard* guard_;
   std::function<int64_t()> now_micros_;

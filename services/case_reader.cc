@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "domain/validation.h"
+#include "duurzaam/v1/cases.grpc.pb.h"
 
 namespace duurzaam::services {
 
@@ -50,12 +51,11 @@ namespace duurzaam::services {
 [[nodiscard]] absl::Status CaseReader::CatchUp() { return CatchUpTo(store_->CommittedEnd()); }
 
 [[nodiscard]] absl::Status CaseReader::CatchUpTo(uint64_t position) {
-  if (projection_->Checkpoint() >= position) return absl::OkStatus();
-  if (!projection_->WaitUntil(position, absl::Seconds(5))) {
-    return absl::UnavailableError(
-        "the case projection is still catching up with the log; retry shortly");
-  }
-  return absl::OkStatus();
+  // Every projection the case queries read (the case projection and any
+  // registered for the Cases service); a failing one answers UNAVAILABLE
+  // with its reason at once.
+  return follower_->WaitFor(std::string(v1::Cases::service_full_name()), position,
+                            absl::Seconds(5));
 }
 
 [[nodiscard]] absl::StatusOr<std::shared_ptr<const DecodedStream>> CaseReader::Stream(
@@ -90,7 +90,7 @@ namespace duurzaam::services {
 
 [[nodiscard]] absl::StatusOr<CaseView> CaseReader::Load(const std::string& case_id) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
-  ASSIGN_OR_RETURN(auto own, Stream(kCasePrefix + case_id));
+  ASSIGN_OR_RETURN(auto own, Stream(domain::CaseStream(case_id)));
   return WithEmployer(case_id, std::move(own));
 }
 
@@ -108,14 +108,14 @@ namespace duurzaam::services {
       return absl::DataLossError(
           absl::StrCat("a case names an invalid employer id ('", employer, "')"));
     }
-    ASSIGN_OR_RETURN(view.employer, Stream(kEmployerPrefix + employer));
+    ASSIGN_OR_RETURN(view.employer, Stream(domain::EmployerStream(employer)));
   }
   return view;
 }
 
 [[nodiscard]] absl::StatusOr<access::CaseFacts> CaseReader::Facts(const std::string& case_id) {
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
-  ASSIGN_OR_RETURN(auto own, Stream(kCasePrefix + case_id));
+  ASSIGN_OR_RETURN(auto own, Stream(domain::CaseStream(case_id)));
   return FactsOf(*own);
 }
 

@@ -13,8 +13,10 @@
 #include "common/mutex.h"
 #include "domain/case_state.h"
 #include "domain/events.h"
+#include "domain/stream_names.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
+#include "projections/log_follower.h"
 
 namespace duurzaam::services {
 
@@ -47,9 +49,6 @@ struct CaseView {
   std::shared_ptr<const DecodedStream> employer;
 };
 
-inline constexpr char kCasePrefix[] = "case-";
-inline constexpr char kEmployerPrefix[] = "employer-";
-
 // Decodes a stored record (upcasting; opening its sealed fields when a
 // sealer is given, see codec::Decode) and adds it, its event and its fold
 // to `stream`; records must come in revision order. A record that does not
@@ -69,11 +68,12 @@ inline constexpr char kEmployerPrefix[] = "employer-";
 
 class CaseReader {
  public:
-  // Borrows all three; they must outlive the reader. Events are decoded
-  // with their sealed fields opened by `sealer` (null: they read as empty).
+  // Borrows all four; they must outlive the reader. `follower` feeds
+  // `projection`. Events are decoded with their sealed fields opened by
+  // `sealer` (null: they read as empty).
   CaseReader(eventstore::Store* store, projections::CaseProjection* projection,
-             const codec::Sealer* sealer)
-      : store_(store), projection_(projection), sealer_(sealer) {}
+             projections::LogFollower* follower, const codec::Sealer* sealer)
+      : store_(store), projection_(projection), follower_(follower), sealer_(sealer) {}
 
   // Waits until the projection includes every event committed before the
   // call (read-your-writes); UNAVAILABLE after a few seconds.
@@ -101,6 +101,7 @@ class CaseReader {
   static constexpr size_t kMaxCachedStreams = 10000;
   eventstore::Store* store_;
   projections::CaseProjection* projection_;
+  projections::LogFollower* follower_;
   const codec::Sealer* sealer_;
   Mutex cache_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const DecodedStream>> cache_

@@ -202,7 +202,7 @@ grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
   };
   const Numbering numbering =
       who->role == domain::Role::kEmployer ? Numbering::kEmployer : Numbering::kStream;
-  auto appended = Record(store_, sealer_, kCasePrefix + case_id, request->event_id(),
+  auto appended = Record(store_, sealer_, domain::CaseStream(case_id), request->event_id(),
                          request->expected_revision(), request->event(), *who, Today(now_micros_),
                          numbering, authorize, domain::ValidateCaseEvent);
   return Respond(appended, response);
@@ -226,7 +226,7 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
     if (!ids.ok()) return ToGrpcStatus(ids.status());
     for (const std::string& case_id : *ids) {
       absl::StatusOr<std::shared_ptr<const DecodedStream>> stream =
-          guard_->cases()->Stream(kCasePrefix + case_id);
+          guard_->cases()->Stream(domain::CaseStream(case_id));
       if (!stream.ok()) return ToGrpcStatus(stream.status());
       absl::StatusOr<access::CaseFacts> facts = FactsOf(**stream);
       if (!facts.ok()) continue;  // undecidable access never grants
@@ -241,7 +241,7 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
   }
   if (absl::Status s = employers_->CheckRegistered(employer); !s.ok()) return ToGrpcStatus(s);
   auto appended = Record(
-      store_, sealer_, kEmployerPrefix + request->employer_id(), request->event_id(),
+      store_, sealer_, domain::EmployerStream(request->employer_id()), request->event_id(),
       request->expected_revision(), request->event(), *who, Today(now_micros_), Numbering::kStream,
       [](const DecodedStream&, const domain::Event&) { return absl::OkStatus(); },
       [](const domain::CaseState&, const domain::Event& e) {
@@ -271,7 +271,7 @@ void CaseService::ToEntry(const domain::TimelineEntry& entry,
   RETURN_IF_ERROR(CheckId(case_id, "case_id"));
   RETURN_IF_ERROR(guard_->cases()->CatchUp());
   // The case is read once: its facts decide access, then it is served.
-  ASSIGN_OR_RETURN(auto own, guard_->cases()->Stream(kCasePrefix + case_id));
+  ASSIGN_OR_RETURN(auto own, guard_->cases()->Stream(domain::CaseStream(case_id)));
   ASSIGN_OR_RETURN(access::CaseFacts facts, FactsOf(*own));
   ASSIGN_OR_RETURN(access::View seen,
                    guard_->ReadCase(who, case_id, facts, view,

@@ -32,6 +32,9 @@ namespace {
   std::unique_ptr<Server> server(new Server());
   eventstore::Store* store = deps.store;
   projections::CaseProjection* projection = deps.projection;
+  if (store == nullptr || projection == nullptr || deps.follower == nullptr) {
+    return absl::InvalidArgumentError("a server needs a store, a case projection and a follower");
+  }
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
   // Checked here too, not only when flags are parsed: every way of starting
@@ -62,7 +65,8 @@ namespace {
   if (!auth.ok()) return auth.status();
   server->auth_ = *std::move(auth);
   if (deps.keys != nullptr) server->sealer_ = std::make_unique<codec::Sealer>(deps.keys);
-  server->reader_ = std::make_unique<CaseReader>(store, projection, server->sealer_.get());
+  server->reader_ =
+      std::make_unique<CaseReader>(store, projection, deps.follower, server->sealer_.get());
   if (deps.access_store != nullptr) {
     server->access_log_ = std::make_unique<AccessLog>(deps.access_store, &SystemMicros);
   }
@@ -74,8 +78,8 @@ namespace {
       std::make_unique<CaseService>(store, projection, server->guard_.get(), server->sealer_.get(),
                                     server->employers_.get(), &SystemMicros);
   if (deps.merkle != nullptr && deps.signing_key != nullptr) {
-    server->audit_ = std::make_unique<AuditService>(store, deps.merkle, deps.signing_key,
-                                                    server->guard_.get(), &SystemMicros);
+    server->audit_ = std::make_unique<AuditService>(
+        store, deps.merkle, deps.follower, deps.signing_key, server->guard_.get(), &SystemMicros);
   }
   if (deps.keys != nullptr) {
     server->admin_ = std::make_unique<AdminService>(store, deps.keys, config.master_key_file,
@@ -117,16 +121,27 @@ namespace {
   server->address_ = absl::StrCat(host, ":", server->port_);
   grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
   if (health != nullptr) {
+    // "" and EventStore: the process serves and its log takes appends. A
+    // service that reads a projection reports NOT_SERVING while that
+    // projection fails (projections::LogFollower), and SERVING again once
+    // it recovers.
     health->SetServingStatus("", true);
     health->SetServingStatus(v1::EventStore::service_full_name(), true);
     health->SetServingStatus(v1::Cases::service_full_name(), true);
     if (server->audit_) health->SetServingStatus(v1::Audit::service_full_name(), true);
     if (server->admin_) health->SetServingStatus(v1::Admin::service_full_name(), true);
+    server->follower_ = deps.follower;
+    server->follower_->SetHealthCallback([health](const std::string& service, bool serving) {
+      health->SetServingStatus(service, serving);
+    });
   }
   return server;
 }
 
-Server::~Server() { Shutdown(); }
+Server::~Server() {
+  Shutdown();
+  if (follower_ != nullptr) follower_->SetHealthCallback(nullptr);
+}
 
 void Server::Shutdown(absl::Duration grace) {
   if (shut_down_ || !server_) return;

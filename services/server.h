@@ -14,6 +14,7 @@
 #include "crypto/data_keys.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
+#include "projections/log_follower.h"
 #include "projections/merkle_projection.h"
 #include "services/admin_service.h"
 #include "services/audit_service.h"
@@ -26,11 +27,15 @@ namespace duurzaam::services {
 
 // What a server borrows (it does not start or stop any of it); everything
 // must outlive the Server.
+// server::ServerStack (server/stack.h) is the one place that builds them.
 struct ServerDeps {
   eventstore::Store* store = nullptr;                 // required
-  projections::CaseProjection* projection = nullptr;  // required, started by the owner
-  eventstore::Store* access_store = nullptr;          // the access log's store; null: no records
-  projections::MerkleProjection* merkle = nullptr;    // with signing_key: the Audit service
+  projections::CaseProjection* projection = nullptr;  // required
+  // Required: feeds the projections (started by the owner); its health
+  // reports become the health service's statuses.
+  projections::LogFollower* follower = nullptr;
+  eventstore::Store* access_store = nullptr;        // the access log's store; null: no records
+  projections::MerkleProjection* merkle = nullptr;  // with signing_key: the Audit service
   const transparency::SigningKey* signing_key = nullptr;
   // Per-case data keys: personal data is sealed with them and the Admin
   // service (erasure, rotation of config.master_key_file) is offered. Null
@@ -77,6 +82,7 @@ class Server {
   int port_ = 0;
   std::string address_;
   bool shut_down_ = false;
+  projections::LogFollower* follower_ = nullptr;
 };
 
 }  // namespace duurzaam::services

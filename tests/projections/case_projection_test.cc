@@ -7,6 +7,7 @@
 
 #include "codec/placement_codec.h"
 #include "demo/demo_data.h"
+#include "projections/log_follower.h"
 #include "tests/support/temp_dir.h"
 
 namespace duurzaam::projections {
@@ -30,8 +31,9 @@ std::unique_ptr<CaseProjection> OpenProjection(const std::string& path) {
   return std::move(*p);
 }
 
-void ExpectParity(eventstore::Store* store, CaseProjection* incremental, const std::string& dir) {
-  ASSERT_TRUE(incremental->WaitUntil(store->CommittedEnd(), absl::Seconds(60)));
+void ExpectParity(eventstore::Store* store, LogFollower* follower, CaseProjection* incremental,
+                  const std::string& dir) {
+  ASSERT_TRUE(follower->WaitForAll(store->CommittedEnd(), absl::Seconds(60)).ok());
   auto rebuilt = OpenProjection(dir);
   while (true) {
     auto advanced = rebuilt->CatchUp(store, 5000);
@@ -60,7 +62,9 @@ TEST(CaseProjectionTest, IncrementalEqualsRebuildOnTheDemoSet) {
   TempDir dir;
   auto store = OpenStore(dir.Sub("events"));
   auto projection = OpenProjection(dir.Sub("projection"));
-  projection->Start(store.get());  // follows while the demo is written
+  LogFollower follower(store.get());  // follows while the demo is written
+  follower.Register(projection.get(), {});
+  follower.Start();
   ASSERT_TRUE(demo::Seed(store.get(), kToday, nullptr).ok());
   // An expert leaves a case: the index entry is deleted in both paths.
   domain::Event leave{eventstore::EventId::Random().ToString(),
@@ -74,7 +78,7 @@ TEST(CaseProjectionTest, IncrementalEqualsRebuildOnTheDemoSet) {
                             {*codec::Encode(leave, *eventstore::EventId::Parse(leave.id),
                                             "case-koen", nullptr)}})
                   .ok());
-  ExpectParity(store.get(), projection.get(), dir.Sub("rebuild"));
+  ExpectParity(store.get(), &follower, projection.get(), dir.Sub("rebuild"));
 
   auto anna = projection->StreamEvents("case-anna");
   ASSERT_TRUE(anna.ok());
@@ -92,12 +96,14 @@ TEST(CaseProjectionTest, IncrementalEqualsRebuildOnALargeGeneratedSet) {
   TempDir dir;
   auto store = OpenStore(dir.Sub("events"));
   auto projection = OpenProjection(dir.Sub("projection"));
-  projection->Start(store.get());
+  LogFollower follower(store.get());
+  follower.Register(projection.get(), {});
+  follower.Start();
   auto seeded = demo::Seed(store.get(), kToday, nullptr, 50);  // 600 placements
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   EXPECT_GT(seeded->appended, 8000);
   auto start = std::chrono::steady_clock::now();
-  ExpectParity(store.get(), projection.get(), dir.Sub("rebuild"));
+  ExpectParity(store.get(), &follower, projection.get(), dir.Sub("rebuild"));
   std::printf("parity over %llu events checked in %.2f s\n",
               static_cast<unsigned long long>(store->CommittedEnd()),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

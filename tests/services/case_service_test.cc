@@ -26,7 +26,7 @@ class CaseApiTest : public ServerTest {
     cases_ = v1::Cases::NewStub(channel_);
     // The employers these tests open cases at (the registry admins keep).
     for (const char* employer : {"acme", "other"}) {
-      ASSERT_TRUE(codec::RegisterEmployer(store_.get(), employer, employer, "admin:test", 0).ok());
+      ASSERT_TRUE(codec::RegisterEmployer(store_, employer, employer, "admin:test", 0).ok());
     }
   }
 
@@ -279,7 +279,7 @@ namespace duurzaam::testing {
 namespace {
 
 TEST_F(CaseApiTest, PortfolioListsTheExpertsCasesMostUrgentFirst) {
-  auto seeded = demo::Seed(store_.get(), DaysFromTodayCivil(0), nullptr);
+  auto seeded = demo::Seed(store_, DaysFromTodayCivil(0), nullptr);
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   // Another expert joins one case and the demo expert leaves another.
   v1::PlacementEvent leave = On(DaysFromToday(0));
@@ -340,7 +340,7 @@ namespace duurzaam::testing {
 namespace {
 
 TEST_F(CaseApiTest, RegionalStatisticsAreAnonymisedCounts) {
-  auto seeded = demo::Seed(store_.get(), DaysFromTodayCivil(0), nullptr, 5);  // 60 placements
+  auto seeded = demo::Seed(store_, DaysFromTodayCivil(0), nullptr, 5);  // 60 placements
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   v1::GetRegionalStatisticsRequest request;
   v1::RegionalStatistics stats;

@@ -258,8 +258,8 @@ TEST_F(ErasureTest, SealedFieldsNeverReachTheStoreFilesAndReadAsErasedAfterErasu
   EXPECT_NE(LastHash(), head_before);
 
   // The erasure is on record for auditors.
-  auto record =
-      store_->ReadStream(services::kErasuresStream, 0, eventstore::Direction::kForwards, 10);
+  auto record = store_->ReadStream(std::string(services::kErasuresStream), 0,
+                                   eventstore::Direction::kForwards, 10);
   ASSERT_TRUE(record.ok()) << record.status();
   ASSERT_EQ(record->size(), 1u);
   v1::CaseErasure erasure;

@@ -372,8 +372,9 @@ TEST_F(IdentityTest, ASecondServerCannotShareTheListeningPort) {
   config.dev = true;
   config.listen = "127.0.0.1:" + std::to_string(server_->port());
   services::ServerDeps deps;
-  deps.store = store_.get();
-  deps.projection = projection_.get();
+  deps.store = store_;
+  deps.projection = projection_;
+  deps.follower = stack_->follower();
   auto second = services::Server::Start(config, deps);
   EXPECT_FALSE(second.ok()) << "a second server bound the port of the first";
   EXPECT_EQ(Timeline("jdevries").error_code(), StatusCode::OK);  // the first still serves

@@ -42,52 +42,13 @@ void MtlsServerTest::DeletePki() {
 std::string MtlsServerTest::Pki(const std::string& file) { return pki_dir_->Sub("pki/" + file); }
 
 void MtlsServerTest::StartAll(const Options& options) {
-  eventstore::Options events;
-  events.path = dir_.Sub("events");
-  auto store = eventstore::Store::Open(events);
-  ASSERT_TRUE(store.ok()) << store.status();
-  store_ = std::move(*store);
   if (absl::Status created = crypto::MasterKeyring::Create(MasterKeyFile());
       !created.ok() && !absl::IsAlreadyExists(created)) {
     FAIL() << created;
   }
-  auto keyring = crypto::MasterKeyring::Load(MasterKeyFile());
-  ASSERT_TRUE(keyring.ok()) << keyring.status();
-  auto keys = crypto::DataKeyStore::Open(dir_.Sub("keys"), *std::move(keyring));
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  keys_ = std::move(*keys);
-  if (options.seed) {
-    codec::Sealer sealer(keys_.get());
-    ASSERT_TRUE(demo::Seed(store_.get(), codec::RecordedDay(SystemMicros()), &sealer).ok());
-  }
-  eventstore::Options access;
-  access.path = dir_.Sub("access");
-  auto access_store = eventstore::Store::Open(access);
-  ASSERT_TRUE(access_store.ok()) << access_store.status();
-  access_store_ = std::move(*access_store);
-  auto projection = projections::CaseProjection::Open(dir_.Sub("projections"));
-  ASSERT_TRUE(projection.ok()) << projection.status();
-  projection_ = std::move(*projection);
-  projection_->Start(store_.get());
-  services::ServerDeps deps;
-  deps.store = store_.get();
-  deps.projection = projection_.get();
-  deps.access_store = access_store_.get();
-  deps.keys = keys_.get();
-  if (options.audit) {
-    if (!key_) {
-      auto key = transparency::SigningKey::Generate();
-      ASSERT_TRUE(key.ok()) << key.status();
-      key_ = std::make_unique<transparency::SigningKey>(*std::move(key));
-    }
-    auto merkle = projections::MerkleProjection::Open(dir_.Sub("merkle"));
-    ASSERT_TRUE(merkle.ok()) << merkle.status();
-    merkle_ = std::move(*merkle);
-    merkle_->Start(store_.get());
-    deps.merkle = merkle_.get();
-    deps.signing_key = key_.get();
-  }
-  services::ServerConfig config;
+  server::StackOptions stack;
+  services::ServerConfig& config = stack.config;
+  config.data_dir = dir_.path();
   config.listen = "127.0.0.1:0";
   config.tls_cert = Pki("server.pem");
   config.tls_key = Pki("server.key");
@@ -97,21 +58,31 @@ void MtlsServerTest::StartAll(const Options& options) {
   config.revoked_serials =
       options.revoked_serials.empty() ? Pki("revoked-serials") : options.revoked_serials;
   config.master_key_file = MasterKeyFile();
-  auto server = services::Server::Start(config, deps);
-  ASSERT_TRUE(server.ok()) << server.status();
-  server_ = std::move(*server);
+  config.demo = options.seed;
+  stack.audit = options.audit;
+  stack.plugins = options.plugins;
+  auto started = server::ServerStack::Start(std::move(stack));
+  ASSERT_TRUE(started.ok()) << started.status();
+  stack_ = std::move(*started);
+  key_ = stack_->signing_key();
+  store_ = stack_->store();
+  access_store_ = stack_->access_store();
+  projection_ = stack_->projection();
+  merkle_ = stack_->merkle();
+  keys_ = stack_->keys();
+  server_ = stack_->server();
 }
 
 void MtlsServerTest::StopAll() {
-  if (server_) server_->Shutdown(absl::Milliseconds(500));
-  server_.reset();
-  if (merkle_) merkle_->Stop();
-  merkle_.reset();
-  if (projection_) projection_->Stop();
-  projection_.reset();
-  access_store_.reset();
-  store_.reset();
-  keys_.reset();
+  if (stack_) stack_->Shutdown(absl::Milliseconds(500));
+  stack_.reset();
+  key_ = nullptr;
+  store_ = nullptr;
+  access_store_ = nullptr;
+  projection_ = nullptr;
+  merkle_ = nullptr;
+  keys_ = nullptr;
+  server_ = nullptr;
 }
 
 std::shared_ptr<grpc::Channel> MtlsServerTest::Channel(const std::string& name,

@@ -16,6 +16,7 @@
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "projections/merkle_projection.h"
+#include "server/stack.h"
 #include "services/server.h"
 #include "tests/support/temp_dir.h"
 #include "transparency/checkpoint.h"
@@ -40,6 +41,8 @@ class MtlsServerTest : public ::testing::Test {
     bool seed = true;             // the demo data set
     std::string revoked_serials;  // the server's deny list file
     bool audit = false;           // Merkle projection, signing key, Audit service
+    // Projections fed beside the built-in ones (server::StackOptions).
+    std::vector<server::StackOptions::Plugin> plugins;
   };
   // Opens the stores under dir_ (personal data sealed with per-case keys
   // under the master key file MasterKeyFile(), created on first start),
@@ -63,17 +66,23 @@ class MtlsServerTest : public ::testing::Test {
   // revision.
   grpc::Status Record(const std::string& who, const std::string& case_id,
                       const v1::PlacementEvent& event);
-  std::string MasterKeyFile() { return dir_.Sub("master.keys"); }
+  // Outside the data folder, as the server requires.
+  std::string MasterKeyFile() { return key_dir_.Sub("master.keys"); }
 
   static TempDir* pki_dir_;
-  TempDir dir_;
-  std::unique_ptr<transparency::SigningKey> key_;
-  std::unique_ptr<eventstore::Store> store_;
-  std::unique_ptr<eventstore::Store> access_store_;
-  std::unique_ptr<projections::CaseProjection> projection_;
-  std::unique_ptr<projections::MerkleProjection> merkle_;
-  std::unique_ptr<crypto::DataKeyStore> keys_;
-  std::unique_ptr<services::Server> server_;
+  TempDir dir_;  // the data folder
+  TempDir key_dir_;
+  // The production stack (server/stack.h); the pointers below are its
+  // parts, valid while it runs. The signing key is <data>/checkpoint.key,
+  // so it stays the same across StopAll/StartAll.
+  std::unique_ptr<server::ServerStack> stack_;
+  const transparency::SigningKey* key_ = nullptr;
+  eventstore::Store* store_ = nullptr;
+  eventstore::Store* access_store_ = nullptr;
+  projections::CaseProjection* projection_ = nullptr;
+  projections::MerkleProjection* merkle_ = nullptr;
+  crypto::DataKeyStore* keys_ = nullptr;
+  services::Server* server_ = nullptr;
 };
 
 }  // namespace duurzaam::testing

@@ -5,38 +5,24 @@
 namespace duurzaam::testing {
 
 void ServerTest::SetUp() {
-  eventstore::Options options;
-  options.path = dir_.Sub("events");
-  options.max_event_bytes = 64 * 1024;
-  options.max_append_events = 100;
-  auto store = eventstore::Store::Open(options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  store_ = std::move(*store);
-  auto projection = projections::CaseProjection::Open(dir_.Sub("projections"));
-  ASSERT_TRUE(projection.ok()) << projection.status();
-  projection_ = std::move(*projection);
-  projection_->Start(store_.get());
-  services::ServerConfig config;
-  config.listen = "127.0.0.1:0";
-  config.dev = true;
-  eventstore::Options access_options;
-  access_options.path = dir_.Sub("access");
-  auto access_store = eventstore::Store::Open(access_options);
-  ASSERT_TRUE(access_store.ok()) << access_store.status();
-  access_store_ = std::move(*access_store);
+  server::StackOptions options;
+  options.config.data_dir = dir_.path();
+  options.config.listen = "127.0.0.1:0";
+  options.config.dev = true;
+  options.config.max_event_bytes = 64 * 1024;
+  options.config.max_append_events = 100;
+  options.audit = false;
   auto keyring = crypto::MasterKeyring::FromKeys({{"test-master", std::string(32, '\x5a')}});
   ASSERT_TRUE(keyring.ok()) << keyring.status();
-  auto keys = crypto::DataKeyStore::Open(dir_.Sub("keys"), *std::move(keyring));
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  keys_ = std::move(*keys);
-  services::ServerDeps deps;
-  deps.store = store_.get();
-  deps.projection = projection_.get();
-  deps.access_store = access_store_.get();
-  deps.keys = keys_.get();
-  auto server = services::Server::Start(config, deps);
-  ASSERT_TRUE(server.ok()) << server.status();
-  server_ = std::move(*server);
+  options.keyring = *std::move(keyring);
+  auto stack = server::ServerStack::Start(std::move(options));
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  stack_ = std::move(*stack);
+  store_ = stack_->store();
+  access_store_ = stack_->access_store();
+  projection_ = stack_->projection();
+  keys_ = stack_->keys();
+  server_ = stack_->server();
   channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
   stub_ = NewStub();
 }
@@ -44,12 +30,13 @@ void ServerTest::SetUp() {
 void ServerTest::TearDown() {
   stub_.reset();
   channel_.reset();
-  if (server_) server_->Shutdown(absl::Milliseconds(500));
-  server_.reset();
-  if (projection_) projection_->Stop();
-  projection_.reset();
-  store_.reset();
-  access_store_.reset();
+  if (stack_) stack_->Shutdown(absl::Milliseconds(500));
+  stack_.reset();
+  store_ = nullptr;
+  access_store_ = nullptr;
+  projection_ = nullptr;
+  keys_ = nullptr;
+  server_ = nullptr;
 }
 
 std::unique_ptr<v1::EventStore::Stub> ServerTest::NewStub() {

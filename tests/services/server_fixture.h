@@ -12,6 +12,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "projections/case_projection.h"
+#include "server/stack.h"
 #include "services/server.h"
 #include "tests/support/temp_dir.h"
 
@@ -34,12 +35,14 @@ class ServerTest : public ::testing::Test {
   static std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const grpc::Status& status);
 
   TempDir dir_;
-  std::unique_ptr<eventstore::Store> store_;
-  std::unique_ptr<eventstore::Store> access_store_;
-  std::unique_ptr<projections::CaseProjection> projection_;
-  // Per-case data keys under a test master key: personal data is sealed.
-  std::unique_ptr<crypto::DataKeyStore> keys_;
-  std::unique_ptr<services::Server> server_;
+  // The production stack (server/stack.h) in dev mode; the pointers below
+  // are its parts. Personal data is sealed under a test master key.
+  std::unique_ptr<server::ServerStack> stack_;
+  eventstore::Store* store_ = nullptr;
+  eventstore::Store* access_store_ = nullptr;
+  projections::CaseProjection* projection_ = nullptr;
+  crypto::DataKeyStore* keys_ = nullptr;
+  services::Server* server_ = nullptr;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventStore::Stub> stub_;
 };

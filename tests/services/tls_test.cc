@@ -6,9 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "crypto/master_keyring.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
-#include "eventstore/store.h"
-#include "services/server.h"
+#include "server/stack.h"
 #include "tests/support/temp_dir.h"
 
 namespace duurzaam::testing {
@@ -18,21 +18,19 @@ namespace {
 // plaintext and foreign-CA clients, and every bad certificate: trust_test.cc.
 
 TEST(TlsConfigTest, MissingCertificateFileIsNamed) {
-  TempDir dir;
-  eventstore::Options options;
-  options.path = dir.path();
-  auto store = eventstore::Store::Open(options);
-  ASSERT_TRUE(store.ok());
-  services::ServerConfig config;
+  TempDir dir, keys;
+  server::StackOptions options;
+  services::ServerConfig& config = options.config;
+  config.data_dir = dir.path();
   config.listen = "127.0.0.1:0";
   config.tls_cert = dir.Sub("missing.pem");
   config.tls_key = dir.Sub("missing.key");
   config.tls_client_ca = dir.Sub("missing-ca.pem");
-  auto projection = projections::CaseProjection::Open(dir.Sub("projections"));
-  ASSERT_TRUE(projection.ok());
-  auto server = services::Server::Start(config, {store->get(), projection->get()});
-  EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(server.status().message().find("missing.pem"), absl::string_view::npos);
+  config.master_key_file = keys.Sub("master.keys");
+  ASSERT_TRUE(crypto::MasterKeyring::Create(config.master_key_file).ok());
+  auto stack = server::ServerStack::Start(std::move(options));
+  EXPECT_EQ(stack.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(stack.status().message().find("missing.pem"), absl::string_view::npos);
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+// duurzaamd: the duurzaam case server on its embedded event store.
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/log.h"
+#include "server/stack.h"
+#include "services/server_config.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_signal = 0;
+
+void Log(const std::string& line) { duurzaam::LogLine(line); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace duurzaam;
+  // Abseil's mutex deadlock detection keeps a global lock graph that every
+  // mutex created or destroyed (gRPC makes some per call) must update: a
+  // debugging aid, too costly on the request path.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  std::vector<std::string> args(argv, argv + argc);
+  bool help = false;
+  auto config = services::ParseServerConfig(args, &help);
+  if (help) {
+    std::fputs(services::ServerConfigUsage().c_str(), stdout);
+    return 0;
+  }
+  if (!config.ok()) {
+    Log(std::string(config.status().message()));
+    return 2;
+  }
+
+  server::StackOptions options;
+  options.config = *config;
+  options.log = &Log;
+  options.rebuild_progress = [](uint64_t done, uint64_t total) {
+    Log(absl::StrCat("rebuilding projections: ", done, " / ", total));
+  };
+  auto stack = server::ServerStack::Start(std::move(options));
+  if (!stack.ok()) {
+    Log(std::string(stack.status().message()));
+    return 1;
+  }
+  if (config->dev) {
+    Log("********************************************************************");
+    Log("* DEV MODE: plaintext, NO authentication: callers name themselves  *");
+    Log("* in request metadata. For a developer's own machine only; never   *");
+    Log("* for real data. Without --dev the server requires mutual TLS.     *");
+    Log("********************************************************************");
+  }
+  Log(absl::StrCat("listening on ", (*stack)->server()->address(),
+                   config->dev ? " (plaintext, DEV MODE: no TLS, principals from request metadata)"
+                               : " (mutual TLS: callers authenticate with client certificates)"));
+
+  std::signal(SIGINT, [](int s) { g_signal = s; });
+  std::signal(SIGTERM, [](int s) { g_signal = s; });
+  while (g_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Log(absl::StrCat("signal ", static_cast<int>(g_signal), ": shutting down"));
+  (*stack)->Shutdown();
+  (*stack)->Wait();
+  stack->reset();
+  Log("stopped");
+  return 0;
+}
