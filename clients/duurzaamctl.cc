@@ -37,6 +37,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
+#include "clients/lib/error_details.h"
 #include "crypto/master_keyring.h"
 #include "duurzaam/v1/audit.grpc.pb.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
@@ -87,27 +88,17 @@ uint64_t Number(const std::string& s, const char* what) {
 }
 
 int Fail(const grpc::Status& status) {
-  std::fprintf(stderr, "duurzaamctl: %s: %s\n",
-               grpc::StatusCode(status.error_code()) == grpc::StatusCode::UNAVAILABLE
-                   ? "UNAVAILABLE"
-                   : std::to_string(status.error_code()).c_str(),
-               status.error_message().c_str());
-  google::rpc::Status rich;
-  if (rich.ParseFromString(status.error_details())) {
-    for (const auto& any : rich.details()) {
-      google::rpc::BadRequest bad;
-      google::rpc::ErrorInfo info;
-      if (any.UnpackTo(&bad)) {
-        for (const auto& v : bad.field_violations()) {
-          std::fprintf(stderr, "  field %s: %s\n", v.field().c_str(), v.description().c_str());
-        }
-      } else if (any.UnpackTo(&info)) {
-        std::fprintf(stderr, "  reason %s", info.reason().c_str());
-        for (const auto& [k, v] : info.metadata())
-          std::fprintf(stderr, " %s=%s", k.c_str(), v.c_str());
-        std::fprintf(stderr, "\n");
-      }
-    }
+  const client::ErrorDetails details = client::ReadErrorDetails(status);
+  std::fprintf(stderr, "duurzaamctl: %s: %s\n", client::CodeName(details.code).c_str(),
+               details.message.c_str());
+  for (const client::FieldViolation& v : details.field_violations) {
+    std::fprintf(stderr, "  field %s: %s\n", v.field.c_str(), v.description.c_str());
+  }
+  if (!details.reason.empty()) {
+    std::fprintf(stderr, "  reason %s", details.reason.c_str());
+    for (const auto& [k, v] : details.metadata)
+      std::fprintf(stderr, " %s=%s", k.c_str(), v.c_str());
+    std::fprintf(stderr, "\n");
   }
   return 1;
 }

@@ -7,23 +7,7 @@
 // leaf (its inclusion proof fails). The LogFollower feeds it (a Projection,
 // projection.h): the tree's size is its checkpoint.
 //
-// Leaf data (LeafData below), version 1. Every variable-length field is
-// preceded by its length as u64 big-endian; integers are fixed 8-byte
-// big-endian (signed ones as two's complement):
-//
-//   len | "duurzaam.leaf.v1"       the domain tag
-//   position                 u64   the leaf index / global log position
-//   len | stream
-//   revision                 i64
-//   id                       16 bytes, the raw event id
-//   len | type
-//   recorded_at_micros       i64
-//   len | data                     as stored (sensitive fields encrypted)
-//   len | metadata
-//   hash                     32 bytes, the record's chain hash
-//
-// leaf hash = transparency::LeafHash(LeafData(record))
-//           = SHA-256(0x00 || LeafData(record)).
+// Leaf data: verify/leaf.h (verify::LeafData), shared with verifiers.
 //
 // Thread-safe: one appender at a time; readers may run concurrently.
 #pragma once
@@ -40,13 +24,9 @@
 #include "projections/projection.h"
 #include "transparency/merkle.h"
 #include "transparency/tree_store.h"
+#include "verify/leaf.h"
 
 namespace duurzaam::projections {
-
-// The canonical leaf data of a record (see above). Both overloads give
-// identical bytes for the same record.
-std::string LeafData(const eventstore::RecordedEvent& record);
-std::string LeafData(const eventstore::EventView& record);
 
 class MerkleProjection final : public Projection {
  public:

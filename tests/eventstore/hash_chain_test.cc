@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "eventstore/chain.h"
 #include "eventstore/record_codec.h"
 #include "eventstore/store.h"
 #include "rocksdb/db.h"
@@ -118,6 +119,35 @@ TEST(HashChainTest, RecomputedHashIsCaughtByTheNextLink) {
   ASSERT_FALSE(v->ok());
   EXPECT_EQ(*v->first_broken, 31u);
   EXPECT_EQ(v->verified, 31u);
+}
+
+// What a verifier outside the engine does (eventstore/chain.h): recompute
+// every link from the records as the API serves them.
+TEST(HashChainTest, AClientRecomputesTheChainFromServedRecords) {
+  TempDir dir;
+  Fill(dir.path(), 25);
+  Options options;
+  options.path = dir.path();
+  auto store = Store::Open(options);
+  ASSERT_TRUE(store.ok());
+  auto records = (*store)->ReadAll(0, {}, 100);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 25u);
+  Hash previous{};
+  for (const RecordedEvent& r : *records) {
+    ASSERT_TRUE(VerifyLink(r, previous).ok()) << r.position;
+    previous = r.hash;
+  }
+  // Any served field changed, or a record left out, breaks a link.
+  RecordedEvent changed = (*records)[7];
+  changed.data += "x";
+  absl::Status s = VerifyLink(changed, (*records)[6].hash);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("position 7"), std::string::npos) << s;
+  RecordedEvent moved = (*records)[7];
+  moved.revision += 1;
+  EXPECT_FALSE(VerifyLink(moved, (*records)[6].hash).ok());
+  EXPECT_FALSE(VerifyLink((*records)[8], (*records)[6].hash).ok());  // 7 left out
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "projections/merkle_projection.h"
+#include "verify/leaf.h"
 #include "rocksdb/db.h"
 #include "rocksdb/slice_transform.h"
 #include "services/server.h"
@@ -110,18 +111,18 @@ TEST(LeafDataTest, OwnedAndViewEncodeTheSameBytesAndFieldsAreUnambiguous) {
   v.data = r.data;
   v.metadata = r.metadata;
   v.hash = std::string_view(reinterpret_cast<const char*>(r.hash.data()), r.hash.size());
-  EXPECT_EQ(projections::LeafData(r), projections::LeafData(v));
-  EXPECT_THAT(projections::LeafData(r), ::testing::StartsWith(std::string("\0\0\0\0\0\0\0\x10"
+  EXPECT_EQ(verify::LeafData(r), verify::LeafData(v));
+  EXPECT_THAT(verify::LeafData(r), ::testing::StartsWith(std::string("\0\0\0\0\0\0\0\x10"
                                                                           "duurzaam.leaf.v1",
                                                                           24)));
   // Moving a byte from data to metadata changes the leaf.
   eventstore::RecordedEvent moved = r;
   moved.data = "ab";
   moved.metadata = "cm";
-  EXPECT_NE(projections::LeafData(r), projections::LeafData(moved));
+  EXPECT_NE(verify::LeafData(r), verify::LeafData(moved));
   eventstore::RecordedEvent later = r;
   later.position = 43;
-  EXPECT_NE(projections::LeafData(r), projections::LeafData(later));
+  EXPECT_NE(verify::LeafData(r), verify::LeafData(later));
 }
 
 TEST_F(AuditTest, CheckpointSignatureAndInclusionProofsVerify) {
@@ -145,7 +146,7 @@ TEST_F(AuditTest, CheckpointSignatureAndInclusionProofsVerify) {
     EXPECT_EQ(proof.record().position(), position);
     auto record = codec::FromProto(proof.record());
     ASSERT_TRUE(record.ok());
-    EXPECT_EQ(ToHash(proof.leaf_hash()), transparency::LeafHash(projections::LeafData(*record)));
+    EXPECT_EQ(ToHash(proof.leaf_hash()), transparency::LeafHash(verify::LeafData(*record)));
     EXPECT_TRUE(VerifyEntry(proof, cp.root).ok())
         << position << ": " << VerifyEntry(proof, cp.root);
   }

@@ -1,5 +1,6 @@
 // The case API end to end on a real server over loopback.
 #include "absl/strings/str_format.h"
+#include "clients/lib/error_details.h"
 #include "codec/employer_registry.h"
 #include "codec/placement_codec.h"
 #include "common/clock.h"
@@ -537,6 +538,42 @@ TEST_F(CaseApiTest, CaseSubscriptionCatchesUpThenGoesLive) {
   EXPECT_EQ(update.revision(), 3) << update.DebugString();
   context.TryCancel();
   reader->Finish().IgnoreError();
+}
+
+// The client library's typed reader (clients/lib/error_details.h) reads
+// what the server really sends: a rule id with its precondition, field paths
+// from the request root, and the revision a conflict reports.
+TEST_F(CaseApiTest, TheClientLibraryReadsTheServersErrorDetails) {
+  v1::RecordCaseEventResponse response;
+  v1::PlacementEvent contact = On(DaysFromToday(-1));
+  contact.mutable_contact_moment()->set_kind(v1::CONTACT_KIND_PHONE);
+  const client::ErrorDetails rule =
+      client::ReadErrorDetails(Record("nieuw", -1, contact, &response));
+  EXPECT_EQ(rule.code, grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client::CodeName(rule.code), "FAILED_PRECONDITION");
+  EXPECT_EQ(rule.reason, "CASE_NOT_OPENED");
+  ASSERT_EQ(rule.preconditions.size(), 1u);
+  EXPECT_EQ(rule.preconditions[0].type, "CASE_NOT_OPENED");
+  EXPECT_FALSE(rule.message.empty());
+
+  v1::PlacementEvent bad = Opened(DaysFromToday(-5), "acme");
+  bad.mutable_case_opened()->set_region("atlantis");
+  const client::ErrorDetails field = client::ReadErrorDetails(Record("nieuw", -1, bad, &response));
+  EXPECT_EQ(field.code, grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_EQ(field.field_violations.size(), 1u) << field.message;
+  EXPECT_EQ(field.field_violations[0].field, "event.case_opened.region");
+
+  MustRecord("nieuw", -1, Opened(DaysFromToday(-5), "acme"));
+  const client::ErrorDetails conflict =
+      client::ReadErrorDetails(Record("nieuw", -1, Opened(DaysFromToday(-5), "acme"), &response));
+  EXPECT_EQ(conflict.code, grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(conflict.reason, "WRONG_EXPECTED_REVISION");
+  EXPECT_EQ(conflict.actual_revision(), std::optional<int64_t>(0));
+
+  const client::ErrorDetails plain = client::ReadErrorDetails(grpc::Status::OK);
+  EXPECT_EQ(plain.code, grpc::StatusCode::OK);
+  EXPECT_TRUE(plain.reason.empty() && plain.field_violations.empty());
+  EXPECT_EQ(plain.actual_revision(), std::nullopt);
 }
 
 }  // namespace

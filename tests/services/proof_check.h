@@ -1,6 +1,7 @@
 // What an auditor does client-side with the Audit service's answers:
 // rebuild checkpoints and leaves from the returned records and verify proofs
-// (transparency::Verify*, independent of how the server made them).
+// with the client-side verification library (verify/, independent of how
+// the server made them).
 #pragma once
 
 #include <string>
@@ -8,9 +9,9 @@
 
 #include "codec/eventstore_codec.h"
 #include "duurzaam/v1/audit.pb.h"
-#include "projections/merkle_projection.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
+#include "verify/leaf.h"
 
 namespace duurzaam::testing {
 
@@ -43,9 +44,10 @@ inline transparency::Checkpoint FromProto(const v1::SignedCheckpoint& p) {
                                               const transparency::Hash& root) {
   auto record = codec::FromProto(proof.record());
   if (!record.ok()) return record.status();
-  transparency::Hash leaf = transparency::LeafHash(projections::LeafData(*record));
-  return transparency::VerifyInclusion(leaf, proof.position(), proof.tree_size(),
-                                       Path(proof.path()), root);
+  if (record->position != proof.position()) {
+    return absl::DataLossError("the proof is for another position than its record");
+  }
+  return verify::VerifyRecordInclusion(*record, proof.tree_size(), Path(proof.path()), root);
 }
 
 }  // namespace duurzaam::testing
