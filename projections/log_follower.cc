@@ -128,17 +128,12 @@ absl::Time LogFollower::NextRetry() const {
     Failed(d.index, status);
     d.batch.reset();
   };
-  std::optional<uint64_t> from;
+  bool any = false;
   for (Due& d : due) {
     d.start = d.projection->Checkpoint();
-    const bool was_failing = [&] {
-      MutexLock lock(&mu_);
-      return entries_[d.index].health.failing;
-    }();
-    // A caught-up projection has nothing to apply. One that is failing, or
-    // ahead of the log (another log's data?), is still asked for a batch,
-    // which is where it checks itself.
-    if (d.start == end && !was_failing) continue;
+    // Every projection is asked for a batch, even a caught-up one: that is
+    // where it checks itself (a refused tree, another log's data) and
+    // reports a failure that needs no new record to show.
     absl::StatusOr<std::unique_ptr<Projection::Batch>> batch = d.projection->NewBatch(end);
     if (!batch.ok()) {
       fail(d, batch.status());
@@ -149,49 +144,64 @@ absl::Time LogFollower::NextRetry() const {
       continue;
     }
     d.batch = *std::move(batch);
-    from = std::min(from.value_or(d.start), d.start);
+    any = true;
   }
-  if (!from.has_value()) {
+  if (!any) {
     if (!first_error.ok()) return first_error;
     return 0;
   }
 
-  size_t open = 0;
-  for (const Due& d : due) open += d.batch != nullptr;
-  absl::StatusOr<uint64_t> next =
-      store_->ScanAll(*from, eventstore::LogFilter{}, options_.max_batch_events,
-                      [&](const eventstore::EventView& view) {
-                        for (Due& d : due) {
-                          if (d.batch == nullptr || view.position < d.start) continue;
-                          if (absl::Status added = d.batch->Add(view); !added.ok()) {
-                            fail(d, added);
-                            --open;
+  // Scans from the lowest checkpoint among the open batches; a projection
+  // the scan did not reach (far ahead of a slower one) gets its own scan in
+  // the same round, so none waits for another to catch up.
+  uint64_t advanced = 0;
+  while (true) {
+    std::optional<uint64_t> from;
+    size_t open = 0;
+    for (const Due& d : due) {
+      if (d.batch == nullptr) continue;
+      from = std::min(from.value_or(d.start), d.start);
+      ++open;
+    }
+    if (!from.has_value()) break;
+    absl::StatusOr<uint64_t> next =
+        store_->ScanAll(*from, eventstore::LogFilter{}, options_.max_batch_events,
+                        [&](const eventstore::EventView& view) {
+                          for (Due& d : due) {
+                            if (d.batch == nullptr || view.position < d.start) continue;
+                            if (absl::Status added = d.batch->Add(view); !added.ok()) {
+                              fail(d, added);
+                              --open;
+                            }
                           }
-                        }
-                        return open > 0;
-                      });
-  if (!next.ok()) {
-    const absl::Status read_error = absl::UnavailableError(absl::StrCat(
-        "the event log cannot be read from position ", *from, ": ", next.status().message()));
+                          return open > 0;
+                        });
+    if (!next.ok()) {
+      const absl::Status read_error = absl::UnavailableError(absl::StrCat(
+          "the event log cannot be read from position ", *from, ": ", next.status().message()));
+      for (Due& d : due) {
+        if (d.batch != nullptr) fail(d, read_error);
+      }
+      return read_error;
+    }
+    if (*next <= *from) break;  // nothing more to read now
+    advanced = std::max(advanced, *next - *from);
     for (Due& d : due) {
-      if (d.batch != nullptr) fail(d, read_error);
+      if (d.batch == nullptr || *next <= d.start) continue;  // not reached: next scan
+      if (absl::Status committed = d.batch->Commit(*next); !committed.ok()) {
+        fail(d, committed);
+        continue;
+      }
+      d.batch.reset();
+      Succeeded(d.index);
     }
-    return read_error;
-  }
-  for (Due& d : due) {
-    if (d.batch == nullptr || *next <= d.start) continue;
-    if (absl::Status committed = d.batch->Commit(*next); !committed.ok()) {
-      fail(d, committed);
-      continue;
-    }
-    Succeeded(d.index);
   }
   {
     MutexLock lock(&mu_);
     changed_.SignalAll();
   }
   if (!first_error.ok()) return first_error;
-  return *next - *from;
+  return advanced;
 }
 
 void LogFollower::Failed(size_t index, const absl::Status& status) {
@@ -266,10 +276,13 @@ void LogFollower::ReportServices(const std::vector<std::string>& services) {
                                              uint64_t position, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   MutexLock lock(&mu_);
+  bool timed_out = false;
   while (true) {
     const Entry* behind = nullptr;
+    size_t matched = 0;
     for (const Entry& e : entries_) {
       if (!which(e)) continue;
+      ++matched;
       if (e.health.failing) {
         return absl::UnavailableError(absl::StrCat("the server's ", e.health.name, " is failing (",
                                                    e.health.consecutive,
@@ -278,12 +291,19 @@ void LogFollower::ReportServices(const std::vector<std::string>& services) {
       }
       if (e.projection->Checkpoint() < position && behind == nullptr) behind = &e;
     }
+    if (matched == 0) {
+      return absl::FailedPreconditionError(
+          "no registered projection answers this wait (a service or projection not registered "
+          "with the log follower)");
+    }
     if (behind == nullptr) return absl::OkStatus();
-    if (changed_.WaitWithDeadline(&mu_, deadline)) {
+    if (timed_out) {
       return absl::UnavailableError(absl::StrCat(
           "the server's ", behind->health.name, " is still catching up with the log (at position ",
           behind->projection->Checkpoint(), " of ", position, "); retry shortly"));
     }
+    // Checked once more after the deadline, so the answer is never stale.
+    timed_out = changed_.WaitWithDeadline(&mu_, deadline);
   }
 }
 

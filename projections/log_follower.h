@@ -75,7 +75,8 @@ class LogFollower {
 
   // Blocks until every projection `service` depends on has applied the
   // log up to `position`. OK, or UNAVAILABLE naming the projection that is
-  // failing (at once) or still catching up (after `timeout`).
+  // failing (at once) or still catching up (after `timeout`);
+  // FAILED_PRECONDITION when nothing registered matches (fail closed).
   [[nodiscard]] absl::Status WaitFor(const std::string& service, uint64_t position,
                                      absl::Duration timeout);
   // The same for one registered projection.

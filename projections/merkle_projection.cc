@@ -55,15 +55,44 @@ class MerkleProjection::LeafBatch final : public Projection::Batch {
   std::vector<transparency::Hash> leaves_;
 };
 
+void MerkleProjection::Refuse(const std::string& reason) {
+  MutexLock lock(&foreign_mu_);
+  if (foreign_.empty()) foreign_ = reason;
+}
+
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Projection::Batch>> MerkleProjection::NewBatch(
     uint64_t log_end) {
   const uint64_t from = tree_->Size();
   if (from > log_end) {
-    return absl::FailedPreconditionError(absl::StrCat("the Merkle tree has ", from,
-                                                      " leaves but the log only ", log_end,
-                                                      " records: is it another log's tree?"));
+    Refuse(absl::StrCat("the Merkle tree has ", from, " leaves but the log only ", log_end,
+                        " records: is it another log's tree?"));
+  }
+  {
+    MutexLock lock(&foreign_mu_);
+    if (!foreign_.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          foreign_, " Move the merkle folder away: duurzaamd rebuilds the tree from the log"));
+    }
   }
   return std::make_unique<LeafBatch>(this, from);
+}
+
+[[nodiscard]] absl::Status MerkleProjection::CheckAgainst(eventstore::Store* store) {
+  const uint64_t size = tree_->Size();
+  if (size == 0) return absl::OkStatus();
+  if (size > store->CommittedEnd()) {
+    Refuse(absl::StrCat("the Merkle tree has ", size, " leaves but the log only ",
+                        store->CommittedEnd(), " records: is it another log's tree?"));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(eventstore::RecordedEvent last, store->ReadAt(size - 1));
+  ASSIGN_OR_RETURN(transparency::Hash leaf, tree_->LeafHashAt(size - 1));
+  if (leaf != verify::RecordLeafHash(last)) {
+    Refuse(absl::StrCat("the Merkle tree's leaf ", size - 1,
+                        " is not the leaf of the log's record there: the tree is another "
+                        "log's, or the log was replaced under it."));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace duurzaam::projections

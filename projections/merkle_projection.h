@@ -41,6 +41,13 @@ class MerkleProjection final : public Projection {
   uint64_t Checkpoint() const override { return tree_->Size(); }
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Batch>> NewBatch(uint64_t log_end) override;
 
+  // Checks at open that the tree is this log's: no larger than the log, and
+  // its last leaf is the leaf of the log's record there. A tree that fails
+  // (another log's, or a log replaced under it) is refused for good: every
+  // NewBatch fails with the reason, so the Audit service signs nothing
+  // over it, until the tree is moved away and rebuilt.
+  [[nodiscard]] absl::Status CheckAgainst(eventstore::Store* store);
+
   // The tree (see transparency::TreeStore for errors).
   uint64_t Size() const { return tree_->Size(); }
   [[nodiscard]] absl::StatusOr<transparency::Hash> Root(uint64_t tree_size) const {
@@ -62,8 +69,12 @@ class MerkleProjection final : public Projection {
   MerkleProjection() = default;
   class LeafBatch;
 
+  void Refuse(const std::string& reason);
+
   std::unique_ptr<transparency::TreeStore> tree_;
   Mutex apply_mu_;  // one appender at a time
+  mutable Mutex foreign_mu_;
+  std::string foreign_ ABSL_GUARDED_BY(foreign_mu_);  // why the tree is refused ("" = not)
 };
 
 }  // namespace duurzaam::projections

@@ -135,6 +135,7 @@ void ServerStack::Log(const std::string& line) const {
   if (options_.audit) {
     ASSIGN_OR_RETURN(merkle_, projections::MerkleProjection::Open(data_dir_ + "/merkle"));
     Log(absl::StrCat("Merkle tree at ", merkle_->Size(), " leaves of ", store_->CommittedEnd()));
+    RETURN_IF_ERROR(merkle_->CheckAgainst(store_.get()));
     if (options_.signing_key.has_value()) {
       signing_key_ = std::move(options_.signing_key);
       options_.signing_key.reset();
@@ -158,9 +159,10 @@ void ServerStack::Log(const std::string& line) const {
   }
 
   // One follower for every projection.
-  follower_ = std::make_unique<projections::LogFollower>(store_.get());
-  follower_->Register(projection_.get(),
-                      {v1::Cases::service_full_name(), v1::Admin::service_full_name()});
+  follower_ = std::make_unique<projections::LogFollower>(store_.get(), options_.follower);
+  std::vector<std::string> case_readers = {v1::Cases::service_full_name()};
+  if (keys_) case_readers.push_back(v1::Admin::service_full_name());  // Admin needs the keys
+  follower_->Register(projection_.get(), case_readers);
   if (merkle_) follower_->Register(merkle_.get(), {v1::Audit::service_full_name()});
   for (const StackOptions::Plugin& plugin : options_.plugins) {
     if (plugin.projection == nullptr)

@@ -60,6 +60,9 @@ struct StackOptions {
   // Progress of a projection rebuild (done, total).
   std::function<void(uint64_t, uint64_t)> rebuild_progress;
 
+  // Retry and batch settings of the log follower (tests shorten the backoff).
+  projections::LogFollower::Options follower;
+
   // Extra projections the follower feeds beside the built-in ones, each with
   // the services that read it (health NOT_SERVING for them while it fails).
   struct Plugin {

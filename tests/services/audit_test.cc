@@ -25,7 +25,6 @@
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "projections/merkle_projection.h"
-#include "verify/leaf.h"
 #include "rocksdb/db.h"
 #include "rocksdb/slice_transform.h"
 #include "services/server.h"
@@ -34,6 +33,7 @@
 #include "tests/support/temp_dir.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
+#include "verify/leaf.h"
 
 namespace duurzaam::testing {
 namespace {
@@ -113,8 +113,8 @@ TEST(LeafDataTest, OwnedAndViewEncodeTheSameBytesAndFieldsAreUnambiguous) {
   v.hash = std::string_view(reinterpret_cast<const char*>(r.hash.data()), r.hash.size());
   EXPECT_EQ(verify::LeafData(r), verify::LeafData(v));
   EXPECT_THAT(verify::LeafData(r), ::testing::StartsWith(std::string("\0\0\0\0\0\0\0\x10"
-                                                                          "duurzaam.leaf.v1",
-                                                                          24)));
+                                                                     "duurzaam.leaf.v1",
+                                                                     24)));
   // Moving a byte from data to metadata changes the leaf.
   eventstore::RecordedEvent moved = r;
   moved.data = "ab";

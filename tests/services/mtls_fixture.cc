@@ -61,6 +61,7 @@ void MtlsServerTest::StartAll(const Options& options) {
   config.demo = options.seed;
   stack.audit = options.audit;
   stack.plugins = options.plugins;
+  stack.follower = options.follower;
   auto started = server::ServerStack::Start(std::move(stack));
   ASSERT_TRUE(started.ok()) << started.status();
   stack_ = std::move(*started);

@@ -41,8 +41,10 @@ class MtlsServerTest : public ::testing::Test {
     bool seed = true;             // the demo data set
     std::string revoked_serials;  // the server's deny list file
     bool audit = false;           // Merkle projection, signing key, Audit service
-    // Projections fed beside the built-in ones (server::StackOptions).
+    // Projections fed beside the built-in ones, and the follower's retry
+    // settings (server::StackOptions).
     std::vector<server::StackOptions::Plugin> plugins;
+    projections::LogFollower::Options follower;
   };
   // Opens the stores under dir_ (personal data sealed with per-case keys
   // under the master key file MasterKeyFile(), created on first start),

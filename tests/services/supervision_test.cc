@@ -65,6 +65,8 @@ class SupervisionTest : public MtlsServerTest {
     options.seed = seed;
     options.audit = true;
     options.plugins = {{&plugin_, {v1::Cases::service_full_name()}}};
+    options.follower.first_backoff = absl::Milliseconds(20);
+    options.follower.max_backoff = absl::Milliseconds(200);
     StartAll(options);
   }
 
@@ -170,6 +172,28 @@ TEST_F(SupervisionTest, NoCheckpointIsSignedOverATreeThatIsNotTheLogs) {
   EXPECT_NE(s.error_message().find("the log only 0 records"), std::string::npos);
   EXPECT_TRUE(checkpoint.signature().empty());
   EXPECT_EQ(Health(v1::Cases::service_full_name()), 1);  // the case projection is fine
+}
+
+TEST_F(SupervisionTest, NoCheckpointIsSignedOverATreeOfAReplacedLogOfTheSameSize) {
+  Start();
+  ASSERT_TRUE(stack_->CatchUp(absl::Seconds(10)).ok());
+  const uint64_t size = store_->CommittedEnd();
+  StopAll();
+  // A new log of the same length (the demo set recorded again, at other
+  // times): the old tree's size fits it, its leaves do not.
+  std::filesystem::remove_all(dir_.Sub("events"));
+  std::filesystem::remove_all(dir_.Sub("projections"));
+  Start(/*seed=*/true);
+  ASSERT_EQ(store_->CommittedEnd(), size);
+  ASSERT_TRUE(HealthBecomes(v1::Audit::service_full_name(), 2));
+  v1::SignedCheckpoint checkpoint;
+  grpc::ClientContext context;
+  Deadline(&context);
+  grpc::Status s = v1::Audit::NewStub(Channel("audit"))->GetCheckpoint(&context, {}, &checkpoint);
+  EXPECT_EQ(s.error_code(), StatusCode::UNAVAILABLE);
+  EXPECT_NE(s.error_message().find("is not the leaf of the log's record there"), std::string::npos)
+      << s.error_message();
+  EXPECT_TRUE(checkpoint.signature().empty());
 }
 
 }  // namespace
