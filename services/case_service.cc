@@ -22,19 +22,6 @@ using Loaded = DecodedStream;
 
 constexpr char kMethodPrefix[] = "duurzaam.v1.Cases/";
 
-[[nodiscard]] absl::StatusOr<Loaded> Load(eventstore::Store* store, const std::string& stream) {
-  Loaded loaded;
-  constexpr size_t kPage = 1000;
-  for (eventstore::Revision from = 0;;) {
-    ASSIGN_OR_RETURN(auto page,
-                     store->ReadStream(stream, from, eventstore::Direction::kForwards, kPage));
-    for (auto& record : page) RETURN_IF_ERROR(AddRecord(std::move(record), &loaded));
-    if (page.size() < kPage) break;
-    from = loaded.revision + 1;
-  }
-  return loaded;
-}
-
 struct Appended {
   int64_t revision;
   uint64_t position;
@@ -50,9 +37,10 @@ enum class Numbering { kStream, kEmployer };
 // stale-revision check, domain validation, append. `expected` and the
 // returned revision are in `numbering`.
 [[nodiscard]] absl::StatusOr<Appended> Record(
-    eventstore::Store* store, const codec::Sealer* sealer, const std::string& stream,
-    const std::string& event_id_text, int64_t expected, const v1::PlacementEvent& proto,
-    domain::Principal principal, domain::Date today, Numbering numbering,
+    eventstore::Store* store, StreamCache* cache, const codec::Sealer* sealer,
+    const std::string& stream, const std::string& event_id_text, int64_t expected,
+    const v1::PlacementEvent& proto, domain::Principal principal, domain::Date today,
+    Numbering numbering,
     const std::function<absl::Status(const DecodedStream&, const domain::Event&)>& authorize,
     const std::function<absl::Status(const domain::CaseState&, const domain::Event&)>& validate) {
   absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(event_id_text);
@@ -61,66 +49,77 @@ enum class Numbering { kStream, kEmployer };
   if (expected < -1) return MakeInvalidArgument({"expected_revision", "-1 or more"});
   ASSIGN_OR_RETURN(domain::Event event,
                    codec::FromProto(proto, id->ToString(), today, principal, "event."));
-  ASSIGN_OR_RETURN(Loaded loaded, Load(store, stream));
-  // Access first: a caller who may not write here learns nothing more.
-  RETURN_IF_ERROR(authorize(loaded, event));
-  // The history rules cannot be checked against a history with holes.
-  if (!loaded.quarantined.empty()) {
-    return MakeRuleViolation(
-        "CASE_HAS_UNREADABLE_RECORDS",
-        absl::StrCat(stream, " has ", loaded.quarantined.size(),
-                     " record(s) that cannot be read (first at position ",
-                     loaded.quarantined.front().position,
-                     "): nothing is recorded until an administrator repairs it"));
-  }
-  // Sealing is deterministic, so a retry encodes to the very same bytes.
-  ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded, codec::Encode(event, *id, stream, sealer));
-
-  // The revision as this writer sees it through readable record `i`, or
-  // now (the stream's revision counts quarantined records too).
-  auto seen_at = [&](size_t i) -> int64_t {
-    return numbering == Numbering::kStream ? loaded.records[i].revision
-                                           : domain::EmployerRevision(loaded.events, i + 1);
-  };
-  // A retry: the same id in this stream with the same content.
-  for (size_t i = 0; i < loaded.records.size(); ++i) {
-    const auto& record = loaded.records[i];
-    if (record.id == *id) {
-      if (record.data != encoded.data || record.type != encoded.type) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "event id ", id->ToString(), " is already recorded with other content; use a new id"));
+  // The stream as committed, held until the append is done (StreamCache).
+  absl::StatusOr<Appended> outcome = absl::InternalError("the stream was not read");
+  RETURN_IF_ERROR(cache->Use(stream, [&](const Loaded& loaded) -> absl::Status {
+    outcome = [&]() -> absl::StatusOr<Appended> {
+      // Access first: a caller who may not write here learns nothing more.
+      RETURN_IF_ERROR(authorize(loaded, event));
+      // The history rules cannot be checked against a history with holes.
+      if (!loaded.quarantined.empty()) {
+        return MakeRuleViolation(
+            "CASE_HAS_UNREADABLE_RECORDS",
+            absl::StrCat(stream, " has ", loaded.quarantined.size(),
+                         " record(s) that cannot be read (first at position ",
+                         loaded.quarantined.front().position,
+                         "): nothing is recorded until an administrator repairs it"));
       }
-      return Appended{seen_at(i), record.position, true};
-    }
-  }
-  const int64_t current = numbering == Numbering::kStream
-                              ? loaded.revision
-                              : domain::EmployerRevision(loaded.events, loaded.events.size());
-  eventstore::Expectation expected_seen = expected == -1 ? eventstore::Expectation::NoStream()
-                                                         : eventstore::Expectation::Exact(expected);
-  if (!expected_seen.Matches(current)) {
-    return eventstore::MakeRevisionConflictError({stream, expected_seen, current});
-  }
-  RETURN_IF_ERROR(codec::FromRequestRoot(validate(loaded.state, event), event, "event."));
-  // The store checks the stream's own revision (read above), so a write in
-  // between is still a conflict.
-  const bool visible_to_employer = domain::EmployerMaySee(event.body);
-  const eventstore::Expectation actual = loaded.revision == eventstore::kNoStream
-                                             ? eventstore::Expectation::NoStream()
-                                             : eventstore::Expectation::Exact(loaded.revision);
-  absl::StatusOr<eventstore::AppendResult> appended =
-      store->Append({stream, actual, {std::move(encoded)}});
-  if (numbering == Numbering::kEmployer && eventstore::GetRevisionConflict(appended.status())) {
-    // Written to between our read and the append: the store's conflict names
-    // the stream revision, which an employer must not see.
-    return absl::AbortedError("the case changed while this was recorded; read it again and retry");
-  }
-  if (!appended.ok()) return appended.status();
-  const eventstore::AppendResult& result = *appended;
-  const int64_t revision = numbering == Numbering::kStream
-                               ? result.last_revision
-                               : current + (visible_to_employer ? 1 : 0);
-  return Appended{revision, result.last_position, result.replayed};
+      // Sealing is deterministic, so a retry encodes to the very same bytes.
+      ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded,
+                       codec::Encode(event, *id, stream, sealer));
+
+      // The revision as this writer sees it through readable record `i`, or
+      // now (the stream's revision counts quarantined records too).
+      auto seen_at = [&](size_t i) -> int64_t {
+        return numbering == Numbering::kStream ? loaded.records[i].revision
+                                               : domain::EmployerRevision(loaded.events, i + 1);
+      };
+      // A retry: the same id in this stream with the same content.
+      for (size_t i = 0; i < loaded.records.size(); ++i) {
+        const auto& record = loaded.records[i];
+        if (record.id == *id) {
+          if (record.data != encoded.data || record.type != encoded.type) {
+            return absl::AlreadyExistsError(
+                absl::StrCat("event id ", id->ToString(),
+                             " is already recorded with other content; use a new id"));
+          }
+          return Appended{seen_at(i), record.position, true};
+        }
+      }
+      const int64_t current = numbering == Numbering::kStream
+                                  ? loaded.revision
+                                  : domain::EmployerRevision(loaded.events, loaded.events.size());
+      eventstore::Expectation expected_seen = expected == -1
+                                                  ? eventstore::Expectation::NoStream()
+                                                  : eventstore::Expectation::Exact(expected);
+      if (!expected_seen.Matches(current)) {
+        return eventstore::MakeRevisionConflictError({stream, expected_seen, current});
+      }
+      RETURN_IF_ERROR(codec::FromRequestRoot(validate(loaded.state, event), event, "event."));
+      // The store checks the stream's own revision (read above), so a write in
+      // between is still a conflict.
+      const bool visible_to_employer = domain::EmployerMaySee(event.body);
+      const eventstore::Expectation actual = loaded.revision == eventstore::kNoStream
+                                                 ? eventstore::Expectation::NoStream()
+                                                 : eventstore::Expectation::Exact(loaded.revision);
+      absl::StatusOr<eventstore::AppendResult> appended =
+          store->Append({stream, actual, {std::move(encoded)}});
+      if (numbering == Numbering::kEmployer && eventstore::GetRevisionConflict(appended.status())) {
+        // Written to between our read and the append: the store's conflict names
+        // the stream revision, which an employer must not see.
+        return absl::AbortedError(
+            "the case changed while this was recorded; read it again and retry");
+      }
+      if (!appended.ok()) return appended.status();
+      const eventstore::AppendResult& result = *appended;
+      const int64_t revision = numbering == Numbering::kStream
+                                   ? result.last_revision
+                                   : current + (visible_to_employer ? 1 : 0);
+      return Appended{revision, result.last_position, result.replayed};
+    }();
+    return absl::OkStatus();
+  }));
+  return outcome;
 }
 
 domain::Date Today(const std::function<int64_t()>& now_micros) {
@@ -182,7 +181,8 @@ CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* 
       guard_(guard),
       sealer_(sealer),
       employers_(employers),
-      now_micros_(std::move(now_micros)) {}
+      now_micros_(std::move(now_micros)),
+      write_cache_(store, kWriteCacheRecords) {}
 
 grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
                                           const v1::RecordCaseEventRequest* request,
@@ -202,9 +202,9 @@ grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
   };
   const Numbering numbering =
       who->role == domain::Role::kEmployer ? Numbering::kEmployer : Numbering::kStream;
-  auto appended = Record(store_, sealer_, domain::CaseStream(case_id), request->event_id(),
-                         request->expected_revision(), request->event(), *who, Today(now_micros_),
-                         numbering, authorize, domain::ValidateCaseEvent);
+  auto appended = Record(store_, &write_cache_, sealer_, domain::CaseStream(case_id),
+                         request->event_id(), request->expected_revision(), request->event(), *who,
+                         Today(now_micros_), numbering, authorize, domain::ValidateCaseEvent);
   return Respond(appended, response);
 }
 
@@ -241,8 +241,9 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
   }
   if (absl::Status s = employers_->CheckRegistered(employer); !s.ok()) return ToGrpcStatus(s);
   auto appended = Record(
-      store_, sealer_, domain::EmployerStream(request->employer_id()), request->event_id(),
-      request->expected_revision(), request->event(), *who, Today(now_micros_), Numbering::kStream,
+      store_, &write_cache_, sealer_, domain::EmployerStream(request->employer_id()),
+      request->event_id(), request->expected_revision(), request->event(), *who, Today(now_micros_),
+      Numbering::kStream,
       [](const DecodedStream&, const domain::Event&) { return absl::OkStatus(); },
       [](const domain::CaseState&, const domain::Event& e) {
         return domain::ValidateEmployerEvent(e);

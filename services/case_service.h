@@ -21,6 +21,7 @@
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "services/guard.h"
+#include "services/stream_cache.h"
 
 namespace duurzaam::services {
 
@@ -72,6 +73,9 @@ class CaseService final : public v1::Cases::Service {
   const codec::Sealer* sealer_;
   codec::EmployerRegistry* employers_;
   std::function<int64_t()> now_micros_;
+  // The streams commands check against: at most this many records kept.
+  static constexpr size_t kWriteCacheRecords = 200000;
+  StreamCache write_cache_;
 };
 
 }  // namespace duurzaam::services
