@@ -7,7 +7,27 @@
 namespace duurzaam::domain {
 namespace {}  // namespace
 
+std::vector<TeamChange> TeamChanges(const Event& e) {
+  if (std::holds_alternative<CaseOpened>(e.body)) {
+    // The expert who opens a case is on its team.
+    if (e.recorded_by.role == Role::kExpert) return {{e.recorded_by.id, true}};
+    return {};
+  }
+  if (const auto* added = std::get_if<TeamMemberAdded>(&e.body)) return {{added->expert_id, true}};
+  if (const auto* removed = std::get_if<TeamMemberRemoved>(&e.body)) {
+    return {{removed->expert_id, false}};
+  }
+  return {};
+}
+
 CaseState Apply(CaseState s, const Event& e) {
+  for (const TeamChange& change : TeamChanges(e)) {
+    if (change.joins) {
+      s.team.insert(change.expert_id);
+    } else {
+      s.team.erase(change.expert_id);
+    }
+  }
   std::visit(Overloaded{
                  [&](const CaseOpened& b) {
                    s.opened = true;
@@ -15,16 +35,14 @@ CaseState Apply(CaseState s, const Event& e) {
                    s.employer_id = b.employer_id;
                    s.region = b.region;
                    s.target_group = b.target_group;
-                   // The expert who opens a case is on its team.
-                   if (e.recorded_by.role == Role::kExpert) s.team.insert(e.recorded_by.id);
                  },
                  [&](const CaseClosed&) {
                    s.closed = true;
                    s.closed_on = e.occurred_on;
                  },
                  [&](const CaseReopened&) { s.closed = false; },
-                 [&](const TeamMemberAdded& b) { s.team.insert(b.expert_id); },
-                 [&](const TeamMemberRemoved& b) { s.team.erase(b.expert_id); },
+                 [&](const TeamMemberAdded&) {},
+                 [&](const TeamMemberRemoved&) {},
                  [&](const Hired& b) {
                    s.hired_on = e.occurred_on;
                    s.hire_event = e.id;

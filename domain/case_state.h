@@ -76,6 +76,16 @@ struct CaseState {
 // changes) are applied to every case of that employer by the caller.
 CaseState Apply(CaseState state, const Event& event);
 
+// How `event` changes a case's team: experts that join (true) or leave
+// (false). The one statement of the team rule (the expert who opens a case
+// is on its team; TeamMemberAdded/Removed), used by Apply and by the
+// projection's expert index.
+struct TeamChange {
+  std::string expert_id;
+  bool joins = true;
+};
+std::vector<TeamChange> TeamChanges(const Event& event);
+
 // Folds the events known on `as_of`: those that occurred on or before it AND
 // were recorded on or before it. An event recorded later about an earlier
 // day does not change what the status was on `as_of`, so an auditor gets

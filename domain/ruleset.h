@@ -29,6 +29,9 @@ struct Ruleset {
   int absence_days = 6 * 7;
   // SUSTAINABLE
   int sustainable_after_days = 365;
+  // Disclosure: regional statistics groups of fewer placements are
+  // reported without their counts.
+  int min_statistics_group = 5;
 };
 
 // The ruleset in force. Older versions stay available by version string.

@@ -458,4 +458,28 @@ const Ruleset* FindRuleset(const std::string& version) {
   return version == CurrentRuleset().version ? &CurrentRuleset() : nullptr;
 }
 
+namespace {
+
+int Urgency(StatusLevel level) {
+  switch (level) {
+    case StatusLevel::kAtRisk:
+      return 0;
+    case StatusLevel::kVulnerable:
+      return 1;
+    case StatusLevel::kSustainable:
+      return 2;
+    case StatusLevel::kEnded:
+      return 3;
+  }
+  return 4;
+}
+
+}  // namespace
+
+bool MoreUrgent(const CaseStatus& a, const CaseStatus& b) {
+  const int ua = Urgency(a.level), ub = Urgency(b.level);
+  if (ua != ub) return ua < ub;
+  return a.reasons.size() > b.reasons.size();
+}
+
 }  // namespace duurzaam::domain

@@ -45,6 +45,11 @@ struct CaseStatus {
 // Pure: the same state, day and ruleset always give the same status.
 CaseStatus Evaluate(const CaseState& state, Date as_of, const Ruleset& rules);
 
+// The order an expert's portfolio lists cases in: AT_RISK, VULNERABLE,
+// SUSTAINABLE, ENDED; within a level, more reasons first. (Ties are the
+// caller's to break, e.g. by case id.)
+bool MoreUrgent(const CaseStatus& a, const CaseStatus& b);
+
 std::string FormatDate(Date d);  // 2025-03-01
 
 }  // namespace duurzaam::domain

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
+#include "domain/case_state.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "domain/stream_names.h"
@@ -120,14 +121,12 @@ class BatchProjector {
     if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
       s = batch_->Put(
           absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id), "");
-      // The expert who opens a case is on its team (domain::Apply).
-      if (s.ok() && event.recorded_by.role == domain::Role::kExpert) {
-        s = batch_->Put(absl::StrCat("x", kSep, event.recorded_by.id, kSep, case_id), "");
-      }
-    } else if (const auto* added = std::get_if<domain::TeamMemberAdded>(&event.body)) {
-      s = batch_->Put(absl::StrCat("x", kSep, added->expert_id, kSep, case_id), "");
-    } else if (const auto* removed = std::get_if<domain::TeamMemberRemoved>(&event.body)) {
-      s = batch_->Delete(absl::StrCat("x", kSep, removed->expert_id, kSep, case_id));
+    }
+    // The team, by the domain's rule.
+    for (const domain::TeamChange& change : domain::TeamChanges(event)) {
+      if (!s.ok()) break;
+      const std::string key = absl::StrCat("x", kSep, change.expert_id, kSep, case_id);
+      s = change.joins ? batch_->Put(key, "") : batch_->Delete(key);
     }
     return FromRocks(s, "project an index entry");
   }

@@ -6,6 +6,7 @@
 #include "common/field_violation.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "domain/decide.h"
 #include "services/grpc_status.h"
 
 namespace duurzaam::services {
@@ -41,11 +42,7 @@ AdminService::AdminService(eventstore::Store* store, crypto::DataKeyStore* keys,
     if (decoded->events.empty()) {
       return absl::NotFoundError(absl::StrCat("case '", case_id, "' has no events"));
     }
-    if (!decoded->state.closed) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "case '", case_id,
-          "' is open: close it (a CaseClosed event) before erasing its personal data"));
-    }
+    RETURN_IF_ERROR(domain::CheckErasable(decoded->state));
     // The key goes first: once this returns, nothing can decrypt the case.
     RETURN_IF_ERROR(keys_->Erase(stream, now_micros_()));
   }

@@ -8,6 +8,7 @@
 #include "codec/placement_codec.h"
 #include "common/field_violation.h"
 #include "common/status_macros.h"
+#include "domain/decide.h"
 #include "domain/status.h"
 #include "domain/timeline.h"
 #include "domain/validation.h"
@@ -28,21 +29,20 @@ struct Appended {
   bool replayed;
 };
 
-// Which revisions a writer sees: the stream's own, or, for an employer on a
-// case, the employer revision (domain::EmployerRevision), which tells nothing
-// about the events hidden from employers.
-enum class Numbering { kStream, kEmployer };
+using domain::Numbering;
 
-// The shared write path of case and employer events: idempotent retry,
-// stale-revision check, domain validation, append. `expected` and the
-// returned revision are in `numbering`.
+// The shared write path of case and employer events, translation only:
+// request -> domain::Command, the stream (StreamCache) -> domain::History,
+// domain::Decide, and the Decision -> an append. What is not a domain rule
+// stays here: access (access::), sealing (codec::Encode) and the store's
+// idempotency (a retried event id gives the original result). `expected`
+// and the returned revision are in `numbering`.
 [[nodiscard]] absl::StatusOr<Appended> Record(
     eventstore::Store* store, StreamCache* cache, const codec::Sealer* sealer,
-    const std::string& stream, const std::string& event_id_text, int64_t expected,
-    const v1::PlacementEvent& proto, domain::Principal principal, domain::Date today,
-    Numbering numbering,
-    const std::function<absl::Status(const DecodedStream&, const domain::Event&)>& authorize,
-    const std::function<absl::Status(const domain::CaseState&, const domain::Event&)>& validate) {
+    const std::string& stream, domain::StreamKind kind, const std::string& event_id_text,
+    int64_t expected, const v1::PlacementEvent& proto, domain::Principal principal,
+    domain::Date today, Numbering numbering,
+    const std::function<absl::Status(const DecodedStream&, const domain::Event&)>& authorize) {
   absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(event_id_text);
   if (!id.ok()) return MakeInvalidArgument({"event_id", std::string(id.status().message())});
   if (id->IsNil()) return MakeInvalidArgument({"event_id", "a non-nil UUID is required"});
@@ -55,25 +55,9 @@ enum class Numbering { kStream, kEmployer };
     outcome = [&]() -> absl::StatusOr<Appended> {
       // Access first: a caller who may not write here learns nothing more.
       RETURN_IF_ERROR(authorize(loaded, event));
-      // The history rules cannot be checked against a history with holes.
-      if (!loaded.quarantined.empty()) {
-        return MakeRuleViolation(
-            "CASE_HAS_UNREADABLE_RECORDS",
-            absl::StrCat(stream, " has ", loaded.quarantined.size(),
-                         " record(s) that cannot be read (first at position ",
-                         loaded.quarantined.front().position,
-                         "): nothing is recorded until an administrator repairs it"));
-      }
       // Sealing is deterministic, so a retry encodes to the very same bytes.
       ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded,
                        codec::Encode(event, *id, stream, sealer));
-
-      // The revision as this writer sees it through readable record `i`, or
-      // now (the stream's revision counts quarantined records too).
-      auto seen_at = [&](size_t i) -> int64_t {
-        return numbering == Numbering::kStream ? loaded.records[i].revision
-                                               : domain::EmployerRevision(loaded.events, i + 1);
-      };
       // A retry: the same id in this stream with the same content.
       for (size_t i = 0; i < loaded.records.size(); ++i) {
         const auto& record = loaded.records[i];
@@ -83,39 +67,49 @@ enum class Numbering { kStream, kEmployer };
                 absl::StrCat("event id ", id->ToString(),
                              " is already recorded with other content; use a new id"));
           }
-          return Appended{seen_at(i), record.position, true};
+          const int64_t seen = numbering == Numbering::kStream
+                                   ? record.revision
+                                   : domain::EmployerRevision(loaded.events, i + 1);
+          return Appended{seen, record.position, true};
         }
       }
-      const int64_t current = numbering == Numbering::kStream
-                                  ? loaded.revision
-                                  : domain::EmployerRevision(loaded.events, loaded.events.size());
-      eventstore::Expectation expected_seen = expected == -1
-                                                  ? eventstore::Expectation::NoStream()
-                                                  : eventstore::Expectation::Exact(expected);
-      if (!expected_seen.Matches(current)) {
-        return eventstore::MakeRevisionConflictError({stream, expected_seen, current});
+      const domain::History history{kind, &loaded.events, &loaded.state, loaded.revision,
+                                    loaded.quarantined.size()};
+      absl::StatusOr<domain::Decision> decided =
+          domain::Decide(history, {event, expected, numbering});
+      RETURN_IF_ERROR(codec::FromRequestRoot(decided.status(), event, "event."));
+      domain::Decision decision = *std::move(decided);
+      if (decision.stale) {
+        const eventstore::Expectation seen = expected == -1
+                                                 ? eventstore::Expectation::NoStream()
+                                                 : eventstore::Expectation::Exact(expected);
+        return eventstore::MakeRevisionConflictError({stream, seen, decision.current});
       }
-      RETURN_IF_ERROR(codec::FromRequestRoot(validate(loaded.state, event), event, "event."));
-      // The store checks the stream's own revision (read above), so a write in
-      // between is still a conflict.
-      const bool visible_to_employer = domain::EmployerMaySee(event.body);
+      // The store checks the stream's own revision (read above), so a write
+      // in between is still a conflict.
       const eventstore::Expectation actual = loaded.revision == eventstore::kNoStream
                                                  ? eventstore::Expectation::NoStream()
                                                  : eventstore::Expectation::Exact(loaded.revision);
+      std::vector<eventstore::ProposedEvent> append;
+      for (const domain::Event& e : decision.append) {
+        if (e.id == event.id) {
+          append.push_back(std::move(encoded));
+        } else {
+          ASSIGN_OR_RETURN(auto id2, eventstore::EventId::Parse(e.id));
+          ASSIGN_OR_RETURN(eventstore::ProposedEvent more, codec::Encode(e, id2, stream, sealer));
+          append.push_back(std::move(more));
+        }
+      }
       absl::StatusOr<eventstore::AppendResult> appended =
-          store->Append({stream, actual, {std::move(encoded)}});
+          store->Append({stream, actual, std::move(append)});
       if (numbering == Numbering::kEmployer && eventstore::GetRevisionConflict(appended.status())) {
-        // Written to between our read and the append: the store's conflict names
-        // the stream revision, which an employer must not see.
+        // Written to between our read and the append: the store's conflict
+        // names the stream revision, which an employer must not see.
         return absl::AbortedError(
             "the case changed while this was recorded; read it again and retry");
       }
       if (!appended.ok()) return appended.status();
-      const eventstore::AppendResult& result = *appended;
-      const int64_t revision = numbering == Numbering::kStream
-                                   ? result.last_revision
-                                   : current + (visible_to_employer ? 1 : 0);
-      return Appended{revision, result.last_position, result.replayed};
+      return Appended{decision.revision_after, appended->last_position, appended->replayed};
     }();
     return absl::OkStatus();
   }));
@@ -202,9 +196,10 @@ grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
   };
   const Numbering numbering =
       who->role == domain::Role::kEmployer ? Numbering::kEmployer : Numbering::kStream;
-  auto appended = Record(store_, &write_cache_, sealer_, domain::CaseStream(case_id),
-                         request->event_id(), request->expected_revision(), request->event(), *who,
-                         Today(now_micros_), numbering, authorize, domain::ValidateCaseEvent);
+  auto appended =
+      Record(store_, &write_cache_, sealer_, domain::CaseStream(case_id), domain::StreamKind::kCase,
+             request->event_id(), request->expected_revision(), request->event(), *who,
+             Today(now_micros_), numbering, authorize);
   return Respond(appended, response);
 }
 
@@ -240,14 +235,11 @@ grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
     return ToGrpcStatus(s);
   }
   if (absl::Status s = employers_->CheckRegistered(employer); !s.ok()) return ToGrpcStatus(s);
-  auto appended = Record(
-      store_, &write_cache_, sealer_, domain::EmployerStream(request->employer_id()),
-      request->event_id(), request->expected_revision(), request->event(), *who, Today(now_micros_),
-      Numbering::kStream,
-      [](const DecodedStream&, const domain::Event&) { return absl::OkStatus(); },
-      [](const domain::CaseState&, const domain::Event& e) {
-        return domain::ValidateEmployerEvent(e);
-      });
+  auto appended =
+      Record(store_, &write_cache_, sealer_, domain::EmployerStream(request->employer_id()),
+             domain::StreamKind::kEmployer, request->event_id(), request->expected_revision(),
+             request->event(), *who, Today(now_micros_), Numbering::kStream,
+             [](const DecodedStream&, const domain::Event&) { return absl::OkStatus(); });
   return Respond(appended, response);
 }
 
@@ -388,24 +380,6 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-namespace {
-
-int Urgency(domain::StatusLevel level) {
-  switch (level) {
-    case domain::StatusLevel::kAtRisk:
-      return 0;
-    case domain::StatusLevel::kVulnerable:
-      return 1;
-    case domain::StatusLevel::kSustainable:
-      return 2;
-    case domain::StatusLevel::kEnded:
-      return 3;
-  }
-  return 4;
-}
-
-}  // namespace
-
 grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
                                         const v1::ListPortfolioRequest* request,
                                         v1::Portfolio* response) {
@@ -454,11 +428,8 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
     if (!logged.ok()) return ToGrpcStatus(logged);
   }
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
-    int ua = Urgency(a.status.level), ub = Urgency(b.status.level);
-    if (ua != ub) return ua < ub;
-    if (a.status.reasons.size() != b.status.reasons.size()) {
-      return a.status.reasons.size() > b.status.reasons.size();
-    }
+    if (domain::MoreUrgent(a.status, b.status)) return true;
+    if (domain::MoreUrgent(b.status, a.status)) return false;
     return a.case_id < b.case_id;
   });
   response->set_expert_id(expert);
@@ -494,11 +465,11 @@ grpc::Status CaseService::GetRegionalStatistics(grpc::ServerContext* context,
     histories.push_back({domain::WithEmployerEvents(view->own->events, view->employer->events),
                          domain::Contributors(view->own->events)});
   }
-  constexpr int kMinGroupSize = 5;
+  const domain::Ruleset& rules = domain::CurrentRuleset();
   codec::ToProto(as_of, response->mutable_as_of());
-  codec::ToProto(domain::RegionalStatistics(histories, as_of, domain::CurrentRuleset(),
-                                            kMinGroupSize, who->id),
-                 response);
+  codec::ToProto(
+      domain::RegionalStatistics(histories, as_of, rules, rules.min_statistics_group, who->id),
+      response);
   return grpc::Status::OK;
 }
 
