@@ -53,5 +53,6 @@ void CaseStatusLatency(const Settings& settings);
 void ProjectionRebuild(const Settings& settings);
 void MixedLoad(const Settings& settings);
 void TrustLayerCost(const Settings& settings);
+void CaseCommandLatency(const Settings& settings);
 
 }  // namespace duurzaam::bench

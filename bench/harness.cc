@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -57,7 +58,14 @@ double MedianOf(int runs, const std::function<double()>& fn) {
   return Median(values);
 }
 
+namespace {
+std::atomic<int> missed{0};
+}  // namespace
+
+int MissedTargets() { return missed.load(); }
+
 void Report(const Row& row) {
+  if (!row.met) ++missed;
   std::string ratio =
       row.baseline > 0 ? absl::StrFormat("%.2fx", row.value / row.baseline) : std::string("-");
   std::printf("%-44s %12.3f %-8s | %-32s %12.3f | ratio %-7s | target %s%s\n", row.name.c_str(),

@@ -53,6 +53,8 @@ struct Row {
 };
 
 void Report(const Row& row);
+// Rows reported with met = false so far (a full run exits non-zero if any).
+int MissedTargets();
 // Resident set size of a process in MiB (self if pid == 0).
 double ResidentMiB(int pid = 0);
 
