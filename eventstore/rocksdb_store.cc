@@ -39,6 +39,12 @@ RocksDbStore::~RocksDbStore() {
   }
   if (writer_thread_.joinable()) writer_thread_.join();
   if (syncer_thread_.joinable()) syncer_thread_.join();
+  {
+    MutexLock lock(&completion_mu_);
+    completer_stop_ = true;
+    completion_cv_.Signal();
+  }
+  if (completer_thread_.joinable()) completer_thread_.join();  // runs what is left
   bool failed = false;
   {
     MutexLock lock(&leader_mu_);
@@ -185,6 +191,7 @@ RocksDbStore::~RocksDbStore() {
     started.DecrementCount();
     SyncerLoop();
   });
+  completer_thread_ = std::thread([this] { CompleterLoop(); });  // normal priority
   started.Wait();
   return absl::OkStatus();
 }

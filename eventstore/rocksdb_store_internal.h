@@ -158,7 +158,7 @@ class RocksDbStore final : public Store {
   // Gives the calling pipeline thread Options::pipeline_nice.
   void RaisePriority();
   // Wakes synchronous members and runs asynchronous callbacks.
-  static void Complete(const std::vector<Writer*>& members);
+  void Complete(const std::vector<Writer*>& members);
   // Syncs the log (sync_mu_ is released meanwhile) and, if that succeeds,
   // makes it durable and readable through `target`, written before the
   // call; on failure the store accepts no more appends.
@@ -238,6 +238,16 @@ class RocksDbStore final : public Store {
   std::atomic<uint64_t> syncs_{0};
   mutable Mutex commit_mu_;
   CondVar commit_cv_;
+
+  // Asynchronous completions run on their own thread at the process's
+  // normal priority, never on the raised-priority writer or syncer: a
+  // callback (a gRPC reactor finishing its call) is the caller's work.
+  void CompleterLoop();
+  Mutex completion_mu_;
+  CondVar completion_cv_;
+  std::deque<Writer*> completions_ ABSL_GUARDED_BY(completion_mu_);
+  bool completer_stop_ ABSL_GUARDED_BY(completion_mu_) = false;
+  std::thread completer_thread_;
 };
 
 }  // namespace duurzaam::eventstore::internal

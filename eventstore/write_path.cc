@@ -207,9 +207,26 @@ void RocksDbStore::Complete(const std::vector<Writer*>& members) {
   for (Writer* w : *tree) w->wake_tree = tree;
   if (!tree->empty()) (*tree)[0]->parking.Release();
   tree.reset();
-  for (Writer* w : async) {
-    w->callback(std::move(w->result));
-    delete w;
+  if (async.empty()) return;
+  MutexLock lock(&completion_mu_);
+  completions_.insert(completions_.end(), async.begin(), async.end());
+  completion_cv_.Signal();
+}
+
+void RocksDbStore::CompleterLoop() {
+  std::deque<Writer*> ready;
+  while (true) {
+    {
+      MutexLock lock(&completion_mu_);
+      while (completions_.empty() && !completer_stop_) completion_cv_.Wait(&completion_mu_);
+      if (completions_.empty()) return;  // stopping, and everything completed
+      ready.swap(completions_);
+    }
+    for (Writer* w : ready) {
+      w->callback(std::move(w->result));
+      delete w;
+    }
+    ready.clear();
   }
 }
 

@@ -1,6 +1,8 @@
 // Real threads racing on real RocksDB.
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -267,6 +269,37 @@ TEST(ConcurrencyTest, WriterAndSyncerThreadsRunAtTheConfiguredPriority) {
   }
   store->reset();
   EXPECT_EQ(ThreadNiceValues().count(-7), before) << "the threads end with the store";
+}
+
+TEST(ConcurrencyTest, AsyncCallbacksRunAtNormalPriorityNotOnThePipeline) {
+  TempDir dir;
+  Options options;
+  options.path = dir.path();
+  options.pipeline_nice = -7;
+  auto store = Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const int normal = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  duurzaam::Mutex mu;
+  std::vector<int> seen;
+  std::vector<pid_t> threads;
+  constexpr int kCalls = 200;
+  for (int i = 0; i < kCalls; ++i) {
+    (*store)->AppendAsync({"s", Expectation::Any(), {{EventId::Random(), "E", "", ""}}},
+                          [&](absl::StatusOr<AppendResult> r) {
+                            EXPECT_TRUE(r.ok()) << r.status();
+                            duurzaam::MutexLock lock(&mu);
+                            seen.push_back(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())));
+                            threads.push_back(gettid());
+                          });
+  }
+  store->reset();  // completes every callback first
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kCalls));
+  for (int nice : seen) EXPECT_EQ(nice, normal);
+  // One completion thread, never the caller's.
+  for (pid_t t : threads) {
+    EXPECT_EQ(t, threads.front());
+    EXPECT_NE(t, gettid());
+  }
 }
 
 }  // namespace
