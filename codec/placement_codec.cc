@@ -8,6 +8,7 @@
 #include "common/field_violation.h"
 #include "common/status_macros.h"
 #include "domain/visibility.h"
+#include "duurzaam/storage/v1/placement_record.pb.h"
 
 namespace duurzaam::codec {
 namespace {
@@ -77,9 +78,6 @@ domain::Date RecordedDay(int64_t recorded_at_micros) {
   e.id = std::move(id);
   e.recorded_on = recorded_on;
   e.recorded_by = std::move(recorded_by);
-  if (!p.sealed_fields().empty()) {
-    return Invalid(f + "sealed_fields", "is set by the server only; send the fields themselves");
-  }
   if (p.personal_data_erased()) {
     return Invalid(f + "personal_data_erased", "is output only; leave it unset");
   }
@@ -155,21 +153,6 @@ domain::Date RecordedDay(int64_t recorded_at_micros) {
         if (!c.scores.emplace(item, score).second) {
           return Invalid(field + ".item", "each item is scored once");
         }
-      }
-      c.remarks = b.remarks();
-      e.body = std::move(c);
-      break;
-    }
-    case v1::PlacementEvent::kMonitoringCheckInV1: {
-      // Upcast schema version 1: one field per item, 0 meaning "not scored".
-      const auto& b = p.monitoring_check_in_v1();
-      domain::MonitoringCheckIn c;
-      ASSIGN_OR_RETURN(c.respondent,
-                       RespondentFrom(b.respondent(), f + "monitoring_check_in_v1.respondent"));
-      if (b.fit() != 0) c.scores[domain::Item::kFit] = b.fit();
-      if (b.guidance() != 0) c.scores[domain::Item::kGuidance] = b.guidance();
-      if (b.intention_to_continue() != 0) {
-        c.scores[domain::Item::kIntentionToContinue] = b.intention_to_continue();
       }
       c.remarks = b.remarks();
       e.body = std::move(c);
@@ -362,37 +345,75 @@ void ToProto(const domain::Event& e, v1::PlacementEvent* out) {
   }
 }
 
+namespace {
+
+// The API message and the stored one share their body messages and field
+// numbers (placement_record.proto), so each maps to the other by its wire
+// form; what only one of them has (the envelope, MonitoringCheckIn schema 1,
+// the API's output-only flag) is handled before the mapping.
+void ToStored(const v1::PlacementEvent& api, storage::v1::StoredPlacementEvent* stored) {
+  stored->ParseFromString(api.SerializeAsString());
+  stored->DiscardUnknownFields();  // the API's output-only flag is never stored
+}
+
+// MonitoringCheckIn schema version 1 (one field per item, 0 meaning "not
+// scored") upcast to the current body.
+void Upcast(storage::v1::StoredPlacementEvent* stored) {
+  if (stored->body_case() != storage::v1::StoredPlacementEvent::kMonitoringCheckInV1) return;
+  const storage::v1::MonitoringCheckInV1 old = stored->monitoring_check_in_v1();
+  v1::MonitoringCheckIn* now = stored->mutable_monitoring_check_in();  // clears the old body
+  now->set_respondent(old.respondent());
+  auto add = [&](v1::Item item, int32_t score) {
+    if (score == 0) return;
+    v1::Score* s = now->add_scores();
+    s->set_item(item);
+    s->set_score(score);
+  };
+  add(v1::ITEM_FIT, old.fit());
+  add(v1::ITEM_GUIDANCE, old.guidance());
+  add(v1::ITEM_INTENTION_TO_CONTINUE, old.intention_to_continue());
+  now->set_remarks(old.remarks());
+}
+
+}  // namespace
+
 [[nodiscard]] absl::StatusOr<eventstore::ProposedEvent> Encode(const domain::Event& event,
                                                                const eventstore::EventId& id,
                                                                std::string_view stream,
                                                                const Sealer* sealer) {
   v1::PlacementEvent proto;
   ToProto(event, &proto);
-  if (sealer != nullptr) RETURN_IF_ERROR(sealer->Seal(stream, id, &proto));
-  return eventstore::ProposedEvent{id, domain::TypeName(event.body), proto.SerializeAsString(), ""};
+  storage::v1::StoredPlacementEvent stored;
+  ToStored(proto, &stored);
+  if (sealer != nullptr) RETURN_IF_ERROR(sealer->Seal(stream, id, &stored));
+  return eventstore::ProposedEvent{id, domain::TypeName(event.body), stored.SerializeAsString(),
+                                   ""};
 }
 
 [[nodiscard]] absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
                                                    const Sealer* sealer) {
-  v1::PlacementEvent proto;
-  if (!proto.ParseFromString(record.data)) {
+  storage::v1::StoredPlacementEvent stored;
+  if (!stored.ParseFromString(record.data)) {
     return absl::DataLossError(
-        absl::StrCat("event at position ", record.position, " is not a PlacementEvent"));
+        absl::StrCat("event at position ", record.position, " is not a StoredPlacementEvent"));
   }
+  bool erased = false;
   if (sealer != nullptr) {
-    RETURN_IF_ERROR(sealer->Open(record.stream, record.id, &proto));
+    RETURN_IF_ERROR(sealer->Open(record.stream, record.id, &stored, &erased));
   } else {
-    proto.clear_sealed_fields();
+    stored.clear_sealed_fields();
   }
-  const bool erased = proto.personal_data_erased();
-  proto.clear_personal_data_erased();
+  Upcast(&stored);
   // An unknown stored role is damage, never a default role (it would put
   // whoever recorded it on a case team).
-  const int role = proto.recorded_by().role();
+  const int role = stored.recorded_by().role();
   if (role < 1 || role > 5) {
     return absl::DataLossError(absl::StrCat("event at position ", record.position,
                                             " names an unknown recorded_by.role (", role, ")"));
   }
+  v1::PlacementEvent proto;
+  proto.ParseFromString(stored.SerializeAsString());
+  proto.DiscardUnknownFields();
   domain::Principal by{proto.recorded_by().id(), static_cast<domain::Role>(role - 1), ""};
   absl::StatusOr<domain::Event> event =
       FromProto(proto, record.id.ToString(), RecordedDay(record.recorded_at_micros), by, "");

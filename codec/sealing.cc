@@ -36,8 +36,8 @@ void KeepOnlySealed(Message* message) {
 }
 
 // The sealed fields of `event` alone (empty when it has none).
-v1::PlacementEvent SealedPart(const v1::PlacementEvent& event) {
-  v1::PlacementEvent part = event;
+storage::v1::StoredPlacementEvent SealedPart(const storage::v1::StoredPlacementEvent& event) {
+  storage::v1::StoredPlacementEvent part = event;
   part.clear_sealed_fields();
   KeepOnlySealed(&part);
   return part;
@@ -72,7 +72,7 @@ int ClearSealed(Message* message) {
 }
 
 [[nodiscard]] absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id,
-                                        v1::PlacementEvent* event) const {
+                                        storage::v1::StoredPlacementEvent* event) const {
   ASSIGN_OR_RETURN(std::optional<int64_t> erased_at, keys_->ErasedAt(stream));
   if (erased_at) {
     // The key store's status carries the day and the IsErased payload.
@@ -84,7 +84,7 @@ int ClearSealed(Message* message) {
         [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
     return out;
   }
-  const v1::PlacementEvent secret = SealedPart(*event);
+  const storage::v1::StoredPlacementEvent secret = SealedPart(*event);
   if (secret.ByteSizeLong() == 0) return absl::OkStatus();
   const std::string plaintext = secret.SerializeAsString();
   const std::string record_id = id.ToString();
@@ -97,7 +97,9 @@ int ClearSealed(Message* message) {
 }
 
 [[nodiscard]] absl::Status Sealer::Open(std::string_view stream, const eventstore::EventId& id,
-                                        v1::PlacementEvent* event) const {
+                                        storage::v1::StoredPlacementEvent* event,
+                                        bool* erased) const {
+  *erased = false;
   if (event->sealed_fields().empty()) {
     // Nothing sealed (most events): no key-store lookup. Sealed fields in
     // plain text (written before sealing existed, or by a tool): an erased
@@ -106,7 +108,7 @@ int ClearSealed(Message* message) {
       ASSIGN_OR_RETURN(std::optional<int64_t> erased_at, keys_->ErasedAt(stream));
       if (erased_at) {
         ClearSealed(event);
-        event->set_personal_data_erased(true);
+        *erased = true;
       }
     }
     return absl::OkStatus();
@@ -117,7 +119,7 @@ int ClearSealed(Message* message) {
   event->clear_sealed_fields();
   if (crypto::IsErased(plaintext.status())) {
     ClearSealed(event);
-    event->set_personal_data_erased(true);
+    *erased = true;
     return absl::OkStatus();
   }
   if (!plaintext.ok()) {
@@ -126,9 +128,9 @@ int ClearSealed(Message* message) {
         absl::StrCat("the sealed fields of event ", record_id, " in ", std::string(stream),
                      " cannot be opened: ", plaintext.status().message()));
   }
-  v1::PlacementEvent secret;
+  storage::v1::StoredPlacementEvent secret;
   if (!secret.ParseFromString(*plaintext) ||
-      (secret.body_case() != v1::PlacementEvent::BODY_NOT_SET &&
+      (secret.body_case() != storage::v1::StoredPlacementEvent::BODY_NOT_SET &&
        secret.body_case() != event->body_case())) {
     return absl::DataLossError(absl::StrCat("the sealed fields of event ", record_id, " in ",
                                             std::string(stream), " do not fit the event"));

@@ -1,7 +1,7 @@
 // Erasable personal data at rest: the fields the schema marks `sealed`
-// (placement_events.proto) are moved out of a stored PlacementEvent into its
-// `sealed_fields` envelope, encrypted under the data key of the event's
-// stream, and merged back on read. Destroying the stream's data key
+// (placement_events.proto) are moved out of a stored event
+// (duurzaam.storage.v1.StoredPlacementEvent) into its `sealed_fields` envelope, encrypted under the
+// data key of the event's stream, and merged back on read. Destroying the stream's data key
 // (crypto::DataKeyStore::Erase) erases them everywhere they are stored: the
 // log, projections and backups hold only the envelope.
 //
@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "crypto/data_keys.h"
-#include "duurzaam/v1/placement_events.pb.h"
+#include "duurzaam/storage/v1/placement_record.pb.h"
 #include "eventstore/types.h"
 
 namespace duurzaam::codec {
@@ -28,14 +28,14 @@ class Sealer {
   // it is. A stream whose personal data was erased takes no new events:
   // FAILED_PRECONDITION (crypto::IsErased) naming the erasure day.
   [[nodiscard]] absl::Status Seal(std::string_view stream, const eventstore::EventId& id,
-                                  v1::PlacementEvent* event) const;
+                                  storage::v1::StoredPlacementEvent* event) const;
 
   // The inverse: merges the opened fields back and clears sealed_fields. If
-  // the stream was erased the sealed fields stay empty and
-  // personal_data_erased is set. DATA_LOSS for an envelope that is damaged or
-  // belongs to another stream or event.
+  // the stream was erased the sealed fields stay empty and *erased is set.
+  // DATA_LOSS for an envelope that is damaged or belongs to another stream
+  // or event.
   [[nodiscard]] absl::Status Open(std::string_view stream, const eventstore::EventId& id,
-                                  v1::PlacementEvent* event) const;
+                                  storage::v1::StoredPlacementEvent* event, bool* erased) const;
 
  private:
   crypto::DataKeyStore* keys_;

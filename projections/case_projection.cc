@@ -1,14 +1,17 @@
 #include "projections/case_projection.h"
 
+#include <array>
+#include <cstring>
 #include <deque>
 
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
-#include "domain/case_state.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "domain/case_state.h"
 #include "domain/stream_names.h"
+#include "duurzaam/storage/v1/projected_record.pb.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/perf_level.h"
@@ -64,6 +67,38 @@ class StreamPrefix final : public rocksdb::SliceTransform {
   return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
 }
 
+// A log record as the projection keeps it (storage/v1/projected_record.proto).
+void ToProjected(const eventstore::EventView& v, storage::v1::ProjectedRecord* out) {
+  out->set_stream(v.stream.data(), v.stream.size());
+  out->set_revision(static_cast<uint64_t>(v.revision));
+  out->set_position(v.position);
+  std::array<uint8_t, 16> id{};
+  std::memcpy(id.data(), v.id_bytes.data(), std::min<size_t>(16, v.id_bytes.size()));
+  out->set_event_id(eventstore::EventId(id).ToString());
+  out->set_event_type(v.type.data(), v.type.size());
+  out->set_data(v.data.data(), v.data.size());
+  out->set_metadata(v.metadata.data(), v.metadata.size());
+  codec::ToTimestamp(v.recorded_at_micros, out->mutable_recorded_at());
+  out->set_hash(v.hash.data(), v.hash.size());
+}
+
+[[nodiscard]] absl::StatusOr<eventstore::RecordedEvent> FromProjected(
+    const storage::v1::ProjectedRecord& p) {
+  absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(p.event_id());
+  if (!id.ok()) return absl::DataLossError("a projected event has no readable id");
+  eventstore::RecordedEvent e;
+  e.id = *id;
+  e.stream = p.stream();
+  e.revision = static_cast<eventstore::Revision>(p.revision());
+  e.position = p.position();
+  e.type = p.event_type();
+  e.data = p.data();
+  e.metadata = p.metadata();
+  e.recorded_at_micros = codec::FromTimestamp(p.recorded_at());
+  for (size_t i = 0; i < e.hash.size() && i < p.hash().size(); ++i) e.hash[i] = p.hash()[i];
+  return e;
+}
+
 // The streams this projection keeps.
 eventstore::LogFilter ProjectedStreams() {
   return {{std::string(domain::kCaseStreamPrefix), std::string(domain::kEmployerStreamPrefix)}, {}};
@@ -94,7 +129,7 @@ class BatchProjector {
     if (on_case && codec::DecidesAccess(view.type)) {
       RETURN_IF_ERROR(AddIndexEntries(view));
     }
-    codec::ToProto(view, &scratch_);
+    ToProjected(view, &scratch_);
     scratch_.SerializeToString(&value_);
     key_.assign("s");
     key_.append(kSep).append(view.stream).append(kSep).append(BigEndian(view.revision));
@@ -132,7 +167,7 @@ class BatchProjector {
   }
 
   rocksdb::WriteBatch* batch_;
-  v1::RecordedEvent scratch_;
+  storage::v1::ProjectedRecord scratch_;
   std::string key_, value_;
 };
 
@@ -344,17 +379,19 @@ CaseProjection::~CaseProjection() {
   return FromRocks(it->status(), "scan projections");
 }
 
-[[nodiscard]] absl::StatusOr<std::vector<v1::RecordedEvent>> CaseProjection::StreamEvents(
+[[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> CaseProjection::StreamEvents(
     const std::string& stream, uint64_t from_revision) const {
-  std::vector<v1::RecordedEvent> out;
+  std::vector<eventstore::RecordedEvent> out;
   const std::string prefix = absl::StrCat("s", kSep, stream, kSep);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  storage::v1::ProjectedRecord record;
   for (it->Seek(prefix + BigEndian(from_revision)); it->Valid() && it->key().starts_with(prefix);
        it->Next()) {
-    out.emplace_back();
-    if (!out.back().ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("a projected event cannot be read");
     }
+    ASSIGN_OR_RETURN(eventstore::RecordedEvent e, FromProjected(record));
+    out.push_back(std::move(e));
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "read projection"));
   return out;

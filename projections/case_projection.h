@@ -19,7 +19,6 @@
 
 #include "absl/status/statusor.h"
 #include "common/mutex.h"
-#include "duurzaam/v1/eventstore.pb.h"
 #include "eventstore/store.h"
 #include "projections/projection.h"
 
@@ -60,10 +59,11 @@ class CaseProjection final : public Projection {
   [[nodiscard]] absl::Status Rebuild(
       eventstore::Store* store, const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
 
-  // Queries. Events come back as the stored records (data = PlacementEvent
-  // bytes as stored: decode with codec::Decode, which upcasts and opens).
-  // From `from_revision` (inclusive) on; projected streams only grow.
-  [[nodiscard]] absl::StatusOr<std::vector<v1::RecordedEvent>> StreamEvents(
+  // Queries. Events come back as the log's records (data as stored: decode
+  // with codec::Decode, which upcasts and opens). From `from_revision`
+  // (inclusive) on; projected streams only grow. DATA_LOSS for a projected
+  // record that cannot be read.
+  [[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> StreamEvents(
       const std::string& stream, uint64_t from_revision = 0) const;
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> CasesOfExpert(
       const std::string& expert_id) const;

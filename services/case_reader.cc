@@ -71,10 +71,9 @@ namespace duurzaam::services {
   auto fresh = std::make_shared<DecodedStream>(cached ? *cached : DecodedStream{});
   // The revision counts quarantined records too; records.size() does not.
   const eventstore::Revision known = fresh->revision;
-  ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> projected,
+  ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> projected,
                    projection_->StreamEvents(stream, static_cast<uint64_t>(known + 1)));
-  for (const v1::RecordedEvent& p : projected) {
-    ASSIGN_OR_RETURN(eventstore::RecordedEvent record, codec::FromProto(p));
+  for (eventstore::RecordedEvent& record : projected) {
     RETURN_IF_ERROR(AddRecord(std::move(record), fresh.get(), sealer_));
   }
   if (cached && fresh->revision == known) return cached;

@@ -5,6 +5,7 @@
 
 #include "common/field_violation.h"
 #include "crypto/data_keys.h"
+#include "duurzaam/storage/v1/placement_record.pb.h"
 #include "duurzaam/v1/eventstore.pb.h"
 #include "tests/support/temp_dir.h"
 
@@ -177,8 +178,8 @@ TEST(PlacementCodecTest, BadInputNamesTheField) {
 }
 
 // A check-in as schema version 1 stored it (2021-05-04, by the worker).
-v1::PlacementEvent StoredVersionOneCheckIn() {
-  v1::PlacementEvent old;
+storage::v1::StoredPlacementEvent StoredVersionOneCheckIn() {
+  storage::v1::StoredPlacementEvent old;
   old.mutable_occurred_on()->set_year(2021);
   old.mutable_occurred_on()->set_month(5);
   old.mutable_occurred_on()->set_day(4);
@@ -192,7 +193,7 @@ v1::PlacementEvent StoredVersionOneCheckIn() {
 }
 
 TEST(PlacementCodecTest, StoredVersionOneCheckInIsUpcast) {
-  v1::PlacementEvent old = StoredVersionOneCheckIn();
+  storage::v1::StoredPlacementEvent old = StoredVersionOneCheckIn();
   old.mutable_monitoring_check_in_v1()->set_intention_to_continue(2);
   eventstore::RecordedEvent record;
   record.id = eventstore::EventId::Random();
@@ -240,7 +241,7 @@ TEST(PlacementCodecTest, AnUnknownStoredRoleIsDamageNotADefaultRole) {
   absl::StatusOr<eventstore::ProposedEvent> encoded = Encode(e, id, "case-1", nullptr);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   for (int role : {0, 6, 99}) {
-    v1::PlacementEvent stored;
+    storage::v1::StoredPlacementEvent stored;
     ASSERT_TRUE(stored.ParseFromString(encoded->data));
     stored.mutable_recorded_by()->set_role(static_cast<v1::Role>(role));
     eventstore::RecordedEvent record;
@@ -393,10 +394,10 @@ TEST_F(SealingTest, EveryEventTypeRoundTripsAndSealedTextIsNotStoredInPlain) {
   for (const auto& body : OneOfEach()) {
     const domain::Event original = Make(body);
     const eventstore::RecordedEvent record = Stored(original, "case-1", sealer_.get());
-    v1::PlacementEvent stored;
+    storage::v1::StoredPlacementEvent stored;
     ASSERT_TRUE(stored.ParseFromString(record.data));
     // What is left in plain text has no sealed field set.
-    v1::PlacementEvent stripped = stored;
+    storage::v1::StoredPlacementEvent stripped = stored;
     EXPECT_EQ(ClearSealed(&stripped), 0) << domain::TypeName(body);
     auto back = Decode(record, sealer_.get());
     ASSERT_TRUE(back.ok()) << domain::TypeName(body) << ": " << back.status();
@@ -438,7 +439,7 @@ TEST_F(SealingTest, WithoutASealerSealedFieldsReadAsEmptyAndPublicOnesStay) {
 }
 
 TEST_F(SealingTest, AnOlderSchemaVersionIsOpenedThenUpcast) {
-  v1::PlacementEvent old = StoredVersionOneCheckIn();
+  storage::v1::StoredPlacementEvent old = StoredVersionOneCheckIn();
   old.mutable_monitoring_check_in_v1()->set_remarks("rugklachten");
   const eventstore::EventId id = eventstore::EventId::Random();
   ASSERT_TRUE(sealer_->Seal("case-1", id, &old).ok());
@@ -489,7 +490,7 @@ TEST_F(SealingTest, EnvelopesAreBoundToTheirStreamAndEventAndTamperingIsDataLoss
   auto renamed = record;
   renamed.id = eventstore::EventId::Random();
   EXPECT_EQ(Decode(renamed, sealer_.get()).status().code(), absl::StatusCode::kDataLoss);
-  v1::PlacementEvent stored;
+  storage::v1::StoredPlacementEvent stored;
   ASSERT_TRUE(stored.ParseFromString(record.data));
   std::string envelope = stored.sealed_fields();
   envelope[envelope.size() / 2] ^= 1;
@@ -500,17 +501,48 @@ TEST_F(SealingTest, EnvelopesAreBoundToTheirStreamAndEventAndTamperingIsDataLoss
   EXPECT_NE(tampered.status().message().find("case-1"), std::string::npos) << tampered.status();
 }
 
-TEST(PlacementCodecTest, ClientsCannotSendServerOnlyFields) {
+TEST(PlacementCodecTest, TheApiHasNoStorageFieldsAndClientBytesNeverReachStorage) {
+  // The stored form's envelope and old bodies are not in the API schema.
+  const auto* api = v1::PlacementEvent::descriptor();
+  EXPECT_EQ(api->FindFieldByNumber(4), nullptr);
+  EXPECT_EQ(api->FindFieldByNumber(40), nullptr);
+  EXPECT_EQ(api->FindFieldByName("sealed_fields"), nullptr);
+  EXPECT_NE(storage::v1::StoredPlacementEvent::descriptor()->FindFieldByName("sealed_fields"),
+            nullptr);
+  // A client that sends bytes under the envelope's field number: they are
+  // an unknown field of the request and never reach a stored record.
   v1::PlacementEvent proto;
   ToProto(Make(domain::PrivateLifeChanged{"x"}), &proto);
-  proto.set_sealed_fields("forged");
+  proto.GetReflection()->MutableUnknownFields(&proto)->AddLengthDelimited(4, "forged");
   auto sent = FromProto(proto, "id", Date(2024, 3, 2), {"expert:a", domain::Role::kExpert});
-  EXPECT_EQ(sent.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(sent.status().message().find("sealed_fields"), std::string::npos) << sent.status();
-  proto.clear_sealed_fields();
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  sent->id = eventstore::EventId::Random().ToString();
+  auto encoded = Encode(*sent, *eventstore::EventId::Parse(sent->id), "case-1", nullptr);
+  ASSERT_TRUE(encoded.ok()) << encoded.status();
+  storage::v1::StoredPlacementEvent stored;
+  ASSERT_TRUE(stored.ParseFromString(encoded->data));
+  EXPECT_EQ(stored.sealed_fields(), "");
+  EXPECT_EQ(encoded->data.find("forged"), std::string::npos);
+  // The API's output-only flag is refused on input.
   proto.set_personal_data_erased(true);
   sent = FromProto(proto, "id", Date(2024, 3, 2), {"expert:a", domain::Role::kExpert});
   EXPECT_EQ(sent.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Every API field of a stored event keeps its number and type in the stored
+// schema (the codec maps them by wire form).
+TEST(PlacementCodecTest, TheStoredSchemaMirrorsTheApiFieldNumbers) {
+  const auto* api = v1::PlacementEvent::descriptor();
+  const auto* stored = storage::v1::StoredPlacementEvent::descriptor();
+  for (int i = 0; i < api->field_count(); ++i) {
+    const auto* a = api->field(i);
+    if (a->name() == "personal_data_erased") continue;  // output only
+    const auto* s = stored->FindFieldByNumber(a->number());
+    ASSERT_NE(s, nullptr) << a->name();
+    EXPECT_EQ(s->name(), a->name());
+    EXPECT_EQ(s->type(), a->type()) << a->name();
+    if (a->message_type() != nullptr) EXPECT_EQ(s->message_type(), a->message_type()) << a->name();
+  }
 }
 
 }  // namespace

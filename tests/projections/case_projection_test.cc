@@ -83,7 +83,7 @@ TEST(CaseProjectionTest, IncrementalEqualsRebuildOnTheDemoSet) {
   auto anna = projection->StreamEvents("case-anna");
   ASSERT_TRUE(anna.ok());
   EXPECT_GT(anna->size(), 5u);
-  for (size_t i = 0; i < anna->size(); ++i) EXPECT_EQ((*anna)[i].revision(), i);
+  for (size_t i = 0; i < anna->size(); ++i) EXPECT_EQ((*anna)[i].revision, static_cast<int64_t>(i));
   auto portfolio = projection->CasesOfExpert("expert:jdevries");
   ASSERT_TRUE(portfolio.ok());
   EXPECT_EQ(portfolio->size(), 11u);

@@ -49,8 +49,8 @@ std::string Timelines(const std::string& address) {
     grpc::Status got = cases->GetTimeline(&context, request, &timeline);
     EXPECT_TRUE(got.ok()) << id << ": " << got.error_message();
     for (const v1::TimelineEntry& e : timeline.entries()) {
-      out << id << " | " << e.event_id() << " | " << e.event_type() << " | " << e.title()
-          << " | " << e.event().ShortDebugString() << "\n";
+      out << id << " | " << e.event_id() << " | " << e.event_type() << " | " << e.title() << " | "
+          << e.event().ShortDebugString() << "\n";
     }
   }
   return out.str();
