@@ -45,7 +45,7 @@ PORT=54329
 mkdir -p "$WORK/pg" "$WORK/sock"
 chown postgres:postgres "$WORK/pg" "$WORK/sock"
 runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" --auth=trust -U postgres >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w start -o \
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/sock/pg.log" -w start -o \
   "-k $WORK/sock -p $PORT -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on \
    -c max_connections=100 -c shared_buffers=256MB" >/dev/null
 export PGHOST="$WORK/sock" PGPORT="$PORT" PGUSER=postgres
