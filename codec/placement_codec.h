@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "codec/sealing.h"
+#include "codec/sealer.h"
 #include "domain/events.h"
 #include "duurzaam/v1/placement_events.pb.h"
 #include "eventstore/types.h"

@@ -45,34 +45,9 @@ storage::v1::StoredPlacementEvent SealedPart(const storage::v1::StoredPlacementE
 
 }  // namespace
 
-int ClearSealed(Message* message) {
-  int cleared = 0;
-  const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
-  const google::protobuf::Reflection* reflection = message->GetReflection();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const FieldDescriptor* field = descriptor->field(i);
-    if (IsSealed(field)) {
-      if (field->is_repeated() ? reflection->FieldSize(*message, field) > 0
-                               : reflection->HasField(*message, field)) {
-        reflection->ClearField(message, field);
-        ++cleared;
-      }
-      continue;
-    }
-    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (field->is_repeated()) {
-      for (int k = 0; k < reflection->FieldSize(*message, field); ++k) {
-        cleared += ClearSealed(reflection->MutableRepeatedMessage(message, field, k));
-      }
-    } else if (reflection->HasField(*message, field)) {
-      cleared += ClearSealed(reflection->MutableMessage(message, field));
-    }
-  }
-  return cleared;
-}
-
-[[nodiscard]] absl::Status Sealer::Seal(std::string_view stream, const eventstore::EventId& id,
-                                        storage::v1::StoredPlacementEvent* event) const {
+[[nodiscard]] absl::Status DataKeySealer::Seal(std::string_view stream,
+                                               const eventstore::EventId& id,
+                                               storage::v1::StoredPlacementEvent* event) const {
   ASSIGN_OR_RETURN(std::optional<int64_t> erased_at, keys_->ErasedAt(stream));
   if (erased_at) {
     // The key store's status carries the day and the IsErased payload.
@@ -96,9 +71,10 @@ int ClearSealed(Message* message) {
   return absl::OkStatus();
 }
 
-[[nodiscard]] absl::Status Sealer::Open(std::string_view stream, const eventstore::EventId& id,
-                                        storage::v1::StoredPlacementEvent* event,
-                                        bool* erased) const {
+[[nodiscard]] absl::Status DataKeySealer::Open(std::string_view stream,
+                                               const eventstore::EventId& id,
+                                               storage::v1::StoredPlacementEvent* event,
+                                               bool* erased) const {
   *erased = false;
   if (event->sealed_fields().empty()) {
     // Nothing sealed (most events): no key-store lookup. Sealed fields in

@@ -11,39 +11,27 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "codec/sealer.h"
 #include "crypto/data_keys.h"
 #include "duurzaam/storage/v1/placement_record.pb.h"
 #include "eventstore/types.h"
 
 namespace duurzaam::codec {
 
-class Sealer {
+// The server's Sealer: envelopes under the per-case data keys.
+class DataKeySealer final : public Sealer {
  public:
-  // `keys` is borrowed and must outlive the Sealer.
-  explicit Sealer(crypto::DataKeyStore* keys) : keys_(keys) {}
+  // `keys` is borrowed and must outlive the sealer.
+  explicit DataKeySealer(crypto::DataKeyStore* keys) : keys_(keys) {}
 
-  // Moves every set `sealed` field of `event` into event->sealed_fields, an
-  // envelope bound to `stream` and `id` (deterministic: the same event sealed
-  // twice gives the same bytes). An event without sealed content is left as
-  // it is. A stream whose personal data was erased takes no new events:
-  // FAILED_PRECONDITION (crypto::IsErased) naming the erasure day.
   [[nodiscard]] absl::Status Seal(std::string_view stream, const eventstore::EventId& id,
-                                  storage::v1::StoredPlacementEvent* event) const;
-
-  // The inverse: merges the opened fields back and clears sealed_fields. If
-  // the stream was erased the sealed fields stay empty and *erased is set.
-  // DATA_LOSS for an envelope that is damaged or belongs to another stream
-  // or event.
+                                  storage::v1::StoredPlacementEvent* event) const override;
   [[nodiscard]] absl::Status Open(std::string_view stream, const eventstore::EventId& id,
-                                  storage::v1::StoredPlacementEvent* event, bool* erased) const;
+                                  storage::v1::StoredPlacementEvent* event,
+                                  bool* erased) const override;
 
  private:
   crypto::DataKeyStore* keys_;
 };
-
-// Clears, recursively, every `sealed` field of `message`; returns how many
-// were set. Used when no key may be used (reads without a Sealer) and for
-// erased streams.
-int ClearSealed(google::protobuf::Message* message);
 
 }  // namespace duurzaam::codec

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "codec/sealing.h"
+#include "codec/sealer.h"
 #include "domain/events.h"
 #include "eventstore/store.h"
 

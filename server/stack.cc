@@ -110,8 +110,8 @@ void ServerStack::Log(const std::string& line) const {
   // Personal data keys, and the demo data sealed under them.
   if (options_.seal_personal_data) RETURN_IF_ERROR(OpenDataKeys());
   if (config.demo && store_->CommittedEnd() == 0) {
-    std::unique_ptr<codec::Sealer> sealer;
-    if (keys_) sealer = std::make_unique<codec::Sealer>(keys_.get());
+    std::unique_ptr<codec::DataKeySealer> sealer;
+    if (keys_) sealer = std::make_unique<codec::DataKeySealer>(keys_.get());
     ASSIGN_OR_RETURN(demo::SeedResult seeded,
                      demo::Seed(store_.get(), codec::RecordedDay(SystemMicros()), sealer.get()));
     Log(absl::StrCat("seeded demo data: ", seeded.streams, " streams, ", seeded.appended,

@@ -9,7 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "access/policy.h"
-#include "codec/sealing.h"
+#include "codec/sealer.h"
 #include "common/mutex.h"
 #include "domain/case_state.h"
 #include "domain/events.h"

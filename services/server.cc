@@ -64,7 +64,7 @@ namespace {
   auto auth = Authenticator::Create({config.dev, config.tls_client_ca, config.revoked_serials});
   if (!auth.ok()) return auth.status();
   server->auth_ = *std::move(auth);
-  if (deps.keys != nullptr) server->sealer_ = std::make_unique<codec::Sealer>(deps.keys);
+  if (deps.keys != nullptr) server->sealer_ = std::make_unique<codec::DataKeySealer>(deps.keys);
   server->reader_ =
       std::make_unique<CaseReader>(store, projection, deps.follower, server->sealer_.get());
   if (deps.access_store != nullptr) {

@@ -68,7 +68,7 @@ class Server {
  private:
   Server() = default;
 
-  std::unique_ptr<codec::Sealer> sealer_;
+  std::unique_ptr<codec::DataKeySealer> sealer_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<CaseReader> reader_;
   std::unique_ptr<AccessLog> access_log_;

@@ -1,4 +1,5 @@
 #include "codec/placement_codec.h"
+#include "codec/sealing.h"
 
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
@@ -337,7 +338,7 @@ class SealingTest : public ::testing::Test {
     auto keys = crypto::DataKeyStore::Open(dir_.Sub("keys"), *std::move(keyring));
     ASSERT_TRUE(keys.ok()) << keys.status();
     keys_ = std::move(*keys);
-    sealer_ = std::make_unique<Sealer>(keys_.get());
+    sealer_ = std::make_unique<DataKeySealer>(keys_.get());
   }
 
   // A stored record of `event` in `stream`, sealed (or not, without sealer).
@@ -357,7 +358,7 @@ class SealingTest : public ::testing::Test {
 
   duurzaam::testing::TempDir dir_;
   std::unique_ptr<crypto::DataKeyStore> keys_;
-  std::unique_ptr<Sealer> sealer_;
+  std::unique_ptr<DataKeySealer> sealer_;
 };
 
 // Every sealed field of the schema is free text an employer never sees, so

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "codec/sealing.h"
 #include "crypto/data_keys.h"
 #include "domain/status.h"
 #include "domain/timeline.h"
@@ -63,7 +64,7 @@ TEST(DemoDataTest, SeedingPassesTheRulesAndIsIdempotentAlsoWhenSealed) {
   ASSERT_TRUE(keyring.ok());
   auto keys = crypto::DataKeyStore::Open(dir.Sub("keys"), *std::move(keyring));
   ASSERT_TRUE(keys.ok()) << keys.status();
-  const codec::Sealer sealer(keys->get());
+  const codec::DataKeySealer sealer(keys->get());
   const domain::Date today(2026, 11, 23);
   auto first = Seed(store->get(), today, &sealer);
   ASSERT_TRUE(first.ok()) << first.status();

@@ -295,7 +295,7 @@ TEST_F(ErasureTest, ACopyOfTheDataFolderMadeAfterErasureCannotRecoverIt) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto records = (*store)->ReadStream("case-kopie", 0, eventstore::Direction::kForwards, 100);
   ASSERT_TRUE(records.ok()) << records.status();
-  const codec::Sealer sealer(keys->get());
+  const codec::DataKeySealer sealer(keys->get());
   int private_life = 0;
   for (const auto& record : *records) {
     auto event = codec::Decode(record, &sealer);

@@ -1,0 +1,39 @@
+#include "codec/sealer.h"
+
+namespace duurzaam::codec {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+bool IsSealed(const FieldDescriptor* field) { return field->options().GetExtension(v1::sealed); }
+
+}  // namespace
+
+int ClearSealed(Message* message) {
+  int cleared = 0;
+  const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (IsSealed(field)) {
+      if (field->is_repeated() ? reflection->FieldSize(*message, field) > 0
+                               : reflection->HasField(*message, field)) {
+        reflection->ClearField(message, field);
+        ++cleared;
+      }
+      continue;
+    }
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      for (int k = 0; k < reflection->FieldSize(*message, field); ++k) {
+        cleared += ClearSealed(reflection->MutableRepeatedMessage(message, field, k));
+      }
+    } else if (reflection->HasField(*message, field)) {
+      cleared += ClearSealed(reflection->MutableMessage(message, field));
+    }
+  }
+  return cleared;
+}
+
+}  // namespace duurzaam::codec
