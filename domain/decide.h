@@ -47,7 +47,7 @@ struct Decision {
   // True when expected_revision is not `current`: the writer saw another
   // state (services answer with the revision conflict, nothing appended).
   bool stale = false;
-  // The events to append, in order (empty when stale).
+  // The events to append (empty when stale): the command's own event.
   std::vector<Event> append;
   // The writer's revision once `append` is recorded.
   int64_t revision_after = -1;

@@ -100,8 +100,10 @@ void ToProjected(const eventstore::EventView& v, storage::v1::ProjectedRecord* o
 }
 
 // The streams this projection keeps.
-eventstore::LogFilter ProjectedStreams() {
-  return {{std::string(domain::kCaseStreamPrefix), std::string(domain::kEmployerStreamPrefix)}, {}};
+const eventstore::LogFilter& ProjectedStreams() {
+  static const eventstore::LogFilter* filter = new eventstore::LogFilter{
+      {std::string(domain::kCaseStreamPrefix), std::string(domain::kEmployerStreamPrefix)}, {}};
+  return *filter;
 }
 
 }  // namespace
@@ -183,7 +185,7 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
   }
 
   [[nodiscard]] absl::Status Add(const eventstore::EventView& record) override {
-    if (!filter_.Matches(record.stream, record.type)) return absl::OkStatus();
+    if (!ProjectedStreams().Matches(record.stream, record.type)) return absl::OkStatus();
     RETURN_IF_ERROR(projector_.Add(record));
     ++chunk_.count;
     return absl::OkStatus();
@@ -203,7 +205,6 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
   CaseProjection* projection_;
   Chunk chunk_;
   BatchProjector projector_;
-  const eventstore::LogFilter filter_ = ProjectedStreams();
 };
 
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Projection::Batch>> CaseProjection::NewBatch(

@@ -90,18 +90,9 @@ using domain::Numbering;
       const eventstore::Expectation actual = loaded.revision == eventstore::kNoStream
                                                  ? eventstore::Expectation::NoStream()
                                                  : eventstore::Expectation::Exact(loaded.revision);
-      std::vector<eventstore::ProposedEvent> append;
-      for (const domain::Event& e : decision.append) {
-        if (e.id == event.id) {
-          append.push_back(std::move(encoded));
-        } else {
-          ASSIGN_OR_RETURN(auto id2, eventstore::EventId::Parse(e.id));
-          ASSIGN_OR_RETURN(eventstore::ProposedEvent more, codec::Encode(e, id2, stream, sealer));
-          append.push_back(std::move(more));
-        }
-      }
+      // A decision to append is the command's own event, already encoded.
       absl::StatusOr<eventstore::AppendResult> appended =
-          store->Append({stream, actual, std::move(append)});
+          store->Append({stream, actual, {std::move(encoded)}});
       if (numbering == Numbering::kEmployer && eventstore::GetRevisionConflict(appended.status())) {
         // Written to between our read and the append: the store's conflict
         // names the stream revision, which an employer must not see.

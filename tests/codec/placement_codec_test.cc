@@ -1,9 +1,9 @@
 #include "codec/placement_codec.h"
-#include "codec/sealing.h"
 
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include "codec/sealing.h"
 #include "common/field_violation.h"
 #include "crypto/data_keys.h"
 #include "duurzaam/storage/v1/placement_record.pb.h"

@@ -110,6 +110,21 @@ class SupervisionTest : public MtlsServerTest {
     return v1::Cases::NewStub(Channel("jdevries"))->GetTimeline(&context, request, &response);
   }
 
+  // Audit.GetCheckpoint as the suite's auditor.
+  grpc::Status Checkpoint(v1::SignedCheckpoint* out) {
+    grpc::ClientContext context;
+    Deadline(&context);
+    return v1::Audit::NewStub(Channel("audit"))->GetCheckpoint(&context, {}, out);
+  }
+
+  // Stops the server and removes its log and case projection, keeping the
+  // Merkle tree (and the keys).
+  void ReplaceTheLog() {
+    StopAll();
+    std::filesystem::remove_all(dir_.Sub("events"));
+    std::filesystem::remove_all(dir_.Sub("projections"));
+  }
+
   CountingProjection plugin_;
 };
 
@@ -154,18 +169,14 @@ TEST_F(SupervisionTest, NoCheckpointIsSignedOverATreeThatIsNotTheLogs) {
   Start();
   ASSERT_GT(store_->CommittedEnd(), 0u);
   ASSERT_TRUE(stack_->CatchUp(absl::Seconds(10)).ok());
-  StopAll();
   // The log is replaced by an empty one; the Merkle tree stays: it is now
   // larger than the log it claims to cover.
-  std::filesystem::remove_all(dir_.Sub("events"));
-  std::filesystem::remove_all(dir_.Sub("projections"));
+  ReplaceTheLog();
   plugin_.broken = false;
   Start(/*seed=*/false);
   ASSERT_TRUE(HealthBecomes(v1::Audit::service_full_name(), 2));
   v1::SignedCheckpoint checkpoint;
-  grpc::ClientContext context;
-  Deadline(&context);
-  grpc::Status s = v1::Audit::NewStub(Channel("audit"))->GetCheckpoint(&context, {}, &checkpoint);
+  const grpc::Status s = Checkpoint(&checkpoint);
   EXPECT_EQ(s.error_code(), StatusCode::UNAVAILABLE);
   EXPECT_NE(s.error_message().find("Merkle tree is failing"), std::string::npos)
       << s.error_message();
@@ -178,18 +189,14 @@ TEST_F(SupervisionTest, NoCheckpointIsSignedOverATreeOfAReplacedLogOfTheSameSize
   Start();
   ASSERT_TRUE(stack_->CatchUp(absl::Seconds(10)).ok());
   const uint64_t size = store_->CommittedEnd();
-  StopAll();
   // A new log of the same length (the demo set recorded again, at other
   // times): the old tree's size fits it, its leaves do not.
-  std::filesystem::remove_all(dir_.Sub("events"));
-  std::filesystem::remove_all(dir_.Sub("projections"));
+  ReplaceTheLog();
   Start(/*seed=*/true);
   ASSERT_EQ(store_->CommittedEnd(), size);
   ASSERT_TRUE(HealthBecomes(v1::Audit::service_full_name(), 2));
   v1::SignedCheckpoint checkpoint;
-  grpc::ClientContext context;
-  Deadline(&context);
-  grpc::Status s = v1::Audit::NewStub(Channel("audit"))->GetCheckpoint(&context, {}, &checkpoint);
+  const grpc::Status s = Checkpoint(&checkpoint);
   EXPECT_EQ(s.error_code(), StatusCode::UNAVAILABLE);
   EXPECT_NE(s.error_message().find("is not the leaf of the log's record there"), std::string::npos)
       << s.error_message();
