@@ -52,7 +52,7 @@ std::vector<demo::DemoEvent> LongCase(const std::string& id, int n) {
     e.id = eventstore::EventId::Random().ToString();
     e.occurred_on = kToday - days_ago;
     e.recorded_on = kToday;
-    e.recorded_by = {"expert:bench", domain::Role::kExpert};
+    e.recorded_by = {"expert:bench", domain::Role::kExpert, {}};
     e.body = std::move(body);
     out.push_back({"case-" + id, std::move(e)});
   };

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/str_format.h"
 
@@ -31,6 +32,17 @@ double CpuSeconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+bool WaitUntilIdle(std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  constexpr auto kWindow = std::chrono::milliseconds(250);
+  while (std::chrono::steady_clock::now() < deadline) {
+    double before = CpuSeconds();
+    std::this_thread::sleep_for(kWindow);
+    if (CpuSeconds() - before < 0.05 * 0.25) return true;
+  }
+  return false;
 }
 
 double Median(std::vector<double> values) { return Percentile(std::move(values), 50); }

@@ -31,6 +31,10 @@ class ScratchDir {
 double Seconds(std::chrono::steady_clock::duration d);
 // CPU time of the whole process (user + system, every thread), seconds.
 double CpuSeconds();
+// Waits (at most `limit`) until the process's background threads (RocksDB
+// flushes and compactions after a bulk fill, for instance) have gone quiet:
+// under 5% of one core over 250 ms. Returns whether they did.
+bool WaitUntilIdle(std::chrono::seconds limit = std::chrono::seconds(120));
 double Median(std::vector<double> values);
 // p in [0, 100].
 double Percentile(std::vector<double> values, double p);

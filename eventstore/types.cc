@@ -62,15 +62,18 @@ EventId EventId::FromName(std::string_view name) {
 }
 
 std::string EventId::ToString() const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[bytes_[i] >> 4]);
-    out.push_back(kHex[bytes_[i] & 0xf]);
-  }
+  std::string out(kChars, '\0');
+  FormatTo(out.data());
   return out;
+}
+
+void EventId::FormatTo(char* p) const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    *p++ = kHex[bytes_[i] >> 4];
+    *p++ = kHex[bytes_[i] & 0xf];
+  }
 }
 
 bool EventId::IsNil() const {

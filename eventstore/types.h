@@ -31,6 +31,9 @@ class EventId {
   static EventId FromName(std::string_view name);
 
   std::string ToString() const;  // lower-case canonical form
+  // Writes the canonical form's kChars characters at `out`.
+  static constexpr size_t kChars = 36;
+  void FormatTo(char* out) const;
   std::string_view Bytes() const {
     return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
   }

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "eventstore/errors.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "services/grpc_status.h"
 
 namespace duurzaam::services {
@@ -284,33 +287,86 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
   const size_t scan_limit =
       filtering ? static_cast<size_t>(std::min<uint64_t>(kMaxScannedPerRead, checkpoint_interval))
                 : kMaxScannedPerRead;
-  bool caught_up = false;
+
+  // One scan: the records from `from`, shaped for the caller and encoded
+  // straight to the wire as the entries of a v1.EventBatch (no message is
+  // built per event). Two scans take turns and keep their buffers.
+  struct Scan {
+    uint64_t from = 0;
+    std::string wire;
+    size_t count = 0;
+    uint64_t last_position = 0;
+    absl::StatusOr<uint64_t> next = uint64_t{0};
+  };
+  auto run_scan = [&](Scan* scan) {
+    scan->wire.clear();
+    scan->count = 0;
+    absl::Status shape_error;
+    scan->next =
+        store_->ScanAll(scan->from, filter, scan_limit, [&](const eventstore::EventView& e) {
+          absl::StatusOr<bool> visible =
+              reader.ShapeWire(e, v1::EventBatch::kEventsFieldNumber, &scan->wire);
+          if (!visible.ok()) {
+            shape_error = visible.status();
+            return false;
+          }
+          if (*visible) {
+            ++scan->count;
+            scan->last_position = e.position;
+          }
+          return scan->count < kBatchEvents && scan->wire.size() < kBatchBytes;
+        });
+    if (scan->next.ok() && !shape_error.ok()) scan->next = shape_error;
+  };
+  Scan scans[2];
+  Scan* current = &scans[0];
+  Scan* ahead = &scans[1];
+  // While catching up, the next batch is read on a helper thread while the
+  // current one is written: reading, sending and the client's parsing run
+  // side by side. `reader` is used by one thread at a time (the helper is
+  // joined before the next Flush).
+  std::thread prefetch;
+  absl::Cleanup join_prefetch = [&] {
+    if (prefetch.joinable()) prefetch.join();
+  };
+  bool prefetched = false;
+  // The batch goes out as a v1.SubscribeResponse whose `events` field (an
+  // EventBatch) is carried as encoded bytes: the same bytes on the wire as
+  // the message with its events set, serialized once.
   v1::SubscribeResponse batch;
+  google::protobuf::UnknownFieldSet* carried = batch.GetReflection()->MutableUnknownFields(&batch);
+
+  bool caught_up = false;
   while (true) {
     if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
-    batch.Clear();
-    auto* events = batch.mutable_events()->mutable_events();
-    size_t bytes = 0;
-    absl::Status shape_error;
-    auto next = store_->ScanAll(position, filter, scan_limit, [&](const eventstore::EventView& e) {
-      absl::StatusOr<bool> visible = reader.Shape(e, events);
-      if (!visible.ok()) {
-        shape_error = visible.status();
-        return false;
-      }
-      if (*visible) bytes += EventBytes(e);
-      return static_cast<size_t>(events->size()) < kBatchEvents && bytes < kBatchBytes;
-    });
-    if (!next.ok()) return ToGrpcStatus(next.status());
-    if (!shape_error.ok()) return ToGrpcStatus(shape_error);
+    if (prefetched) {
+      prefetch.join();
+      prefetched = false;
+      std::swap(current, ahead);
+    } else {
+      current->from = position;
+      run_scan(current);
+    }
+    if (!current->next.ok()) return ToGrpcStatus(current->next.status());
     if (absl::Status s = guard_->StillAdmitted(*context, reader.who()); !s.ok()) {
       return ToGrpcStatus(s);
     }
     if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
-    position = std::max(*next, position);
-    if (!events->empty()) {
-      last_reported = events->rbegin()->position() + 1;
-      if (!writer->Write(batch)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+    position = std::max(*current->next, position);
+    const bool more = position < store_->CommittedEnd();
+    if (more) {
+      ahead->from = position;
+      prefetch = std::thread(run_scan, ahead);
+      prefetched = true;
+    }
+    if (current->count > 0) {
+      last_reported = current->last_position + 1;
+      std::string* events = carried->AddLengthDelimited(v1::SubscribeResponse::kEventsFieldNumber);
+      events->swap(current->wire);
+      const bool sent = writer->Write(batch);
+      events->swap(current->wire);
+      carried->Clear();
+      if (!sent) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
     if (filtering && position - last_reported >= checkpoint_interval) {
       v1::SubscribeResponse checkpoint;
@@ -320,7 +376,7 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
         return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
       }
     }
-    if (position < store_->CommittedEnd()) continue;  // more to catch up
+    if (more) continue;  // more to catch up
     if (!caught_up) {
       caught_up = true;
       v1::SubscribeResponse marker;

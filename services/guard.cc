@@ -1,5 +1,7 @@
 #include "services/guard.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
@@ -59,6 +61,15 @@ bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLoca
 [[nodiscard]] absl::StatusOr<access::View> Guard::LogReader::ViewOf(std::string_view stream,
                                                                     uint64_t position,
                                                                     std::string_view type) {
+  // Records of one stream often come in runs: the view of the last one
+  // holds until a team change or the next Flush.
+  if (last_valid_ && stream == last_stream_) {
+    if (codec::DecidesAccess(type)) {
+      facts_.erase(access::ClassifyStream(stream).id);
+      last_valid_ = false;
+    }
+    return last_view_;
+  }
   const access::StreamRef ref = access::ClassifyStream(stream);
   // Dev tooling reads every record as stored, and its reads of case
   // content are access-logged like anyone's.
@@ -95,7 +106,11 @@ bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLoca
     unrecorded_.insert(ref.id);
   }
   // A team change takes effect for the records after it, within this batch.
-  if (codec::DecidesAccess(type)) facts_.erase(ref.id);
+  const bool decides = codec::DecidesAccess(type);
+  if (decides) facts_.erase(ref.id);
+  last_stream_.assign(stream.data(), stream.size());
+  last_view_ = view;
+  last_valid_ = !decides;
   return view;
 }
 
@@ -132,25 +147,43 @@ bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLoca
   return false;
 }
 
-[[nodiscard]] absl::StatusOr<bool> Guard::LogReader::Shape(
+[[nodiscard]] absl::StatusOr<bool> Guard::LogReader::ShapeInPlace(
     const eventstore::EventView& record,
-    google::protobuf::RepeatedPtrField<v1::RecordedEvent>* out) {
+    const std::function<void(const eventstore::EventView&)>& as_stored,
+    const std::function<void(const v1::RecordedEvent&)>& shaped) {
   ASSIGN_OR_RETURN(access::View view, ViewOf(record.stream, record.position, record.type));
   switch (view) {
     case access::View::kNone:
       return false;
     case access::View::kStored:
     case access::View::kExpert:
-      codec::ToProto(record, out->Add());  // mapped in place, no copy
+      as_stored(record);
       return true;
     case access::View::kEmployer: {
-      v1::RecordedEvent shaped;
-      ASSIGN_OR_RETURN(bool visible, ShapeForEmployer(record.ToOwned(), &shaped));
-      if (visible) *out->Add() = std::move(shaped);
+      v1::RecordedEvent employer_view;
+      ASSIGN_OR_RETURN(bool visible, ShapeForEmployer(record.ToOwned(), &employer_view));
+      if (visible) shaped(employer_view);
       return visible;
     }
   }
   return false;
+}
+
+[[nodiscard]] absl::StatusOr<bool> Guard::LogReader::Shape(
+    const eventstore::EventView& record,
+    google::protobuf::RepeatedPtrField<v1::RecordedEvent>* out) {
+  return ShapeInPlace(
+      record, [&](const eventstore::EventView& e) { codec::ToProto(e, out->Add()); },
+      [&](const v1::RecordedEvent& e) { *out->Add() = e; });
+}
+
+[[nodiscard]] absl::StatusOr<bool> Guard::LogReader::ShapeWire(const eventstore::EventView& record,
+                                                               int number, std::string* wire) {
+  return ShapeInPlace(
+      record, [&](const eventstore::EventView& e) { codec::AppendWireField(number, e, wire); },
+      [&](const v1::RecordedEvent& e) {
+        codec::AppendLengthDelimited(number, e.SerializeAsString(), wire);
+      });
 }
 
 bool Guard::LogReader::Filters() const {
@@ -185,8 +218,10 @@ bool Guard::LogReader::Filters() const {
 
 [[nodiscard]] absl::Status Guard::LogReader::Flush() {
   facts_.clear();
+  last_valid_ = false;
   if (unrecorded_.empty() || guard_->access_log_ == nullptr) return absl::OkStatus();
   std::vector<std::string> cases(unrecorded_.begin(), unrecorded_.end());
+  std::sort(cases.begin(), cases.end());
   RETURN_IF_ERROR(guard_->access_log_->Record(who_, cases, "log", method_));
   recorded_.insert(unrecorded_.begin(), unrecorded_.end());
   unrecorded_.clear();

@@ -7,11 +7,13 @@
 
 #include <grpcpp/server_context.h>
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "access/policy.h"
 #include "duurzaam/v1/eventstore.pb.h"
 #include "services/access_log.h"
@@ -65,6 +67,10 @@ class Guard {
     [[nodiscard]] absl::StatusOr<bool> Shape(
         const eventstore::EventView& record,
         google::protobuf::RepeatedPtrField<v1::RecordedEvent>* out);
+    // The same, appending the record's wire encoding to `wire` as field
+    // `number` of the enclosing message (no message is built).
+    [[nodiscard]] absl::StatusOr<bool> ShapeWire(const eventstore::EventView& record, int number,
+                                                 std::string* wire);
     // Before reading one stream: PERMISSION_DENIED unless the caller may read
     // some of it (the same answer whether or not it exists; `field` names
     // the request field).
@@ -84,6 +90,12 @@ class Guard {
     // The view of a record of `stream` at `position`; notes case reads.
     [[nodiscard]] absl::StatusOr<access::View> ViewOf(std::string_view stream, uint64_t position,
                                                       std::string_view type);
+    // Passes a visible record to `as_stored` when the caller sees it as
+    // stored, else its shaped view to `shaped`; false when not visible.
+    [[nodiscard]] absl::StatusOr<bool> ShapeInPlace(
+        const eventstore::EventView& record,
+        const std::function<void(const eventstore::EventView&)>& as_stored,
+        const std::function<void(const v1::RecordedEvent&)>& shaped);
     // The employer view of a record; false when an employer may not see it.
     [[nodiscard]] static absl::StatusOr<bool> ShapeForEmployer(
         const eventstore::RecordedEvent& record, v1::RecordedEvent* out);
@@ -94,7 +106,11 @@ class Guard {
     // Facts per case, refreshed after each Flush (team changes apply to
     // the next batch of a long subscription).
     absl::flat_hash_map<std::string, access::CaseFacts> facts_;
-    std::set<std::string> unrecorded_, recorded_;
+    absl::flat_hash_set<std::string> unrecorded_, recorded_;
+    // The stream of the last record ViewOf judged, and its view.
+    std::string last_stream_;
+    access::View last_view_ = access::View::kNone;
+    bool last_valid_ = false;
   };
   LogReader ForLog(const domain::Principal& who, std::string method) {
     return LogReader(this, who, std::move(method));
