@@ -1,11 +1,13 @@
 // Kills a real writer process with SIGKILL at random moments and proves that
 // every acknowledged event survives, in order, with a valid hash chain.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <random>
 #include <sstream>
@@ -24,14 +26,17 @@ struct Ack {
 };
 
 // Runs the writer for `run_for`, SIGKILLs it, and collects its acks.
-void RunAndKill(const std::string& dir, std::chrono::milliseconds run_for,
-                std::map<uint64_t, Ack>* acks) {
+void RunAndKill(const std::string& dir, const std::string& log_path,
+                std::chrono::milliseconds run_for, std::map<uint64_t, Ack>* acks) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
+    // The writer's own complaints, for the failure messages below.
+    int err = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (err >= 0) dup2(err, STDERR_FILENO);
     close(fds[0]);
     close(fds[1]);
     execl(CRASH_WRITER_PATH, CRASH_WRITER_PATH, dir.c_str(), "8", nullptr);
@@ -42,8 +47,15 @@ void RunAndKill(const std::string& dir, std::chrono::milliseconds run_for,
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "writer exited by itself with " << WEXITSTATUS(status);
-  ASSERT_EQ(WTERMSIG(status), SIGKILL);
+  auto writer_log = [&] {
+    std::ifstream in(log_path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return "; the writer's stderr: " + text.str();
+  };
+  ASSERT_TRUE(WIFSIGNALED(status))
+      << "writer exited by itself with " << WEXITSTATUS(status) << writer_log();
+  ASSERT_EQ(WTERMSIG(status), SIGKILL) << writer_log();
   // Everything the writer acknowledged before dying is still in the pipe.
   std::string out;
   char buf[1 << 16];
@@ -62,14 +74,15 @@ void RunAndKill(const std::string& dir, std::chrono::milliseconds run_for,
 }
 
 TEST(CrashTest, AcknowledgedEventsSurviveSigkill) {
-  duurzaam::testing::TempDir dir;
+  duurzaam::testing::TempDir dir, logs;
+  const std::string log_path = logs.path() + "/writer-stderr.log";
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> delay_ms(150, 900);
   std::map<uint64_t, Ack> acks;
   constexpr int kRounds = 6;
   for (int round = 0; round < kRounds; ++round) {
     size_t before = acks.size();
-    RunAndKill(dir.path(), std::chrono::milliseconds(delay_ms(rng)), &acks);
+    RunAndKill(dir.path(), log_path, std::chrono::milliseconds(delay_ms(rng)), &acks);
     ASSERT_FALSE(HasFailure());
     EXPECT_GT(acks.size(), before) << "round " << round << " acknowledged nothing";
 
