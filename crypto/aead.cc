@@ -1,7 +1,6 @@
 #include "crypto/aead.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <climits>
 #include <memory>
@@ -9,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "crypto/algorithms.h"
 #include "crypto/bytes.h"
 
 namespace duurzaam::crypto {
@@ -40,17 +40,6 @@ unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s
   return absl::InternalError(absl::StrCat("OpenSSL AES-256-GCM ", internal::Av(what), " failed"));
 }
 
-[[nodiscard]] absl::StatusOr<std::string> HmacSha256(std::string_view key, std::string_view data) {
-  std::string out(32, '\0');
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(data), data.size(),
-           Bytes(out), &length) == nullptr ||
-      length != out.size()) {
-    return absl::InternalError("OpenSSL HMAC-SHA256 failed");
-  }
-  return out;
-}
-
 // Seals with the given 12-byte nonce; `out` holds the nonce on entry.
 [[nodiscard]] absl::StatusOr<std::string> SealWithNonce(std::string_view key32,
                                                         std::string_view aad,
@@ -60,8 +49,8 @@ unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s
 
   CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);  // frees and wipes the schedule
   int length = 0;
-  if (ctx == nullptr ||
-      EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), Bytes(key32), Bytes(out), nullptr) != 1) {
+  if (ctx == nullptr || EVP_EncryptInit_ex2(ctx.get(), internal::Aes256Gcm(), Bytes(key32),
+                                            Bytes(out), nullptr) != 1) {
     return OpenSslError("init");
   }
   if (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &length, Bytes(aad),
@@ -103,14 +92,15 @@ unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s
                                                                 std::string_view plaintext) {
   RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, plaintext));
   // A subkey for nonce derivation, so the AES key itself is never an HMAC key.
-  ASSIGN_OR_RETURN(std::string nonce_key, HmacSha256(key32, "duurzaam.aead.nonce-key.v1"));
+  ASSIGN_OR_RETURN(std::string nonce_key,
+                   internal::HmacSha256(key32, "duurzaam.aead.nonce-key.v1"));
   // Length-prefix the AAD so (aad, plaintext) splits cannot collide.
   std::string input(8, '\0');
   uint64_t aad_size = aad.size();
   for (int i = 7; i >= 0; --i, aad_size >>= 8) input[i] = static_cast<char>(aad_size & 0xff);
   input.append(aad);
   input.append(plaintext);
-  absl::StatusOr<std::string> digest = HmacSha256(nonce_key, input);
+  absl::StatusOr<std::string> digest = internal::HmacSha256(nonce_key, input);
   internal::Cleanse(nonce_key);
   internal::Cleanse(input);
   RETURN_IF_ERROR(digest.status());
@@ -133,7 +123,8 @@ unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s
   CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
   int length = 0;
   if (ctx == nullptr ||
-      EVP_DecryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), Bytes(key32), Bytes(nonce), nullptr) != 1 ||
+      EVP_DecryptInit_ex2(ctx.get(), internal::Aes256Gcm(), Bytes(key32), Bytes(nonce), nullptr) !=
+          1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag.data()) != 1) {
     return OpenSslError("init");
   }

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "common/hex.h"
+#include "crypto/algorithms.h"
 
 namespace duurzaam::crypto::internal {
 
@@ -44,7 +45,7 @@ bool HexDecode(std::string_view hex, std::string* out) {
   std::string out(EVP_MAX_MD_SIZE, '\0');
   unsigned int length = 0;
   if (EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &length,
-                 EVP_sha256(), nullptr) != 1) {
+                 internal::Sha256Md(), nullptr) != 1) {
     return absl::InternalError("EVP_Digest(SHA-256) failed");
   }
   out.resize(length);

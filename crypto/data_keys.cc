@@ -310,9 +310,10 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
 }
 
 [[nodiscard]] absl::StatusOr<DataKey> DataKeyStore::GetOrCreate(std::string_view scope) {
-  ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
+  // A cached scope was validated when it was cached.
   std::optional<Entry> entry = Cached(scope);
   if (!entry) {
+    ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
     MutexLock lock(&io_mu_);
     entry = Cached(scope);  // another thread may have created it meanwhile
     if (!entry) {
@@ -350,9 +351,9 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
 
 [[nodiscard]] absl::StatusOr<DataKey> DataKeyStore::Get(std::string_view scope,
                                                         std::string_view key_id) {
-  ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
   std::optional<Entry> entry = Cached(scope);
   if (!entry) {
+    ASSIGN_OR_RETURN(const std::string name, FileNameForScope(scope));
     MutexLock lock(&io_mu_);
     entry = Cached(scope);
     if (!entry) {
@@ -399,7 +400,6 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
 
 [[nodiscard]] absl::StatusOr<std::optional<int64_t>> DataKeyStore::ErasedAt(
     std::string_view scope) {
-  ASSIGN_OR_RETURN(std::string name, FileNameForScope(scope));
   if (std::optional<Entry> entry = Cached(scope)) {
     if (auto* key = std::get_if<DataKey>(&*entry)) {
       internal::Cleanse(key->key);
@@ -407,6 +407,7 @@ void DataKeyStore::CacheStore(std::string_view scope, const Entry& entry) {
     }
     return std::get<Erased>(*entry).at_micros;
   }
+  ASSIGN_OR_RETURN(std::string name, FileNameForScope(scope));
   MutexLock lock(&io_mu_);
   const std::string path = absl::StrCat(dir_, "/", name);
   absl::StatusOr<std::string> text = internal::ReadFile(path);

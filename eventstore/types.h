@@ -81,6 +81,8 @@ struct StreamAppend {
   std::vector<ProposedEvent> events;
 };
 
+using Hash = std::array<uint8_t, 32>;
+
 // Where an append landed. For an idempotent retry, the original result.
 struct AppendResult {
   std::string stream;
@@ -89,9 +91,12 @@ struct AppendResult {
   uint64_t first_position = 0;
   uint64_t last_position = 0;
   bool replayed = false;  // true when the ids were already recorded
+  // For a fresh append (not replayed): the time stamped on its records and
+  // each record's chain hash, in order, so a writer can keep what it wrote
+  // without reading it back.
+  int64_t recorded_at_micros = 0;
+  std::vector<Hash> hashes;
 };
-
-using Hash = std::array<uint8_t, 32>;
 
 // A stored event, owning its bytes.
 struct RecordedEvent {

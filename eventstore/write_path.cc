@@ -486,6 +486,8 @@ std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& gro
       r.stream = a.stream;
       r.first_revision = heads[k] + 1;
       r.first_position = position;
+      r.recorded_at_micros = now;
+      r.hashes.reserve(a.events.size());
       Revision revision = heads[k];
       for (const ProposedEvent& e : a.events) {
         ++revision;
@@ -501,6 +503,7 @@ std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& gro
           return std::nullopt;
         }
         record.append(internal::HashBytes(*hash));
+        r.hashes.push_back(*hash);
         std::string key = PositionKey(position);
         batch.Put(log_, key, record);
         batch.Put(streams_, internal::StreamKey(a.stream, revision), key);

@@ -1,5 +1,6 @@
 #include "services/case_service.h"
 
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -31,80 +32,128 @@ struct Appended {
 
 using domain::Numbering;
 
-// The shared write path of case and employer events, translation only:
-// request -> domain::Command, the stream (StreamCache) -> domain::History,
-// domain::Decide, and the Decision -> an append. What is not a domain rule
-// stays here: access (access::), sealing (codec::Encode) and the store's
-// idempotency (a retried event id gives the original result). `expected`
-// and the returned revision are in `numbering`.
-[[nodiscard]] absl::StatusOr<Appended> Record(
-    eventstore::Store* store, StreamCache* cache, const codec::Sealer* sealer,
-    const std::string& stream, domain::StreamKind kind, const std::string& event_id_text,
-    int64_t expected, const v1::PlacementEvent& proto, domain::Principal principal,
-    domain::Date today, Numbering numbering,
-    const std::function<absl::Status(const DecodedStream&, const domain::Event&)>& authorize) {
+using Authorize = std::function<absl::Status(const DecodedStream&, const domain::Event&)>;
+using RecordDone = std::function<void(absl::StatusOr<Appended>)>;
+
+// What a command comes to once checked against its stream: the original
+// result of a retry, or the append to make.
+struct Plan {
+  std::optional<Appended> replayed;
+  eventstore::StreamAppend append;
+  int64_t revision_after = 0;
+};
+
+// The check of one command against its stream as committed, translation
+// only: the stream -> domain::History, domain::Decide, the Decision -> an
+// append. What is not a domain rule stays here: access (`authorize`),
+// sealing (codec::Encode) and the store's idempotency (a retried event id
+// gives the original result).
+[[nodiscard]] absl::StatusOr<Plan> Check(const DecodedStream& loaded, const codec::Sealer* sealer,
+                                         const std::string& stream, domain::StreamKind kind,
+                                         const eventstore::EventId& id, const domain::Event& event,
+                                         int64_t expected, Numbering numbering,
+                                         const Authorize& authorize) {
+  // Access first: a caller who may not write here learns nothing more.
+  RETURN_IF_ERROR(authorize(loaded, event));
+  // Sealing is deterministic, so a retry encodes to the very same bytes.
+  ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded, codec::Encode(event, id, stream, sealer));
+  // A retry: the same id in this stream with the same content.
+  for (size_t i = 0; i < loaded.records.size(); ++i) {
+    const auto& record = loaded.records[i];
+    if (record.id == id) {
+      if (record.data != encoded.data || record.type != encoded.type) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "event id ", id.ToString(), " is already recorded with other content; use a new id"));
+      }
+      const int64_t seen = numbering == Numbering::kStream
+                               ? record.revision
+                               : domain::EmployerRevision(loaded.events, i + 1);
+      return Plan{Appended{seen, record.position, true}, {}, 0};
+    }
+  }
+  const domain::History history{kind, &loaded.events, &loaded.state, loaded.revision,
+                                loaded.quarantined.size()};
+  absl::StatusOr<domain::Decision> decided = domain::Decide(history, {event, expected, numbering});
+  RETURN_IF_ERROR(codec::FromRequestRoot(decided.status(), event, "event."));
+  domain::Decision decision = *std::move(decided);
+  if (decision.stale) {
+    const eventstore::Expectation seen = expected == -1 ? eventstore::Expectation::NoStream()
+                                                        : eventstore::Expectation::Exact(expected);
+    return eventstore::MakeRevisionConflictError({stream, seen, decision.current});
+  }
+  // The store checks the stream's own revision (read above), so a write in
+  // between is still a conflict. A decision to append is the command's own
+  // event, already encoded.
+  const eventstore::Expectation actual = loaded.revision == eventstore::kNoStream
+                                             ? eventstore::Expectation::NoStream()
+                                             : eventstore::Expectation::Exact(loaded.revision);
+  Plan plan;
+  plan.append = {stream, actual, {std::move(encoded)}};
+  plan.revision_after = decision.revision_after;
+  return plan;
+}
+
+// The shared write path of case and employer events: the command is checked
+// against its stream (StreamCache, held from the check until the append is
+// durable, so one command per stream at a time) and appended without
+// blocking a thread. `done` gets the outcome, with `expected` and the
+// revision in `numbering`.
+void Record(eventstore::Store* store, StreamCache* cache, const codec::Sealer* sealer,
+            const std::string& stream, domain::StreamKind kind, const std::string& event_id_text,
+            int64_t expected, const v1::PlacementEvent& proto, domain::Principal principal,
+            domain::Date today, Numbering numbering, Authorize authorize, RecordDone done) {
   absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(event_id_text);
-  if (!id.ok()) return MakeInvalidArgument({"event_id", std::string(id.status().message())});
-  if (id->IsNil()) return MakeInvalidArgument({"event_id", "a non-nil UUID is required"});
-  if (expected < -1) return MakeInvalidArgument({"expected_revision", "-1 or more"});
-  ASSIGN_OR_RETURN(domain::Event event,
-                   codec::FromProto(proto, id->ToString(), today, principal, "event."));
-  // The stream as committed, held until the append is done (StreamCache).
-  absl::StatusOr<Appended> outcome = absl::InternalError("the stream was not read");
-  RETURN_IF_ERROR(cache->Use(stream, [&](const Loaded& loaded) -> absl::Status {
-    outcome = [&]() -> absl::StatusOr<Appended> {
-      // Access first: a caller who may not write here learns nothing more.
-      RETURN_IF_ERROR(authorize(loaded, event));
-      // Sealing is deterministic, so a retry encodes to the very same bytes.
-      ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded,
-                       codec::Encode(event, *id, stream, sealer));
-      // A retry: the same id in this stream with the same content.
-      for (size_t i = 0; i < loaded.records.size(); ++i) {
-        const auto& record = loaded.records[i];
-        if (record.id == *id) {
-          if (record.data != encoded.data || record.type != encoded.type) {
-            return absl::AlreadyExistsError(
-                absl::StrCat("event id ", id->ToString(),
-                             " is already recorded with other content; use a new id"));
+  if (!id.ok()) {
+    return done(MakeInvalidArgument({"event_id", std::string(id.status().message())}));
+  }
+  if (id->IsNil()) return done(MakeInvalidArgument({"event_id", "a non-nil UUID is required"}));
+  if (expected < -1) return done(MakeInvalidArgument({"expected_revision", "-1 or more"}));
+  absl::StatusOr<domain::Event> event =
+      codec::FromProto(proto, id->ToString(), today, principal, "event.");
+  if (!event.ok()) return done(event.status());
+  cache->UseAsync(stream, [store, sealer, stream, kind, id = *id, event = *std::move(event),
+                           expected, numbering, authorize = std::move(authorize),
+                           done = std::move(done)](absl::StatusOr<const DecodedStream*> loaded,
+                                                   StreamCache::Release release) {
+    absl::StatusOr<Plan> plan = loaded.ok() ? Check(**loaded, sealer, stream, kind, id, event,
+                                                    expected, numbering, authorize)
+                                            : absl::StatusOr<Plan>(loaded.status());
+    if (!plan.ok() || plan->replayed) {
+      release(nullptr);
+      return done(plan.ok() ? absl::StatusOr<Appended>(*plan->replayed) : plan.status());
+    }
+    const int64_t revision_after = plan->revision_after;
+    // What the append writes, kept in the cache once it is durable.
+    auto kept = std::make_shared<eventstore::RecordedEvent>();
+    const eventstore::ProposedEvent& proposed = plan->append.events.front();
+    kept->stream = stream;
+    kept->id = proposed.id;
+    kept->type = proposed.type;
+    kept->data = proposed.data;
+    kept->metadata = proposed.metadata;
+    store->AppendAsync(
+        std::move(plan->append), [numbering, revision_after, kept, release = std::move(release),
+                                  done = done](absl::StatusOr<eventstore::AppendResult> appended) {
+          const bool fresh = appended.ok() && !appended->replayed && appended->hashes.size() == 1;
+          if (fresh) {
+            kept->revision = appended->first_revision;
+            kept->position = appended->first_position;
+            kept->recorded_at_micros = appended->recorded_at_micros;
+            kept->hash = appended->hashes.front();
           }
-          const int64_t seen = numbering == Numbering::kStream
-                                   ? record.revision
-                                   : domain::EmployerRevision(loaded.events, i + 1);
-          return Appended{seen, record.position, true};
-        }
-      }
-      const domain::History history{kind, &loaded.events, &loaded.state, loaded.revision,
-                                    loaded.quarantined.size()};
-      absl::StatusOr<domain::Decision> decided =
-          domain::Decide(history, {event, expected, numbering});
-      RETURN_IF_ERROR(codec::FromRequestRoot(decided.status(), event, "event."));
-      domain::Decision decision = *std::move(decided);
-      if (decision.stale) {
-        const eventstore::Expectation seen = expected == -1
-                                                 ? eventstore::Expectation::NoStream()
-                                                 : eventstore::Expectation::Exact(expected);
-        return eventstore::MakeRevisionConflictError({stream, seen, decision.current});
-      }
-      // The store checks the stream's own revision (read above), so a write
-      // in between is still a conflict.
-      const eventstore::Expectation actual = loaded.revision == eventstore::kNoStream
-                                                 ? eventstore::Expectation::NoStream()
-                                                 : eventstore::Expectation::Exact(loaded.revision);
-      // A decision to append is the command's own event, already encoded.
-      absl::StatusOr<eventstore::AppendResult> appended =
-          store->Append({stream, actual, {std::move(encoded)}});
-      if (numbering == Numbering::kEmployer && eventstore::GetRevisionConflict(appended.status())) {
-        // Written to between our read and the append: the store's conflict
-        // names the stream revision, which an employer must not see.
-        return absl::AbortedError(
-            "the case changed while this was recorded; read it again and retry");
-      }
-      if (!appended.ok()) return appended.status();
-      return Appended{decision.revision_after, appended->last_position, appended->replayed};
-    }();
-    return absl::OkStatus();
-  }));
-  return outcome;
+          release(fresh ? kept.get() : nullptr);
+          if (numbering == Numbering::kEmployer &&
+              eventstore::GetRevisionConflict(appended.status())) {
+            // Written to between our read and the append: the store's
+            // conflict names the stream revision, which an employer must
+            // not see.
+            return done(absl::AbortedError(
+                "the case changed while this was recorded; read it again and retry"));
+          }
+          if (!appended.ok()) return done(appended.status());
+          done(Appended{revision_after, appended->last_position, appended->replayed});
+        });
+  });
 }
 
 domain::Date Today(const std::function<int64_t()>& now_micros) {
@@ -169,69 +218,93 @@ CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* 
       now_micros_(std::move(now_micros)),
       write_cache_(store, kWriteCacheRecords) {}
 
-grpc::Status CaseService::RecordCaseEvent(grpc::ServerContext* context,
-                                          const v1::RecordCaseEventRequest* request,
-                                          v1::RecordCaseEventResponse* response) {
+grpc::ServerUnaryReactor* CaseService::RecordCaseEvent(grpc::CallbackServerContext* context,
+                                                       const v1::RecordCaseEventRequest* request,
+                                                       v1::RecordCaseEventResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // The request and response stay valid until Finish.
+  auto finish = [reactor, response](absl::StatusOr<Appended> appended) {
+    reactor->Finish(Respond(appended, response));
+  };
   auto who = guard_->Admit(*context, access::Operation::kRecordCaseEvent);
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  if (absl::Status s = CheckId(request->case_id(), "case_id"); !s.ok()) return ToGrpcStatus(s);
-  const std::string& case_id = request->case_id();
-  auto authorize = [&](const DecodedStream& stream, const domain::Event& event) {
+  if (!who.ok()) {
+    finish(who.status());
+    return reactor;
+  }
+  if (absl::Status s = CheckId(request->case_id(), "case_id"); !s.ok()) {
+    finish(s);
+    return reactor;
+  }
+  auto authorize = [who = *who, case_id = request->case_id(), employers = employers_](
+                       const DecodedStream& stream, const domain::Event& event) -> absl::Status {
     ASSIGN_OR_RETURN(access::CaseFacts facts, FactsOf(stream));
-    RETURN_IF_ERROR(access::CheckCaseWrite(*who, case_id, facts, event));
+    RETURN_IF_ERROR(access::CheckCaseWrite(who, case_id, facts, event));
     // A case is opened only at an employer that exists.
     if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
-      RETURN_IF_ERROR(employers_->CheckRegistered(opened->employer_id));
+      RETURN_IF_ERROR(employers->CheckRegistered(opened->employer_id));
     }
     return absl::OkStatus();
   };
   const Numbering numbering =
       who->role == domain::Role::kEmployer ? Numbering::kEmployer : Numbering::kStream;
-  auto appended =
-      Record(store_, &write_cache_, sealer_, domain::CaseStream(case_id), domain::StreamKind::kCase,
-             request->event_id(), request->expected_revision(), request->event(), *who,
-             Today(now_micros_), numbering, authorize);
-  return Respond(appended, response);
+  Record(store_, &write_cache_, sealer_, domain::CaseStream(request->case_id()),
+         domain::StreamKind::kCase, request->event_id(), request->expected_revision(),
+         request->event(), *who, Today(now_micros_), numbering, std::move(authorize),
+         std::move(finish));
+  return reactor;
 }
 
-grpc::Status CaseService::RecordEmployerEvent(grpc::ServerContext* context,
-                                              const v1::RecordEmployerEventRequest* request,
-                                              v1::RecordEmployerEventResponse* response) {
+grpc::ServerUnaryReactor* CaseService::RecordEmployerEvent(
+    grpc::CallbackServerContext* context, const v1::RecordEmployerEventRequest* request,
+    v1::RecordEmployerEventResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [reactor, response](absl::StatusOr<Appended> appended) {
+    reactor->Finish(Respond(appended, response));
+  };
   auto who = guard_->Admit(*context, access::Operation::kRecordEmployerEvent);
-  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!who.ok()) {
+    finish(who.status());
+    return reactor;
+  }
   if (absl::Status s = CheckId(request->employer_id(), "employer_id"); !s.ok()) {
-    return ToGrpcStatus(s);
+    finish(s);
+    return reactor;
   }
   const std::string& employer = request->employer_id();
+  if (absl::Status s = CheckEmployerWrite(*who, employer); !s.ok()) {
+    finish(s);
+    return reactor;
+  }
+  Record(
+      store_, &write_cache_, sealer_, domain::EmployerStream(employer),
+      domain::StreamKind::kEmployer, request->event_id(), request->expected_revision(),
+      request->event(), *who, Today(now_micros_), Numbering::kStream,
+      [](const DecodedStream&, const domain::Event&) { return absl::OkStatus(); },
+      std::move(finish));
+  return reactor;
+}
+
+[[nodiscard]] absl::Status CaseService::CheckEmployerWrite(const domain::Principal& who,
+                                                           const std::string& employer) {
   // An expert records an employer-wide event only for an employer where
   // they are on the team of a case.
   bool has_case_there = false;
-  if (who->role == domain::Role::kExpert) {
-    if (absl::Status s = guard_->cases()->CatchUp(); !s.ok()) return ToGrpcStatus(s);
-    absl::StatusOr<std::vector<std::string>> ids = projection_->CasesOfExpert(who->id);
-    if (!ids.ok()) return ToGrpcStatus(ids.status());
-    for (const std::string& case_id : *ids) {
-      absl::StatusOr<std::shared_ptr<const DecodedStream>> stream =
-          guard_->cases()->Stream(domain::CaseStream(case_id));
-      if (!stream.ok()) return ToGrpcStatus(stream.status());
-      absl::StatusOr<access::CaseFacts> facts = FactsOf(**stream);
+  if (who.role == domain::Role::kExpert) {
+    RETURN_IF_ERROR(guard_->cases()->CatchUp());
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, projection_->CasesOfExpert(who.id));
+    for (const std::string& case_id : ids) {
+      ASSIGN_OR_RETURN(std::shared_ptr<const DecodedStream> stream,
+                       guard_->cases()->Stream(domain::CaseStream(case_id)));
+      absl::StatusOr<access::CaseFacts> facts = FactsOf(*stream);
       if (!facts.ok()) continue;  // undecidable access never grants
-      if (facts->employer_id == employer && facts->team.count(who->id)) {
+      if (facts->employer_id == employer && facts->team.count(who.id)) {
         has_case_there = true;
         break;
       }
     }
   }
-  if (absl::Status s = access::CheckEmployerWrite(*who, employer, has_case_there); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  if (absl::Status s = employers_->CheckRegistered(employer); !s.ok()) return ToGrpcStatus(s);
-  auto appended =
-      Record(store_, &write_cache_, sealer_, domain::EmployerStream(request->employer_id()),
-             domain::StreamKind::kEmployer, request->event_id(), request->expected_revision(),
-             request->event(), *who, Today(now_micros_), Numbering::kStream,
-             [](const DecodedStream&, const domain::Event&) { return absl::OkStatus(); });
-  return Respond(appended, response);
+  RETURN_IF_ERROR(access::CheckEmployerWrite(who, employer, has_case_there));
+  return employers_->CheckRegistered(employer);
 }
 
 void CaseService::ToEntry(const domain::TimelineEntry& entry,

@@ -25,7 +25,12 @@
 
 namespace duurzaam::services {
 
-class CaseService final : public v1::Cases::Service {
+// The commands are callback methods: a command waiting for its append to
+// become durable holds no thread.
+using CaseServiceBase = v1::Cases::WithCallbackMethod_RecordCaseEvent<
+    v1::Cases::WithCallbackMethod_RecordEmployerEvent<v1::Cases::Service>>;
+
+class CaseService final : public CaseServiceBase {
  public:
   // `now_micros` is the server clock (for "today"); the domain never reads it.
   // `sealer` seals personal data before it is stored (null: stored in plain
@@ -36,12 +41,12 @@ class CaseService final : public v1::Cases::Service {
               const codec::Sealer* sealer, codec::EmployerRegistry* employers,
               std::function<int64_t()> now_micros);
 
-  grpc::Status RecordCaseEvent(grpc::ServerContext* context,
-                               const v1::RecordCaseEventRequest* request,
-                               v1::RecordCaseEventResponse* response) override;
-  grpc::Status RecordEmployerEvent(grpc::ServerContext* context,
-                                   const v1::RecordEmployerEventRequest* request,
-                                   v1::RecordEmployerEventResponse* response) override;
+  grpc::ServerUnaryReactor* RecordCaseEvent(grpc::CallbackServerContext* context,
+                                            const v1::RecordCaseEventRequest* request,
+                                            v1::RecordCaseEventResponse* response) override;
+  grpc::ServerUnaryReactor* RecordEmployerEvent(grpc::CallbackServerContext* context,
+                                                const v1::RecordEmployerEventRequest* request,
+                                                v1::RecordEmployerEventResponse* response) override;
   grpc::Status GetTimeline(grpc::ServerContext* context, const v1::GetTimelineRequest* request,
                            v1::Timeline* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
@@ -55,6 +60,10 @@ class CaseService final : public v1::Cases::Service {
                                      v1::RegionalStatistics* response) override;
 
  private:
+  // May `who` record an employer-wide event for `employer` (which must be
+  // registered)?
+  [[nodiscard]] absl::Status CheckEmployerWrite(const domain::Principal& who,
+                                                const std::string& employer);
   // A read admitted by the guard: who, how they see the case, the case.
   struct Admitted {
     domain::Principal who;

@@ -4,25 +4,35 @@
 
 namespace duurzaam::services {
 
-[[nodiscard]] absl::Status StreamCache::Use(
-    const std::string& name, const std::function<absl::Status(const DecodedStream&)>& fn) {
-  std::shared_ptr<Entry> entry;
-  {
-    MutexLock lock(&map_mu_);
-    auto it = entries_.find(name);
-    if (it == entries_.end()) {
-      entry = std::make_shared<Entry>();
-      lru_.push_front(name);
-      entry->lru = lru_.begin();
-      entries_.emplace(name, entry);
-    } else {
-      entry = it->second;
-      lru_.splice(lru_.begin(), lru_, entry->lru);
-    }
+std::shared_ptr<StreamCache::Entry> StreamCache::Find(const std::string& name) {
+  MutexLock lock(&map_mu_);
+  auto it = entries_.find(name);
+  if (it != entries_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second->lru);
+    return it->second;
   }
-  MutexLock stream_lock(&entry->mu);
+  auto entry = std::make_shared<Entry>();
+  lru_.push_front(name);
+  entry->lru = lru_.begin();
+  entries_.emplace(name, entry);
+  return entry;
+}
+
+void StreamCache::UseAsync(const std::string& name, Holder holder) {
+  std::shared_ptr<Entry> entry = Find(name);
+  {
+    MutexLock lock(&entry->mu);
+    if (entry->held) {
+      entry->waiting.push_back(std::move(holder));
+      return;
+    }
+    entry->held = true;
+  }
+  Run(name, entry, std::move(holder));
+}
+
+void StreamCache::Run(const std::string& name, const std::shared_ptr<Entry>& entry, Holder holder) {
   DecodedStream& stream = entry->stream;
-  // Only what was committed since the last use.
   constexpr size_t kPage = 1000;
   absl::Status read;
   while (read.ok()) {
@@ -39,13 +49,41 @@ namespace duurzaam::services {
     }
     if (page->size() < kPage) break;
   }
-  if (!read.ok()) {
-    stream = DecodedStream{};  // read whole next time
-    Account(name, entry, 0);
-    return read;
-  }
+  if (!read.ok()) stream = DecodedStream{};  // read whole next time
   Account(name, entry, stream.records.size() + stream.quarantined.size());
-  return fn(stream);
+  // One release per hold, whatever the holder does.
+  auto released = std::make_shared<std::atomic<bool>>(false);
+  Release release = [this, name, entry, released](const eventstore::RecordedEvent* appended) {
+    if (!released->exchange(true)) Pass(name, entry, appended);
+  };
+  if (!read.ok()) {
+    holder(read, std::move(release));
+    return;
+  }
+  holder(&stream, std::move(release));
+}
+
+void StreamCache::Pass(const std::string& name, const std::shared_ptr<Entry>& entry,
+                       const eventstore::RecordedEvent* appended) {
+  // Still held: the stream is ours to extend. A record decodes as it would
+  // read back; one that is not the next (or does not decode) is left for
+  // the next catch-up to read.
+  DecodedStream& stream = entry->stream;
+  if (appended != nullptr && appended->revision == stream.revision + 1 &&
+      !AddRecord(*appended, &stream).ok()) {
+    stream = DecodedStream{};
+  }
+  Holder next;
+  {
+    MutexLock lock(&entry->mu);
+    if (entry->waiting.empty()) {
+      entry->held = false;
+      return;
+    }
+    next = std::move(entry->waiting.front());
+    entry->waiting.pop_front();
+  }
+  Run(name, entry, std::move(next));
 }
 
 void StreamCache::Account(const std::string& name, const std::shared_ptr<Entry>& entry,
@@ -57,13 +95,20 @@ void StreamCache::Account(const std::string& name, const std::shared_ptr<Entry>&
   entry->records = records;
   // Forget the least recently used streams (never the one just used) until
   // the bound holds; a stream in use elsewhere stays alive for its user.
-  while (total_records_ > max_records_ && lru_.size() > 1) {
-    const std::string victim = lru_.back();
-    if (victim == name) break;
-    auto v = entries_.find(victim);
-    total_records_ -= v->second->records;
-    entries_.erase(v);
-    lru_.pop_back();
+  // Forget the least recently used streams that no command holds (a held
+  // one stays: forgetting it would let a second command in beside it).
+  auto lru = lru_.end();
+  while (total_records_ > max_records_ && lru != lru_.begin()) {
+    --lru;
+    if (*lru == name) continue;
+    auto victim = entries_.find(*lru);
+    {
+      MutexLock victim_lock(&victim->second->mu);
+      if (victim->second->held) continue;
+    }
+    total_records_ -= victim->second->records;
+    entries_.erase(victim);
+    lru = lru_.erase(lru);
   }
 }
 

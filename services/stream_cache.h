@@ -4,12 +4,15 @@
 // wait for the projection) and kept, so a command reads only what was
 // committed since the last one instead of the whole stream.
 //
-// One command per stream at a time (Use holds the stream's lock while the
-// command checks and appends), other streams in parallel. Bounded: at most
+// One command per stream at a time, in arrival order (a command holds the
+// stream from its check until its append is durable; the next waits in the
+// stream's queue), other streams in parallel; no thread blocks while an
+// append is in flight. Bounded: at most
 // `max_records` records over all streams; the least recently used streams
 // are forgotten first. Thread-safe.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <list>
 #include <memory>
@@ -17,6 +20,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/mutex.h"
 #include "eventstore/store.h"
 #include "services/case_reader.h"
@@ -28,11 +32,19 @@ class StreamCache {
   StreamCache(eventstore::Store* store, size_t max_records)
       : store_(store), max_records_(max_records) {}
 
-  // Brings `stream` up to date with the store and runs `fn` on it, holding
-  // the stream until `fn` returns. An error reading the store forgets the
-  // stream (the next use reads it whole) and is returned.
-  [[nodiscard]] absl::Status Use(const std::string& stream,
-                                 const std::function<absl::Status(const DecodedStream&)>& fn);
+  // Ends a hold; call once (from any thread; later calls do nothing) when
+  // the command is done with the stream: with the record it appended (kept
+  // as if read back, when it is the stream's next), or null when it appended
+  // nothing or cannot say.
+  using Release = std::function<void(const eventstore::RecordedEvent* appended)>;
+  // Receives the stream brought up to date with the store (or the error that
+  // reading it gave: the stream is then forgotten, the next use reads it
+  // whole), and holds it until it calls `release`.
+  using Holder = std::function<void(absl::StatusOr<const DecodedStream*>, Release release)>;
+
+  // Runs `holder` now if no command holds `stream`, else once the commands
+  // queued before it have released it: on the thread of the last release.
+  void UseAsync(const std::string& stream, Holder holder);
 
   // For tests and metrics.
   size_t cached_records() const;
@@ -41,11 +53,22 @@ class StreamCache {
  private:
   struct Entry {
     Mutex mu;
-    DecodedStream stream ABSL_GUARDED_BY(mu);
+    bool held ABSL_GUARDED_BY(mu) = false;
+    std::deque<Holder> waiting ABSL_GUARDED_BY(mu);
+    // Read and written only by the command that holds the entry (`held`
+    // passes it on under mu).
+    DecodedStream stream;
     size_t records = 0;  // as last counted into total_records_ (under map_mu_)
     std::list<std::string>::iterator lru;
   };
 
+  std::shared_ptr<Entry> Find(const std::string& name);
+  // With the entry held: catches up and hands it to `holder`.
+  void Run(const std::string& name, const std::shared_ptr<Entry>& entry, Holder holder);
+  // Keeps `appended`, then passes the entry to the next waiting holder, or
+  // frees it.
+  void Pass(const std::string& name, const std::shared_ptr<Entry>& entry,
+            const eventstore::RecordedEvent* appended);
   void Account(const std::string& name, const std::shared_ptr<Entry>& entry, size_t records);
 
   eventstore::Store* const store_;

@@ -2,6 +2,7 @@
 // every acknowledged event survives, in order, with a valid hash chain.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +26,9 @@ struct Ack {
   std::string id;
 };
 
-// Runs the writer for `run_for`, SIGKILLs it, and collects its acks.
+// Runs the writer until its first acknowledgement (the store is open and
+// writing, however loaded the machine) and then for `run_for`, SIGKILLs it,
+// and collects its acks.
 void RunAndKill(const std::string& dir, const std::string& log_path,
                 std::chrono::milliseconds run_for, std::map<uint64_t, Ack>* acks) {
   int fds[2];
@@ -43,6 +46,13 @@ void RunAndKill(const std::string& dir, const std::string& log_path,
     _exit(127);
   }
   close(fds[1]);
+  std::string out;
+  char buf[1 << 16];
+  ssize_t n = 0;
+  pollfd ready{fds[0], POLLIN, 0};
+  const bool acked =
+      poll(&ready, 1, /*timeout_ms=*/60'000) == 1 && (n = read(fds[0], buf, sizeof(buf))) > 0;
+  if (acked) out.append(buf, static_cast<size_t>(n));
   std::this_thread::sleep_for(run_for);  // the random moment of the crash
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   int status = 0;
@@ -56,10 +66,8 @@ void RunAndKill(const std::string& dir, const std::string& log_path,
   ASSERT_TRUE(WIFSIGNALED(status))
       << "writer exited by itself with " << WEXITSTATUS(status) << writer_log();
   ASSERT_EQ(WTERMSIG(status), SIGKILL) << writer_log();
+  ASSERT_TRUE(acked) << "the writer acknowledged nothing in 60 s" << writer_log();
   // Everything the writer acknowledged before dying is still in the pipe.
-  std::string out;
-  char buf[1 << 16];
-  ssize_t n;
   while ((n = read(fds[0], buf, sizeof(buf))) > 0) out.append(buf, n);
   close(fds[0]);
   std::istringstream in(out);
@@ -84,7 +92,7 @@ TEST(CrashTest, AcknowledgedEventsSurviveSigkill) {
     size_t before = acks.size();
     RunAndKill(dir.path(), log_path, std::chrono::milliseconds(delay_ms(rng)), &acks);
     ASSERT_FALSE(HasFailure());
-    EXPECT_GT(acks.size(), before) << "round " << round << " acknowledged nothing";
+    ASSERT_GT(acks.size(), before) << "round " << round << " acknowledged nothing";
 
     Options options;
     options.path = dir.path();

@@ -23,30 +23,35 @@ class StreamCacheTest : public ::testing::Test {
     store_ = std::move(*store);
   }
 
-  // A contact moment on `stream`, encoded as the server stores it.
-  void Contact(const std::string& stream) {
+  // A contact moment for `stream`, encoded as the server stores it.
+  static eventstore::ProposedEvent Encoded(const std::string& stream) {
     domain::Event event{eventstore::EventId::Random().ToString(),
                         absl::CivilDay(2026, 1, 5),
                         absl::CivilDay(2026, 1, 5),
                         {"expert:jdevries", domain::Role::kExpert, ""},
                         domain::ContactMoment{domain::ContactKind::kPhone, "gebeld"}};
-    auto id = eventstore::EventId::Parse(event.id);
-    ASSERT_TRUE(id.ok());
-    auto encoded = codec::Encode(event, *id, stream, nullptr);
-    ASSERT_TRUE(encoded.ok()) << encoded.status();
-    ASSERT_TRUE(store_->Append({stream, eventstore::Expectation::Any(), {*encoded}}).ok());
+    auto encoded = codec::Encode(event, *eventstore::EventId::Parse(event.id), stream, nullptr);
+    EXPECT_TRUE(encoded.ok()) << encoded.status();
+    return encoded.ok() ? *std::move(encoded) : eventstore::ProposedEvent{};
+  }
+  // ... appended to the store.
+  void Contact(const std::string& stream) {
+    ASSERT_TRUE(store_->Append({stream, eventstore::Expectation::Any(), {Encoded(stream)}}).ok());
   }
 
+  // Uses `stream` and releases it at once (nothing holds it here, so the
+  // holder runs before UseAsync returns).
   int64_t RevisionSeen(StreamCache& cache, const std::string& stream) {
     int64_t seen = -2;
-    EXPECT_TRUE(cache
-                    .Use(stream,
-                         [&](const DecodedStream& s) {
-                           seen = s.revision;
-                           EXPECT_EQ(s.records.size(), s.events.size());
-                           return absl::OkStatus();
-                         })
-                    .ok());
+    cache.UseAsync(stream,
+                   [&](absl::StatusOr<const DecodedStream*> s, StreamCache::Release release) {
+                     EXPECT_TRUE(s.ok()) << s.status();
+                     if (s.ok()) {
+                       seen = (*s)->revision;
+                       EXPECT_EQ((*s)->records.size(), (*s)->events.size());
+                     }
+                     release(nullptr);
+                   });
     return seen;
   }
 
@@ -86,12 +91,117 @@ TEST_F(StreamCacheTest, ForgetsTheLeastRecentlyUsedStreamsBeyondItsBound) {
   EXPECT_LE(cache.cached_records(), 25u);
 }
 
-TEST_F(StreamCacheTest, AnErrorFromTheCommandIsReturned) {
+TEST_F(StreamCacheTest, AHeldStreamQueuesTheNextCommandsInArrivalOrderUntilReleased) {
+  Contact("case-a");
+  StreamCache cache(store_.get(), 1000);
+  std::vector<std::string> ran;
+  StreamCache::Release first_release;
+  cache.UseAsync("case-a", [&](absl::StatusOr<const DecodedStream*> s, StreamCache::Release r) {
+    ASSERT_TRUE(s.ok());
+    ran.push_back("first@" + std::to_string((*s)->revision));
+    first_release = std::move(r);  // held, as by an append in flight
+  });
+  StreamCache::Release second_release;
+  cache.UseAsync("case-a", [&](absl::StatusOr<const DecodedStream*> s, StreamCache::Release r) {
+    ASSERT_TRUE(s.ok());
+    ran.push_back("second@" + std::to_string((*s)->revision));
+    second_release = std::move(r);
+  });
+  cache.UseAsync("case-a", [&](absl::StatusOr<const DecodedStream*> s, StreamCache::Release r) {
+    ASSERT_TRUE(s.ok());
+    ran.push_back("third@" + std::to_string((*s)->revision));
+    r(nullptr);
+  });
+  // Another stream is not held up.
+  EXPECT_EQ(RevisionSeen(cache, "case-b"), eventstore::kNoStream);
+  EXPECT_EQ(ran, std::vector<std::string>({"first@0"}));
+  // The first command's append lands before it releases: the next sees it.
+  Contact("case-a");
+  first_release(nullptr);
+  first_release(nullptr);  // a second release of one hold changes nothing
+  EXPECT_EQ(ran, std::vector<std::string>({"first@0", "second@1"}));
+  second_release(nullptr);
+  EXPECT_EQ(ran, std::vector<std::string>({"first@0", "second@1", "third@1"}));
+  EXPECT_EQ(RevisionSeen(cache, "case-a"), 1);  // free again
+}
+
+TEST_F(StreamCacheTest, TheRecordAHolderAppendedIsKeptWithoutReadingItBack) {
+  Contact("case-a");
+  StreamCache cache(store_.get(), 1000);
+  EXPECT_EQ(RevisionSeen(cache, "case-a"), 0);
+  const uint64_t before = cache.records_read();
+  cache.UseAsync("case-a", [&](absl::StatusOr<const DecodedStream*> s, StreamCache::Release r) {
+    ASSERT_TRUE(s.ok());
+    // Append as the write path does, and release with what was written.
+    const eventstore::ProposedEvent encoded = Encoded("case-a");
+    auto result = store_->Append({"case-a", eventstore::Expectation::Exact(0), {encoded}});
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->hashes.size(), 1u);
+    eventstore::RecordedEvent kept{"case-a",     result->first_revision, result->first_position,
+                                   encoded.id,   encoded.type,           result->recorded_at_micros,
+                                   encoded.data, encoded.metadata,       result->hashes[0]};
+    r(&kept);
+  });
+  std::string seen_type;
+  cache.UseAsync("case-a", [&](absl::StatusOr<const DecodedStream*> s, StreamCache::Release r) {
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ((*s)->revision, 1);
+    ASSERT_EQ((*s)->records.size(), 2u);
+    // The kept record is the stored one, byte for byte.
+    auto stored = store_->ReadAt((*s)->records[1].position);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ((*s)->records[1].data, stored->data);
+    EXPECT_EQ((*s)->records[1].hash, stored->hash);
+    EXPECT_EQ((*s)->records[1].recorded_at_micros, stored->recorded_at_micros);
+    EXPECT_EQ((*s)->events.size(), 2u);
+    r(nullptr);
+  });
+  EXPECT_EQ(cache.records_read(), before);  // nothing read back
+}
+
+TEST_F(StreamCacheTest, ARecordThatIsNotTheNextIsLeftForTheStoreToTell) {
+  Contact("case-a");
+  StreamCache cache(store_.get(), 1000);
+  EXPECT_EQ(RevisionSeen(cache, "case-a"), 0);
+  cache.UseAsync("case-a", [&](absl::StatusOr<const DecodedStream*>, StreamCache::Release r) {
+    eventstore::RecordedEvent wrong;
+    wrong.stream = "case-a";
+    wrong.revision = 5;  // not the next revision
+    r(&wrong);
+  });
+  EXPECT_EQ(RevisionSeen(cache, "case-a"), 0);
+}
+
+TEST_F(StreamCacheTest, AHeldStreamIsNeverForgotten) {
+  for (const char* s : {"case-a", "case-b", "case-c"}) {
+    for (int i = 0; i < 10; ++i) Contact(s);
+  }
+  StreamCache cache(store_.get(), 15);
+  StreamCache::Release hold;
+  cache.UseAsync("case-a", [&](absl::StatusOr<const DecodedStream*>, StreamCache::Release r) {
+    hold = std::move(r);
+  });
+  // Over the bound, and a is the least recently used, but held.
+  EXPECT_EQ(RevisionSeen(cache, "case-b"), 9);
+  EXPECT_EQ(RevisionSeen(cache, "case-c"), 9);
+  hold(nullptr);
+  const uint64_t before = cache.records_read();
+  EXPECT_EQ(RevisionSeen(cache, "case-a"), 9);
+  EXPECT_EQ(cache.records_read(), before);  // a was kept, not read again
+}
+
+TEST_F(StreamCacheTest, AStreamThatCannotBeReadIsReportedAndReadWholeNextTime) {
   Contact("case-a");
   StreamCache cache(store_.get(), 100);
-  absl::Status s =
-      cache.Use("case-a", [](const DecodedStream&) { return absl::FailedPreconditionError("no"); });
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RevisionSeen(cache, "case-a"), 0);
+  // A stream name the store refuses: the holder gets the error.
+  absl::Status seen;
+  cache.UseAsync(std::string(1000, 'x'),
+                 [&](absl::StatusOr<const DecodedStream*> s, StreamCache::Release r) {
+                   seen = s.status();
+                   r(nullptr);
+                 });
+  EXPECT_FALSE(seen.ok());
   EXPECT_EQ(RevisionSeen(cache, "case-a"), 0);
 }
 
