@@ -14,12 +14,12 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/benches.h"
 #include "bench/harness.h"
+#include "clients/lib/log_reader.h"
 #include "codec/employer_registry.h"
 #include "crypto/data_keys.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "echo.grpc.pb.h"
-#include "google/protobuf/arena.h"
 #include "projections/case_projection.h"
 #include "rocksdb/db.h"
 #include "server/stack.h"
@@ -226,30 +226,22 @@ double CaseCommandRate(const BenchServer& s, const std::string& user, int cases,
 
 // Catch-up rate of one global-log subscriber as `user` over a log of `events`.
 double SubscribeRate(const BenchServer& s, const std::string& user, uint64_t events) {
-  auto stub = v1::EventStore::NewStub(s.ChannelAs(user));
   v1::SubscribeRequest request;
   request.mutable_all()->set_from_position(0);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
   auto start = Clock::now();
-  auto reader = stub->Subscribe(&context, request);
-  // Each message is parsed into an arena over one reused block, as a client
-  // reading a long catch-up would: no allocation per event.
-  std::vector<char> block(8 << 20);
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.initial_block = block.data();
-  arena_options.initial_block_size = block.size();
+  // The client library's reader: each batch parsed into one kept EventBatch.
+  client::LogReader reader(s.ChannelAs(user), &context, request);
   uint64_t received = 0;
-  while (true) {
-    google::protobuf::Arena arena(arena_options);
-    auto* message = google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena);
-    if (!reader->Read(message)) break;
-    received += message->events().events_size();
-    if (message->has_caught_up()) break;
+  while (reader.Next()) {
+    if (reader.kind() == client::LogReader::Kind::kEvents) {
+      received += reader.events().events_size();
+    } else if (reader.kind() == client::LogReader::Kind::kCaughtUp) {
+      break;
+    }
   }
   double elapsed = Seconds(Clock::now() - start);
-  context.TryCancel();
-  reader->Finish().IgnoreError();
   if (received != events) {
     std::fprintf(stderr, "subscribe received %llu of %llu\n",
                  static_cast<unsigned long long>(received),

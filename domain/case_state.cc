@@ -20,7 +20,8 @@ std::vector<TeamChange> TeamChanges(const Event& e) {
   return {};
 }
 
-CaseState Apply(CaseState s, const Event& e) {
+void ApplyTo(CaseState* state, const Event& e) {
+  CaseState& s = *state;
   for (const TeamChange& change : TeamChanges(e)) {
     if (change.joins) {
       s.team.insert(change.expert_id);
@@ -116,19 +117,31 @@ CaseState Apply(CaseState s, const Event& e) {
                  },
              },
              e.body);
-  return s;
+}
+
+CaseState Apply(CaseState state, const Event& event) {
+  ApplyTo(&state, event);
+  return state;
 }
 
 CaseState FoldAsOf(const std::vector<Event>& events, Date as_of) {
+  std::vector<const Event*> refs;
+  refs.reserve(events.size());
+  for (const Event& e : events) refs.push_back(&e);
+  return FoldAsOf(refs, as_of);
+}
+
+CaseState FoldAsOf(const std::vector<const Event*>& events, Date as_of) {
   // Apply in occurred order (stable: recorded order breaks ties).
   std::vector<const Event*> known;
-  for (const Event& e : events) {
-    if (e.occurred_on <= as_of && e.recorded_on <= as_of) known.push_back(&e);
+  known.reserve(events.size());
+  for (const Event* e : events) {
+    if (e->occurred_on <= as_of && e->recorded_on <= as_of) known.push_back(e);
   }
   std::stable_sort(known.begin(), known.end(),
                    [](const Event* a, const Event* b) { return a->occurred_on < b->occurred_on; });
   CaseState state;
-  for (const Event* e : known) state = Apply(std::move(state), *e);
+  for (const Event* e : known) ApplyTo(&state, *e);
   return state;
 }
 

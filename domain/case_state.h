@@ -75,6 +75,8 @@ struct CaseState {
 // Applies one event (the fold step). Employer-wide events (organisation
 // changes) are applied to every case of that employer by the caller.
 CaseState Apply(CaseState state, const Event& event);
+// The same step in place (a long fold moves no state per event).
+void ApplyTo(CaseState* state, const Event& event);
 
 // How `event` changes a case's team: experts that join (true) or leave
 // (false). The one statement of the team rule (the expert who opens a case
@@ -91,5 +93,7 @@ std::vector<TeamChange> TeamChanges(const Event& event);
 // day does not change what the status was on `as_of`, so an auditor gets
 // the same answer today and in five years.
 CaseState FoldAsOf(const std::vector<Event>& events, Date as_of);
+// The same over events held elsewhere (see WithEmployerEventRefs).
+CaseState FoldAsOf(const std::vector<const Event*>& events, Date as_of);
 
 }  // namespace duurzaam::domain

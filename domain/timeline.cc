@@ -165,13 +165,22 @@ std::vector<TimelineEntry> BuildTimeline(const std::vector<Event>& case_events,
   return entries;
 }
 
-std::vector<Event> WithEmployerEvents(const std::vector<Event>& case_events,
-                                      const std::vector<Event>& employer_events) {
-  std::vector<Event> all = case_events;
+std::vector<const Event*> WithEmployerEventRefs(const std::vector<Event>& case_events,
+                                                const std::vector<Event>& employer_events) {
+  std::vector<const Event*> all;
+  all.reserve(case_events.size() + employer_events.size());
+  for (const Event& e : case_events) all.push_back(&e);
   Window window = CaseWindow(case_events);
   for (const Event& e : employer_events) {
-    if (InWindow(window, e.occurred_on)) all.push_back(e);
+    if (InWindow(window, e.occurred_on)) all.push_back(&e);
   }
+  return all;
+}
+
+std::vector<Event> WithEmployerEvents(const std::vector<Event>& case_events,
+                                      const std::vector<Event>& employer_events) {
+  std::vector<Event> all;
+  for (const Event* e : WithEmployerEventRefs(case_events, employer_events)) all.push_back(*e);
   return all;
 }
 

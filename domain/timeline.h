@@ -26,5 +26,9 @@ Text Title(const Event& event);
 // Events of the employer that join into a case's state (for FoldAsOf).
 std::vector<Event> WithEmployerEvents(const std::vector<Event>& case_events,
                                       const std::vector<Event>& employer_events);
+// The same as pointers into the two lists (valid while they are), copying
+// no event.
+std::vector<const Event*> WithEmployerEventRefs(const std::vector<Event>& case_events,
+                                                const std::vector<Event>& employer_events);
 
 }  // namespace duurzaam::domain

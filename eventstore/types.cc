@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -34,7 +36,7 @@ namespace duurzaam::eventstore {
 
 EventId EventId::FromBytes(std::string_view raw) {
   std::array<uint8_t, 16> bytes{};
-  for (size_t i = 0; i < bytes.size() && i < raw.size(); ++i) bytes[i] = raw[i];
+  std::memcpy(bytes.data(), raw.data(), std::min(bytes.size(), raw.size()));
   return EventId(bytes);
 }
 
@@ -69,10 +71,19 @@ std::string EventId::ToString() const {
 
 void EventId::FormatTo(char* p) const {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Two characters per byte from one table lookup.
+  static constexpr auto kPairs = [] {
+    std::array<char, 512> pairs{};
+    for (size_t b = 0; b < 256; ++b) {
+      pairs[2 * b] = kHex[b >> 4];
+      pairs[2 * b + 1] = kHex[b & 0xf];
+    }
+    return pairs;
+  }();
   for (size_t i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
-    *p++ = kHex[bytes_[i] >> 4];
-    *p++ = kHex[bytes_[i] & 0xf];
+    std::memcpy(p, &kPairs[2 * bytes_[i]], 2);
+    p += 2;
   }
 }
 

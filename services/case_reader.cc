@@ -30,7 +30,7 @@ namespace duurzaam::services {
   }
   if (!decoded.ok()) return decoded.status();
   domain::Event event = *std::move(decoded);
-  stream->state = domain::Apply(std::move(stream->state), event);
+  domain::ApplyTo(&stream->state, event);
   stream->events.push_back(std::move(event));
   stream->revision = record.revision;
   stream->records.push_back(std::move(record));
@@ -67,16 +67,17 @@ namespace duurzaam::services {
     generation = generation_;
     if (auto it = cache_.find(stream); it != cache_.end()) cached = it->second;
   }
-  // Projected streams only grow: decode just what is new since the cache.
-  auto fresh = std::make_shared<DecodedStream>(cached ? *cached : DecodedStream{});
+  // Projected streams only grow: decode just what is new since the cache,
+  // and copy the cached stream only when there is something new.
   // The revision counts quarantined records too; records.size() does not.
-  const eventstore::Revision known = fresh->revision;
+  const eventstore::Revision known = cached ? cached->revision : eventstore::kNoStream;
   ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> projected,
                    projection_->StreamEvents(stream, static_cast<uint64_t>(known + 1)));
+  if (cached && projected.empty()) return cached;
+  auto fresh = std::make_shared<DecodedStream>(cached ? *cached : DecodedStream{});
   for (eventstore::RecordedEvent& record : projected) {
     RETURN_IF_ERROR(AddRecord(std::move(record), fresh.get(), sealer_));
   }
-  if (cached && fresh->revision == known) return cached;
   MutexLock lock(&cache_mu_);
   // Decoded before an invalidation (an erasure): serve it this once, but
   // never put it back in the cache.

@@ -434,8 +434,8 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
   auto admitted = AdmitRead(context, request->case_id(), "status", "GetStatus");
   if (!admitted.ok()) return ToGrpcStatus(admitted.status());
   const CaseView& view = admitted->view;
-  domain::CaseState state =
-      domain::FoldAsOf(domain::WithEmployerEvents(view.own->events, view.employer->events), as_of);
+  domain::CaseState state = domain::FoldAsOf(
+      domain::WithEmployerEventRefs(view.own->events, view.employer->events), as_of);
   domain::CaseStatus status = domain::Evaluate(state, as_of, domain::CurrentRuleset());
   ReportQuarantined(view, admitted->seen, response);
   status = domain::ForAudience(status, access::MaxAudience(admitted->seen));
@@ -481,7 +481,7 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
     if (seen == access::View::kNone) continue;
     read.push_back(case_id);
     domain::CaseState state = domain::FoldAsOf(
-        domain::WithEmployerEvents(view->own->events, view->employer->events), as_of);
+        domain::WithEmployerEventRefs(view->own->events, view->employer->events), as_of);
     items.push_back({case_id, state.employer_id,
                      domain::ForAudience(domain::Evaluate(state, as_of, domain::CurrentRuleset()),
                                          access::MaxAudience(seen))});
