@@ -156,4 +156,48 @@ RecordedEvent EventView::ToOwned() const {
   return e;
 }
 
+void EventViewBuffer::Clear() {
+  bytes_.clear();
+  events_.clear();
+}
+
+void EventViewBuffer::Add(const EventView& e) {
+  Copied c{bytes_.size(),
+           static_cast<uint32_t>(e.stream.size()),
+           static_cast<uint32_t>(e.id_bytes.size()),
+           static_cast<uint32_t>(e.type.size()),
+           static_cast<uint32_t>(e.data.size()),
+           static_cast<uint32_t>(e.metadata.size()),
+           static_cast<uint32_t>(e.hash.size()),
+           e.revision,
+           e.position,
+           e.recorded_at_micros};
+  for (std::string_view part : {e.stream, e.id_bytes, e.type, e.data, e.metadata, e.hash}) {
+    bytes_.append(part.data(), part.size());
+  }
+  events_.push_back(c);
+}
+
+EventView EventViewBuffer::at(size_t i) const {
+  const Copied& c = events_[i];
+  std::string_view all(bytes_);
+  size_t at = c.at;
+  auto take = [&](uint32_t n) {
+    std::string_view part = all.substr(at, n);
+    at += n;
+    return part;
+  };
+  EventView v;
+  v.stream = take(c.stream);
+  v.id_bytes = take(c.id);
+  v.type = take(c.type);
+  v.data = take(c.data);
+  v.metadata = take(c.metadata);
+  v.hash = take(c.hash);
+  v.revision = c.revision;
+  v.position = c.position;
+  v.recorded_at_micros = c.recorded_at_micros;
+  return v;
+}
+
 }  // namespace duurzaam::eventstore

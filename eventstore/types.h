@@ -127,6 +127,29 @@ struct EventView {
   RecordedEvent ToOwned() const;
 };
 
+// Copies of viewed events in one buffer (no allocation per event once it
+// has grown): for handing a scan's records to another thread. Views
+// returned by at() are valid until the next Clear or Add.
+class EventViewBuffer {
+ public:
+  void Clear();
+  void Add(const EventView& event);
+  size_t size() const { return events_.size(); }
+  size_t bytes() const { return bytes_.size(); }
+  EventView at(size_t i) const;
+
+ private:
+  struct Copied {
+    size_t at;                                        // where its fields start in bytes_
+    uint32_t stream, id, type, data, metadata, hash;  // their lengths
+    Revision revision;
+    uint64_t position;
+    int64_t recorded_at_micros;
+  };
+  std::string bytes_;
+  std::vector<Copied> events_;
+};
+
 // Server-side filter on the global log. Empty lists match everything; an
 // event matches when its stream starts with any prefix AND its type is any
 // of the types.

@@ -288,48 +288,35 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
       filtering ? static_cast<size_t>(std::min<uint64_t>(kMaxScannedPerRead, checkpoint_interval))
                 : kMaxScannedPerRead;
 
-  // One scan: the records from `from`, shaped for the caller and encoded
-  // straight to the wire as the entries of a v1.EventBatch (no message is
-  // built per event). Two scans take turns and keep their buffers.
-  struct Scan {
+  // One read of the log from `from`: the records as the engine holds them,
+  // copied out. While one batch is shaped and written on this thread, the
+  // next is read on a helper thread, so reading the log, shaping and
+  // sending, and the client's parsing run side by side; the helper touches
+  // only the store (shaping consults the caller's access, here).
+  struct Read {
     uint64_t from = 0;
-    std::string wire;
-    size_t count = 0;
-    uint64_t last_position = 0;
+    eventstore::EventViewBuffer records;
     absl::StatusOr<uint64_t> next = uint64_t{0};
   };
-  auto run_scan = [&](Scan* scan) {
-    scan->wire.clear();
-    scan->count = 0;
-    absl::Status shape_error;
-    scan->next =
-        store_->ScanAll(scan->from, filter, scan_limit, [&](const eventstore::EventView& e) {
-          absl::StatusOr<bool> visible =
-              reader.ShapeWire(e, v1::EventBatch::kEventsFieldNumber, &scan->wire);
-          if (!visible.ok()) {
-            shape_error = visible.status();
-            return false;
-          }
-          if (*visible) {
-            ++scan->count;
-            scan->last_position = e.position;
-          }
-          return scan->count < kBatchEvents && scan->wire.size() < kBatchBytes;
+  auto run_read = [&](Read* read) {
+    read->records.Clear();
+    read->next =
+        store_->ScanAll(read->from, filter, scan_limit, [&](const eventstore::EventView& e) {
+          read->records.Add(e);
+          return read->records.size() < kBatchEvents && read->records.bytes() < kBatchBytes;
         });
-    if (scan->next.ok() && !shape_error.ok()) scan->next = shape_error;
   };
-  Scan scans[2];
-  Scan* current = &scans[0];
-  Scan* ahead = &scans[1];
-  // While catching up, the next batch is read on a helper thread while the
-  // current one is written: reading, sending and the client's parsing run
-  // side by side. `reader` is used by one thread at a time (the helper is
-  // joined before the next Flush).
+  Read reads[2];
+  Read* current = &reads[0];
+  Read* ahead = &reads[1];
   std::thread prefetch;
   absl::Cleanup join_prefetch = [&] {
     if (prefetch.joinable()) prefetch.join();
   };
   bool prefetched = false;
+  // Each batch is encoded straight to the wire as the entries of a
+  // v1.EventBatch (no message built per event).
+  std::string wire;
   // The batch goes out as a v1.SubscribeResponse whose `events` field (an
   // EventBatch) is carried as encoded bytes: the same bytes on the wire as
   // the message with its events set, serialized once.
@@ -345,26 +332,37 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
       std::swap(current, ahead);
     } else {
       current->from = position;
-      run_scan(current);
+      run_read(current);
     }
     if (!current->next.ok()) return ToGrpcStatus(current->next.status());
+    const uint64_t next = std::max(*current->next, position);
+    const bool more = next < store_->CommittedEnd();
+    if (more) {
+      ahead->from = next;
+      prefetch = std::thread(run_read, ahead);
+      prefetched = true;
+    }
+    wire.clear();
+    size_t shaped = 0;
+    for (size_t i = 0; i < current->records.size(); ++i) {
+      const eventstore::EventView e = current->records.at(i);
+      absl::StatusOr<bool> visible = reader.ShapeWire(e, v1::EventBatch::kEventsFieldNumber, &wire);
+      if (!visible.ok()) return ToGrpcStatus(visible.status());
+      if (*visible) {
+        ++shaped;
+        last_reported = e.position + 1;
+      }
+    }
     if (absl::Status s = guard_->StillAdmitted(*context, reader.who()); !s.ok()) {
       return ToGrpcStatus(s);
     }
     if (absl::Status s = reader.Flush(); !s.ok()) return ToGrpcStatus(s);
-    position = std::max(*current->next, position);
-    const bool more = position < store_->CommittedEnd();
-    if (more) {
-      ahead->from = position;
-      prefetch = std::thread(run_scan, ahead);
-      prefetched = true;
-    }
-    if (current->count > 0) {
-      last_reported = current->last_position + 1;
+    position = next;
+    if (shaped > 0) {
       std::string* events = carried->AddLengthDelimited(v1::SubscribeResponse::kEventsFieldNumber);
-      events->swap(current->wire);
+      events->swap(wire);
       const bool sent = writer->Write(batch);
-      events->swap(current->wire);
+      events->swap(wire);
       carried->Clear();
       if (!sent) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }

@@ -309,3 +309,50 @@ TEST(EventIdTest, ParsesAndPrintsCanonicalForm) {
 
 }  // namespace
 }  // namespace duurzaam::eventstore
+
+namespace duurzaam::eventstore {
+namespace {
+
+// Copies of scanned events outlive the scan, field for field, however the
+// buffer grows.
+TEST(EventViewBufferTest, KeepsCopiesOfViewedEventsThatOutliveTheScan) {
+  TempDir dir;
+  Options options;
+  options.path = dir.path();
+  auto store = Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 0; i < 300; ++i) {
+    StreamAppend append{"s-" + std::to_string(i % 3), Expectation::Any(), {}};
+    append.events.push_back(
+        {EventId::Random(), "T" + std::to_string(i), std::string(i * 7, 'd'), i % 2 ? "m" : ""});
+    ASSERT_TRUE((*store)->Append(append).ok());
+  }
+  EventViewBuffer buffer;
+  buffer.Add(EventView{});  // cleared below: nothing of it stays
+  buffer.Clear();
+  ASSERT_TRUE((*store)
+                  ->ScanAll(0, {}, 1000,
+                            [&](const EventView& e) {
+                              buffer.Add(e);
+                              return true;
+                            })
+                  .ok());
+  ASSERT_EQ(buffer.size(), 300u);
+  for (size_t i = 0; i < buffer.size(); ++i) {
+    auto stored = (*store)->ReadAt(i);
+    ASSERT_TRUE(stored.ok());
+    const EventView copy = buffer.at(i);
+    EXPECT_EQ(copy.ToOwned().id, stored->id);
+    EXPECT_EQ(copy.stream, stored->stream);
+    EXPECT_EQ(copy.revision, stored->revision);
+    EXPECT_EQ(copy.position, stored->position);
+    EXPECT_EQ(copy.type, stored->type);
+    EXPECT_EQ(copy.data, stored->data);
+    EXPECT_EQ(copy.metadata, stored->metadata);
+    EXPECT_EQ(copy.recorded_at_micros, stored->recorded_at_micros);
+    EXPECT_EQ(copy.ToOwned().hash, stored->hash);
+  }
+}
+
+}  // namespace
+}  // namespace duurzaam::eventstore
