@@ -31,6 +31,17 @@ namespace duurzaam::eventstore::internal {
   std::vector<RecordedEvent> out;
   if (max_count == 0) return out;
   const uint64_t end = CommittedEnd();
+  if (direction == Direction::kForwards) {
+    // A stream's revisions are dense: when `from` is not there (or not yet
+    // committed), nothing after it is. One point lookup answers the common
+    // "anything new?" without building an iterator.
+    std::string first;
+    absl::Status s =
+        GetRaw(streams_, internal::StreamKey(stream, std::max<Revision>(from, 0)), &first);
+    if (absl::IsNotFound(s)) return out;
+    RETURN_IF_ERROR(s);
+    if (DecodePosition(first) >= end) return out;
+  }
   std::string prefix = internal::StreamKeyPrefix(stream);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
   if (direction == Direction::kForwards) {
