@@ -1,6 +1,7 @@
 #include "crypto/algorithms.h"
 
 #include <openssl/core_names.h>
+#include <openssl/hmac.h>
 #include <openssl/params.h>
 
 #include <memory>
@@ -53,9 +54,20 @@ const EVP_CIPHER* Aes256Gcm() {
 
 [[nodiscard]] absl::StatusOr<std::string> HmacSha256(std::string_view key, std::string_view data) {
   const EVP_MAC_CTX* base = HmacSha256Template();
-  std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(base != nullptr ? EVP_MAC_CTX_dup(base)
-                                                                  : nullptr);
   std::string out(32, '\0');
+  if (base == nullptr) {
+    // The template could not be made (at its first use): look HMAC up on
+    // this call instead of failing for the life of the process.
+    unsigned int one_shot = 0;
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+             reinterpret_cast<unsigned char*>(out.data()), &one_shot) == nullptr ||
+        one_shot != out.size()) {
+      return absl::InternalError("OpenSSL HMAC-SHA256 failed");
+    }
+    return out;
+  }
+  std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(EVP_MAC_CTX_dup(base));
   size_t length = 0;
   if (ctx == nullptr ||
       EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),

@@ -118,9 +118,10 @@ void Record(eventstore::Store* store, StreamCache* cache, const codec::Sealer* s
     absl::StatusOr<Plan> plan = loaded.ok() ? Check(**loaded, sealer, stream, kind, id, event,
                                                     expected, numbering, authorize)
                                             : absl::StatusOr<Plan>(loaded.status());
+    // The answer goes out before the stream passes to the next command.
     if (!plan.ok() || plan->replayed) {
-      release(nullptr);
-      return done(plan.ok() ? absl::StatusOr<Appended>(*plan->replayed) : plan.status());
+      done(plan.ok() ? absl::StatusOr<Appended>(*plan->replayed) : plan.status());
+      return release(nullptr);
     }
     const int64_t revision_after = plan->revision_after;
     // What the append writes, kept in the cache once it is durable.
@@ -141,17 +142,19 @@ void Record(eventstore::Store* store, StreamCache* cache, const codec::Sealer* s
             kept->recorded_at_micros = appended->recorded_at_micros;
             kept->hash = appended->hashes.front();
           }
-          release(fresh ? kept.get() : nullptr);
           if (numbering == Numbering::kEmployer &&
               eventstore::GetRevisionConflict(appended.status())) {
             // Written to between our read and the append: the store's
             // conflict names the stream revision, which an employer must
             // not see.
-            return done(absl::AbortedError(
+            done(absl::AbortedError(
                 "the case changed while this was recorded; read it again and retry"));
+          } else if (!appended.ok()) {
+            done(appended.status());
+          } else {
+            done(Appended{revision_after, appended->last_position, appended->replayed});
           }
-          if (!appended.ok()) return done(appended.status());
-          done(Appended{revision_after, appended->last_position, appended->replayed});
+          release(fresh ? kept.get() : nullptr);
         });
   });
 }

@@ -73,17 +73,38 @@ void StreamCache::Pass(const std::string& name, const std::shared_ptr<Entry>& en
       !AddRecord(*appended, &stream).ok()) {
     stream = DecodedStream{};
   }
-  Holder next;
+  Account(name, entry, stream.records.size() + stream.quarantined.size());
+  // Hand the stream to the waiting commands one after another, in a loop
+  // rather than by recursion: a command that releases at once (refused,
+  // replayed) lands back here on this thread, which then runs the next one.
   {
     MutexLock lock(&entry->mu);
-    if (entry->waiting.empty()) {
-      entry->held = false;
+    if (entry->passing) {  // a loop below, on some thread, carries on
+      entry->pass_again = true;
       return;
     }
-    next = std::move(entry->waiting.front());
-    entry->waiting.pop_front();
+    entry->passing = true;
   }
-  Run(name, entry, std::move(next));
+  while (true) {
+    Holder next;
+    {
+      MutexLock lock(&entry->mu);
+      if (entry->waiting.empty()) {
+        entry->held = false;
+        entry->passing = false;
+        return;
+      }
+      next = std::move(entry->waiting.front());
+      entry->waiting.pop_front();
+      entry->pass_again = false;
+    }
+    Run(name, entry, std::move(next));
+    MutexLock lock(&entry->mu);
+    if (!entry->pass_again) {  // still held: its release passes it on later
+      entry->passing = false;
+      return;
+    }
+  }
 }
 
 void StreamCache::Account(const std::string& name, const std::shared_ptr<Entry>& entry,
@@ -94,18 +115,15 @@ void StreamCache::Account(const std::string& name, const std::shared_ptr<Entry>&
   total_records_ = total_records_ - entry->records + records;
   entry->records = records;
   // Forget the least recently used streams (never the one just used) until
-  // the bound holds; a stream in use elsewhere stays alive for its user.
-  // Forget the least recently used streams that no command holds (a held
-  // one stays: forgetting it would let a second command in beside it).
+  // the bound holds, but none that a command holds or is about to: anyone
+  // with a reference got it from Find under map_mu_, and forgetting such an
+  // entry would let a second command in beside it.
   auto lru = lru_.end();
   while (total_records_ > max_records_ && lru != lru_.begin()) {
     --lru;
     if (*lru == name) continue;
     auto victim = entries_.find(*lru);
-    {
-      MutexLock victim_lock(&victim->second->mu);
-      if (victim->second->held) continue;
-    }
+    if (victim->second.use_count() > 1) continue;
     total_records_ -= victim->second->records;
     entries_.erase(victim);
     lru = lru_.erase(lru);

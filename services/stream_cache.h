@@ -55,6 +55,10 @@ class StreamCache {
     Mutex mu;
     bool held ABSL_GUARDED_BY(mu) = false;
     std::deque<Holder> waiting ABSL_GUARDED_BY(mu);
+    // A thread is handing the entry down the queue (Pass), and a release
+    // came back to it meanwhile.
+    bool passing ABSL_GUARDED_BY(mu) = false;
+    bool pass_again ABSL_GUARDED_BY(mu) = false;
     // Read and written only by the command that holds the entry (`held`
     // passes it on under mu).
     DecodedStream stream;

@@ -52,6 +52,7 @@ bool LogReader::Next() {
   if (!Parse(message)) {
     parse_error_ = grpc::Status(grpc::StatusCode::INTERNAL,
                                 "a Subscribe message from the server does not parse");
+    context_->TryCancel();  // a live subscription would never finish by itself
     return false;
   }
   return true;

@@ -172,6 +172,33 @@ TEST_F(StreamCacheTest, ARecordThatIsNotTheNextIsLeftForTheStoreToTell) {
   EXPECT_EQ(RevisionSeen(cache, "case-a"), 0);
 }
 
+TEST_F(StreamCacheTest, ALongQueueOfCommandsThatReleaseAtOnceRunsInALoopNotARecursion) {
+  Contact("case-a");
+  StreamCache cache(store_.get(), 1000);
+  StreamCache::Release first;
+  cache.UseAsync("case-a", [&](absl::StatusOr<const DecodedStream*>, StreamCache::Release r) {
+    first = std::move(r);
+  });
+  // Refused or replayed commands release at once; 100,000 of them queued
+  // behind one held command would overflow the stack if each release ran
+  // the next one a frame deeper.
+  constexpr int kQueued = 100'000;
+  int ran = 0;
+  for (int i = 0; i < kQueued; ++i) {
+    cache.UseAsync("case-a",
+                   [&, i](absl::StatusOr<const DecodedStream*> s, StreamCache::Release r) {
+                     EXPECT_TRUE(s.ok());
+                     EXPECT_EQ(ran, i);  // in arrival order
+                     ++ran;
+                     r(nullptr);
+                   });
+  }
+  EXPECT_EQ(ran, 0);
+  first(nullptr);
+  EXPECT_EQ(ran, kQueued);
+  EXPECT_EQ(RevisionSeen(cache, "case-a"), 0);  // free again
+}
+
 TEST_F(StreamCacheTest, AHeldStreamIsNeverForgotten) {
   for (const char* s : {"case-a", "case-b", "case-c"}) {
     for (int i = 0; i < 10; ++i) Contact(s);
