@@ -58,19 +58,7 @@ eventstore::LogFilter FromProto(const v1::LogFilter& filter) {
   return out;
 }
 
-void ToProto(const eventstore::EventView& e, v1::RecordedEvent* out) {
-  out->set_stream(e.stream.data(), e.stream.size());
-  out->set_revision(static_cast<uint64_t>(e.revision));
-  out->set_position(e.position);
-  std::string* id = out->mutable_event_id();
-  id->resize(eventstore::EventId::kChars);
-  eventstore::EventId::FromBytes(e.id_bytes).FormatTo(id->data());
-  out->set_event_type(e.type.data(), e.type.size());
-  out->set_data(e.data.data(), e.data.size());
-  out->set_metadata(e.metadata.data(), e.metadata.size());
-  ToTimestamp(e.recorded_at_micros, out->mutable_recorded_at());
-  out->set_hash(e.hash.data(), e.hash.size());
-}
+void ToProto(const eventstore::EventView& e, v1::RecordedEvent* out) { RecordToMessage(e, out); }
 
 namespace {
 
@@ -138,14 +126,11 @@ struct WireRecord {
   explicit WireRecord(const eventstore::EventView& e) : e(e) {
     // As ToTimestamp splits it; int64 and int32 go on the wire as
     // two's-complement 64-bit varints.
-    int64_t whole = e.recorded_at_micros / 1'000'000;
-    int64_t rest = e.recorded_at_micros % 1'000'000;
-    if (rest < 0) {
-      rest += 1'000'000;
-      --whole;
-    }
+    int64_t whole = 0;
+    int32_t fraction = 0;
+    SplitMicros(e.recorded_at_micros, &whole, &fraction);
     seconds = static_cast<uint64_t>(whole);
-    nanos = static_cast<uint64_t>(rest * 1000);
+    nanos = static_cast<uint64_t>(static_cast<int64_t>(fraction));
     at_size = VarintFieldSize(seconds) + VarintFieldSize(nanos);
     size = BytesFieldSize(e.stream.size()) + VarintFieldSize(static_cast<uint64_t>(e.revision)) +
            VarintFieldSize(e.position) + BytesFieldSize(eventstore::EventId::kChars) +
@@ -216,19 +201,7 @@ void ToProto(const eventstore::RecordedEvent& e, v1::RecordedEvent* out) {
 }
 
 [[nodiscard]] absl::StatusOr<eventstore::RecordedEvent> FromProto(const v1::RecordedEvent& p) {
-  absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(p.event_id());
-  if (!id.ok()) return absl::DataLossError(std::string(id.status().message()));
-  eventstore::RecordedEvent e;
-  e.id = *id;
-  e.stream = p.stream();
-  e.revision = static_cast<eventstore::Revision>(p.revision());
-  e.position = p.position();
-  e.type = p.event_type();
-  e.data = p.data();
-  e.metadata = p.metadata();
-  e.recorded_at_micros = FromTimestamp(p.recorded_at());
-  for (size_t i = 0; i < e.hash.size() && i < p.hash().size(); ++i) e.hash[i] = p.hash()[i];
-  return e;
+  return RecordFromMessage(p);
 }
 
 void ToProto(const eventstore::AppendResult& r, v1::AppendResult* out) {
@@ -240,15 +213,23 @@ void ToProto(const eventstore::AppendResult& r, v1::AppendResult* out) {
   out->set_replayed(r.replayed);
 }
 
-void ToTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
-  int64_t seconds = micros / 1'000'000;
+void SplitMicros(int64_t micros, int64_t* seconds, int32_t* nanos) {
+  int64_t whole = micros / 1'000'000;
   int64_t rest = micros % 1'000'000;
   if (rest < 0) {
     rest += 1'000'000;
-    --seconds;
+    --whole;
   }
+  *seconds = whole;
+  *nanos = static_cast<int32_t>(rest * 1000);
+}
+
+void ToTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
+  int64_t seconds = 0;
+  int32_t nanos = 0;
+  SplitMicros(micros, &seconds, &nanos);
   out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rest * 1000));
+  out->set_nanos(nanos);
 }
 
 int64_t FromTimestamp(const google::protobuf::Timestamp& timestamp) {

@@ -69,33 +69,13 @@ class StreamPrefix final : public rocksdb::SliceTransform {
 
 // A log record as the projection keeps it (storage/v1/projected_record.proto).
 void ToProjected(const eventstore::EventView& v, storage::v1::ProjectedRecord* out) {
-  out->set_stream(v.stream.data(), v.stream.size());
-  out->set_revision(static_cast<uint64_t>(v.revision));
-  out->set_position(v.position);
-  std::array<uint8_t, 16> id{};
-  std::memcpy(id.data(), v.id_bytes.data(), std::min<size_t>(16, v.id_bytes.size()));
-  out->set_event_id(eventstore::EventId(id).ToString());
-  out->set_event_type(v.type.data(), v.type.size());
-  out->set_data(v.data.data(), v.data.size());
-  out->set_metadata(v.metadata.data(), v.metadata.size());
-  codec::ToTimestamp(v.recorded_at_micros, out->mutable_recorded_at());
-  out->set_hash(v.hash.data(), v.hash.size());
+  codec::RecordToMessage(v, out);
 }
 
 [[nodiscard]] absl::StatusOr<eventstore::RecordedEvent> FromProjected(
     const storage::v1::ProjectedRecord& p) {
-  absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(p.event_id());
-  if (!id.ok()) return absl::DataLossError("a projected event has no readable id");
-  eventstore::RecordedEvent e;
-  e.id = *id;
-  e.stream = p.stream();
-  e.revision = static_cast<eventstore::Revision>(p.revision());
-  e.position = p.position();
-  e.type = p.event_type();
-  e.data = p.data();
-  e.metadata = p.metadata();
-  e.recorded_at_micros = codec::FromTimestamp(p.recorded_at());
-  for (size_t i = 0; i < e.hash.size() && i < p.hash().size(); ++i) e.hash[i] = p.hash()[i];
+  absl::StatusOr<eventstore::RecordedEvent> e = codec::RecordFromMessage(p);
+  if (!e.ok()) return absl::DataLossError("a projected event has no readable id");
   return e;
 }
 
