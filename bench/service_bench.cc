@@ -427,9 +427,8 @@ void SubscribeCatchUp(const Settings& settings) {
   BenchServer server(dir, /*mtls=*/false, /*encrypt=*/false, /*serve=*/false);
   BulkFill(server.store, events, 100);
   server.Serve();
-  double rate = MedianOf(settings.runs, [&] { return SubscribeRate(server, "", events); });
   // Baseline: the engine scanning the same log in process, no gRPC.
-  double scan = MedianOf(settings.runs, [&] {
+  auto engine_scan = [&] {
     uint64_t count = 0;
     auto start = Clock::now();
     auto next = server.store->ScanAll(0, {}, events + 1, [&](const eventstore::EventView&) {
@@ -438,7 +437,17 @@ void SubscribeCatchUp(const Settings& settings) {
     });
     if (!next.ok() || count != events) std::exit(1);
     return count / Seconds(Clock::now() - start);
-  });
+  };
+  // One untimed scan first, so that both meet the same warm block cache;
+  // then, in each run, one of each.
+  engine_scan();
+  std::vector<double> rates, scans;
+  for (int run = 0; run < settings.runs; ++run) {
+    rates.push_back(SubscribeRate(server, "", events));
+    scans.push_back(engine_scan());
+  }
+  const double rate = Median(rates);
+  const double scan = Median(scans);
   Report({absl::StrCat("subscribe catch-up, ", events, " events, 1 client"), rate, "/s",
           "engine scan of the same log", scan, ">= 1000000 /s and >= 0.5x baseline",
           settings.smoke || (rate >= 1000000 && rate >= 0.5 * scan)});

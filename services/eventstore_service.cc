@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "eventstore/errors.h"
+#include "eventstore/read_ahead.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "services/grpc_status.h"
 
@@ -288,32 +287,15 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
       filtering ? static_cast<size_t>(std::min<uint64_t>(kMaxScannedPerRead, checkpoint_interval))
                 : kMaxScannedPerRead;
 
-  // One read of the log from `from`: the records as the engine holds them,
-  // copied out. While one batch is shaped and written on this thread, the
-  // next is read on a helper thread, so reading the log, shaping and
-  // sending, and the client's parsing run side by side; the helper touches
-  // only the store (shaping consults the caller's access, here).
-  struct Read {
-    uint64_t from = 0;
-    eventstore::EventViewBuffer records;
-    absl::StatusOr<uint64_t> next = uint64_t{0};
-  };
-  auto run_read = [&](Read* read) {
-    read->records.Clear();
-    read->next =
-        store_->ScanAll(read->from, filter, scan_limit, [&](const eventstore::EventView& e) {
-          read->records.Add(e);
-          return read->records.size() < kBatchEvents && read->records.bytes() < kBatchBytes;
-        });
-  };
-  Read reads[2];
-  Read* current = &reads[0];
-  Read* ahead = &reads[1];
-  std::thread prefetch;
-  absl::Cleanup join_prefetch = [&] {
-    if (prefetch.joinable()) prefetch.join();
-  };
-  bool prefetched = false;
+  // The log is read in batches ahead of this thread (eventstore's
+  // LogReadAhead, on a thread of its own that touches only the store):
+  // reading the log, shaping and sending, and the client's parsing run side
+  // by side. Shaping consults the caller's access, here.
+  eventstore::LogReadAhead log(store_, position,
+                               {.filter = filter,
+                                .max_scanned = scan_limit,
+                                .max_events = kBatchEvents,
+                                .max_bytes = kBatchBytes});
   // Each batch is encoded straight to the wire as the entries of a
   // v1.EventBatch (no message built per event).
   std::string wire;
@@ -326,26 +308,14 @@ grpc::Status EventStoreService::SubscribeAll(grpc::ServerContext* context,
   bool caught_up = false;
   while (true) {
     if (grpc::Status alive = CheckAlive(context); !alive.ok()) return alive;
-    if (prefetched) {
-      prefetch.join();
-      prefetched = false;
-      std::swap(current, ahead);
-    } else {
-      current->from = position;
-      run_read(current);
-    }
-    if (!current->next.ok()) return ToGrpcStatus(current->next.status());
-    const uint64_t next = std::max(*current->next, position);
+    const eventstore::LogReadAhead::Batch& read = log.Next();
+    if (!read.end.ok()) return ToGrpcStatus(read.end.status());
+    const uint64_t next = *read.end;
     const bool more = next < store_->CommittedEnd();
-    if (more) {
-      ahead->from = next;
-      prefetch = std::thread(run_read, ahead);
-      prefetched = true;
-    }
     wire.clear();
     size_t shaped = 0;
-    for (size_t i = 0; i < current->records.size(); ++i) {
-      const eventstore::EventView e = current->records.at(i);
+    for (size_t i = 0; i < read.records.size(); ++i) {
+      const eventstore::EventView e = read.records.at(i);
       absl::StatusOr<bool> visible = reader.ShapeWire(e, v1::EventBatch::kEventsFieldNumber, &wire);
       if (!visible.ok()) return ToGrpcStatus(visible.status());
       if (*visible) {

@@ -5,12 +5,13 @@
 #include "eventstore/chain.h"
 #include "eventstore/record_codec.h"
 #include "eventstore/store.h"
-#include "rocksdb/db.h"
+#include "tests/eventstore/tamper.h"
 #include "tests/support/temp_dir.h"
 
 namespace duurzaam::eventstore {
 namespace {
 
+using duurzaam::testing::Tamper;
 using duurzaam::testing::TempDir;
 
 void Fill(const std::string& path, int n) {
@@ -25,35 +26,6 @@ void Fill(const std::string& path, int n) {
                               {{EventId::Random(), "E", "payload-" + std::to_string(i), ""}}})
                     .ok());
   }
-}
-
-// Rewrites the raw record at `position` with `edit` applied, behind the
-// engine's back, as an attacker with disk access would.
-void Tamper(const std::string& path, uint64_t position,
-            const std::function<void(std::string*)>& edit) {
-  rocksdb::DBOptions db_options;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok());
-  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(db_options, path, cfs, &handles, &db).ok());
-  rocksdb::ColumnFamilyHandle* log = nullptr;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "log") log = handles[i];
-  }
-  ASSERT_NE(log, nullptr);
-  std::string key = internal::PositionKey(position);
-  std::string value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, key, &value).ok());
-  edit(&value);
-  rocksdb::WriteOptions w;
-  w.sync = true;
-  ASSERT_TRUE(db->Put(w, log, key, value).ok());
-  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  ASSERT_TRUE(db->Close().ok());
-  delete db;
 }
 
 [[nodiscard]] absl::StatusOr<ChainVerification> Verify(const std::string& path, uint64_t from = 0) {
