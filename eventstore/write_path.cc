@@ -3,7 +3,6 @@
 // writer and syncer threads, idempotent ids, expectations and the group
 // write with its chain hashes.
 #include <chrono>
-#include <thread>
 
 #include "common/clock.h"
 #include "common/status_macros.h"
@@ -13,12 +12,6 @@
 #include "eventstore/validation.h"
 
 namespace duurzaam::eventstore::internal {
-namespace {
-
-// Below this many queued appends, the writer yields once before taking them.
-constexpr size_t kShortQueue = 16;
-
-}  // namespace
 
 [[nodiscard]] absl::StatusOr<AppendResult> RocksDbStore::Append(const StreamAppend& append) {
   std::vector<StreamAppend> appends;
@@ -163,15 +156,6 @@ void RocksDbStore::WriterLoop() {
       while (queue_.empty() && !stopping_) queue_cv_.Wait(&queue_mu_);
       writer_idle_ = false;
       if (queue_.empty()) break;  // stopping, and every queued append is written
-      // A short queue while appends come from several threads: give the
-      // appenders the CPU once before taking it, so the group (and the
-      // sync after it) carries more (bench `trust`: twice the events per
-      // group write). A lone appender never waits here.
-      if (queue_.size() < kShortQueue && !lone_appender_.load(std::memory_order_relaxed)) {
-        queue_mu_.Unlock();
-        std::this_thread::yield();
-        queue_mu_.Lock();
-      }
       size_t bytes = 0;
       while (!queue_.empty()) {
         Writer* w = queue_.front();
