@@ -82,6 +82,7 @@ void LogReadAhead::ReadLoop() {
   // Records one scan looks at before the engine's iterator is renewed (so a
   // long catch-up never pins one view of the store for long).
   const size_t scan_records = 8 * kBatches * options_.max_events;
+  const size_t batch_events = std::min(options_.max_events, options_.max_scanned);
   MutexLock lock(&mu_);
   Batch* filling = nullptr;  // the batch being read; this thread's only
   uint64_t resume = 0;       // where the next scan starts
@@ -117,7 +118,9 @@ void LogReadAhead::ReadLoop() {
         store_->ScanAll(resume, options_.filter, scan_records, [&](const EventView& e) {
           ++visited;
           filling->records.Add(e);
-          if (filling->records.size() < options_.max_events &&
+          // Every record is visited here, so a batch's records are the
+          // records it looked at: max_scanned bounds it too.
+          if (filling->records.size() < batch_events &&
               filling->records.bytes() < options_.max_bytes) {
             return true;
           }

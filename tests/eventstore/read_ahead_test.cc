@@ -141,6 +141,27 @@ TEST(LogReadAheadTest, AFilteredReadReportsProgressEveryMaxScannedRecords) {
   }
 }
 
+TEST(LogReadAheadTest, AnUnfilteredReadHonoursTheScanBoundToo) {
+  // (A caller that filters by itself, e.g. by access, reports progress
+  // every max_scanned records.)
+  TempDir dir;
+  auto store = Open(dir.path());
+  Fill(store.get(), 0, 1'000);
+  LogReadAhead::Options options;
+  options.max_scanned = 30;
+  LogReadAhead log(store.get(), 0, options);
+  Consumer consumer;
+  uint64_t last_from = 0;
+  while (consumer.expected_from < store->CommittedEnd()) {
+    last_from = consumer.expected_from;
+    ASSERT_TRUE(consumer.Take(log, 30));
+    EXPECT_LE(consumer.expected_from - last_from, 30u);
+    ASSERT_LT(consumer.batches, 1000u);
+  }
+  ASSERT_EQ(consumer.positions.size(), 1'000u);
+  for (size_t i = 0; i < consumer.positions.size(); ++i) ASSERT_EQ(consumer.positions[i], i);
+}
+
 TEST(LogReadAheadTest, AtTheEndItAnswersNothingNewThenWhatIsAppendedLater) {
   TempDir dir;
   auto store = Open(dir.path());

@@ -224,6 +224,38 @@ TEST_F(TrustTest, ReadMatrix) {
   EXPECT_EQ(Portfolio("pvisser", "expert:jdevries"), DENIED);
 }
 
+// A reader who may not see every record (an expert) learns how far the
+// subscription has looked every checkpoint_interval records, during
+// catch-up too, without any filter of its own.
+TEST_F(TrustTest, ASubscriptionWithWithheldRecordsReportsProgressAtItsInterval) {
+  const uint64_t end = store_->CommittedEnd();
+  ASSERT_GT(end, 20u);
+  v1::SubscribeRequest request;
+  request.mutable_all()->set_from_position(0);
+  request.set_checkpoint_interval(5);
+  grpc::ClientContext context;
+  Deadline(&context);
+  auto reader = v1::EventStore::NewStub(Channel("pvisser"))->Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  uint64_t reported = 0;  // the last position an event or checkpoint covered
+  int checkpoints = 0;
+  while (reader->Read(&message) && !message.has_caught_up()) {
+    for (const auto& e : message.events().events()) reported = e.position() + 1;
+    if (message.has_checkpoint()) {
+      // A checkpoint follows a batch that ends 5 or more records past the
+      // last report (batches look at no more than 5 records each).
+      EXPECT_LE(message.checkpoint().position() - reported, 2u * 5u);
+      reported = message.checkpoint().position();
+      ++checkpoints;
+    }
+  }
+  ASSERT_TRUE(message.has_caught_up());
+  EXPECT_EQ(message.caught_up().position(), end);
+  EXPECT_GE(checkpoints, static_cast<int>(end / 10));
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+}
+
 TEST_F(TrustTest, WriteMatrix) {
   // Case content writes.
   EXPECT_EQ(Record("jdevries", "anna", Contact()).error_code(), OK);
