@@ -30,10 +30,10 @@ struct Options {
   size_t max_group_bytes = 8 << 20;
 
   // Nice value of the engine's writer and syncer threads, which every
-  // appender waits on. Negative values need CAP_SYS_NICE or RLIMIT_NICE
-  // (deploy/duurzaamd.service sets LimitNICE); without them the threads keep
-  // the process's priority (StoreInfo::pipeline_priority_raised is false).
-  // Zero or more leaves them alone.
+  // appender waits on. Negative values need CAP_SYS_NICE or RLIMIT_NICE;
+  // without them the threads keep the process's priority
+  // (StoreInfo::pipeline_priority_raised is false). Zero or more leaves them
+  // alone (duurzaamd's choice: its appends are asynchronous).
   int pipeline_nice = -10;
 
   // RocksDB memory budget.

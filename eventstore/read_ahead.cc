@@ -10,6 +10,9 @@ namespace {
 // reader is not held up by one slow hand-over.
 constexpr size_t kBatches = 3;
 
+// How long a scan waits inside the engine for the consumer to free a batch.
+constexpr absl::Duration kHoldScan = absl::Milliseconds(20);
+
 }  // namespace
 
 LogReadAhead::LogReadAhead(Store* store, uint64_t from, Options options)
@@ -128,18 +131,30 @@ void LogReadAhead::ReadLoop() {
           MutexLock hand_lock(&mu_);
           Hand(filling);
           filling = nullptr;
-          while (!stop_ && reading_ahead_ && free_.empty()) changed_.Wait(&mu_);
-          if (stop_ || !reading_ahead_) return false;
+          // The scan's iterator pins one view of the store (memtables, files
+          // compacted away): a consumer that does not free a batch soon ends
+          // the scan, and the next one starts when it does.
+          const absl::Time give_up = absl::Now() + kHoldScan;
+          while (!stop_ && reading_ahead_ && free_.empty()) {
+            if (changed_.WaitWithDeadline(&mu_, give_up)) break;
+          }
+          if (stop_ || !reading_ahead_ || free_.empty()) return false;
           start_batch();
           return true;
         });
     mu_.Lock();
     if (stop_) return;
-    if (filling == nullptr) continue;  // caught up at a batch's end
+    // Stopped by the visitor after handing a full batch (caught up, or the
+    // consumer slow): a read error there is met again by the next scan.
+    if (filling == nullptr) continue;
     if (end.ok()) {
       resume = std::max(*end, resume);
-      // The scan's bound, not the log's end: go on filling this batch.
-      if (visited == scan_records) continue;
+      // The scan's bound, not the log's end: go on filling this batch; and
+      // an empty batch is not handed over while the log has more.
+      if (visited == scan_records ||
+          (filling->records.size() == 0 && resume < store_->CommittedEnd())) {
+        continue;
+      }
       filling->end = resume;
     } else {
       filling->end = std::move(end);

@@ -33,7 +33,8 @@ class LogReadAhead {
     absl::StatusOr<uint64_t> end = uint64_t{0};
   };
 
-  // Reads from `from` (clamped by the store to what is committed).
+  // Reads from `from` (at most the committed end: a later position reads
+  // as nothing until the log reaches it).
   LogReadAhead(Store* store, uint64_t from, Options options);
   ~LogReadAhead();  // stops the reading thread and waits for it
   LogReadAhead(const LogReadAhead&) = delete;

@@ -67,8 +67,8 @@ class Store {
   // Asynchronous forms of Append and AppendMulti, for servers that must not
   // park a thread per request. They return at once; `done` runs exactly once
   // when the events are durable or the append failed (same errors), on the
-  // store's completion thread (normal priority, not the raised-priority
-  // writer or syncer), never inside the call; only input errors
+  // store's completion thread (normal priority, not the writer or syncer,
+  // which may run raised), never inside the call; only input errors
   // (INVALID_ARGUMENT) and a closing store (UNAVAILABLE) are reported inline,
   // on the calling thread. `done` must not
   // block; it may start another asynchronous append (not a synchronous one).

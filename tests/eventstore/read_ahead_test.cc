@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "eventstore/store.h"
 #include "tests/eventstore/tamper.h"
 #include "tests/support/temp_dir.h"
@@ -84,8 +85,8 @@ TEST(LogReadAheadTest, ReadsTheWholeLogInOrderAcrossBatchesAndScans) {
   TempDir dir;
   auto store = Open(dir.path());
   Fill(store.get(), 0, 10'000);
-  // 100 events a batch: the read-ahead's scans (a few thousand records
-  // each) end inside batches and between them.
+  // 100 events a batch: the read-ahead's scans (2,400 records each) end
+  // between batches.
   LogReadAhead log(store.get(), 0, Batches(100));
   Consumer consumer;
   while (consumer.expected_from < store->CommittedEnd()) {
@@ -98,6 +99,49 @@ TEST(LogReadAheadTest, ReadsTheWholeLogInOrderAcrossBatchesAndScans) {
     ASSERT_EQ(consumer.data[i], "payload-" + std::to_string(i));
   }
   EXPECT_EQ(consumer.batches, 100u);  // every batch full
+}
+
+TEST(LogReadAheadTest, ABatchCutAcrossTheEndOfAScanGoesOnInTheNext) {
+  TempDir dir;
+  auto store = Open(dir.path());
+  Fill(store.get(), 0, 1'000);
+  // Batches of 7 records (max_scanned), scans of 240 (24 x max_events):
+  // most scans end inside a batch, which the next scan fills up.
+  LogReadAhead::Options options = Batches(10);
+  options.max_scanned = 7;
+  LogReadAhead log(store.get(), 0, options);
+  Consumer consumer;
+  while (consumer.expected_from < store->CommittedEnd()) {
+    const size_t before = consumer.positions.size();
+    ASSERT_TRUE(consumer.Take(log, 7));
+    if (consumer.expected_from < store->CommittedEnd()) {
+      EXPECT_EQ(consumer.positions.size() - before, 7u);  // full, whatever the scans
+    }
+    ASSERT_LT(consumer.batches, 1000u);
+  }
+  ASSERT_EQ(consumer.positions.size(), 1'000u);
+  for (size_t i = 0; i < consumer.positions.size(); ++i) {
+    ASSERT_EQ(consumer.positions[i], i);
+    ASSERT_EQ(consumer.data[i], "payload-" + std::to_string(i));
+  }
+}
+
+TEST(LogReadAheadTest, AConsumerThatPausesGetsEverythingAfterwards) {
+  // A consumer that holds its batch longer than the reader waits inside a
+  // scan: the reader ends the scan (freeing the engine's view) and starts
+  // another when a batch is free.
+  TempDir dir;
+  auto store = Open(dir.path());
+  Fill(store.get(), 0, 3'000);
+  LogReadAhead log(store.get(), 0, Batches(100));
+  Consumer consumer;
+  while (consumer.expected_from < store->CommittedEnd()) {
+    ASSERT_TRUE(consumer.Take(log, 100));
+    if (consumer.batches % 5 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    ASSERT_LT(consumer.batches, 1000u);
+  }
+  ASSERT_EQ(consumer.positions.size(), 3'000u);
+  for (size_t i = 0; i < consumer.positions.size(); ++i) ASSERT_EQ(consumer.positions[i], i);
 }
 
 TEST(LogReadAheadTest, StartsWhereItIsToldAndCutsBatchesByBytes) {
@@ -195,7 +239,12 @@ TEST(LogReadAheadTest, AppendsDuringTheReadAreDeliveredOnceEach) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (consumer.positions.size() < 2'000u + kMore &&
          std::chrono::steady_clock::now() < deadline) {
+    const size_t before = consumer.positions.size();
     if (!consumer.Take(log, 128)) break;
+    // Caught up with the writer: wait for its next commit, not in a spin.
+    if (consumer.positions.size() == before) {
+      store->WaitForCommit(consumer.expected_from, absl::Milliseconds(100));
+    }
   }
   writer.join();
   ASSERT_EQ(consumer.positions.size(), 2'000u + kMore);
