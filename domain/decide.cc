@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/field_violation.h"
 #include "common/status_macros.h"
+#include "domain/concurrency.h"
 #include "domain/validation.h"
 #include "domain/visibility.h"
 
@@ -36,6 +37,44 @@ namespace duurzaam::domain {
                                 ? history.revision + 1
                                 : decision.current + (EmployerMaySee(command.event.body) ? 1 : 0);
   return decision;
+}
+
+[[nodiscard]] absl::StatusOr<IntentDecision> DecideIntent(const History& history,
+                                                          const Intent& intent) {
+  const std::vector<Event>& events = *history.events;
+  IntentDecision out;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].id == intent.event.id) {
+      out.outcome = IntentDecision::Outcome::kDuplicate;
+      out.duplicate_of = i;
+      return out;
+    }
+  }
+  if (intent.seen_revision < -1 || intent.seen_revision > history.revision) {
+    return MakeInvalidArgument(
+        {"seen_revision", absl::StrCat("the device saw revision ", intent.seen_revision,
+                                       ", but the case has revisions -1 to ", history.revision,
+                                       ": the device's replica is not from this server")});
+  }
+  if (intent.seen_revision < history.revision && history.unreadable == 0) {
+    // Without holes, the event at index i has revision i.
+    std::vector<const Event*> unseen;
+    for (size_t i = static_cast<size_t>(intent.seen_revision + 1); i < events.size(); ++i) {
+      unseen.push_back(&events[i]);
+    }
+    if (std::optional<UnseenConflict> conflict = FindConflicts(unseen, intent.event)) {
+      out.outcome = IntentDecision::Outcome::kConflict;
+      out.rule_id = conflict->rule_id;
+      for (size_t k : conflict->conflicting) {
+        out.conflicting.push_back(static_cast<size_t>(intent.seen_revision + 1) + k);
+      }
+      return out;
+    }
+    out.outcome = IntentDecision::Outcome::kRebase;
+  }
+  ASSIGN_OR_RETURN(out.decision,
+                   Decide(history, {intent.event, history.revision, Numbering::kStream}));
+  return out;
 }
 
 [[nodiscard]] absl::Status CheckErasable(const CaseState& state) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -58,6 +59,37 @@ struct Decision {
 // including CASE_HAS_UNREADABLE_RECORDS when the history has holes) or
 // INVALID_ARGUMENT naming `body.<field>`.
 [[nodiscard]] absl::StatusOr<Decision> Decide(const History& history, const Command& command);
+
+// An offline command (the expert app's push): made on a device that had
+// seen the stream at `seen_revision` (-1: not at all), with an event id made
+// once on the device. Case streams, stream numbering.
+struct Intent {
+  Event event;
+  int64_t seen_revision = -1;
+};
+
+struct IntentDecision {
+  enum class Outcome {
+    kAppend,     // the stream is as the device saw it: append
+    kRebase,     // it moved on, nothing since conflicts and the rules pass: append on top
+    kDuplicate,  // an event with this id is recorded: answer with the original
+    kConflict,   // something recorded since conflicts with it (concurrency.h)
+  };
+  Outcome outcome = Outcome::kAppend;
+  Decision decision;                // kAppend, kRebase: what to append, at `current`
+  size_t duplicate_of = 0;          // kDuplicate: index into History::events
+  std::vector<size_t> conflicting;  // kConflict: indexes into History::events, in order
+  std::string_view rule_id;         // kConflict: SYNC_* (concurrency.h)
+};
+
+// Judges an intent: a duplicate under any seen revision; otherwise, when the
+// stream moved on, the events since are checked against the conflict table
+// (FindConflicts) and, if none conflicts, the intent is judged by Decide on
+// the current stream. A refusal by the rules (REJECTED) is the error, as
+// for Decide; a seen revision past the stream's end is INVALID_ARGUMENT on
+// `seen_revision`.
+[[nodiscard]] absl::StatusOr<IntentDecision> DecideIntent(const History& history,
+                                                          const Intent& intent);
 
 // The Admin erasure workflow's rule: personal data is erased only from a
 // closed case (FAILED_PRECONDITION CASE_NOT_CLOSED otherwise).

@@ -130,5 +130,80 @@ TEST(DecideTest, PortfolioUrgencyOrder) {
   EXPECT_FALSE(MoreUrgent(vulnerable, vulnerable));
 }
 
+// Offline intents (the expert app's push): the outcome is decided by what
+// was recorded since the device's view.
+class DecideIntentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    s_.Add(At("open", D(2024, 1, 1), CaseOpened{"w", "acme", "Twente", "Wajong"}));
+    s_.Add(At("hire", D(2024, 1, 2),
+              Hired{ContractType::kFixedTerm, D(2024, 12, 31), 24, "magazijn", ""}));
+  }
+  Stream s_;
+};
+
+TEST_F(DecideIntentTest, AnIntentOnTheStateItSawIsAppended) {
+  auto d = DecideIntent(s_.Of(), {At("c1", D(2024, 2, 1), ContactMoment{}), 1});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->outcome, IntentDecision::Outcome::kAppend);
+  EXPECT_EQ(d->decision.revision_after, 2);
+  ASSERT_EQ(d->decision.append.size(), 1u);
+  EXPECT_EQ(d->decision.append[0].id, "c1");
+}
+
+TEST_F(DecideIntentTest, TwoContactsOnOneCaseBothStandTheLaterOneRebased) {
+  s_.Add(At("theirs", D(2024, 2, 1), ContactMoment{ContactKind::kPhone, "B"}));
+  auto d = DecideIntent(s_.Of(), {At("mine", D(2024, 2, 2), ContactMoment{}), 1});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->outcome, IntentDecision::Outcome::kRebase);
+  EXPECT_EQ(d->decision.current, 2);
+  EXPECT_EQ(d->decision.revision_after, 3);
+}
+
+TEST_F(DecideIntentTest, AContractChangeOnEachSideIsAConflictNamingTheEvents) {
+  s_.Add(At("theirs-contact", D(2024, 11, 1), ContactMoment{}));
+  s_.Add(At("theirs-permanent", D(2024, 11, 12),
+            ContractChanged{ContractType::kPermanent, std::nullopt, 24}));
+  auto d = DecideIntent(
+      s_.Of(),
+      {At("mine", D(2024, 11, 13), ContractChanged{ContractType::kFixedTerm, D(2025, 12, 31), 24}),
+       1});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->outcome, IntentDecision::Outcome::kConflict);
+  EXPECT_EQ(d->rule_id, "SYNC_EMPLOYMENT_CHANGED");
+  EXPECT_EQ(d->conflicting, (std::vector<size_t>{3}));  // the permanent contract, not the contact
+  EXPECT_TRUE(d->decision.append.empty());
+}
+
+TEST_F(DecideIntentTest, ARetriedIntentIsADuplicateUnderAnySeenRevision) {
+  s_.Add(At("mine", D(2024, 2, 1), ContactMoment{}));
+  s_.Add(At("later", D(2024, 2, 2), ContractChanged{ContractType::kPermanent, std::nullopt, 24}));
+  for (int64_t seen : {-1, 0, 1, 3}) {
+    SCOPED_TRACE(seen);
+    auto d = DecideIntent(s_.Of(), {At("mine", D(2024, 2, 1), ContactMoment{}), seen});
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->outcome, IntentDecision::Outcome::kDuplicate);
+    EXPECT_EQ(d->duplicate_of, 2u);
+  }
+}
+
+TEST_F(DecideIntentTest, AnIntentTheRulesRefuseIsRefusedAfterARebase) {
+  s_.Add(At("theirs", D(2024, 2, 1), ContactMoment{}));
+  // Nothing since conflicts, but a case that is open cannot be reopened.
+  auto d = DecideIntent(s_.Of(), {At("mine", D(2024, 2, 2), CaseReopened{"x"}), 1});
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(GetRuleId(d.status()).has_value());
+}
+
+TEST_F(DecideIntentTest, ASeenRevisionPastTheEndIsInvalid) {
+  auto d = DecideIntent(s_.Of(), {At("mine", D(2024, 2, 2), ContactMoment{}), 5});
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  std::optional<FieldViolation> violation = GetFieldViolation(d.status());
+  ASSERT_TRUE(violation.has_value());
+  EXPECT_EQ(violation->field, "seen_revision");
+}
+
 }  // namespace
 }  // namespace duurzaam::domain
