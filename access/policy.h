@@ -32,6 +32,7 @@ namespace duurzaam::access {
 enum class Operation {
   kRecordCaseEvent,      // Cases.RecordCaseEvent
   kRecordEmployerEvent,  // Cases.RecordEmployerEvent
+  kPushIntents,          // Cases.PushIntents (the expert app; each intent as RecordCaseEvent)
   kReadCase,             // Cases.GetTimeline / GetStatus / SubscribeCase
   kListPortfolio,        // Cases.ListPortfolio
   kReadStatistics,       // Cases.GetRegionalStatistics (anonymised)

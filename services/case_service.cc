@@ -23,6 +23,7 @@ namespace {
 using Loaded = DecodedStream;
 
 constexpr char kMethodPrefix[] = "duurzaam.v1.Cases/";
+constexpr int kMaxIntentsPerPush = 1000;
 
 struct Appended {
   int64_t revision;
@@ -93,6 +94,47 @@ struct Plan {
   return plan;
 }
 
+// Appends a checked command's event without blocking a thread; the stream
+// passes to the next command (with the appended record kept) once the
+// outcome is known and `done` has it.
+void AppendPlanned(eventstore::Store* store, Plan plan, Numbering numbering,
+                   StreamCache::Release release, RecordDone done) {
+  const int64_t revision_after = plan.revision_after;
+  // What the append writes, kept in the cache once it is durable.
+  auto kept = std::make_shared<eventstore::RecordedEvent>();
+  const eventstore::ProposedEvent& proposed = plan.append.events.front();
+  kept->stream = plan.append.stream;
+  kept->id = proposed.id;
+  kept->type = proposed.type;
+  kept->data = proposed.data;
+  kept->metadata = proposed.metadata;
+  store->AppendAsync(
+      std::move(plan.append),
+      [numbering, revision_after, kept, release = std::move(release),
+       done = std::move(done)](absl::StatusOr<eventstore::AppendResult> appended) {
+        const bool fresh = appended.ok() && !appended->replayed && appended->hashes.size() == 1;
+        if (fresh) {
+          kept->revision = appended->first_revision;
+          kept->position = appended->first_position;
+          kept->recorded_at_micros = appended->recorded_at_micros;
+          kept->hash = appended->hashes.front();
+        }
+        if (numbering == Numbering::kEmployer &&
+            eventstore::GetRevisionConflict(appended.status())) {
+          // Written to between our read and the append: the store's
+          // conflict names the stream revision, which an employer must
+          // not see.
+          done(absl::AbortedError(
+              "the case changed while this was recorded; read it again and retry"));
+        } else if (!appended.ok()) {
+          done(appended.status());
+        } else {
+          done(Appended{revision_after, appended->last_position, appended->replayed});
+        }
+        release(fresh ? kept.get() : nullptr);
+      });
+}
+
 // The shared write path of case and employer events: the command is checked
 // against its stream (StreamCache, held from the check until the append is
 // durable, so one command per stream at a time) and appended without
@@ -111,50 +153,144 @@ void Record(eventstore::Store* store, StreamCache* cache, const codec::Sealer* s
   absl::StatusOr<domain::Event> event =
       codec::FromProto(proto, id->ToString(), today, principal, "event.");
   if (!event.ok()) return done(event.status());
-  cache->UseAsync(stream, [store, sealer, stream, kind, id = *id, event = *std::move(event),
-                           expected, numbering, authorize = std::move(authorize),
+  cache->UseAsync(
+      stream, [store, sealer, stream, kind, id = *id, event = *std::move(event), expected,
+               numbering, authorize = std::move(authorize), done = std::move(done)](
+                  absl::StatusOr<const DecodedStream*> loaded, StreamCache::Release release) {
+        absl::StatusOr<Plan> plan = loaded.ok() ? Check(**loaded, sealer, stream, kind, id, event,
+                                                        expected, numbering, authorize)
+                                                : absl::StatusOr<Plan>(loaded.status());
+        // The answer goes out before the stream passes to the next command.
+        if (!plan.ok() || plan->replayed) {
+          done(plan.ok() ? absl::StatusOr<Appended>(*plan->replayed) : plan.status());
+          return release(nullptr);
+        }
+        AppendPlanned(store, *std::move(plan), numbering, std::move(release), std::move(done));
+      });
+}
+
+// A permanent refusal of an intent as its REJECTED outcome (field paths
+// under `prefix`, the intent's place in the request); false for a
+// transient error, which fails the whole push.
+bool Reject(const absl::Status& status, const std::string& prefix, v1::IntentOutcome* out) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kDataLoss:
+      break;
+    default:
+      return false;
+  }
+  out->set_kind(v1::IntentOutcome::REJECTED);
+  out->set_code(static_cast<int>(status.code()));
+  out->set_message(std::string(status.message()));
+  if (std::optional<std::string> rule = GetRuleId(status)) out->set_rule_id(*rule);
+  if (std::optional<FieldViolation> v = GetFieldViolation(status)) {
+    out->set_field(absl::StrCat(prefix, v->field));
+  }
+  return true;
+}
+
+using IntentDone = std::function<void(absl::StatusOr<v1::IntentOutcome>)>;
+
+// One intent of a push: checked against its case as recorded now
+// (domain::DecideIntent), then appended like a command (Check, AppendPlanned)
+// or answered as a duplicate or a conflict. `done` gets its outcome, or the
+// transient error that fails the push.
+void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sealer* sealer,
+                  const v1::Intent& intent, size_t index, domain::Principal principal,
+                  domain::Date today, Authorize authorize, IntentDone done) {
+  const std::string prefix = absl::StrCat("intents[", index, "].");
+  v1::IntentOutcome out;
+  out.set_event_id(intent.event_id());
+  auto refuse = [&](const absl::Status& status) {
+    if (!Reject(status, prefix, &out)) return done(status);
+    done(out);
+  };
+  if (absl::Status s = CheckId(intent.case_id(), "case_id"); !s.ok()) return refuse(s);
+  absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(intent.event_id());
+  if (!id.ok())
+    return refuse(MakeInvalidArgument({"event_id", std::string(id.status().message())}));
+  if (id->IsNil()) return refuse(MakeInvalidArgument({"event_id", "a non-nil UUID is required"}));
+  if (intent.seen_revision() < -1) {
+    return refuse(MakeInvalidArgument({"seen_revision", "-1 or more"}));
+  }
+  absl::StatusOr<domain::Event> event =
+      codec::FromProto(intent.event(), id->ToString(), today, principal, "event.");
+  if (!event.ok()) return refuse(event.status());
+  const std::string stream = domain::CaseStream(intent.case_id());
+  cache->UseAsync(stream, [store, sealer, stream, prefix, out, id = *id, event = *std::move(event),
+                           seen = intent.seen_revision(), authorize = std::move(authorize),
                            done = std::move(done)](absl::StatusOr<const DecodedStream*> loaded,
-                                                   StreamCache::Release release) {
-    absl::StatusOr<Plan> plan = loaded.ok() ? Check(**loaded, sealer, stream, kind, id, event,
-                                                    expected, numbering, authorize)
-                                            : absl::StatusOr<Plan>(loaded.status());
-    // The answer goes out before the stream passes to the next command.
-    if (!plan.ok() || plan->replayed) {
-      done(plan.ok() ? absl::StatusOr<Appended>(*plan->replayed) : plan.status());
-      return release(nullptr);
+                                                   StreamCache::Release release) mutable {
+    auto answer = [&](absl::StatusOr<v1::IntentOutcome> result) {
+      done(std::move(result));
+      release(nullptr);
+    };
+    if (!loaded.ok()) {
+      if (!Reject(loaded.status(), prefix, &out)) return answer(loaded.status());
+      return answer(out);
     }
-    const int64_t revision_after = plan->revision_after;
-    // What the append writes, kept in the cache once it is durable.
-    auto kept = std::make_shared<eventstore::RecordedEvent>();
-    const eventstore::ProposedEvent& proposed = plan->append.events.front();
-    kept->stream = stream;
-    kept->id = proposed.id;
-    kept->type = proposed.type;
-    kept->data = proposed.data;
-    kept->metadata = proposed.metadata;
-    store->AppendAsync(
-        std::move(plan->append), [numbering, revision_after, kept, release = std::move(release),
-                                  done = done](absl::StatusOr<eventstore::AppendResult> appended) {
-          const bool fresh = appended.ok() && !appended->replayed && appended->hashes.size() == 1;
-          if (fresh) {
-            kept->revision = appended->first_revision;
-            kept->position = appended->first_position;
-            kept->recorded_at_micros = appended->recorded_at_micros;
-            kept->hash = appended->hashes.front();
+    const DecodedStream& stream_now = **loaded;
+    // Access first: a caller who may not write here learns nothing more.
+    if (absl::Status s = authorize(stream_now, event); !s.ok()) {
+      if (!Reject(s, prefix, &out)) return answer(s);
+      return answer(out);
+    }
+    const domain::History history{domain::StreamKind::kCase, &stream_now.events, &stream_now.state,
+                                  stream_now.revision, stream_now.quarantined.size()};
+    absl::StatusOr<domain::IntentDecision> decided = domain::DecideIntent(history, {event, seen});
+    absl::Status judged = codec::FromRequestRoot(decided.status(), event, "event.");
+    if (!judged.ok()) {
+      if (!Reject(judged, prefix, &out)) return answer(judged);
+      return answer(out);
+    }
+    if (decided->outcome == domain::IntentDecision::Outcome::kConflict) {
+      out.set_kind(v1::IntentOutcome::CONFLICT);
+      out.set_rule_id(std::string(decided->rule_id));
+      std::string what;
+      for (size_t i : decided->conflicting) {
+        const domain::Event& since = stream_now.events[i];
+        out.add_conflicting_revisions(stream_now.records[i].revision);
+        absl::StrAppend(&what, what.empty() ? "" : "; ", since.recorded_by.id, " recorded ",
+                        domain::TypeName(since.body), " of ", domain::FormatDate(since.occurred_on),
+                        " (revision ", stream_now.records[i].revision, ")");
+      }
+      out.set_message(absl::StrCat("the case changed since revision ", seen, ": ", what,
+                                   ". Keep yours (push it again as a new intent on revision ",
+                                   stream_now.revision, ") or drop it"));
+      return answer(out);
+    }
+    // A duplicate, or an append on the case as it is now (the device's own
+    // view, or rebased): checked and encoded as any command.
+    const bool rebased = decided->outcome == domain::IntentDecision::Outcome::kRebase;
+    absl::StatusOr<Plan> plan = Check(stream_now, sealer, stream, domain::StreamKind::kCase, id,
+                                      event, stream_now.revision, Numbering::kStream, authorize);
+    if (!plan.ok()) {
+      if (!Reject(plan.status(), prefix, &out)) return answer(plan.status());
+      return answer(out);
+    }
+    if (plan->replayed) {
+      out.set_kind(v1::IntentOutcome::DUPLICATE);
+      out.set_revision(plan->replayed->revision);
+      out.set_position(plan->replayed->position);
+      return answer(out);
+    }
+    AppendPlanned(
+        store, *std::move(plan), Numbering::kStream, std::move(release),
+        [out, rebased, prefix, done = std::move(done)](absl::StatusOr<Appended> appended) mutable {
+          if (!appended.ok()) {
+            if (!Reject(appended.status(), prefix, &out)) return done(appended.status());
+            return done(std::move(out));
           }
-          if (numbering == Numbering::kEmployer &&
-              eventstore::GetRevisionConflict(appended.status())) {
-            // Written to between our read and the append: the store's
-            // conflict names the stream revision, which an employer must
-            // not see.
-            done(absl::AbortedError(
-                "the case changed while this was recorded; read it again and retry"));
-          } else if (!appended.ok()) {
-            done(appended.status());
-          } else {
-            done(Appended{revision_after, appended->last_position, appended->replayed});
-          }
-          release(fresh ? kept.get() : nullptr);
+          out.set_kind(appended->replayed ? v1::IntentOutcome::DUPLICATE
+                       : rebased          ? v1::IntentOutcome::REBASED
+                                          : v1::IntentOutcome::APPENDED);
+          out.set_revision(appended->revision);
+          out.set_position(appended->position);
+          done(std::move(out));
         });
   });
 }
@@ -221,6 +357,20 @@ CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* 
       now_micros_(std::move(now_micros)),
       write_cache_(store, kWriteCacheRecords) {}
 
+std::function<absl::Status(const DecodedStream&, const domain::Event&)>
+CaseService::CaseWriteAuthorizer(const domain::Principal& who, const std::string& case_id) const {
+  return [who, case_id, employers = employers_](const DecodedStream& stream,
+                                                const domain::Event& event) -> absl::Status {
+    ASSIGN_OR_RETURN(access::CaseFacts facts, FactsOf(stream));
+    RETURN_IF_ERROR(access::CheckCaseWrite(who, case_id, facts, event));
+    // A case is opened only at an employer that exists.
+    if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
+      RETURN_IF_ERROR(employers->CheckRegistered(opened->employer_id));
+    }
+    return absl::OkStatus();
+  };
+}
+
 grpc::ServerUnaryReactor* CaseService::RecordCaseEvent(grpc::CallbackServerContext* context,
                                                        const v1::RecordCaseEventRequest* request,
                                                        v1::RecordCaseEventResponse* response) {
@@ -238,22 +388,74 @@ grpc::ServerUnaryReactor* CaseService::RecordCaseEvent(grpc::CallbackServerConte
     finish(s);
     return reactor;
   }
-  auto authorize = [who = *who, case_id = request->case_id(), employers = employers_](
-                       const DecodedStream& stream, const domain::Event& event) -> absl::Status {
-    ASSIGN_OR_RETURN(access::CaseFacts facts, FactsOf(stream));
-    RETURN_IF_ERROR(access::CheckCaseWrite(who, case_id, facts, event));
-    // A case is opened only at an employer that exists.
-    if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
-      RETURN_IF_ERROR(employers->CheckRegistered(opened->employer_id));
-    }
-    return absl::OkStatus();
-  };
+  Authorize authorize = CaseWriteAuthorizer(*who, request->case_id());
   const Numbering numbering =
       who->role == domain::Role::kEmployer ? Numbering::kEmployer : Numbering::kStream;
   Record(store_, &write_cache_, sealer_, domain::CaseStream(request->case_id()),
          domain::StreamKind::kCase, request->event_id(), request->expected_revision(),
          request->event(), *who, Today(now_micros_), numbering, std::move(authorize),
          std::move(finish));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CaseService::PushIntents(grpc::CallbackServerContext* context,
+                                                   const v1::PushIntentsRequest* request,
+                                                   v1::PushIntentsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto who = guard_->Admit(*context, access::Operation::kPushIntents);
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
+  if (request->intents_size() > kMaxIntentsPerPush) {
+    reactor->Finish(ToGrpcStatus(MakeInvalidArgument(
+        {"intents", absl::StrCat(request->intents_size(), " intents: push at most ",
+                                 kMaxIntentsPerPush, " at a time")})));
+    return reactor;
+  }
+  // The intents one after another, in order: each callback starts the next
+  // (or, when it ran at once, the loop below does), so no thread waits.
+  struct Push : std::enable_shared_from_this<Push> {
+    CaseService* service;
+    grpc::ServerUnaryReactor* reactor;
+    const v1::PushIntentsRequest* request;
+    v1::PushIntentsResponse* response;
+    domain::Principal who;
+    domain::Date today;
+    int next = 0;
+    absl::Status failed;
+
+    void Run() {
+      while (failed.ok() && next < request->intents_size()) {
+        const int i = next++;
+        const v1::Intent& intent = request->intents(i);
+        auto turn = std::make_shared<std::atomic<int>>(0);
+        auto self = shared_from_this();
+        RecordIntent(service->store_, &service->write_cache_, service->sealer_, intent,
+                     static_cast<size_t>(i), who, today,
+                     service->CaseWriteAuthorizer(who, intent.case_id()),
+                     [self, turn](absl::StatusOr<v1::IntentOutcome> outcome) {
+                       if (outcome.ok()) {
+                         *self->response->add_outcomes() = *std::move(outcome);
+                       } else {
+                         self->failed = outcome.status();
+                       }
+                       // Second to arrive carries on: here when the loop has left.
+                       if (turn->fetch_add(1) == 1) self->Run();
+                     });
+        if (turn->fetch_add(1) == 0) return;  // the callback carries on
+      }
+      reactor->Finish(failed.ok() ? grpc::Status::OK : ToGrpcStatus(failed));
+    }
+  };
+  auto push = std::make_shared<Push>();
+  push->service = this;
+  push->reactor = reactor;
+  push->request = request;
+  push->response = response;
+  push->who = *who;
+  push->today = Today(now_micros_);
+  push->Run();
   return reactor;
 }
 

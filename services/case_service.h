@@ -27,8 +27,9 @@ namespace duurzaam::services {
 
 // The commands are callback methods: a command waiting for its append to
 // become durable holds no thread.
-using CaseServiceBase = v1::Cases::WithCallbackMethod_RecordCaseEvent<
-    v1::Cases::WithCallbackMethod_RecordEmployerEvent<v1::Cases::Service>>;
+using CaseServiceBase =
+    v1::Cases::WithCallbackMethod_RecordCaseEvent<v1::Cases::WithCallbackMethod_RecordEmployerEvent<
+        v1::Cases::WithCallbackMethod_PushIntents<v1::Cases::Service>>>;
 
 class CaseService final : public CaseServiceBase {
  public:
@@ -47,6 +48,11 @@ class CaseService final : public CaseServiceBase {
   grpc::ServerUnaryReactor* RecordEmployerEvent(grpc::CallbackServerContext* context,
                                                 const v1::RecordEmployerEventRequest* request,
                                                 v1::RecordEmployerEventResponse* response) override;
+  // Each intent is judged in order, as RecordCaseEvent judges a command,
+  // by domain::DecideIntent (duplicate, append, rebase or conflict).
+  grpc::ServerUnaryReactor* PushIntents(grpc::CallbackServerContext* context,
+                                        const v1::PushIntentsRequest* request,
+                                        v1::PushIntentsResponse* response) override;
   grpc::Status GetTimeline(grpc::ServerContext* context, const v1::GetTimelineRequest* request,
                            v1::Timeline* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
@@ -60,6 +66,10 @@ class CaseService final : public CaseServiceBase {
                                      v1::RegionalStatistics* response) override;
 
  private:
+  // Whether `who` may record an event on a case, judged on the case as
+  // loaded (team, employer) and, for CaseOpened, the employer registry.
+  std::function<absl::Status(const DecodedStream&, const domain::Event&)> CaseWriteAuthorizer(
+      const domain::Principal& who, const std::string& case_id) const;
   // May `who` record an employer-wide event for `employer` (which must be
   // registered)?
   [[nodiscard]] absl::Status CheckEmployerWrite(const domain::Principal& who,

@@ -256,6 +256,122 @@ TEST_F(TrustTest, ASubscriptionWithWithheldRecordsReportsProgressAtItsInterval) 
   reader->Finish().IgnoreError();
 }
 
+// The expert app's push: two experts' devices on one case, offline.
+class PushTest : public TrustTest {
+ protected:
+  static v1::Intent Intent(const std::string& case_id, int64_t seen, v1::PlacementEvent event) {
+    v1::Intent intent;
+    intent.set_case_id(case_id);
+    intent.set_event_id(eventstore::EventId::Random().ToString());
+    intent.set_seen_revision(seen);
+    *intent.mutable_event() = std::move(event);
+    return intent;
+  }
+  grpc::Status Push(const std::string& who, const std::vector<v1::Intent>& intents,
+                    v1::PushIntentsResponse* response) {
+    v1::PushIntentsRequest request;
+    for (const auto& i : intents) *request.add_intents() = i;
+    grpc::ClientContext context;
+    Deadline(&context);
+    return v1::Cases::NewStub(Channel(who))->PushIntents(&context, request, response);
+  }
+  int64_t Revision(const std::string& case_id) {
+    v1::Timeline timeline;
+    EXPECT_EQ(Timeline("jdevries", case_id, &timeline), OK);
+    return timeline.revision();
+  }
+  static v1::PlacementEvent FixedTerm() {
+    v1::PlacementEvent e = Today();
+    e.mutable_contract_changed()->set_contract(v1::CONTRACT_TYPE_FIXED_TERM);
+    e.mutable_contract_changed()->mutable_contract_end()->set_year(2027);
+    e.mutable_contract_changed()->mutable_contract_end()->set_month(6);
+    e.mutable_contract_changed()->mutable_contract_end()->set_day(30);
+    e.mutable_contract_changed()->set_hours_per_week(24);
+    return e;
+  }
+};
+
+TEST_F(PushTest, IntentsAreAppendedRebasedOrConflictedAndARetryIsDuplicate) {
+  ASSERT_TRUE(Record("jdevries", "anna", TeamAdd("expert:pvisser")).ok());
+  const int64_t seen = Revision("anna");  // both devices synced here, then went offline
+
+  // Commuting: a contact on each side; the later push is rebased.
+  v1::PushIntentsResponse theirs, mine;
+  ASSERT_TRUE(Push("pvisser", {Intent("anna", seen, Contact("B"))}, &theirs).ok());
+  ASSERT_EQ(theirs.outcomes_size(), 1);
+  EXPECT_EQ(theirs.outcomes(0).kind(), v1::IntentOutcome::APPENDED);
+  EXPECT_EQ(theirs.outcomes(0).revision(), seen + 1);
+  ASSERT_TRUE(Push("jdevries", {Intent("anna", seen, Contact("A"))}, &mine).ok());
+  ASSERT_EQ(mine.outcomes_size(), 1);
+  EXPECT_EQ(mine.outcomes(0).kind(), v1::IntentOutcome::REBASED);
+  EXPECT_EQ(mine.outcomes(0).revision(), seen + 2);
+
+  // Conflicting: a contract change on each side. Mine is not recorded; the
+  // contact I made after it (on my own view) still commutes and is rebased.
+  ASSERT_TRUE(Push("pvisser", {Intent("anna", seen + 2, Contract())}, &theirs).ok());
+  EXPECT_EQ(theirs.outcomes(0).kind(), v1::IntentOutcome::APPENDED);
+  const std::vector<v1::Intent> offline = {Intent("anna", seen + 2, FixedTerm()),
+                                           Intent("anna", seen + 2, Contact("after"))};
+  ASSERT_TRUE(Push("jdevries", offline, &mine).ok());
+  ASSERT_EQ(mine.outcomes_size(), 2);
+  const v1::IntentOutcome& conflict = mine.outcomes(0);
+  EXPECT_EQ(conflict.event_id(), offline[0].event_id());
+  EXPECT_EQ(conflict.kind(), v1::IntentOutcome::CONFLICT);
+  EXPECT_EQ(conflict.rule_id(), "SYNC_EMPLOYMENT_CHANGED");
+  ASSERT_EQ(conflict.conflicting_revisions_size(), 1);
+  EXPECT_EQ(conflict.conflicting_revisions(0), seen + 3);
+  EXPECT_NE(conflict.message().find("expert:pvisser recorded ContractChanged"), std::string::npos)
+      << conflict.message();
+  EXPECT_EQ(mine.outcomes(1).kind(), v1::IntentOutcome::REBASED);
+  EXPECT_EQ(mine.outcomes(1).revision(), seen + 4);
+
+  // The same push again (the answer was lost): the contact is a duplicate
+  // with its original revision and position, the conflict stays one, and
+  // nothing more is recorded.
+  v1::PushIntentsResponse again;
+  ASSERT_TRUE(Push("jdevries", offline, &again).ok());
+  ASSERT_EQ(again.outcomes_size(), 2);
+  EXPECT_EQ(again.outcomes(0).kind(), v1::IntentOutcome::CONFLICT);
+  EXPECT_EQ(again.outcomes(1).kind(), v1::IntentOutcome::DUPLICATE);
+  EXPECT_EQ(again.outcomes(1).revision(), mine.outcomes(1).revision());
+  EXPECT_EQ(again.outcomes(1).position(), mine.outcomes(1).position());
+  EXPECT_EQ(Revision("anna"), seen + 4);
+}
+
+TEST_F(PushTest, RefusedIntentsAreRejectedWithTheirReasonAndTheRestGoOn) {
+  const int64_t seen = Revision("anna");
+  v1::PlacementEvent no_end = FixedTerm();
+  no_end.mutable_contract_changed()->clear_contract_end();
+  v1::PlacementEvent reopen = Today();
+  reopen.mutable_case_reopened()->set_reason("again");
+  const std::vector<v1::Intent> intents = {Intent("anna", seen, no_end),
+                                           Intent("anna", seen, reopen),
+                                           Intent("anna", seen, Contact("still fine"))};
+  v1::PushIntentsResponse response;
+  ASSERT_TRUE(Push("jdevries", intents, &response).ok());
+  ASSERT_EQ(response.outcomes_size(), 3);
+  EXPECT_EQ(response.outcomes(0).kind(), v1::IntentOutcome::REJECTED);
+  EXPECT_EQ(response.outcomes(0).code(), static_cast<int>(StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(response.outcomes(0).field(), "intents[0].event.contract_changed.contract_end");
+  EXPECT_EQ(response.outcomes(1).kind(), v1::IntentOutcome::REJECTED);
+  EXPECT_EQ(response.outcomes(1).rule_id(), "CASE_NOT_CLOSED");
+  EXPECT_EQ(response.outcomes(2).kind(), v1::IntentOutcome::APPENDED);
+  EXPECT_EQ(response.outcomes(2).revision(), seen + 1);
+
+  // Access, per intent: pvisser is not on anna's team.
+  v1::PushIntentsResponse denied;
+  ASSERT_TRUE(Push("pvisser", {Intent("anna", seen + 1, Contact())}, &denied).ok());
+  ASSERT_EQ(denied.outcomes_size(), 1);
+  EXPECT_EQ(denied.outcomes(0).kind(), v1::IntentOutcome::REJECTED);
+  EXPECT_EQ(denied.outcomes(0).code(), static_cast<int>(StatusCode::PERMISSION_DENIED));
+  EXPECT_EQ(Revision("anna"), seen + 1);
+
+  // The push itself is for experts, and bounded.
+  EXPECT_EQ(Push("acme-hr", {Intent("anna", seen + 1, Contract())}, &denied).error_code(), DENIED);
+  std::vector<v1::Intent> too_many(1001, Intent("anna", seen + 1, Contact()));
+  EXPECT_EQ(Push("jdevries", too_many, &denied).error_code(), StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(TrustTest, WriteMatrix) {
   // Case content writes.
   EXPECT_EQ(Record("jdevries", "anna", Contact()).error_code(), OK);
