@@ -61,8 +61,12 @@ std::string_view RuleOf(Aspect aspect) {
 std::optional<std::string_view> ConflictRule(const EventBody& command, const EventBody& unseen) {
   const Aspect seen_aspect = AspectOf(unseen);
   if (seen_aspect == Aspect::kLifecycle) return RuleOf(Aspect::kLifecycle);
+  if (seen_aspect == Aspect::kObservation) return std::nullopt;
   const Aspect own = AspectOf(command);
-  if (own == Aspect::kObservation || own != seen_aspect) return std::nullopt;
+  // A judgement, or closing or reopening the case, weighs the whole case:
+  // any change of its facts made unseen conflicts.
+  if (own == Aspect::kJudgement || own == Aspect::kLifecycle) return RuleOf(seen_aspect);
+  if (own != seen_aspect) return std::nullopt;
   return RuleOf(own);
 }
 

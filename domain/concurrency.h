@@ -9,9 +9,10 @@
 // conflicts with an unseen event of its own aspect (two experts changing the
 // contract, the subsidy, the judgement ... each from a state the other did
 // not know), and every command conflicts with an unseen change of the case's
-// lifecycle (opened, closed, reopened). Observations (contacts, check-ins,
-// private-life and organisation changes, disruptions, interventions) commute
-// with each other and with every other aspect. Whether the command is still
+// lifecycle (opened, closed, reopened). A judgement and a lifecycle command
+// weigh the whole case: they conflict with an unseen change of any aspect.
+// Observations (contacts, check-ins, private-life and organisation changes,
+// disruptions, interventions) commute with every command. Whether the command is still
 // allowed at all (a team member removed, a case closed) is for the rules,
 // judged afterwards.
 #pragma once

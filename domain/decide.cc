@@ -1,5 +1,7 @@
 #include "domain/decide.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/field_violation.h"
 #include "common/status_macros.h"
@@ -59,18 +61,21 @@ namespace duurzaam::domain {
   if (intent.seen_revision < history.revision && history.unreadable == 0) {
     // Without holes, the event at index i has revision i.
     std::vector<const Event*> unseen;
+    std::vector<size_t> index;  // of each unseen event in `events`
     for (size_t i = static_cast<size_t>(intent.seen_revision + 1); i < events.size(); ++i) {
+      const std::vector<std::string>& own = intent.own_earlier_ids;
+      if (std::find(own.begin(), own.end(), events[i].id) != own.end()) continue;
       unseen.push_back(&events[i]);
+      index.push_back(i);
     }
     if (std::optional<UnseenConflict> conflict = FindConflicts(unseen, intent.event)) {
       out.outcome = IntentDecision::Outcome::kConflict;
       out.rule_id = conflict->rule_id;
-      for (size_t k : conflict->conflicting) {
-        out.conflicting.push_back(static_cast<size_t>(intent.seen_revision + 1) + k);
-      }
+      for (size_t k : conflict->conflicting) out.conflicting.push_back(index[k]);
       return out;
     }
-    out.outcome = IntentDecision::Outcome::kRebase;
+    // Moved on only by the device's own intents: as it saw the case.
+    if (!unseen.empty()) out.outcome = IntentDecision::Outcome::kRebase;
   }
   ASSIGN_OR_RETURN(out.decision,
                    Decide(history, {intent.event, history.revision, Numbering::kStream}));

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -66,11 +67,15 @@ struct Decision {
 struct Intent {
   Event event;
   int64_t seen_revision = -1;
+  // The device's own earlier intents on the stream that it had made when it
+  // made this one (its view beyond seen_revision): recorded since, they are
+  // not unseen.
+  std::vector<std::string> own_earlier_ids;
 };
 
 struct IntentDecision {
   enum class Outcome {
-    kAppend,     // the stream is as the device saw it: append
+    kAppend,     // the stream is as the device saw it (its own intents aside): append
     kRebase,     // it moved on, nothing since conflicts and the rules pass: append on top
     kDuplicate,  // an event with this id is recorded: answer with the original
     kConflict,   // something recorded since conflicts with it (concurrency.h)

@@ -129,7 +129,12 @@ void AppendPlanned(eventstore::Store* store, Plan plan, Numbering numbering,
         } else if (!appended.ok()) {
           done(appended.status());
         } else {
-          done(Appended{revision_after, appended->last_position, appended->replayed});
+          // Replayed by the store itself: the original's revision (an
+          // employer's numbering cannot be told from the store's).
+          const int64_t revision = appended->replayed && numbering == Numbering::kStream
+                                       ? appended->last_revision
+                                       : revision_after;
+          done(Appended{revision, appended->last_position, appended->replayed});
         }
         release(fresh ? kept.get() : nullptr);
       });
@@ -175,10 +180,16 @@ void Record(eventstore::Store* store, StreamCache* cache, const codec::Sealer* s
 bool Reject(const absl::Status& status, const std::string& prefix, v1::IntentOutcome* out) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kDataLoss:
+      break;
+    case absl::StatusCode::kFailedPrecondition:
+      // A write in between, or holes an administrator can repair: the
+      // intent may pass later.
+      if (eventstore::GetRevisionConflict(status) ||
+          GetRuleId(status) == "CASE_HAS_UNREADABLE_RECORDS") {
+        return false;
+      }
       break;
     default:
       return false;
@@ -221,8 +232,11 @@ void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sea
       codec::FromProto(intent.event(), id->ToString(), today, principal, "event.");
   if (!event.ok()) return refuse(event.status());
   const std::string stream = domain::CaseStream(intent.case_id());
+  std::vector<std::string> own_earlier(intent.own_earlier_event_ids().begin(),
+                                       intent.own_earlier_event_ids().end());
   cache->UseAsync(stream, [store, sealer, stream, prefix, out, id = *id, event = *std::move(event),
-                           seen = intent.seen_revision(), authorize = std::move(authorize),
+                           seen = intent.seen_revision(), own_earlier = std::move(own_earlier),
+                           authorize = std::move(authorize),
                            done = std::move(done)](absl::StatusOr<const DecodedStream*> loaded,
                                                    StreamCache::Release release) mutable {
     auto answer = [&](absl::StatusOr<v1::IntentOutcome> result) {
@@ -241,8 +255,13 @@ void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sea
     }
     const domain::History history{domain::StreamKind::kCase, &stream_now.events, &stream_now.state,
                                   stream_now.revision, stream_now.quarantined.size()};
-    absl::StatusOr<domain::IntentDecision> decided = domain::DecideIntent(history, {event, seen});
-    absl::Status judged = codec::FromRequestRoot(decided.status(), event, "event.");
+    absl::StatusOr<domain::IntentDecision> decided =
+        domain::DecideIntent(history, {event, seen, std::move(own_earlier)});
+    // Rule and body errors are the event's; seen_revision is the intent's own.
+    const std::optional<FieldViolation> seen_wrong = GetFieldViolation(decided.status());
+    absl::Status judged = seen_wrong.has_value() && seen_wrong->field == "seen_revision"
+                              ? decided.status()
+                              : codec::FromRequestRoot(decided.status(), event, "event.");
     if (!judged.ok()) {
       if (!Reject(judged, prefix, &out)) return answer(judged);
       return answer(out);
@@ -250,16 +269,17 @@ void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sea
     if (decided->outcome == domain::IntentDecision::Outcome::kConflict) {
       out.set_kind(v1::IntentOutcome::CONFLICT);
       out.set_rule_id(std::string(decided->rule_id));
-      std::string what;
+      // Revisions only: what they hold is read from the case (an
+      // access-logged read), never served here.
+      std::string revisions;
       for (size_t i : decided->conflicting) {
-        const domain::Event& since = stream_now.events[i];
         out.add_conflicting_revisions(stream_now.records[i].revision);
-        absl::StrAppend(&what, what.empty() ? "" : "; ", since.recorded_by.id, " recorded ",
-                        domain::TypeName(since.body), " of ", domain::FormatDate(since.occurred_on),
-                        " (revision ", stream_now.records[i].revision, ")");
+        absl::StrAppend(&revisions, revisions.empty() ? "" : ", ", stream_now.records[i].revision);
       }
-      out.set_message(absl::StrCat("the case changed since revision ", seen, ": ", what,
-                                   ". Keep yours (push it again as a new intent on revision ",
+      out.set_message(absl::StrCat("the case changed after revision ", seen,
+                                   " in a way this intent did not take into account (",
+                                   std::string(decided->rule_id), ": revision(s) ", revisions,
+                                   "); read the case, then keep yours (a new intent on revision ",
                                    stream_now.revision, ") or drop it"));
       return answer(out);
     }

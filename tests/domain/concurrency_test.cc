@@ -42,7 +42,11 @@ TEST(ConcurrencyTest, TheTableNamesWhatConflictsWithWhat) {
       // Different aspects commute.
       {ContractChanged{}, ContactMoment{}, "commutes"},
       {SubsidyGranted{}, ContractChanged{}, "commutes"},
-      {ExpertJudgement{}, AbsenceReported{}, "commutes"},
+      // A judgement (or a closing) weighs the whole case: an unseen fact
+      // of any aspect conflicts with it.
+      {ExpertJudgement{}, AbsenceReported{}, "SYNC_ABSENCE_CHANGED"},
+      {CaseClosed{}, ContractChanged{}, "SYNC_EMPLOYMENT_CHANGED"},
+      {ExpertJudgement{}, MonitoringCheckIn{}, "commutes"},
       // The same aspect conflicts.
       {SubsidyGranted{}, SubsidyEnded{}, "SYNC_SUBSIDY_CHANGED"},
       {NoRiskCoverEnded{}, NoRiskCoverGranted{}, "SYNC_NO_RISK_COVER_CHANGED"},
@@ -62,19 +66,26 @@ TEST(ConcurrencyTest, TheTableNamesWhatConflictsWithWhat) {
   }
 }
 
-TEST(ConcurrencyTest, EveryTypeHasAnAspectAndTheTableIsSymmetricOutsideTheLifecycle) {
+TEST(ConcurrencyTest, EveryPairOfTypesFollowsTheTableRules) {
   const std::vector<EventBody> types = EveryType();
   ASSERT_EQ(types.size(), std::variant_size_v<EventBody>);
-  for (const EventBody& a : types) {
-    for (const EventBody& b : types) {
-      SCOPED_TRACE(std::string(TypeName(a)) + " / " + TypeName(b));
-      const bool lifecycle = AspectOf(a) == Aspect::kLifecycle || AspectOf(b) == Aspect::kLifecycle;
-      if (AspectOf(b) == Aspect::kLifecycle) {
-        EXPECT_EQ(Rule(a, b), "SYNC_CASE_LIFECYCLE_CHANGED");
-      } else if (!lifecycle) {
-        EXPECT_EQ(Rule(a, b), Rule(b, a));
-        const bool same = AspectOf(a) == AspectOf(b) && AspectOf(a) != Aspect::kObservation;
-        EXPECT_EQ(Rule(a, b) != "commutes", same);
+  for (const EventBody& command : types) {
+    for (const EventBody& unseen : types) {
+      SCOPED_TRACE(std::string(TypeName(command)) + " after unseen " + TypeName(unseen));
+      const Aspect own = AspectOf(command), seen = AspectOf(unseen);
+      const std::string rule = Rule(command, unseen);
+      if (seen == Aspect::kLifecycle) {
+        EXPECT_EQ(rule, "SYNC_CASE_LIFECYCLE_CHANGED");
+      } else if (seen == Aspect::kObservation) {
+        EXPECT_EQ(rule, "commutes");
+      } else if (own == Aspect::kJudgement || own == Aspect::kLifecycle || own == seen) {
+        EXPECT_NE(rule, "commutes");
+        EXPECT_EQ(rule, Rule(unseen, unseen));  // named after the unseen event's aspect
+      } else {
+        EXPECT_EQ(rule, "commutes");
+        if (own != Aspect::kObservation && seen != Aspect::kJudgement) {
+          EXPECT_EQ(Rule(unseen, command), "commutes");
+        }
       }
     }
   }

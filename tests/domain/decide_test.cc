@@ -196,6 +196,24 @@ TEST_F(DecideIntentTest, AnIntentTheRulesRefuseIsRefusedAfterARebase) {
   EXPECT_TRUE(GetRuleId(d.status()).has_value());
 }
 
+TEST_F(DecideIntentTest, TheDevicesOwnEarlierIntentsAreNotUnseen) {
+  // Made offline after a contract change of its own: a notice (the same
+  // aspect) does not conflict with it, but it does with someone else's.
+  s_.Add(At("my-contract", D(2024, 3, 1),
+            ContractChanged{ContractType::kPermanent, std::nullopt, 24}));
+  Intent notice{
+      At("my-notice", D(2024, 3, 2), NoticeGiven{true, D(2024, 4, 1)}), 1, {"my-contract"}};
+  auto d = DecideIntent(s_.Of(), notice);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->outcome, IntentDecision::Outcome::kAppend);  // only its own since
+  EXPECT_EQ(d->decision.revision_after, 3);
+  notice.own_earlier_ids.clear();
+  d = DecideIntent(s_.Of(), notice);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->outcome, IntentDecision::Outcome::kConflict);
+  EXPECT_EQ(d->conflicting, (std::vector<size_t>{2}));
+}
+
 TEST_F(DecideIntentTest, ASeenRevisionPastTheEndIsInvalid) {
   auto d = DecideIntent(s_.Of(), {At("mine", D(2024, 2, 2), ContactMoment{}), 5});
   ASSERT_FALSE(d.ok());

@@ -320,8 +320,11 @@ TEST_F(PushTest, IntentsAreAppendedRebasedOrConflictedAndARetryIsDuplicate) {
   EXPECT_EQ(conflict.rule_id(), "SYNC_EMPLOYMENT_CHANGED");
   ASSERT_EQ(conflict.conflicting_revisions_size(), 1);
   EXPECT_EQ(conflict.conflicting_revisions(0), seen + 3);
-  EXPECT_NE(conflict.message().find("expert:pvisser recorded ContractChanged"), std::string::npos)
+  // The message names revisions and the rule, never what the events hold
+  // (that is read from the case, access-logged).
+  EXPECT_NE(conflict.message().find("revision(s) " + std::to_string(seen + 3)), std::string::npos)
       << conflict.message();
+  EXPECT_EQ(conflict.message().find("pvisser"), std::string::npos) << conflict.message();
   EXPECT_EQ(mine.outcomes(1).kind(), v1::IntentOutcome::REBASED);
   EXPECT_EQ(mine.outcomes(1).revision(), seen + 4);
 
@@ -336,6 +339,49 @@ TEST_F(PushTest, IntentsAreAppendedRebasedOrConflictedAndARetryIsDuplicate) {
   EXPECT_EQ(again.outcomes(1).revision(), mine.outcomes(1).revision());
   EXPECT_EQ(again.outcomes(1).position(), mine.outcomes(1).position());
   EXPECT_EQ(Revision("anna"), seen + 4);
+
+  // The expert keeps theirs after reading the case: a new intent on the
+  // current revision.
+  v1::PushIntentsResponse kept;
+  ASSERT_TRUE(Push("jdevries", {Intent("anna", seen + 4, FixedTerm())}, &kept).ok());
+  EXPECT_EQ(kept.outcomes(0).kind(), v1::IntentOutcome::APPENDED);
+  EXPECT_EQ(kept.outcomes(0).revision(), seen + 5);
+}
+
+TEST_F(PushTest, ADevicesOwnEarlierIntentsAreNotChangesItDidNotSee) {
+  const int64_t seen = Revision("anna");
+  // Offline: a fixed-term extension, then (the same aspect) a permanent
+  // contract, both on the revision last pulled.
+  v1::Intent first = Intent("anna", seen, FixedTerm());
+  v1::Intent second = Intent("anna", seen, Contract());
+  second.add_own_earlier_event_ids(first.event_id());
+  v1::PushIntentsResponse response;
+  ASSERT_TRUE(Push("jdevries", {first, second}, &response).ok());
+  ASSERT_EQ(response.outcomes_size(), 2);
+  EXPECT_EQ(response.outcomes(0).kind(), v1::IntentOutcome::APPENDED);
+  EXPECT_EQ(response.outcomes(1).kind(), v1::IntentOutcome::APPENDED);
+  EXPECT_EQ(response.outcomes(1).revision(), seen + 2);
+  // Without saying so, the second meets the first as a change it did not see.
+  v1::Intent third = Intent("anna", seen, Contract());
+  ASSERT_TRUE(Push("jdevries", {third}, &response).ok());
+  EXPECT_EQ(response.outcomes(0).kind(), v1::IntentOutcome::CONFLICT);
+}
+
+TEST_F(PushTest, AnIntentThatCannotBeTrueIsRejectedNamingTheField) {
+  const int64_t seen = Revision("anna");
+  v1::PushIntentsResponse response;
+  // A revision the server never had.
+  ASSERT_TRUE(Push("jdevries", {Intent("anna", seen + 5, Contact())}, &response).ok());
+  EXPECT_EQ(response.outcomes(0).kind(), v1::IntentOutcome::REJECTED);
+  EXPECT_EQ(response.outcomes(0).field(), "intents[0].seen_revision");
+  // An event id already recorded with other content.
+  v1::Intent contact = Intent("anna", seen, Contact("first"));
+  ASSERT_TRUE(Push("jdevries", {contact}, &response).ok());
+  EXPECT_EQ(response.outcomes(0).kind(), v1::IntentOutcome::APPENDED);
+  *contact.mutable_event() = Contact("other words");
+  ASSERT_TRUE(Push("jdevries", {contact}, &response).ok());
+  EXPECT_EQ(response.outcomes(0).kind(), v1::IntentOutcome::REJECTED);
+  EXPECT_EQ(response.outcomes(0).code(), static_cast<int>(StatusCode::ALREADY_EXISTS));
 }
 
 TEST_F(PushTest, RefusedIntentsAreRejectedWithTheirReasonAndTheRestGoOn) {
