@@ -1,5 +1,6 @@
 #include "services/case_service.h"
 
+#include <atomic>
 #include <optional>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
 #include "common/field_violation.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "domain/decide.h"
 #include "domain/status.h"
@@ -433,49 +435,48 @@ grpc::ServerUnaryReactor* CaseService::PushIntents(grpc::CallbackServerContext* 
                                  kMaxIntentsPerPush, " at a time")})));
     return reactor;
   }
-  // The intents one after another, in order: each callback starts the next
-  // (or, when it ran at once, the loop below does), so no thread waits.
-  struct Push : std::enable_shared_from_this<Push> {
-    CaseService* service;
+  // Every intent starts at once, in request order. The stream cache runs the
+  // commands on one case in arrival order, each after the previous one's
+  // append is durable, so a device's intents on a case are judged in its
+  // order; intents on different cases run side by side. The call finishes
+  // when the last outcome is in.
+  struct Push {
     grpc::ServerUnaryReactor* reactor;
-    const v1::PushIntentsRequest* request;
     v1::PushIntentsResponse* response;
-    domain::Principal who;
-    domain::Date today;
-    int next = 0;
-    absl::Status failed;
-
-    void Run() {
-      while (failed.ok() && next < request->intents_size()) {
-        const int i = next++;
-        const v1::Intent& intent = request->intents(i);
-        auto turn = std::make_shared<std::atomic<int>>(0);
-        auto self = shared_from_this();
-        RecordIntent(service->store_, &service->write_cache_, service->sealer_, intent,
-                     static_cast<size_t>(i), who, today,
-                     service->CaseWriteAuthorizer(who, intent.case_id()),
-                     [self, turn](absl::StatusOr<v1::IntentOutcome> outcome) {
-                       if (outcome.ok()) {
-                         *self->response->add_outcomes() = *std::move(outcome);
-                       } else {
-                         self->failed = outcome.status();
-                       }
-                       // Second to arrive carries on: here when the loop has left.
-                       if (turn->fetch_add(1) == 1) self->Run();
-                     });
-        if (turn->fetch_add(1) == 0) return;  // the callback carries on
-      }
+    std::atomic<int> pending{0};
+    Mutex mu;
+    absl::Status failed ABSL_GUARDED_BY(mu);
+    void Done() {
+      if (pending.fetch_sub(1) != 1) return;
+      MutexLock lock(&mu);
       reactor->Finish(failed.ok() ? grpc::Status::OK : ToGrpcStatus(failed));
     }
   };
   auto push = std::make_shared<Push>();
-  push->service = this;
   push->reactor = reactor;
-  push->request = request;
   push->response = response;
-  push->who = *who;
-  push->today = Today(now_micros_);
-  push->Run();
+  // Each outcome has its place before any runs: callbacks on different
+  // threads each write their own.
+  for (int i = 0; i < request->intents_size(); ++i) response->add_outcomes();
+  push->pending = request->intents_size() + 1;  // + this loop
+  const domain::Principal principal = *who;
+  const domain::Date today = Today(now_micros_);
+  for (int i = 0; i < request->intents_size(); ++i) {
+    const v1::Intent& intent = request->intents(i);
+    v1::IntentOutcome* slot = response->mutable_outcomes(i);
+    RecordIntent(store_, &write_cache_, sealer_, intent, static_cast<size_t>(i), principal, today,
+                 CaseWriteAuthorizer(principal, intent.case_id()),
+                 [push, slot](absl::StatusOr<v1::IntentOutcome> outcome) {
+                   if (outcome.ok()) {
+                     *slot = *std::move(outcome);
+                   } else {
+                     MutexLock lock(&push->mu);
+                     if (push->failed.ok()) push->failed = outcome.status();
+                   }
+                   push->Done();
+                 });
+  }
+  push->Done();
   return reactor;
 }
 

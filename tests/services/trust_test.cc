@@ -348,6 +348,34 @@ TEST_F(PushTest, IntentsAreAppendedRebasedOrConflictedAndARetryIsDuplicate) {
   EXPECT_EQ(kept.outcomes(0).revision(), seen + 5);
 }
 
+TEST_F(PushTest, IntentsOnOneCaseKeepTheirOrderWhileCasesRunSideBySide) {
+  const int64_t anna = Revision("anna"), fleur = Revision("fleur");
+  std::vector<v1::Intent> intents;
+  for (int i = 0; i < 40; ++i) {
+    const bool on_anna = i % 3 != 0;
+    intents.push_back(Intent(on_anna ? "anna" : "fleur", on_anna ? anna : fleur,
+                             Contact("contact " + std::to_string(i))));
+  }
+  v1::PushIntentsResponse response;
+  ASSERT_TRUE(Push("jdevries", intents, &response).ok());
+  ASSERT_EQ(response.outcomes_size(), 40);
+  int64_t next_anna = anna + 1, next_fleur = fleur + 1;
+  for (int i = 0; i < 40; ++i) {
+    SCOPED_TRACE(i);
+    const v1::IntentOutcome& o = response.outcomes(i);
+    EXPECT_EQ(o.event_id(), intents[i].event_id());
+    // The first on each case finds it as seen; the rest find it moved on
+    // by intents they did not list (contacts commute).
+    const bool on_anna = i % 3 != 0;
+    const int64_t expected = on_anna ? next_anna++ : next_fleur++;
+    EXPECT_EQ(o.revision(), expected);
+    EXPECT_EQ(o.kind(), expected == (on_anna ? anna : fleur) + 1 ? v1::IntentOutcome::APPENDED
+                                                                 : v1::IntentOutcome::REBASED);
+  }
+  EXPECT_EQ(Revision("anna"), next_anna - 1);
+  EXPECT_EQ(Revision("fleur"), next_fleur - 1);
+}
+
 TEST_F(PushTest, ADevicesOwnEarlierIntentsAreNotChangesItDidNotSee) {
   const int64_t seen = Revision("anna");
   // Offline: a fixed-term extension, then (the same aspect) a permanent
