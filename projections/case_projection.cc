@@ -1,7 +1,5 @@
 #include "projections/case_projection.h"
 
-#include <array>
-#include <cstring>
 #include <deque>
 
 #include "absl/strings/str_cat.h"

@@ -51,13 +51,10 @@ struct Plan {
 // append. What is not a domain rule stays here: access (`authorize`),
 // sealing (codec::Encode) and the store's idempotency (a retried event id
 // gives the original result).
-[[nodiscard]] absl::StatusOr<Plan> Check(const DecodedStream& loaded, const codec::Sealer* sealer,
-                                         const std::string& stream, domain::StreamKind kind,
-                                         const eventstore::EventId& id, const domain::Event& event,
-                                         int64_t expected, Numbering numbering,
-                                         const Authorize& authorize) {
-  // Access first: a caller who may not write here learns nothing more.
-  RETURN_IF_ERROR(authorize(loaded, event));
+[[nodiscard]] absl::StatusOr<Plan> PlanAt(const DecodedStream& loaded, const codec::Sealer* sealer,
+                                          const std::string& stream, domain::StreamKind kind,
+                                          const eventstore::EventId& id, const domain::Event& event,
+                                          int64_t expected, Numbering numbering) {
   // Sealing is deterministic, so a retry encodes to the very same bytes.
   ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded, codec::Encode(event, id, stream, sealer));
   // A retry: the same id in this stream with the same content.
@@ -94,6 +91,25 @@ struct Plan {
   plan.append = {stream, actual, {std::move(encoded)}};
   plan.revision_after = decision.revision_after;
   return plan;
+}
+
+// PlanAt for a caller `authorize` admits. Access first: a caller who may
+// not write here learns nothing more.
+[[nodiscard]] absl::StatusOr<Plan> Check(const DecodedStream& loaded, const codec::Sealer* sealer,
+                                         const std::string& stream, domain::StreamKind kind,
+                                         const eventstore::EventId& id, const domain::Event& event,
+                                         int64_t expected, Numbering numbering,
+                                         const Authorize& authorize) {
+  RETURN_IF_ERROR(authorize(loaded, event));
+  return PlanAt(loaded, sealer, stream, kind, id, event, expected, numbering);
+}
+
+// A command's event id: a non-nil UUID (errors name "event_id").
+[[nodiscard]] absl::StatusOr<eventstore::EventId> ParseEventId(const std::string& text) {
+  absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(text);
+  if (!id.ok()) return MakeInvalidArgument({"event_id", std::string(id.status().message())});
+  if (id->IsNil()) return MakeInvalidArgument({"event_id", "a non-nil UUID is required"});
+  return id;
 }
 
 // Appends a checked command's event without blocking a thread; the stream
@@ -151,11 +167,8 @@ void Record(eventstore::Store* store, StreamCache* cache, const codec::Sealer* s
             const std::string& stream, domain::StreamKind kind, const std::string& event_id_text,
             int64_t expected, const v1::PlacementEvent& proto, domain::Principal principal,
             domain::Date today, Numbering numbering, Authorize authorize, RecordDone done) {
-  absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(event_id_text);
-  if (!id.ok()) {
-    return done(MakeInvalidArgument({"event_id", std::string(id.status().message())}));
-  }
-  if (id->IsNil()) return done(MakeInvalidArgument({"event_id", "a non-nil UUID is required"}));
+  absl::StatusOr<eventstore::EventId> id = ParseEventId(event_id_text);
+  if (!id.ok()) return done(id.status());
   if (expected < -1) return done(MakeInvalidArgument({"expected_revision", "-1 or more"}));
   absl::StatusOr<domain::Event> event =
       codec::FromProto(proto, id->ToString(), today, principal, "event.");
@@ -223,10 +236,8 @@ void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sea
     done(out);
   };
   if (absl::Status s = CheckId(intent.case_id(), "case_id"); !s.ok()) return refuse(s);
-  absl::StatusOr<eventstore::EventId> id = eventstore::EventId::Parse(intent.event_id());
-  if (!id.ok())
-    return refuse(MakeInvalidArgument({"event_id", std::string(id.status().message())}));
-  if (id->IsNil()) return refuse(MakeInvalidArgument({"event_id", "a non-nil UUID is required"}));
+  absl::StatusOr<eventstore::EventId> id = ParseEventId(intent.event_id());
+  if (!id.ok()) return refuse(id.status());
   if (intent.seen_revision() < -1) {
     return refuse(MakeInvalidArgument({"seen_revision", "-1 or more"}));
   }
@@ -245,16 +256,15 @@ void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sea
       done(std::move(result));
       release(nullptr);
     };
-    if (!loaded.ok()) {
-      if (!Reject(loaded.status(), prefix, &out)) return answer(loaded.status());
-      return answer(out);
-    }
+    // A permanent refusal is the intent's outcome; anything else fails the push.
+    auto fail = [&](const absl::Status& status) {
+      if (!Reject(status, prefix, &out)) return answer(status);
+      answer(out);
+    };
+    if (!loaded.ok()) return fail(loaded.status());
     const DecodedStream& stream_now = **loaded;
     // Access first: a caller who may not write here learns nothing more.
-    if (absl::Status s = authorize(stream_now, event); !s.ok()) {
-      if (!Reject(s, prefix, &out)) return answer(s);
-      return answer(out);
-    }
+    if (absl::Status s = authorize(stream_now, event); !s.ok()) return fail(s);
     const domain::History history{domain::StreamKind::kCase, &stream_now.events, &stream_now.state,
                                   stream_now.revision, stream_now.quarantined.size()};
     absl::StatusOr<domain::IntentDecision> decided =
@@ -264,10 +274,7 @@ void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sea
     absl::Status judged = seen_wrong.has_value() && seen_wrong->field == "seen_revision"
                               ? decided.status()
                               : codec::FromRequestRoot(decided.status(), event, "event.");
-    if (!judged.ok()) {
-      if (!Reject(judged, prefix, &out)) return answer(judged);
-      return answer(out);
-    }
+    if (!judged.ok()) return fail(judged);
     if (decided->outcome == domain::IntentDecision::Outcome::kConflict) {
       out.set_kind(v1::IntentOutcome::CONFLICT);
       out.set_rule_id(std::string(decided->rule_id));
@@ -288,12 +295,10 @@ void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sea
     // A duplicate, or an append on the case as it is now (the device's own
     // view, or rebased): checked and encoded as any command.
     const bool rebased = decided->outcome == domain::IntentDecision::Outcome::kRebase;
-    absl::StatusOr<Plan> plan = Check(stream_now, sealer, stream, domain::StreamKind::kCase, id,
-                                      event, stream_now.revision, Numbering::kStream, authorize);
-    if (!plan.ok()) {
-      if (!Reject(plan.status(), prefix, &out)) return answer(plan.status());
-      return answer(out);
-    }
+    // Access was checked above: planned as a command, not checked again.
+    absl::StatusOr<Plan> plan = PlanAt(stream_now, sealer, stream, domain::StreamKind::kCase, id,
+                                       event, stream_now.revision, Numbering::kStream);
+    if (!plan.ok()) return fail(plan.status());
     if (plan->replayed) {
       out.set_kind(v1::IntentOutcome::DUPLICATE);
       out.set_revision(plan->replayed->revision);
@@ -442,7 +447,6 @@ grpc::ServerUnaryReactor* CaseService::PushIntents(grpc::CallbackServerContext* 
   // when the last outcome is in.
   struct Push {
     grpc::ServerUnaryReactor* reactor;
-    v1::PushIntentsResponse* response;
     std::atomic<int> pending{0};
     Mutex mu;
     absl::Status failed ABSL_GUARDED_BY(mu);
@@ -454,7 +458,6 @@ grpc::ServerUnaryReactor* CaseService::PushIntents(grpc::CallbackServerContext* 
   };
   auto push = std::make_shared<Push>();
   push->reactor = reactor;
-  push->response = response;
   // Each outcome has its place before any runs: callbacks on different
   // threads each write their own.
   for (int i = 0; i < request->intents_size(); ++i) response->add_outcomes();

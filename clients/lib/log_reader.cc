@@ -60,9 +60,9 @@ bool LogReader::Next() {
 
 bool LogReader::Parse(const grpc::ByteBuffer& message) {
   bytes_.clear();
-  std::vector<grpc::Slice> slices;
-  if (!message.Dump(&slices).ok()) return false;
-  for (const grpc::Slice& s : slices) {
+  slices_.clear();
+  if (!message.Dump(&slices_).ok()) return false;
+  for (const grpc::Slice& s : slices_) {
     bytes_.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   // A SubscribeResponse is one field of its oneof: peel the tag and length

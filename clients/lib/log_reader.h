@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "duurzaam/v1/eventstore.pb.h"
 
@@ -54,6 +55,7 @@ class LogReader {
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
   bool started_ = false;
   grpc::Status parse_error_;
+  std::vector<grpc::Slice> slices_;  // a message's slices, reused
   std::string bytes_;
   v1::EventBatch batch_;
   v1::SubscribeResponse control_;

@@ -79,6 +79,14 @@ struct Consumer {
     ++batches;
     return true;
   }
+
+  // Every position from 0, each with the data Fill wrote there.
+  void ExpectTheLogInOrder() const {
+    for (size_t i = 0; i < positions.size(); ++i) {
+      ASSERT_EQ(positions[i], i);
+      ASSERT_EQ(data[i], "payload-" + std::to_string(i));
+    }
+  }
 };
 
 TEST(LogReadAheadTest, ReadsTheWholeLogInOrderAcrossBatchesAndScans) {
@@ -94,10 +102,7 @@ TEST(LogReadAheadTest, ReadsTheWholeLogInOrderAcrossBatchesAndScans) {
     ASSERT_LT(consumer.batches, 1000u);
   }
   ASSERT_EQ(consumer.positions.size(), 10'000u);
-  for (size_t i = 0; i < consumer.positions.size(); ++i) {
-    ASSERT_EQ(consumer.positions[i], i);
-    ASSERT_EQ(consumer.data[i], "payload-" + std::to_string(i));
-  }
+  consumer.ExpectTheLogInOrder();
   EXPECT_EQ(consumer.batches, 100u);  // every batch full
 }
 
@@ -120,10 +125,7 @@ TEST(LogReadAheadTest, ABatchCutAcrossTheEndOfAScanGoesOnInTheNext) {
     ASSERT_LT(consumer.batches, 1000u);
   }
   ASSERT_EQ(consumer.positions.size(), 1'000u);
-  for (size_t i = 0; i < consumer.positions.size(); ++i) {
-    ASSERT_EQ(consumer.positions[i], i);
-    ASSERT_EQ(consumer.data[i], "payload-" + std::to_string(i));
-  }
+  consumer.ExpectTheLogInOrder();
 }
 
 TEST(LogReadAheadTest, AConsumerThatPausesGetsEverythingAfterwards) {
@@ -248,10 +250,7 @@ TEST(LogReadAheadTest, AppendsDuringTheReadAreDeliveredOnceEach) {
   }
   writer.join();
   ASSERT_EQ(consumer.positions.size(), 2'000u + kMore);
-  for (size_t i = 0; i < consumer.positions.size(); ++i) {
-    ASSERT_EQ(consumer.positions[i], i);
-    ASSERT_EQ(consumer.data[i], "payload-" + std::to_string(i));
-  }
+  consumer.ExpectTheLogInOrder();
 }
 
 TEST(LogReadAheadTest, AConsumerThatStopsEarlyStopsTheReaderPromptly) {
