@@ -63,6 +63,8 @@ const char* OperationName(Operation op) {
       return "record employer events";
     case Operation::kPushIntents:
       return "push offline intents (the expert app)";
+    case Operation::kPull:
+      return "pull case changes (the expert app)";
     case Operation::kReadCase:
       return "read cases";
     case Operation::kListPortfolio:
@@ -92,9 +94,9 @@ const char* OperationName(Operation op) {
   switch (who.role) {
     case Role::kExpert:
       allowed = op == Operation::kRecordCaseEvent || op == Operation::kRecordEmployerEvent ||
-                op == Operation::kPushIntents || op == Operation::kReadCase ||
-                op == Operation::kListPortfolio || op == Operation::kReadStatistics ||
-                op == Operation::kReadLog;
+                op == Operation::kPushIntents || op == Operation::kPull ||
+                op == Operation::kReadCase || op == Operation::kListPortfolio ||
+                op == Operation::kReadStatistics || op == Operation::kReadLog;
       break;
     case Role::kEmployer:
       allowed = op == Operation::kRecordCaseEvent || op == Operation::kRecordEmployerEvent ||

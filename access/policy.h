@@ -33,6 +33,7 @@ enum class Operation {
   kRecordCaseEvent,      // Cases.RecordCaseEvent
   kRecordEmployerEvent,  // Cases.RecordEmployerEvent
   kPushIntents,          // Cases.PushIntents (the expert app; each intent as RecordCaseEvent)
+  kPull,                 // Cases.Pull (the expert app: changes to the caller's cases)
   kReadCase,             // Cases.GetTimeline / GetStatus / SubscribeCase
   kListPortfolio,        // Cases.ListPortfolio
   kReadStatistics,       // Cases.GetRegionalStatistics (anonymised)

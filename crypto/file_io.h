@@ -1,5 +1,5 @@
-// Internal durable-file helpers of the crypto module (POSIX). Not part of the
-// public API; only crypto/*.cc include this.
+// Durable-file helpers (POSIX) of the crypto module and of client programs'
+// encrypted files (duurzaam_crypto_primitives). Not part of the public API.
 #pragma once
 
 #include <sys/types.h>

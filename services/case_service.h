@@ -61,6 +61,10 @@ class CaseService final : public CaseServiceBase {
                              v1::Portfolio* response) override;
   grpc::Status SubscribeCase(grpc::ServerContext* context, const v1::SubscribeCaseRequest* request,
                              grpc::ServerWriter<v1::CaseUpdate>* writer) override;
+  // The expert app's pull: every change to the caller's cases from a log
+  // cursor, then live (services/case_pull.cc).
+  grpc::Status Pull(grpc::ServerContext* context, const v1::PullRequest* request,
+                    grpc::ServerWriter<v1::PullResponse>* writer) override;
   grpc::Status GetRegionalStatistics(grpc::ServerContext* context,
                                      const v1::GetRegionalStatisticsRequest* request,
                                      v1::RegionalStatistics* response) override;

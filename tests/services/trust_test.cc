@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -12,11 +13,12 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "codec/placement_codec.h"
 #include "common/clock.h"
 #include "demo/demo_data.h"
-#include "duurzaam/v1/audit.pb.h"
+#include "duurzaam/v1/audit.grpc.pb.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "eventstore/store.h"
@@ -855,6 +857,227 @@ TEST_F(TrustTest, EveryReadOfCaseContentIsInTheAccessLog) {
   }
   EXPECT_EQ(seen,
             (std::vector<std::string>{"employer:acme/acme-hr timeline", "expert:jdevries status"}));
+}
+
+// The expert app's pull: every change to the caller's cases from a cursor.
+class PullTest : public PushTest {
+ protected:
+  struct Pulled {
+    std::vector<v1::PullResponse> responses;
+    grpc::Status status;
+    // Non-backlog events as "case/revision" or "employer:E/revision".
+    std::vector<std::string> Events(bool backlog = false) const {
+      std::vector<std::string> out;
+      for (const auto& r : responses) {
+        for (const auto& c : r.changes()) {
+          if (!c.has_event() || c.event().backlog() != backlog) continue;
+          const auto& e = c.event();
+          out.push_back(e.case_id().empty()
+                            ? absl::StrCat("employer:", e.employer_id(), "/", e.revision())
+                            : absl::StrCat(e.case_id(), "/", e.revision()));
+        }
+      }
+      return out;
+    }
+    std::vector<std::string> Removals() const {
+      std::vector<std::string> out;
+      for (const auto& r : responses) {
+        for (const auto& c : r.changes()) {
+          if (c.has_removed()) {
+            out.push_back(absl::StrCat(c.removed().case_id(), " ",
+                                       v1::CaseRemoved::Reason_Name(c.removed().reason())));
+          }
+        }
+      }
+      return out;
+    }
+    uint64_t Cursor() const { return responses.empty() ? 0 : responses.back().cursor(); }
+  };
+  // Pulls as `who` from `cursor` until caught up (then cancels).
+  Pulled Pull(const std::string& who, uint64_t cursor) {
+    v1::PullRequest request;
+    request.set_cursor(cursor);
+    grpc::ClientContext context;
+    Deadline(&context);
+    auto reader = v1::Cases::NewStub(Channel(who))->Pull(&context, request);
+    Pulled out;
+    v1::PullResponse response;
+    while (reader->Read(&response)) {
+      out.responses.push_back(response);
+      if (response.caught_up()) {
+        context.TryCancel();
+        break;
+      }
+    }
+    out.status = reader->Finish();
+    if (out.status.error_code() == StatusCode::CANCELLED) out.status = grpc::Status::OK;
+    return out;
+  }
+  static int Count(const std::vector<std::string>& v, const std::string& prefix) {
+    return static_cast<int>(std::count_if(
+        v.begin(), v.end(), [&](const std::string& s) { return s.rfind(prefix, 0) == 0; }));
+  }
+};
+
+TEST_F(PullTest, AnExpertPullsTheirCasesOnceAndAJoinedCaseComesWithItsPast) {
+  const Pulled first = Pull("pvisser", 0);
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  ASSERT_FALSE(first.responses.empty());
+  EXPECT_TRUE(first.responses.back().caught_up());
+  EXPECT_EQ(first.Cursor(), first.responses.back().log_end());
+  EXPECT_EQ(Count(first.Events(), "anna/"), 0);  // not on its team
+
+  const Pulled mine = Pull("jdevries", 0);
+  ASSERT_TRUE(mine.status.ok());
+  const int64_t anna = Revision("anna");
+  EXPECT_EQ(Count(mine.Events(), "anna/"), anna + 1);  // every event, once
+  EXPECT_GT(Count(mine.Events(), "fleur/"), 0);
+  EXPECT_GT(Count(mine.Events(), "employer:acme/"), 0);  // joined in
+
+  // pvisser joins anna: the next pull from the kept cursor brings the case
+  // so far (backlog) and the join, nothing from before the cursor twice.
+  ASSERT_TRUE(Record("jdevries", "anna", TeamAdd("expert:pvisser")).ok());
+  const Pulled joined = Pull("pvisser", first.Cursor());
+  ASSERT_TRUE(joined.status.ok()) << joined.status.error_message();
+  EXPECT_EQ(joined.Events(), (std::vector<std::string>{absl::StrCat("anna/", anna + 1)}));
+  EXPECT_EQ(Count(joined.Events(true), "anna/"), anna + 1);
+  EXPECT_GT(Count(joined.Events(true), "employer:acme/"), 0);
+  // The event carries the content, opened: a case's own data.
+  bool saw_worker = false;
+  for (const auto& r : joined.responses) {
+    for (const auto& c : r.changes()) {
+      if (c.event().event().has_case_opened()) {
+        saw_worker = !c.event().event().case_opened().worker_ref().empty();
+      }
+    }
+  }
+  EXPECT_TRUE(saw_worker);
+
+  // Nothing new: a pull from the last cursor sends no events.
+  const Pulled again = Pull("pvisser", joined.Cursor());
+  EXPECT_TRUE(again.Events().empty());
+  EXPECT_TRUE(again.Events(true).empty());
+}
+
+TEST_F(PullTest, ResumingFromAnyCursorGivesEveryChangeOnceWithNoGap) {
+  const Pulled whole = Pull("jdevries", 0);
+  ASSERT_TRUE(whole.status.ok());
+  const std::vector<std::string> all = whole.Events();
+  ASSERT_GT(all.size(), 10u);
+  // Resume at every event's position in turn (a device that kept the
+  // changes before it): the rest comes once, in order, with no gap.
+  std::vector<uint64_t> positions;
+  for (const auto& r : whole.responses) {
+    for (const auto& c : r.changes()) {
+      if (c.has_event() && !c.event().backlog()) positions.push_back(c.event().position());
+    }
+  }
+  ASSERT_EQ(positions.size(), all.size());
+  for (size_t k = 0; k < positions.size(); k += 7) {
+    const Pulled rest = Pull("jdevries", positions[k]);
+    ASSERT_TRUE(rest.status.ok());
+    EXPECT_EQ(rest.Events(), std::vector<std::string>(all.begin() + k, all.end()))
+        << "from position " << positions[k];
+  }
+  // Live: a pull that has caught up receives the next event as it commits.
+  v1::PullRequest request;
+  request.set_cursor(whole.Cursor());
+  grpc::ClientContext context;
+  Deadline(&context);
+  auto reader = v1::Cases::NewStub(Channel("jdevries"))->Pull(&context, request);
+  v1::PullResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_TRUE(response.caught_up());
+  ASSERT_TRUE(Record("jdevries", "fleur", Contact("live")).ok());
+  bool live = false;
+  while (!live && reader->Read(&response)) {
+    for (const auto& c : response.changes()) {
+      live = live || (c.event().case_id() == "fleur" &&
+                      c.event().event().contact_moment().summary() == "live");
+    }
+  }
+  EXPECT_TRUE(live);
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+}
+
+TEST_F(PullTest, LeavingTheTeamAndErasureTellTheDeviceToPurge) {
+  ASSERT_TRUE(Record("jdevries", "anna", TeamAdd("expert:pvisser")).ok());
+  const Pulled on = Pull("pvisser", 0);
+  ASSERT_GT(Count(on.Events(), "anna/"), 0);
+  v1::PlacementEvent leave = Today();
+  leave.mutable_team_member_removed()->set_expert_id("expert:pvisser");
+  ASSERT_TRUE(Record("jdevries", "anna", leave).ok());
+  const Pulled off = Pull("pvisser", on.Cursor());
+  ASSERT_TRUE(off.status.ok());
+  EXPECT_EQ(off.Removals(), (std::vector<std::string>{"anna LEFT_TEAM"}));
+  EXPECT_EQ(Count(off.Events(), "anna/"), 0);
+  // From the start, a case the caller may no longer read is not sent at all.
+  const Pulled fresh = Pull("pvisser", 0);
+  EXPECT_EQ(Count(fresh.Events(), "anna/"), 0);
+  EXPECT_EQ(Count(fresh.Events(true), "anna/"), 0);
+
+  // An erased case: a removal, and from the start none of its events.
+  const Pulled before = Pull("jdevries", 0);
+  ASSERT_GT(Count(before.Events(), "anna/"), 0);
+  v1::PlacementEvent close = Today();
+  close.mutable_case_closed()->set_reason("plaatsing beëindigd");
+  ASSERT_TRUE(Record("jdevries", "anna", close).ok());
+  {
+    v1::EraseCaseRequest request;
+    request.set_case_id("anna");
+    request.set_reason("verzoek betrokkene");
+    v1::EraseCaseResponse response;
+    grpc::ClientContext context;
+    Deadline(&context);
+    grpc::Status erased =
+        v1::Admin::NewStub(Channel("beheer"))->EraseCase(&context, request, &response);
+    ASSERT_TRUE(erased.ok()) << erased.error_message();
+  }
+  const Pulled after = Pull("jdevries", before.Cursor());
+  EXPECT_EQ(after.Removals(), (std::vector<std::string>{"anna ERASED"}));
+  const Pulled from_start = Pull("jdevries", 0);
+  EXPECT_EQ(Count(from_start.Events(), "anna/"), 0);
+  EXPECT_EQ(from_start.Removals(), (std::vector<std::string>{"anna ERASED"}));
+  EXPECT_GT(Count(from_start.Events(), "fleur/"), 0);
+}
+
+TEST_F(PullTest, OnlyExpertsPullAndABadCursorIsNamed) {
+  EXPECT_EQ(Pull("acme-hr", 0).status.error_code(), DENIED);
+  EXPECT_EQ(Pull("audit", 0).status.error_code(), DENIED);
+  EXPECT_EQ(Pull("beheer", 0).status.error_code(), DENIED);
+  const Pulled bad = Pull("jdevries", uint64_t{1} << 40);
+  EXPECT_EQ(bad.status.error_code(), StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.status.error_message().find("cursor"), std::string::npos);
+  // Served cases are in the access log, view "sync".
+  const uint64_t before = access_store_->CommittedEnd();
+  ASSERT_TRUE(Pull("jdevries", 0).status.ok());
+  auto records = access_store_->ReadStream("case-anna", 0, eventstore::Direction::kForwards, 1000);
+  ASSERT_TRUE(records.ok());
+  int syncs = 0;
+  for (const auto& r : *records) {
+    v1::AccessRecord record;
+    ASSERT_TRUE(record.ParseFromString(r.data));
+    if (r.position >= before && record.view() == "sync") ++syncs;
+  }
+  EXPECT_EQ(syncs, 1);
+}
+
+TEST_F(PullTest, ARevokedDeviceIsCutOffWhilePulling) {
+  ASSERT_EQ(Record("beheer", "anna", TeamAdd("expert:leaver")).error_code(), OK);
+  v1::PullRequest request;
+  grpc::ClientContext context;
+  Deadline(&context);
+  auto reader = v1::Cases::NewStub(Channel("leaver"))->Pull(&context, request);
+  v1::PullResponse response;
+  while (reader->Read(&response) && !response.caught_up()) {
+  }
+  ASSERT_TRUE(response.caught_up());
+  RunPki("revoke " + pki_dir_->Sub("pki") + " leaver");
+  std::ofstream(revoked_, std::ios::trunc) << Slurp(Pki("revoked-serials"));
+  while (reader->Read(&response)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), StatusCode::UNAUTHENTICATED);
 }
 
 }  // namespace

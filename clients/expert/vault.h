@@ -1,0 +1,88 @@
+// The expert app's encrypted, append-only journal: the one file a device
+// keeps its replica and its outbox in. Every record is sealed with
+// AES-256-GCM under a key derived from the expert's passphrase by scrypt
+// (memory-hard: 2^17 x 8 x 128 bytes = 128 MiB per guess by default), bound
+// to the file and its place in it; the file never holds plaintext.
+//
+// File: header (magic "DZEXPV1\0", scrypt log2 N / r / p, a 16-byte salt, a
+// 16-byte file id, a sealed check value that tells a wrong passphrase from
+// a damaged file), then records: u32 big-endian length | nonce | ciphertext
+// | tag, the AAD "duurzaam.expert.vault.v1" | file id | u64 index.
+//
+// Durability: Append returns OK only after the records are on disk
+// (fdatasync); a crash in the middle of an append leaves at most an
+// unfinished last record, which Open drops (and reports) because it was
+// never acknowledged. A damaged record with records after it is DATA_LOSS:
+// nothing is skipped silently. One process at a time (an exclusive lock).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace duurzaam::expert {
+
+struct VaultOptions {
+  // scrypt's cost: N = 2^log2_n, block size r, parallelism p. Lower only in
+  // tests (a guess must stay expensive).
+  int log2_n = 17;
+  int r = 8;
+  int p = 1;
+};
+
+class Vault {
+ public:
+  // Creates a new vault at `path` (mode 0600; ALREADY_EXISTS if one is there).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Vault>> Create(
+      const std::string& path, std::string_view passphrase, const VaultOptions& options = {});
+
+  // Opens a vault and hands every record's plaintext to `replay`, in order
+  // (an error from it stops the open). NOT_FOUND when there is none,
+  // PERMISSION_DENIED for a wrong passphrase, DATA_LOSS for a damaged file,
+  // FAILED_PRECONDITION when another process has it open.
+  using Replay = std::function<absl::Status(std::string_view record)>;
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Vault>> Open(const std::string& path,
+                                                                   std::string_view passphrase,
+                                                                   const Replay& replay);
+  ~Vault();
+  Vault(const Vault&) = delete;
+  Vault& operator=(const Vault&) = delete;
+
+  // Appends records durably, all or none. After a failed write or sync the
+  // vault refuses further appends (FAILED_PRECONDITION): reopen it.
+  [[nodiscard]] absl::Status Append(const std::vector<std::string>& records);
+
+  // Replaces the whole journal with `records`, atomically (a new file is
+  // written, synced and renamed over the old one, whose bytes go with it):
+  // how the app forgets a purged case.
+  [[nodiscard]] absl::Status Rewrite(const std::vector<std::string>& records);
+
+  // Records in the journal.
+  uint64_t size() const { return count_; }
+  // True when Open dropped an unfinished last record (never acknowledged).
+  bool dropped_unfinished_record() const { return dropped_tail_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  Vault() = default;
+  [[nodiscard]] absl::StatusOr<std::string> Frame(const std::vector<std::string>& records,
+                                                  uint64_t first_index) const;
+
+  std::string path_;
+  int fd_ = -1;
+  std::string key_;
+  std::string header_;  // as on disk, minus nothing: kept for Rewrite
+  std::string file_id_;
+  uint64_t count_ = 0;
+  uint64_t end_ = 0;  // file offset after the last good record
+  bool failed_ = false;
+  bool dropped_tail_ = false;
+};
+
+}  // namespace duurzaam::expert
