@@ -28,11 +28,12 @@ int main(int argc, char** argv) {
       {"case-status", CaseStatusLatency},
       {"rebuild", ProjectionRebuild},
       {"mixed", MixedLoad},
+      {"expert-sync", ExpertSync},
   };
-  const char* order[] = {"engine-append",  "engine-latency",  "engine-read",
-                         "service-append", "service-latency", "subscribe",
-                         "trust",          "case-latency",    "open",
-                         "case-status",    "rebuild",         "mixed"};
+  const char* order[] = {
+      "engine-append", "engine-latency", "engine-read",  "service-append", "service-latency",
+      "subscribe",     "trust",          "case-latency", "open",           "case-status",
+      "rebuild",       "mixed",          "expert-sync"};
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as duurzaamd does
   Settings settings;
   std::vector<std::string> selected;

@@ -54,5 +54,6 @@ void ProjectionRebuild(const Settings& settings);
 void MixedLoad(const Settings& settings);
 void TrustLayerCost(const Settings& settings);
 void CaseCommandLatency(const Settings& settings);
+void ExpertSync(const Settings& settings);
 
 }  // namespace duurzaam::bench

@@ -8,8 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "bench/benches.h"
 #include "bench/harness.h"
+#include "clients/expert/app.h"
 #include "codec/placement_codec.h"
 #include "demo/demo_data.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
@@ -46,19 +48,20 @@ void BulkAppend(eventstore::Store* store, const std::vector<demo::DemoEvent>& ev
 }
 
 // A case with `n` events: opened, hired, then contacts and check-ins.
-std::vector<demo::DemoEvent> LongCase(const std::string& id, int n) {
+std::vector<demo::DemoEvent> LongCase(const std::string& id, int n,
+                                      const std::string& expert = "expert:bench") {
   std::vector<demo::DemoEvent> out;
   auto add = [&](int days_ago, domain::EventBody body) {
     domain::Event e;
     e.id = eventstore::EventId::Random().ToString();
     e.occurred_on = kToday - days_ago;
     e.recorded_on = kToday;
-    e.recorded_by = {"expert:bench", domain::Role::kExpert, {}};
+    e.recorded_by = {expert, domain::Role::kExpert, {}};
     e.body = std::move(body);
     out.push_back({"case-" + id, std::move(e)});
   };
   add(3000, domain::CaseOpened{"worker-" + id, "acme", "Twente", "Wajong"});
-  add(3000, domain::TeamMemberAdded{"expert:bench"});
+  add(3000, domain::TeamMemberAdded{expert});
   add(2990, domain::Hired{domain::ContractType::kPermanent, std::nullopt, 24, "", ""});
   for (int i = 3; i < n; ++i) {
     int day = 2980 - (i * 2900 / n);
@@ -92,6 +95,19 @@ void As(grpc::ClientContext* c, const char* who = "expert:bench") {
   c->AddMetadata("x-duurzaam-role", "EXPERT");
 }
 
+// One durable raw append of a ~300-byte event (the baselines' unit).
+void RawAppend(v1::EventStore::Stub* events, const std::string& stream, int i) {
+  v1::AppendRequest append;
+  append.set_stream(stream);
+  auto* e = append.add_events();
+  e->set_event_id(eventstore::EventId::Random().ToString());
+  e->set_event_type("BenchTick");
+  e->set_data(Payload(i));
+  v1::AppendResponse appended;
+  grpc::ClientContext context;
+  if (!events->Append(&context, append, &appended).ok()) std::exit(1);
+}
+
 }  // namespace
 
 void CaseStatusLatency(const Settings& settings) {
@@ -109,16 +125,8 @@ void CaseStatusLatency(const Settings& settings) {
     // record is one durable write): sequential raw appends, same server.
     std::vector<double> appends;
     for (int i = 0; i < queries / 4; ++i) {
-      v1::AppendRequest append;
-      append.set_stream("ext-bench-status");
-      auto* e = append.add_events();
-      e->set_event_id(eventstore::EventId::Random().ToString());
-      e->set_event_type("BenchTick");
-      e->set_data(Payload(i));
-      v1::AppendResponse appended;
-      grpc::ClientContext context;
       auto start = Clock::now();
-      if (!events_api->Append(&context, append, &appended).ok()) std::exit(1);
+      RawAppend(events_api.get(), "ext-bench-status", i);
       appends.push_back(Seconds(Clock::now() - start) * 1e3);
     }
     append_p50s.push_back(Median(appends));
@@ -270,6 +278,95 @@ void MixedLoad(const Settings& settings) {
   Report({absl::StrCat("mixed: status+timeline queries, ", readers, " clients"),
           read_lat.size() / elapsed, "/s", "", 0, "(reported)", true});
   Report({"mixed: query p99", Percentile(read_lat, 99), "ms", "", 0, "(reported)", true});
+}
+
+}  // namespace duurzaam::bench
+
+namespace duurzaam::bench {
+
+// The expert app's first sync of a whole portfolio, and a push of 1,000
+// offline intents, beside the server's own catch-up read of the same log
+// (EventStore.Subscribe, as stored) and the same number of sequential
+// durable raw appends, on the same server in the same run.
+void ExpertSync(const Settings& settings) {
+  const int cases = settings.smoke ? 5 : 200;
+  const int per_case = settings.smoke ? 50 : 500;
+  const int intents = settings.smoke ? 20 : 1000;
+  std::vector<double> first_rates, catchup_rates, push_seconds, append_seconds;
+  for (int run = 0; run < settings.runs; ++run) {
+    ScratchDir dir(settings, "expert-sync");
+    CaseServer s(dir);
+    for (int c = 0; c < cases; ++c) BulkAppend(s.store, LongCase(absl::StrCat("c", c), per_case));
+    s.Serve();
+    const uint64_t total = s.store->CommittedEnd();
+    // Baseline: the server's catch-up of the whole log.
+    {
+      auto events = v1::EventStore::NewStub(s.channel);
+      v1::SubscribeRequest request;
+      request.mutable_all()->set_from_position(0);
+      grpc::ClientContext context;
+      const auto start = Clock::now();
+      auto reader = events->Subscribe(&context, request);
+      v1::SubscribeResponse message;
+      uint64_t seen = 0;
+      while (reader->Read(&message)) {
+        seen += message.events().events_size();
+        if (message.has_caught_up()) break;
+      }
+      const double seconds = Seconds(Clock::now() - start);
+      context.TryCancel();
+      reader->Finish().IgnoreError();
+      if (seen != total) std::exit(1);
+      catchup_rates.push_back(static_cast<double>(seen) / seconds);
+    }
+    // The app's first sync: every event of the expert's cases into the
+    // encrypted journal, durably, then applied.
+    auto stub = v1::Cases::NewStub(s.channel);
+    expert::v1::Identity identity;
+    identity.set_server("127.0.0.1");
+    identity.set_expert_id("expert:bench");
+    auto app = expert::ExpertApp::Create(dir.Sub("replica.vault"), "bench passphrase", identity);
+    if (!app.ok()) std::exit(1);
+    auto as_expert = [](grpc::ClientContext* c) { As(c); };
+    auto start = Clock::now();
+    auto report = (*app)->Sync(stub.get(), as_expert);
+    const double first = Seconds(Clock::now() - start);
+    if (!report.ok() || report->events_received != cases * per_case) {
+      std::fprintf(stderr, "first sync: %s\n",
+                   report.ok() ? "wrong count" : std::string(report.status().message()).c_str());
+      std::exit(1);
+    }
+    first_rates.push_back(report->events_received / first);
+    // Offline intents on every case, then one sync (push, then pull).
+    for (int i = 0; i < intents; ++i) {
+      v1::PlacementEvent e;
+      codec::ToProto(kToday, e.mutable_occurred_on());
+      e.mutable_contact_moment()->set_kind(v1::CONTACT_KIND_PHONE);
+      e.mutable_contact_moment()->set_summary("gebeld");
+      if (!(*app)
+               ->Record(absl::StrCat("c", i % cases), e, kToday, absl::ToUnixMicros(absl::Now()))
+               .ok()) {
+        std::exit(1);
+      }
+    }
+    start = Clock::now();
+    report = (*app)->Sync(stub.get(), as_expert);
+    push_seconds.push_back(Seconds(Clock::now() - start));
+    if (!report.ok() || report->appended + report->rebased != intents) std::exit(1);
+    // Baseline: as many sequential durable raw appends.
+    auto events = v1::EventStore::NewStub(s.channel);
+    start = Clock::now();
+    for (int i = 0; i < intents; ++i) RawAppend(events.get(), "ext-bench-expert", i);
+    append_seconds.push_back(Seconds(Clock::now() - start));
+  }
+  const double first = Median(first_rates), catchup = Median(catchup_rates);
+  Report({absl::StrCat("expert app first sync, ", cases, " cases x ", per_case, " events"), first,
+          "events/s", "server catch-up (Subscribe all, as stored), same log", catchup,
+          ">= 0.5x baseline", settings.smoke || first >= 0.5 * catchup});
+  const double push = Median(push_seconds);
+  Report({absl::StrCat("expert app sync of ", intents, " pending intents (push + pull)"), push, "s",
+          absl::StrCat(intents, " sequential durable raw appends, same server"),
+          Median(append_seconds), "<= 2 s", settings.smoke || push <= 2.0});
 }
 
 }  // namespace duurzaam::bench

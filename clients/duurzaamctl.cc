@@ -37,6 +37,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
+#include "clients/lib/args.h"
 #include "clients/lib/error_details.h"
 #include "crypto/master_keyring.h"
 #include "duurzaam/v1/audit.grpc.pb.h"
@@ -50,33 +51,8 @@ namespace {
 
 using namespace duurzaam;
 
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> flags;
-  std::string Flag(const std::string& name, const std::string& fallback = "") const {
-    auto it = flags.find(name);
-    return it == flags.end() ? fallback : it->second;
-  }
-  bool Has(const std::string& name) const { return flags.count(name) > 0; }
-};
-
-Args Parse(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) == 0) {
-      size_t eq = a.find('=');
-      if (eq == std::string::npos) {
-        args.flags[a.substr(2)] = "";
-      } else {
-        args.flags[a.substr(2, eq - 2)] = a.substr(eq + 1);
-      }
-    } else {
-      args.positional.push_back(a);
-    }
-  }
-  return args;
-}
+using client::Args;
+Args Parse(int argc, char** argv) { return client::ParseArgs(argc, argv); }
 
 uint64_t Number(const std::string& s, const char* what) {
   uint64_t v = 0;

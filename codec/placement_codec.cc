@@ -425,6 +425,21 @@ void Upcast(storage::v1::StoredPlacementEvent* stored) {
   return event;
 }
 
+absl::StatusOr<domain::Event> FromRecorded(const v1::PlacementEvent& proto, std::string id,
+                                           int64_t recorded_at_micros) {
+  const int role = proto.recorded_by().role();
+  if (role < 1 || role > 5) {
+    return absl::DataLossError(
+        absl::StrCat("event ", id, " names an unknown recorded_by.role (", role, ")"));
+  }
+  domain::Principal by{proto.recorded_by().id(), static_cast<domain::Role>(role - 1), ""};
+  const bool erased = proto.personal_data_erased();
+  ASSIGN_OR_RETURN(domain::Event event,
+                   FromProto(proto, std::move(id), RecordedDay(recorded_at_micros), by, ""));
+  event.personal_data_erased = erased;
+  return event;
+}
+
 bool DecidesAccess(std::string_view type) {
   return type == "CaseOpened" || type == "TeamMemberAdded" || type == "TeamMemberRemoved";
 }

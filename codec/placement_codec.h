@@ -22,6 +22,13 @@ namespace duurzaam::codec {
                                                       domain::Principal recorded_by,
                                                       const std::string& field_prefix = "event.");
 
+// An event as the server sent it (Cases.Pull): `recorded_by` from the
+// message (DATA_LOSS for an unknown role), the recorded day from
+// `recorded_at_micros`. For clients that keep a replica.
+[[nodiscard]] absl::StatusOr<domain::Event> FromRecorded(const v1::PlacementEvent& proto,
+                                                         std::string id,
+                                                         int64_t recorded_at_micros);
+
 // Domain → proto (always the current schema version).
 void ToProto(const domain::Event& event, v1::PlacementEvent* out);
 

@@ -1,0 +1,231 @@
+#include "clients/expert/app.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "eventstore/types.h"
+
+namespace duurzaam::expert {
+namespace {
+
+using ::duurzaam::v1::IntentOutcome;
+
+constexpr int kMaxIntentsPerPush = 1000;
+
+absl::Status FromGrpc(const grpc::Status& s, const char* what) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(what, ": ", s.error_message()));
+}
+
+// The server refused this device's certificate for good (revoked, expired).
+bool DeviceRefused(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNAUTHENTICATED &&
+         (absl::StrContains(s.error_message(), "revoked") ||
+          absl::StrContains(s.error_message(), "expired"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Create(
+    const std::string& journal_path, std::string_view passphrase,
+    const ::duurzaam::expert::v1::Identity& identity, const VaultOptions& kdf) {
+  std::unique_ptr<ExpertApp> app(new ExpertApp());
+  ASSIGN_OR_RETURN(app->vault_, Vault::Create(journal_path, passphrase, kdf));
+  JournalEntry entry;
+  *entry.mutable_identity() = identity;
+  RETURN_IF_ERROR(app->Save({entry}));
+  return app;
+}
+
+absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Open(const std::string& journal_path,
+                                                           std::string_view passphrase) {
+  std::unique_ptr<ExpertApp> app(new ExpertApp());
+  Replica* replica = &app->replica_;
+  ASSIGN_OR_RETURN(app->vault_,
+                   Vault::Open(journal_path, passphrase, [replica](std::string_view record) {
+                     JournalEntry entry;
+                     if (!entry.ParseFromArray(record.data(), static_cast<int>(record.size()))) {
+                       return absl::DataLossError("a journal record is not a JournalEntry");
+                     }
+                     return replica->Apply(entry);
+                   }));
+  // A purge the app had not finished (a crash between the removal and
+  // the rewrite): finish it now.
+  if (app->replica_.NeedsCompaction()) RETURN_IF_ERROR(app->Compact());
+  return app;
+}
+
+absl::Status ExpertApp::Save(std::vector<JournalEntry> entries) {
+  std::vector<std::string> records;
+  records.reserve(entries.size());
+  for (const JournalEntry& e : entries) records.push_back(e.SerializeAsString());
+  RETURN_IF_ERROR(vault_->Append(records));
+  for (const JournalEntry& e : entries) RETURN_IF_ERROR(replica_.Apply(e));
+  return absl::OkStatus();
+}
+
+absl::Status ExpertApp::Compact() {
+  std::vector<std::string> records;
+  for (const JournalEntry& e : replica_.Snapshot()) records.push_back(e.SerializeAsString());
+  RETURN_IF_ERROR(vault_->Rewrite(records));
+  replica_.MarkCompacted();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ExpertApp::Record(const std::string& case_id,
+                                              const ::duurzaam::v1::PlacementEvent& event,
+                                              domain::Date today, int64_t now_micros,
+                                              std::string event_id) {
+  if (event_id.empty()) event_id = eventstore::EventId::Random().ToString();
+  ASSIGN_OR_RETURN(JournalEntry entry,
+                   replica_.NewIntent(case_id, event, event_id, today, now_micros));
+  RETURN_IF_ERROR(Save({std::move(entry)}));
+  return event_id;
+}
+
+absl::Status ExpertApp::Discard(const std::string& event_id) {
+  const IntentRecord* r = replica_.FindIntent(event_id);
+  if (r == nullptr) return absl::NotFoundError(absl::StrCat("no intent ", event_id));
+  if (!NeedsExpert(r->state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("intent ", event_id, " is ", StateName(r->state), ": nothing to resolve"));
+  }
+  JournalEntry entry;
+  entry.mutable_resolution()->set_event_id(event_id);
+  entry.mutable_resolution()->set_choice(v1::Resolution::DISCARD);
+  return Save({std::move(entry)});
+}
+
+absl::StatusOr<std::string> ExpertApp::Replace(const std::string& event_id,
+                                               const ::duurzaam::v1::PlacementEvent& replacement,
+                                               domain::Date today, int64_t now_micros) {
+  const IntentRecord* r = replica_.FindIntent(event_id);
+  if (r == nullptr) return absl::NotFoundError(absl::StrCat("no intent ", event_id));
+  if (!NeedsExpert(r->state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("intent ", event_id, " is ", StateName(r->state), ": nothing to resolve"));
+  }
+  const std::string new_id = eventstore::EventId::Random().ToString();
+  ASSIGN_OR_RETURN(JournalEntry intent,
+                   replica_.NewIntent(r->intent.case_id(), replacement, new_id, today, now_micros));
+  JournalEntry resolution;
+  resolution.mutable_resolution()->set_event_id(event_id);
+  resolution.mutable_resolution()->set_choice(v1::Resolution::REPLACED);
+  resolution.mutable_resolution()->set_replaced_by(new_id);
+  // One append: the replacement and the resolution are saved together.
+  RETURN_IF_ERROR(Save({std::move(intent), std::move(resolution)}));
+  return new_id;
+}
+
+absl::Status ExpertApp::PurgeAll(SyncReport* report) {
+  std::vector<JournalEntry> purges;
+  for (const auto& [id, copy] : replica_.cases()) {
+    auto* p = purges.emplace_back().mutable_purged();
+    p->set_case_id(id);
+  }
+  for (const IntentRecord& r : replica_.intents()) {
+    if (replica_.cases().contains(r.intent.case_id())) continue;
+    auto* p = purges.emplace_back().mutable_purged();
+    p->set_case_id(r.intent.case_id());
+  }
+  report->cases_removed += static_cast<int>(purges.size());
+  report->device_refused = true;
+  RETURN_IF_ERROR(Save(std::move(purges)));
+  return Compact();
+}
+
+absl::StatusOr<SyncReport> ExpertApp::Sync(
+    ::duurzaam::v1::Cases::StubInterface* stub,
+    const std::function<void(grpc::ClientContext*)>& make_context, const Progress& progress) {
+  SyncReport report;
+  // Push: the outbox in the order the intents were made, in batches; each
+  // batch's outcomes are saved before the next is sent.
+  std::vector<::duurzaam::v1::Intent> pending;
+  for (const IntentRecord& r : replica_.intents()) {
+    if (r.state == IntentState::kPending) pending.push_back(r.intent);
+  }
+  for (size_t start = 0; start < pending.size(); start += kMaxIntentsPerPush) {
+    ::duurzaam::v1::PushIntentsRequest request;
+    const size_t end = std::min(pending.size(), start + kMaxIntentsPerPush);
+    for (size_t i = start; i < end; ++i) *request.add_intents() = pending[i];
+    ::duurzaam::v1::PushIntentsResponse response;
+    grpc::ClientContext context;
+    if (make_context) make_context(&context);
+    grpc::Status s = stub->PushIntents(&context, request, &response);
+    if (DeviceRefused(s)) {
+      RETURN_IF_ERROR(PurgeAll(&report));
+      return report;
+    }
+    if (!s.ok()) return FromGrpc(s, "push");
+    if (response.outcomes_size() != request.intents_size()) {
+      return absl::DataLossError("the server answered a push with the wrong number of outcomes");
+    }
+    std::vector<JournalEntry> outcomes;
+    for (int i = 0; i < response.outcomes_size(); ++i) {
+      auto* o = outcomes.emplace_back().mutable_outcome();
+      *o->mutable_outcome() = response.outcomes(i);
+      o->set_case_id(request.intents(i).case_id());
+      switch (response.outcomes(i).kind()) {
+        case IntentOutcome::APPENDED:
+          ++report.appended;
+          break;
+        case IntentOutcome::DUPLICATE:
+          ++report.duplicate;
+          break;
+        case IntentOutcome::REBASED:
+          ++report.rebased;
+          break;
+        case IntentOutcome::CONFLICT:
+          ++report.conflict;
+          break;
+        default:
+          ++report.rejected;
+      }
+    }
+    report.pushed += response.outcomes_size();
+    RETURN_IF_ERROR(Save(std::move(outcomes)));
+  }
+
+  // Pull from the kept cursor until caught up; each response is saved
+  // with its cursor before the next is read.
+  ::duurzaam::v1::PullRequest request;
+  request.set_cursor(replica_.cursor());
+  grpc::ClientContext context;
+  if (make_context) make_context(&context);
+  auto reader = stub->Pull(&context, request);
+  ::duurzaam::v1::PullResponse response;
+  absl::Status saved;
+  while (reader->Read(&response)) {
+    JournalEntry entry;
+    auto* pulled = entry.mutable_pulled();
+    *pulled->mutable_changes() = response.changes();
+    pulled->set_cursor(response.cursor());
+    for (const auto& c : response.changes()) {
+      if (c.has_event()) ++report.events_received;
+      if (c.has_removed()) ++report.cases_removed;
+    }
+    saved = Save({std::move(entry)});
+    if (!saved.ok()) break;
+    if (progress) progress(response.cursor(), response.log_end());
+    if (response.caught_up()) {
+      report.caught_up = true;
+      break;
+    }
+  }
+  // Cancel only a stream this side leaves (caught up, or a failed save): a
+  // stream the server ended keeps the server's status.
+  if (report.caught_up || !saved.ok()) context.TryCancel();
+  grpc::Status finished = reader->Finish();
+  if (!saved.ok()) return saved;
+  if (!report.caught_up) {
+    if (DeviceRefused(finished)) {
+      RETURN_IF_ERROR(PurgeAll(&report));
+      return report;
+    }
+    return FromGrpc(finished, "pull");
+  }
+  if (replica_.NeedsCompaction()) RETURN_IF_ERROR(Compact());
+  return report;
+}
+
+}  // namespace duurzaam::expert

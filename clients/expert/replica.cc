@@ -1,0 +1,269 @@
+#include "clients/expert/replica.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "codec/placement_codec.h"
+#include "common/status_macros.h"
+#include "domain/case_state.h"
+#include "domain/decide.h"
+
+namespace duurzaam::expert {
+namespace {
+
+using ::duurzaam::v1::CaseRemoved;
+using ::duurzaam::v1::IntentOutcome;
+using ::duurzaam::v1::SyncedEvent;
+
+IntentState FromKind(IntentOutcome::Kind kind) {
+  switch (kind) {
+    case IntentOutcome::APPENDED:
+      return IntentState::kAppended;
+    case IntentOutcome::DUPLICATE:
+      return IntentState::kDuplicate;
+    case IntentOutcome::REBASED:
+      return IntentState::kRebased;
+    case IntentOutcome::CONFLICT:
+      return IntentState::kConflict;
+    default:
+      return IntentState::kRejected;
+  }
+}
+
+absl::StatusOr<domain::Event> FromSynced(const SyncedEvent& e) {
+  return codec::FromRecorded(e.event(), e.event_id(),
+                             e.recorded_at().seconds() * 1000000 + e.recorded_at().nanos() / 1000);
+}
+
+}  // namespace
+
+const char* StateName(IntentState state) {
+  switch (state) {
+    case IntentState::kPending:
+      return "pending";
+    case IntentState::kAppended:
+      return "appended";
+    case IntentState::kDuplicate:
+      return "duplicate";
+    case IntentState::kRebased:
+      return "rebased";
+    case IntentState::kConflict:
+      return "conflict";
+    case IntentState::kRejected:
+      return "rejected";
+    case IntentState::kDiscarded:
+      return "discarded";
+    case IntentState::kReplaced:
+      return "replaced";
+  }
+  return "?";
+}
+
+bool NeedsExpert(IntentState state) {
+  return state == IntentState::kConflict || state == IntentState::kRejected;
+}
+
+const IntentRecord* Replica::FindIntent(const std::string& event_id) const {
+  auto it = intent_index_.find(event_id);
+  return it == intent_index_.end() ? nullptr : &intents_[it->second];
+}
+
+absl::Status Replica::Apply(const JournalEntry& entry) {
+  switch (entry.entry_case()) {
+    case JournalEntry::kIdentity:
+      identity_ = entry.identity();
+      return absl::OkStatus();
+    case JournalEntry::kPulled: {
+      for (const auto& change : entry.pulled().changes()) {
+        if (change.has_removed()) {
+          Remove(change.removed().case_id(), change.removed().reason());
+          continue;
+        }
+        const SyncedEvent& e = change.event();
+        if (!e.case_id().empty()) {
+          CaseCopy& copy = cases_[e.case_id()];
+          copy.events[e.revision()] = e;
+          if (e.event().has_case_opened()) copy.employer_id = e.event().case_opened().employer_id();
+        } else if (!e.employer_id().empty()) {
+          employers_[e.employer_id()][e.revision()] = e;
+        }
+      }
+      cursor_ = std::max(cursor_, entry.pulled().cursor());
+      return absl::OkStatus();
+    }
+    case JournalEntry::kIntent: {
+      const auto& intent = entry.intent().intent();
+      if (intent_index_.contains(intent.event_id())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("intent ", intent.event_id(), " is in the journal twice"));
+      }
+      intent_index_[intent.event_id()] = intents_.size();
+      intents_.push_back({intent, entry.intent().saved_at_micros()});
+      return absl::OkStatus();
+    }
+    case JournalEntry::kOutcome: {
+      auto it = intent_index_.find(entry.outcome().outcome().event_id());
+      if (it == intent_index_.end()) return absl::OkStatus();  // purged since
+      IntentRecord& record = intents_[it->second];
+      record.outcome = entry.outcome().outcome();
+      record.state = FromKind(record.outcome.kind());
+      return absl::OkStatus();
+    }
+    case JournalEntry::kResolution: {
+      auto it = intent_index_.find(entry.resolution().event_id());
+      if (it == intent_index_.end()) return absl::OkStatus();
+      IntentRecord& record = intents_[it->second];
+      record.state = entry.resolution().choice() == v1::Resolution::DISCARD
+                         ? IntentState::kDiscarded
+                         : IntentState::kReplaced;
+      record.replaced_by = entry.resolution().replaced_by();
+      return absl::OkStatus();
+    }
+    case JournalEntry::kPurged:
+      Remove(entry.purged().case_id(), entry.purged().reason());
+      return absl::OkStatus();
+    case JournalEntry::ENTRY_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("a journal entry of an unknown kind (a newer app wrote it?)");
+}
+
+void Replica::Remove(const std::string& case_id, CaseRemoved::Reason reason) {
+  bool held = cases_.erase(case_id) > 0;
+  const size_t before = intents_.size();
+  std::erase_if(intents_, [&](const IntentRecord& r) { return r.intent.case_id() == case_id; });
+  held = held || intents_.size() != before;
+  intent_index_.clear();
+  for (size_t i = 0; i < intents_.size(); ++i) intent_index_[intents_[i].intent.event_id()] = i;
+  v1::Purged purged;
+  purged.set_case_id(case_id);
+  purged.set_reason(reason);
+  if (held) {
+    needs_compaction_ = true;
+    purged_.push_back(std::move(purged));
+  }
+}
+
+int64_t Replica::ServerRevision(const std::string& case_id) const {
+  auto it = cases_.find(case_id);
+  if (it == cases_.end() || it->second.events.empty()) return -1;
+  return it->second.events.rbegin()->first;
+}
+
+int Replica::PendingOn(const std::string& case_id) const {
+  return static_cast<int>(std::count_if(intents_.begin(), intents_.end(), [&](const auto& r) {
+    return r.state == IntentState::kPending && r.intent.case_id() == case_id;
+  }));
+}
+
+absl::StatusOr<std::vector<domain::Event>> Replica::Events(const std::string& case_id,
+                                                           bool offline) const {
+  std::vector<domain::Event> events;
+  auto it = cases_.find(case_id);
+  if (it != cases_.end()) {
+    for (const auto& [revision, synced] : it->second.events) {
+      ASSIGN_OR_RETURN(domain::Event event, FromSynced(synced));
+      events.push_back(std::move(event));
+    }
+  }
+  if (offline) {
+    const domain::Principal me{identity_.expert_id(), domain::Role::kExpert, ""};
+    for (const IntentRecord& r : intents_) {
+      if (r.state != IntentState::kPending || r.intent.case_id() != case_id) continue;
+      ASSIGN_OR_RETURN(domain::Event event,
+                       codec::FromProto(r.intent.event(), r.intent.event_id(),
+                                        codec::RecordedDay(r.saved_at_micros), me, "event."));
+      events.push_back(std::move(event));
+    }
+  }
+  if (events.empty()) {
+    return absl::NotFoundError(absl::StrCat("this device holds no case '", case_id, "'"));
+  }
+  return events;
+}
+
+absl::StatusOr<std::vector<domain::Event>> Replica::EmployerEvents(
+    const std::string& case_id) const {
+  std::vector<domain::Event> events;
+  auto c = cases_.find(case_id);
+  if (c == cases_.end()) return events;
+  auto it = employers_.find(c->second.employer_id);
+  if (it == employers_.end()) return events;
+  for (const auto& [revision, synced] : it->second) {
+    ASSIGN_OR_RETURN(domain::Event event, FromSynced(synced));
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+absl::StatusOr<JournalEntry> Replica::NewIntent(const std::string& case_id,
+                                                const ::duurzaam::v1::PlacementEvent& event,
+                                                const std::string& event_id, domain::Date today,
+                                                int64_t now_micros) const {
+  if (intent_index_.contains(event_id)) {
+    return absl::AlreadyExistsError(absl::StrCat("intent ", event_id, " was saved before"));
+  }
+  const domain::Principal me{identity_.expert_id(), domain::Role::kExpert, ""};
+  ASSIGN_OR_RETURN(domain::Event proposed, codec::FromProto(event, event_id, today, me, "event."));
+  absl::StatusOr<std::vector<domain::Event>> events = Events(case_id, /*offline=*/true);
+  if (!events.ok() && !absl::IsNotFound(events.status())) return events.status();
+  std::vector<domain::Event> history =
+      events.ok() ? *std::move(events) : std::vector<domain::Event>{};
+  domain::CaseState state;
+  for (const domain::Event& e : history) domain::ApplyTo(&state, e);
+  const int64_t revision = static_cast<int64_t>(history.size()) - 1;
+  domain::History h{domain::StreamKind::kCase, &history, &state, revision, 0};
+  absl::StatusOr<domain::Decision> decided = domain::Decide(h, domain::Command{proposed, revision});
+  // Field paths as the server names them (event.<body>.<field>).
+  if (!decided.ok()) return codec::FromRequestRoot(decided.status(), proposed, "event.");
+  JournalEntry entry;
+  auto* saved = entry.mutable_intent();
+  saved->set_saved_at_micros(now_micros);
+  auto* intent = saved->mutable_intent();
+  intent->set_case_id(case_id);
+  intent->set_event_id(event_id);
+  intent->set_seen_revision(ServerRevision(case_id));
+  *intent->mutable_event() = event;
+  for (const IntentRecord& r : intents_) {
+    if (r.state == IntentState::kPending && r.intent.case_id() == case_id) {
+      intent->add_own_earlier_event_ids(r.intent.event_id());
+    }
+  }
+  return entry;
+}
+
+std::vector<JournalEntry> Replica::Snapshot() const {
+  std::vector<JournalEntry> out;
+  out.emplace_back().mutable_identity()->CopyFrom(identity_);
+  for (const auto& [id, copy] : cases_) {
+    auto* pulled = out.emplace_back().mutable_pulled();
+    for (const auto& [revision, e] : copy.events) *pulled->add_changes()->mutable_event() = e;
+  }
+  for (const auto& [id, events] : employers_) {
+    auto* pulled = out.emplace_back().mutable_pulled();
+    for (const auto& [revision, e] : events) *pulled->add_changes()->mutable_event() = e;
+  }
+  out.emplace_back().mutable_pulled()->set_cursor(cursor_);
+  for (const IntentRecord& r : intents_) {
+    auto* saved = out.emplace_back().mutable_intent();
+    *saved->mutable_intent() = r.intent;
+    saved->set_saved_at_micros(r.saved_at_micros);
+    if (r.state != IntentState::kPending) {
+      if (r.outcome.kind() != IntentOutcome::KIND_UNSPECIFIED) {
+        auto* outcome = out.emplace_back().mutable_outcome();
+        *outcome->mutable_outcome() = r.outcome;
+        outcome->set_case_id(r.intent.case_id());
+      }
+      if (r.state == IntentState::kDiscarded || r.state == IntentState::kReplaced) {
+        auto* resolution = out.emplace_back().mutable_resolution();
+        resolution->set_event_id(r.intent.event_id());
+        resolution->set_choice(r.state == IntentState::kDiscarded ? v1::Resolution::DISCARD
+                                                                  : v1::Resolution::REPLACED);
+        resolution->set_replaced_by(r.replaced_by);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace duurzaam::expert

@@ -1,0 +1,106 @@
+// The expert app's replica of its cases, rebuilt from the journal (every
+// state change is a JournalEntry, applied here and nowhere else): what the
+// server sent (case events, employer-wide events, the pull cursor) and the
+// device's outbox (intents, their outcomes, the expert's resolutions).
+// Plain C++ over the domain and the mapping; no I/O. Not thread-safe.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "domain/events.h"
+#include "domain/status.h"
+#include "duurzaam/expert/v1/journal.pb.h"
+#include "duurzaam/v1/cases.pb.h"
+
+namespace duurzaam::expert {
+
+using JournalEntry = ::duurzaam::expert::v1::JournalEntry;
+
+enum class IntentState {
+  kPending,    // saved on the device, not yet answered by the server
+  kAppended,   // recorded as the device saw the case
+  kDuplicate,  // recorded earlier (a retried push)
+  kRebased,    // recorded on top of changes it did not see
+  kConflict,   // something recorded since conflicts: the expert decides
+  kRejected,   // the rules or access say no: the expert decides
+  kDiscarded,  // the expert let it go (kept in the history)
+  kReplaced,   // the expert replaced it by a new intent
+};
+const char* StateName(IntentState state);  // "pending", "appended", ...
+// True for the states that need the expert (conflict, rejected).
+bool NeedsExpert(IntentState state);
+
+struct IntentRecord {
+  ::duurzaam::v1::Intent intent;
+  int64_t saved_at_micros = 0;
+  IntentState state = IntentState::kPending;
+  ::duurzaam::v1::IntentOutcome outcome;  // set once answered
+  std::string replaced_by;
+};
+
+struct CaseCopy {
+  std::map<int64_t, ::duurzaam::v1::SyncedEvent> events;  // by revision
+  std::string employer_id;                                // from CaseOpened
+};
+
+class Replica {
+ public:
+  // Applies one journal entry (in journal order). INVALID_ARGUMENT for an
+  // entry that does not fit (an outcome for an unknown intent, ...).
+  [[nodiscard]] absl::Status Apply(const JournalEntry& entry);
+
+  const ::duurzaam::expert::v1::Identity& identity() const { return identity_; }
+  uint64_t cursor() const { return cursor_; }
+  const std::map<std::string, CaseCopy>& cases() const { return cases_; }
+  const std::vector<IntentRecord>& intents() const { return intents_; }
+  const IntentRecord* FindIntent(const std::string& event_id) const;
+  // Cases purged since the last snapshot (the journal still holds their
+  // ciphertext until the app rewrites it).
+  bool NeedsCompaction() const { return needs_compaction_; }
+  void MarkCompacted() { needs_compaction_ = false; }
+  const std::vector<::duurzaam::expert::v1::Purged>& purged() const { return purged_; }
+
+  // The case's revision as the server last sent it (-1: none held).
+  int64_t ServerRevision(const std::string& case_id) const;
+  // The case as the device sees it: the server's events in revision order
+  // and, with `offline`, the pending intents on it after them (recorded
+  // "today" by the expert). NOT_FOUND when the device holds no such case.
+  [[nodiscard]] absl::StatusOr<std::vector<domain::Event>> Events(const std::string& case_id,
+                                                                  bool offline) const;
+  // Employer-wide events of the case's employer.
+  [[nodiscard]] absl::StatusOr<std::vector<domain::Event>> EmployerEvents(
+      const std::string& case_id) const;
+  // Pending intents on the case (they make its view "offline").
+  int PendingOn(const std::string& case_id) const;
+
+  // A new intent, checked locally with the server's rules (domain::Decide
+  // on the offline view): the journal entry to save, or the refusal (the
+  // same rule ids and field paths the server gives, under "event.").
+  [[nodiscard]] absl::StatusOr<JournalEntry> NewIntent(const std::string& case_id,
+                                                       const ::duurzaam::v1::PlacementEvent& event,
+                                                       const std::string& event_id,
+                                                       domain::Date today,
+                                                       int64_t now_micros) const;
+
+  // The replica as the fewest entries that rebuild it (no purged case in
+  // any byte): what the app rewrites its journal with.
+  std::vector<JournalEntry> Snapshot() const;
+
+ private:
+  void Remove(const std::string& case_id, ::duurzaam::v1::CaseRemoved::Reason reason);
+
+  ::duurzaam::expert::v1::Identity identity_;
+  uint64_t cursor_ = 0;
+  std::map<std::string, CaseCopy> cases_;
+  std::map<std::string, std::map<int64_t, ::duurzaam::v1::SyncedEvent>> employers_;
+  std::vector<IntentRecord> intents_;
+  std::map<std::string, size_t> intent_index_;  // event id → intents_
+  std::vector<::duurzaam::expert::v1::Purged> purged_;
+  bool needs_compaction_ = false;
+};
+
+}  // namespace duurzaam::expert
