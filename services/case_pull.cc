@@ -22,7 +22,7 @@ namespace {
 
 // Records looked at per scan of the log, and changes per response.
 constexpr size_t kScanRecords = 20000;
-constexpr int kChangesPerResponse = 512;
+constexpr int kChangesPerResponse = 4096;
 
 // The index of `revision` in a decoded stream's records (nullopt when that
 // record is quarantined, or not projected yet).

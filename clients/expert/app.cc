@@ -195,23 +195,35 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
   auto reader = stub->Pull(&context, request);
   ::duurzaam::v1::PullResponse response;
   absl::Status saved;
+  // Responses are saved in groups (one durable append each, of about
+  // kSaveBytes, and always at the caught-up marker): each group holds its
+  // responses' changes and the last cursor, so a crash resumes after the
+  // last group saved.
+  constexpr size_t kSaveBytes = 8 << 20;
+  std::vector<JournalEntry> group;
+  size_t group_bytes = 0;
   while (reader->Read(&response)) {
-    JournalEntry entry;
+    JournalEntry& entry = group.emplace_back();
     auto* pulled = entry.mutable_pulled();
-    *pulled->mutable_changes() = response.changes();
+    pulled->mutable_changes()->Swap(response.mutable_changes());
     pulled->set_cursor(response.cursor());
-    for (const auto& c : response.changes()) {
+    group_bytes += entry.ByteSizeLong();
+    for (const auto& c : pulled->changes()) {
       if (c.has_event()) ++report.events_received;
       if (c.has_removed()) ++report.cases_removed;
     }
-    saved = Save({std::move(entry)});
-    if (!saved.ok()) break;
-    if (progress) progress(response.cursor(), response.log_end());
-    if (response.caught_up()) {
-      report.caught_up = true;
-      break;
+    if (response.caught_up()) report.caught_up = true;
+    if (group_bytes >= kSaveBytes || report.caught_up) {
+      saved = Save(std::move(group));
+      group.clear();
+      group_bytes = 0;
+      if (!saved.ok()) break;
+      if (progress) progress(response.cursor(), response.log_end());
     }
+    if (report.caught_up) break;
   }
+  // What came before a cut connection is kept too.
+  if (saved.ok() && !group.empty()) saved = Save(std::move(group));
   // Cancel only a stream this side leaves (caught up, or a failed save): a
   // stream the server ended keeps the server's status.
   if (report.caught_up || !saved.ok()) context.TryCancel();
@@ -221,6 +233,9 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
     if (DeviceRefused(finished)) {
       RETURN_IF_ERROR(PurgeAll(&report));
       return report;
+    }
+    if (finished.ok()) {
+      return absl::UnavailableError("the server ended the pull before it caught up; sync again");
     }
     return FromGrpc(finished, "pull");
   }
