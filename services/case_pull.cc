@@ -23,6 +23,7 @@ namespace {
 // Records looked at per scan of the log, and changes per response.
 constexpr size_t kScanRecords = 20000;
 constexpr int kChangesPerResponse = 4096;
+constexpr size_t kBytesPerResponse = 2 << 20;
 
 // The index of `revision` in a decoded stream's records (nullopt when that
 // record is quarantined, or not projected yet).
@@ -121,12 +122,21 @@ class PullState {
         return absl::DataLossError(
             absl::StrCat("the erasure record at position ", position, " does not read"));
       }
-      if (followed_.contains(erasure.case_id())) {
+      // To anyone who was ever on the case's team: a device may still hold
+      // it from before a removal it has not pulled yet.
+      ASSIGN_OR_RETURN(auto stream, cases_->Stream(domain::CaseStream(erasure.case_id())));
+      const std::vector<bool> member = MembershipAfter(*stream, who_.id);
+      if (std::find(member.begin(), member.end(), true) != member.end()) {
         Remove(erasure.case_id(), v1::CaseRemoved::ERASED, position, out);
       }
     }
     return absl::OkStatus();
   }
+
+  // Bytes of events added to the response being built (it is sent once it
+  // holds about kBytesPerResponse).
+  size_t BytesAdded() const { return bytes_added_; }
+  void ResetBytesAdded() { bytes_added_ = 0; }
 
   // Case ids whose events were added since the last call, for the access log.
   std::vector<std::string> TakeNewlyServed() {
@@ -151,7 +161,6 @@ class PullState {
 
   absl::Status AddCaseRecord(const std::string& case_id, uint64_t position,
                              eventstore::Revision revision, v1::PullResponse* out) {
-    if (erased_.contains(case_id)) return absl::OkStatus();  // only its erasure is sent
     auto it = followed_.find(case_id);
     if (it == followed_.end()) {
       // Not readable now: only the caller's own removal from its team, which
@@ -166,6 +175,7 @@ class PullState {
       }
       return absl::OkStatus();
     }
+    if (erased_.contains(case_id)) return absl::OkStatus();  // only its erasure is sent
     Followed& f = it->second;
     std::optional<size_t> i = IndexOf(*f.stream, revision);
     if (!i) return absl::OkStatus();  // quarantined: reported by the timeline
@@ -192,8 +202,8 @@ class PullState {
     return absl::OkStatus();
   }
 
-  static void AddEvent(const std::string& case_id, const std::string& employer,
-                       const DecodedStream& stream, size_t i, bool backlog, v1::PullResponse* out) {
+  void AddEvent(const std::string& case_id, const std::string& employer,
+                const DecodedStream& stream, size_t i, bool backlog, v1::PullResponse* out) {
     const eventstore::RecordedEvent& record = stream.records[i];
     v1::SyncedEvent* event = out->add_changes()->mutable_event();
     event->set_case_id(case_id);
@@ -204,6 +214,7 @@ class PullState {
     codec::ToTimestamp(record.recorded_at_micros, event->mutable_recorded_at());
     codec::ToProto(stream.events[i], event->mutable_event());
     event->set_backlog(backlog);
+    bytes_added_ += event->ByteSizeLong();
   }
 
   static void Remove(const std::string& case_id, v1::CaseRemoved::Reason reason, uint64_t position,
@@ -222,6 +233,7 @@ class PullState {
   std::set<std::string> employers_;
   std::set<std::string> erased_;
   eventstore::Revision erasures_read_ = 0;
+  size_t bytes_added_ = 0;
 };
 
 }  // namespace
@@ -261,6 +273,7 @@ grpc::Status CaseService::Pull(grpc::ServerContext* context, const v1::PullReque
     }
     if (!writer->Write(*response)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     response->Clear();
+    state.ResetBytesAdded();
     return grpc::Status::OK;
   };
   while (true) {
@@ -282,7 +295,8 @@ grpc::Status CaseService::Pull(grpc::ServerContext* context, const v1::PullReque
           added =
               state.Add(record.stream, record.position, record.revision, record.data, &response);
           if (!added.ok()) return false;
-          if (response.changes_size() >= kChangesPerResponse) {
+          if (response.changes_size() >= kChangesPerResponse ||
+              state.BytesAdded() >= kBytesPerResponse) {
             response.set_cursor(record.position + 1);
             sent = send(&response, end);
             if (!sent.ok()) return false;

@@ -229,6 +229,9 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
   if (report.caught_up || !saved.ok()) context.TryCancel();
   grpc::Status finished = reader->Finish();
   if (!saved.ok()) return saved;
+  // A purge saved before a failure is finished now, not at the next
+  // complete sync.
+  if (replica_.NeedsCompaction()) RETURN_IF_ERROR(Compact());
   if (!report.caught_up) {
     if (DeviceRefused(finished)) {
       RETURN_IF_ERROR(PurgeAll(&report));
@@ -239,7 +242,6 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
     }
     return FromGrpc(finished, "pull");
   }
-  if (replica_.NeedsCompaction()) RETURN_IF_ERROR(Compact());
   return report;
 }
 

@@ -192,12 +192,16 @@ std::string ReadFile(const std::string& path) {
 }
 
 std::shared_ptr<grpc::Channel> Connect(const expert::v1::Identity& id) {
-  if (id.dev()) return grpc::CreateChannel(id.server(), grpc::InsecureChannelCredentials());
+  grpc::ChannelArguments channel_args;
+  channel_args.SetMaxReceiveMessageSize(64 << 20);  // a joined case's backlog comes in one response
+  if (id.dev()) {
+    return grpc::CreateCustomChannel(id.server(), grpc::InsecureChannelCredentials(), channel_args);
+  }
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = ReadFile(id.ca_file());
   ssl.pem_cert_chain = ReadFile(id.cert_file());
   ssl.pem_private_key = ReadFile(id.key_file());
-  return grpc::CreateChannel(id.server(), grpc::SslCredentials(ssl));
+  return grpc::CreateCustomChannel(id.server(), grpc::SslCredentials(ssl), channel_args);
 }
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
@@ -353,6 +357,20 @@ int SyncOnce(expert::ExpertApp& app, bool quiet_offline) {
       },
       PrintProgress);
   if (!report.ok()) {
+    const absl::StatusCode code = report.status().code();
+    const bool transient = code == absl::StatusCode::kUnavailable ||
+                           code == absl::StatusCode::kDeadlineExceeded ||
+                           code == absl::StatusCode::kCancelled;
+    if (!transient) {
+      // Not a network matter: the replica, or the server refuses for a
+      // reason a retry does not change.
+      std::fprintf(stderr, "duurzaam-expert: %s %s\n",
+                   T("synchroniseren is gestopt:", "sync stopped:"),
+                   std::string(report.status().message()).c_str());
+      return absl::IsDataLoss(report.status()) || absl::IsFailedPrecondition(report.status())
+                 ? kVault
+                 : kRefused;
+    }
     if (!quiet_offline) {
       std::fprintf(stderr, "duurzaam-expert: %s %s\n",
                    T("synchroniseren lukte niet (niets verloren, probeer later opnieuw):",
@@ -643,7 +661,7 @@ int main(int argc, char** argv) {
     }
     for (;;) {  // until interrupted, or the device is refused
       const int code = SyncOnce(**app, true);
-      if (code == kDeviceRefused) return code;
+      if (code != kOk && code != kNeedsYou && code != kOffline) return code;
       std::this_thread::sleep_for(std::chrono::seconds(std::max(1, every)));
     }
   }

@@ -129,7 +129,16 @@ absl::Status Replica::Apply(const JournalEntry& entry) {
 }
 
 void Replica::Remove(const std::string& case_id, CaseRemoved::Reason reason) {
-  bool held = cases_.erase(case_id) > 0;
+  bool held = false;
+  if (auto c = cases_.find(case_id); c != cases_.end()) {
+    held = true;
+    const std::string employer = c->second.employer_id;
+    cases_.erase(c);
+    // The employer's events go with its last case on the device.
+    bool still_used = false;
+    for (const auto& [id, copy] : cases_) still_used = still_used || copy.employer_id == employer;
+    if (!still_used) employers_.erase(employer);
+  }
   const size_t before = intents_.size();
   std::erase_if(intents_, [&](const IntentRecord& r) { return r.intent.case_id() == case_id; });
   held = held || intents_.size() != before;

@@ -94,18 +94,55 @@ absl::Status WriteAll(int fd, std::string_view bytes, uint64_t offset, const std
 }
 
 absl::StatusOr<int> OpenLocked(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus(errno, "open", path);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    ::close(fd);
-    if (error == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, " is in use by another duurzaam-expert; close that one first"));
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus(errno, "open", path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      ::close(fd);
+      if (error == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(path, " is in use by another duurzaam-expert; close that one first"));
+      }
+      return ErrnoStatus(error, "lock", path);
     }
-    return ErrnoStatus(error, "lock", path);
+    // A rewrite by another process may have replaced the file between the
+    // open and the lock: the lock must hold the file that is at `path`.
+    struct stat held {
+    }, named{};
+    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
+        held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
+      return fd;
+    }
+    ::close(fd);
   }
-  return fd;
+  return absl::UnavailableError(absl::StrCat(path, " keeps being replaced; try again"));
+}
+
+// The whole file behind `fd`.
+absl::StatusOr<std::string> ReadAll(int fd, const std::string& path) {
+  std::string bytes;
+  char buf[1 << 16];
+  for (uint64_t offset = 0;;) {
+    const ssize_t n = ::pread(fd, buf, sizeof buf, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "read", path);
+    }
+    if (n == 0) return bytes;
+    bytes.append(buf, static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+}
+
+// One append's records as the plaintext of one frame: u32 length | bytes each.
+std::string Pack(const std::vector<std::string>& records, size_t begin, size_t end) {
+  std::string out;
+  for (size_t i = begin; i < end; ++i) {
+    PutU32(&out, static_cast<uint32_t>(records[i].size()));
+    out.append(records[i]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -142,7 +179,7 @@ absl::StatusOr<std::unique_ptr<Vault>> Vault::Open(const std::string& path,
   std::unique_ptr<Vault> vault(new Vault());
   ASSIGN_OR_RETURN(vault->fd_, OpenLocked(path, O_RDWR));
   vault->path_ = path;
-  ASSIGN_OR_RETURN(std::string bytes, crypto::internal::ReadFile(path));
+  ASSIGN_OR_RETURN(std::string bytes, ReadAll(vault->fd_, path));
   if (bytes.size() < kHeaderSize || std::string_view(bytes).substr(0, 8) != kMagic) {
     return absl::DataLossError(absl::StrCat(path, " is not a duurzaam-expert vault"));
   }
@@ -162,25 +199,38 @@ absl::StatusOr<std::unique_ptr<Vault>> Vault::Open(const std::string& path,
   while (offset < bytes.size()) {
     const uint64_t left = bytes.size() - offset;
     const uint32_t length = left >= 4 ? GetU32(bytes.data() + offset) : 0;
-    const bool complete = left >= 4 && length <= kMaxRecord && left - 4 >= length;
+    if (length > kMaxRecord) {
+      return absl::DataLossError(absl::StrCat(path, ": frame ", vault->frames_, " at byte ", offset,
+                                              " has a damaged length; nothing after it is read"));
+    }
+    const bool complete = left >= 4 && left - 4 >= length;
     absl::StatusOr<std::string> plain =
-        complete ? crypto::AeadOpen(vault->key_, RecordAad(vault->file_id_, vault->count_),
+        complete ? crypto::AeadOpen(vault->key_, RecordAad(vault->file_id_, vault->frames_),
                                     std::string_view(bytes).substr(offset + 4, length))
                  : absl::DataLossError("unfinished");
     if (!plain.ok()) {
       if (!complete || offset + 4 + length == bytes.size()) {
-        // The last record, never acknowledged: a crash in its append.
+        // The last append, never acknowledged: a crash in its write.
         vault->dropped_tail_ = true;
         break;
       }
-      return absl::DataLossError(absl::StrCat(path, ": record ", vault->count_, " at byte ", offset,
+      return absl::DataLossError(absl::StrCat(path, ": frame ", vault->frames_, " at byte ", offset,
                                               " is damaged (", plain.status().message(),
-                                              "); the records after it are not read"));
+                                              "); the frames after it are not read"));
     }
-    RETURN_IF_ERROR(replay(*plain));
+    // The frame's records, in the order they were appended together.
+    for (size_t at = 0; at < plain->size();) {
+      if (plain->size() - at < 4 || plain->size() - at - 4 < GetU32(plain->data() + at)) {
+        return absl::DataLossError(absl::StrCat(path, ": frame ", vault->frames_, " is malformed"));
+      }
+      const uint32_t n = GetU32(plain->data() + at);
+      RETURN_IF_ERROR(replay(std::string_view(*plain).substr(at + 4, n)));
+      at += 4 + n;
+      ++vault->count_;
+    }
     crypto::internal::Cleanse(*plain);
     offset += 4 + length;
-    ++vault->count_;
+    ++vault->frames_;
   }
   crypto::internal::Cleanse(bytes);
   vault->end_ = offset;
@@ -193,16 +243,27 @@ absl::StatusOr<std::unique_ptr<Vault>> Vault::Open(const std::string& path,
 }
 
 absl::StatusOr<std::string> Vault::Frame(const std::vector<std::string>& records,
-                                         uint64_t first_index) const {
+                                         uint64_t first_frame, size_t frame_bytes,
+                                         uint64_t* frames) const {
   std::string out;
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (records[i].size() + crypto::kAeadOverhead > kMaxRecord) {
+  *frames = 0;
+  for (size_t begin = 0; begin < records.size();) {
+    size_t end = begin, bytes = 0;
+    while (end < records.size() &&
+           (end == begin || bytes + records[end].size() + 4 <= frame_bytes)) {
+      bytes += records[end].size() + 4;
+      ++end;
+    }
+    if (bytes + crypto::kAeadOverhead > kMaxRecord) {
       return absl::InvalidArgumentError("a vault record is larger than 64 MiB");
     }
     ASSIGN_OR_RETURN(std::string sealed,
-                     crypto::AeadSeal(key_, RecordAad(file_id_, first_index + i), records[i]));
+                     crypto::AeadSeal(key_, RecordAad(file_id_, first_frame + *frames),
+                                      Pack(records, begin, end)));
     PutU32(&out, static_cast<uint32_t>(sealed.size()));
     out.append(sealed);
+    ++*frames;
+    begin = end;
   }
   return out;
 }
@@ -213,16 +274,25 @@ absl::Status Vault::Append(const std::vector<std::string>& records) {
         absl::StrCat(path_, " could not be written earlier; reopen it"));
   }
   if (records.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::string framed, Frame(records, count_));
+  size_t total = 0;
+  for (const std::string& r : records) total += r.size() + 4;
+  if (total + crypto::kAeadOverhead > kMaxRecord) {
+    return absl::InvalidArgumentError("one append to the vault is larger than 64 MiB");
+  }
+  uint64_t frames = 0;
+  // One frame: all or none.
+  ASSIGN_OR_RETURN(std::string framed, Frame(records, frames_, kMaxRecord, &frames));
   absl::Status written = WriteAll(fd_, framed, end_, path_);
   if (written.ok() && ::fdatasync(fd_) != 0) written = ErrnoStatus(errno, "sync", path_);
   if (!written.ok()) {
-    // Nothing of this append counts; what it left is an unfinished tail
-    // that the next open drops.
+    // Nothing of this append counts: cut it off (best effort; what stays is
+    // an unfinished last frame that the next open drops).
     failed_ = true;
+    if (::ftruncate(fd_, static_cast<off_t>(end_)) == 0) (void)::fdatasync(fd_);
     return written;
   }
   end_ += framed.size();
+  frames_ += frames;
   count_ += records.size();
   return absl::OkStatus();
 }
@@ -241,7 +311,8 @@ absl::Status Vault::Rewrite(const std::vector<std::string>& records) {
                    MakeHeader(options, header_.substr(12, kSaltSize), file_id, key_));
   const std::string old_id = file_id_;
   file_id_ = file_id;
-  absl::StatusOr<std::string> framed = Frame(records, 0);
+  uint64_t frames = 0;
+  absl::StatusOr<std::string> framed = Frame(records, 0, 16 << 20, &frames);
   if (!framed.ok()) {
     file_id_ = old_id;
     return framed.status();
@@ -261,9 +332,23 @@ absl::Status Vault::Rewrite(const std::vector<std::string>& records) {
     file_id_ = old_id;
     return s;
   }
-  // Renamed: the new file is the vault now.
+  // Renamed: the new file is the vault now. The old one's bytes (the
+  // purged case among them) are overwritten before its last descriptor
+  // closes, so they do not linger in freed blocks (on storage that
+  // overwrites in place).
+  const std::string zeros(1 << 16, '\0');
+  for (uint64_t at = 0; at < end_; at += zeros.size()) {
+    if (!WriteAll(fd_,
+                  std::string_view(zeros).substr(0, std::min<uint64_t>(zeros.size(), end_ - at)),
+                  at, path_)
+             .ok()) {
+      break;
+    }
+  }
+  (void)::fdatasync(fd_);
   ::close(fd_);
   fd_ = *fd;
+  frames_ = frames;
   header_ = std::move(header);
   end_ = kHeaderSize + framed->size();
   count_ = records.size();

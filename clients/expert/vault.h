@@ -6,8 +6,10 @@
 //
 // File: header (magic "DZEXPV1\0", scrypt log2 N / r / p, a 16-byte salt, a
 // 16-byte file id, a sealed check value that tells a wrong passphrase from
-// a damaged file), then records: u32 big-endian length | nonce | ciphertext
-// | tag, the AAD "duurzaam.expert.vault.v1" | file id | u64 index.
+// a damaged file), then frames, one per append: u32 big-endian length |
+// nonce | ciphertext | tag, the AAD "duurzaam.expert.vault.v1" | file id |
+// u64 frame index; the plaintext is the append's records, each u32 length
+// | bytes. An append is therefore all or none.
 //
 // Durability: Append returns OK only after the records are on disk
 // (fdatasync); a crash in the middle of an append leaves at most an
@@ -54,13 +56,14 @@ class Vault {
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
 
-  // Appends records durably, all or none. After a failed write or sync the
-  // vault refuses further appends (FAILED_PRECONDITION): reopen it.
+  // Appends records durably, all or none (one sealed frame; at most 64 MiB
+  // in all). After a failed write or sync the vault cuts the frame off and
+  // refuses further appends (FAILED_PRECONDITION): reopen it.
   [[nodiscard]] absl::Status Append(const std::vector<std::string>& records);
 
   // Replaces the whole journal with `records`, atomically (a new file is
-  // written, synced and renamed over the old one, whose bytes go with it):
-  // how the app forgets a purged case.
+  // written, synced and renamed over the old one, whose bytes are then
+  // overwritten with zeros): how the app forgets a purged case.
   [[nodiscard]] absl::Status Rewrite(const std::vector<std::string>& records);
 
   // Records in the journal.
@@ -71,16 +74,20 @@ class Vault {
 
  private:
   Vault() = default;
+  // Seals `records` as frames of up to `frame_bytes` of plaintext, numbered
+  // from `first_frame`; *frames receives how many.
   [[nodiscard]] absl::StatusOr<std::string> Frame(const std::vector<std::string>& records,
-                                                  uint64_t first_index) const;
+                                                  uint64_t first_frame, size_t frame_bytes,
+                                                  uint64_t* frames) const;
 
   std::string path_;
   int fd_ = -1;
   std::string key_;
   std::string header_;  // as on disk, minus nothing: kept for Rewrite
   std::string file_id_;
-  uint64_t count_ = 0;
-  uint64_t end_ = 0;  // file offset after the last good record
+  uint64_t count_ = 0;   // records
+  uint64_t frames_ = 0;  // sealed frames (one per append)
+  uint64_t end_ = 0;     // file offset after the last good record
   bool failed_ = false;
   bool dropped_tail_ = false;
 };

@@ -97,11 +97,14 @@ TEST_F(VaultTest, AWrongPassphraseAndASecondProcessAreRefused) {
 TEST_F(VaultTest, AnUnfinishedLastRecordIsDroppedAndADamagedOneIsDataLoss) {
   {
     auto vault = Vault::Create(Path(), kPass, kFast);
-    ASSERT_TRUE((*vault)->Append({"een", "twee", "drie"}).ok());
+    ASSERT_TRUE((*vault)->Append({"een"}).ok());
+    ASSERT_TRUE((*vault)->Append({"twee"}).ok());
+    ASSERT_TRUE((*vault)->Append({"drie"}).ok());
   }
   const std::string whole = Slurp(Path());
-  // A crash in the middle of the last append: every cut of the last record.
-  const size_t last = 4 + 28 + 4;  // "drie": length + overhead + plaintext
+  // A crash in the middle of the last append: every cut of the last frame
+  // (length + overhead + the record's length + "drie").
+  const size_t last = 4 + 28 + 4 + 4;
   for (size_t cut = 1; cut < last; cut += 5) {
     std::ofstream(Path(), std::ios::binary | std::ios::trunc)
         << whole.substr(0, whole.size() - cut);
@@ -125,11 +128,11 @@ TEST_F(VaultTest, AnUnfinishedLastRecordIsDroppedAndADamagedOneIsDataLoss) {
   std::ofstream(Path(), std::ios::binary | std::ios::trunc) << damaged;
   absl::Status s = ReadBack(Path()).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("record 0"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("frame 0"), std::string::npos) << s;
   // Records moved from their place do not open either (the AAD binds the index).
   std::string swapped = whole.substr(0, kHeader);
-  const size_t one = 4 + 28 + 3;  // "een"
-  const size_t two = 4 + 28 + 4;  // "twee"
+  const size_t one = 4 + 28 + 4 + 3;  // "een"
+  const size_t two = 4 + 28 + 4 + 4;  // "twee"
   swapped += whole.substr(kHeader + one, two) + whole.substr(kHeader, one) +
              whole.substr(kHeader + one + two);
   std::ofstream(Path(), std::ios::binary | std::ios::trunc) << swapped;
@@ -138,7 +141,8 @@ TEST_F(VaultTest, AnUnfinishedLastRecordIsDroppedAndADamagedOneIsDataLoss) {
 
 TEST_F(VaultTest, ARewriteKeepsOnlyWhatItIsGivenAndOldRecordsDoNotSpliceIn) {
   auto vault = Vault::Create(Path(), kPass, kFast);
-  ASSERT_TRUE((*vault)->Append({"blijft", "geheim van een verwijderde zaak"}).ok());
+  ASSERT_TRUE((*vault)->Append({"blijft"}).ok());
+  ASSERT_TRUE((*vault)->Append({"geheim van een verwijderde zaak"}).ok());
   const std::string before = Slurp(Path());
   ASSERT_TRUE((*vault)->Rewrite({"blijft"}).ok());
   ASSERT_TRUE((*vault)->Append({"nieuw"}).ok());
@@ -147,13 +151,35 @@ TEST_F(VaultTest, ARewriteKeepsOnlyWhatItIsGivenAndOldRecordsDoNotSpliceIn) {
   EXPECT_EQ(::access((Path() + ".rewrite").c_str(), F_OK), -1);
   // The old file's second record appended to the new file does not open.
   std::string spliced = Slurp(Path());
-  const std::string old_second = before.substr(kHeader + 4 + 28 + 6);
+  const std::string old_second = before.substr(kHeader + 4 + 28 + 4 + 6);
   std::ofstream(Path(), std::ios::binary | std::ios::trunc) << spliced + old_second;
   bool dropped = false;
   auto back = ReadBack(Path(), kPass, &dropped);
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(dropped);  // the last record does not open: never acknowledged here
   EXPECT_EQ(back->size(), 2u);
+}
+
+TEST_F(VaultTest, OneAppendIsAllOrNoneAndADamagedLengthIsNotATail) {
+  {
+    auto vault = Vault::Create(Path(), kPass, kFast);
+    ASSERT_TRUE((*vault)->Append({"eerst"}).ok());
+    ASSERT_TRUE((*vault)->Append({"intent", "resolution"}).ok());
+    EXPECT_EQ((*vault)->size(), 3u);
+  }
+  const std::string whole = Slurp(Path());
+  EXPECT_EQ(*ReadBack(Path()), (std::vector<std::string>{"eerst", "intent", "resolution"}));
+  // A crash after the first of the two records reached the disk: neither counts.
+  const size_t pair = 4 + 28 + 4 + 6 + 4 + 10;
+  std::ofstream(Path(), std::ios::binary | std::ios::trunc)
+      << whole.substr(0, whole.size() - pair + 4 + 28 + 4 + 6);
+  EXPECT_EQ(*ReadBack(Path()), (std::vector<std::string>{"eerst"}));
+  // A length field beyond any frame, with frames after it: refused, not cut.
+  std::string damaged = whole;
+  damaged[kHeader] = '\x7f';
+  std::ofstream(Path(), std::ios::binary | std::ios::trunc) << damaged;
+  EXPECT_EQ(ReadBack(Path()).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Slurp(Path()).size(), damaged.size());  // nothing truncated
 }
 
 }  // namespace

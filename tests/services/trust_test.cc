@@ -1036,6 +1036,9 @@ TEST_F(PullTest, LeavingTheTeamAndErasureTellTheDeviceToPurge) {
   }
   const Pulled after = Pull("jdevries", before.Cursor());
   EXPECT_EQ(after.Removals(), (std::vector<std::string>{"anna ERASED"}));
+  // A device that left the team and has not pulled since hears of both.
+  const Pulled late = Pull("pvisser", on.Cursor());
+  EXPECT_EQ(late.Removals(), (std::vector<std::string>{"anna LEFT_TEAM", "anna ERASED"}));
   const Pulled from_start = Pull("jdevries", 0);
   EXPECT_EQ(Count(from_start.Events(), "anna/"), 0);
   EXPECT_EQ(from_start.Removals(), (std::vector<std::string>{"anna ERASED"}));
