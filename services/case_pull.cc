@@ -101,12 +101,13 @@ class PullState {
   }
 
   // Adds what the caller may see of the log record to `out`.
-  [[nodiscard]] absl::Status Add(std::string_view stream, uint64_t position,
-                                 eventstore::Revision revision, std::string_view data,
-                                 v1::PullResponse* out) {
+  [[nodiscard]] absl::Status Add(const eventstore::EventView& record, v1::PullResponse* out) {
+    const std::string_view stream = record.stream;
+    const uint64_t position = record.position;
+    const eventstore::Revision revision = record.revision;
     if (domain::IsCaseStream(stream)) {
       return AddCaseRecord(std::string(stream.substr(domain::kCaseStreamPrefix.size())), position,
-                           revision, out);
+                           revision, record.type, out);
     }
     if (domain::IsEmployerStream(stream)) {
       const std::string employer(stream.substr(domain::kEmployerStreamPrefix.size()));
@@ -118,7 +119,7 @@ class PullState {
     }
     if (stream == domain::kErasuresStream) {
       v1::CaseErasure erasure;
-      if (!erasure.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+      if (!erasure.ParseFromArray(record.data.data(), static_cast<int>(record.data.size()))) {
         return absl::DataLossError(
             absl::StrCat("the erasure record at position ", position, " does not read"));
       }
@@ -160,11 +161,14 @@ class PullState {
   };
 
   absl::Status AddCaseRecord(const std::string& case_id, uint64_t position,
-                             eventstore::Revision revision, v1::PullResponse* out) {
+                             eventstore::Revision revision, std::string_view type,
+                             v1::PullResponse* out) {
     auto it = followed_.find(case_id);
     if (it == followed_.end()) {
       // Not readable now: only the caller's own removal from its team, which
-      // the device needs to purge what it holds.
+      // the device needs to purge what it holds. Other cases' records are
+      // not decoded at all.
+      if (type != "TeamMemberRemoved") return absl::OkStatus();
       ASSIGN_OR_RETURN(auto stream, cases_->Stream(domain::CaseStream(case_id)));
       std::optional<size_t> i = IndexOf(*stream, revision);
       if (!i) return absl::OkStatus();
@@ -292,8 +296,7 @@ grpc::Status CaseService::Pull(grpc::ServerContext* context, const v1::PullReque
     absl::StatusOr<uint64_t> next =
         store_->ScanAll(cursor, filter, kScanRecords, [&](const eventstore::EventView& record) {
           if (record.position >= end) return false;  // beyond what was projected
-          added =
-              state.Add(record.stream, record.position, record.revision, record.data, &response);
+          added = state.Add(record, &response);
           if (!added.ok()) return false;
           if (response.changes_size() >= kChangesPerResponse ||
               state.BytesAdded() >= kBytesPerResponse) {

@@ -258,9 +258,7 @@ std::string OfflineNote(const expert::Replica& r, const std::string& case_id) {
 
 // A conflicted or rejected intent, in domain words.
 std::string Explain(const expert::Replica& r, const expert::IntentRecord& i) {
-  const domain::Principal me{r.identity().expert_id(), domain::Role::kExpert, ""};
-  absl::StatusOr<domain::Event> mine = codec::FromProto(
-      i.intent.event(), i.intent.event_id(), codec::RecordedDay(i.saved_at_micros), me, "event.");
+  absl::StatusOr<domain::Event> mine = expert::IntentEvent(i, r.identity().expert_id());
   std::string what = mine.ok() ? In(domain::Title(*mine)) : i.intent.event_id();
   std::string on = mine.ok() ? domain::FormatDate(mine->occurred_on) : "";
   if (i.state == expert::IntentState::kRejected) {
@@ -274,9 +272,7 @@ std::string Explain(const expert::Replica& r, const expert::IntentRecord& i) {
     if (c == r.cases().end()) break;
     auto e = c->second.events.find(rev);
     if (e == c->second.events.end()) continue;
-    absl::StatusOr<domain::Event> other = codec::FromRecorded(
-        e->second.event(), e->second.event_id(),
-        e->second.recorded_at().seconds() * 1000000 + e->second.recorded_at().nanos() / 1000);
+    absl::StatusOr<domain::Event> other = expert::FromSynced(e->second);
     if (!other.ok()) continue;
     absl::StrAppend(&theirs, theirs.empty() ? "" : "; ", e->second.event().recorded_by().id(),
                     T(" legde vast: '", " recorded: '"), In(domain::Title(*other)), "' (",

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
 #include "common/status_macros.h"
 #include "domain/case_state.h"
@@ -11,7 +12,6 @@
 namespace duurzaam::expert {
 namespace {
 
-using ::duurzaam::v1::CaseRemoved;
 using ::duurzaam::v1::IntentOutcome;
 using ::duurzaam::v1::SyncedEvent;
 
@@ -30,12 +30,17 @@ IntentState FromKind(IntentOutcome::Kind kind) {
   }
 }
 
+}  // namespace
+
 absl::StatusOr<domain::Event> FromSynced(const SyncedEvent& e) {
-  return codec::FromRecorded(e.event(), e.event_id(),
-                             e.recorded_at().seconds() * 1000000 + e.recorded_at().nanos() / 1000);
+  return codec::FromRecorded(e.event(), e.event_id(), codec::FromTimestamp(e.recorded_at()));
 }
 
-}  // namespace
+absl::StatusOr<domain::Event> IntentEvent(const IntentRecord& r, const std::string& expert_id) {
+  return codec::FromProto(r.intent.event(), r.intent.event_id(),
+                          codec::RecordedDay(r.saved_at_micros),
+                          domain::Principal{expert_id, domain::Role::kExpert, ""}, "event.");
+}
 
 const char* StateName(IntentState state) {
   switch (state) {
@@ -76,7 +81,7 @@ absl::Status Replica::Apply(const JournalEntry& entry) {
     case JournalEntry::kPulled: {
       for (const auto& change : entry.pulled().changes()) {
         if (change.has_removed()) {
-          Remove(change.removed().case_id(), change.removed().reason());
+          Remove(change.removed().case_id());
           continue;
         }
         const SyncedEvent& e = change.event();
@@ -120,7 +125,7 @@ absl::Status Replica::Apply(const JournalEntry& entry) {
       return absl::OkStatus();
     }
     case JournalEntry::kPurged:
-      Remove(entry.purged().case_id(), entry.purged().reason());
+      Remove(entry.purged().case_id());
       return absl::OkStatus();
     case JournalEntry::ENTRY_NOT_SET:
       break;
@@ -128,7 +133,7 @@ absl::Status Replica::Apply(const JournalEntry& entry) {
   return absl::InvalidArgumentError("a journal entry of an unknown kind (a newer app wrote it?)");
 }
 
-void Replica::Remove(const std::string& case_id, CaseRemoved::Reason reason) {
+void Replica::Remove(const std::string& case_id) {
   bool held = false;
   if (auto c = cases_.find(case_id); c != cases_.end()) {
     held = true;
@@ -144,13 +149,7 @@ void Replica::Remove(const std::string& case_id, CaseRemoved::Reason reason) {
   held = held || intents_.size() != before;
   intent_index_.clear();
   for (size_t i = 0; i < intents_.size(); ++i) intent_index_[intents_[i].intent.event_id()] = i;
-  v1::Purged purged;
-  purged.set_case_id(case_id);
-  purged.set_reason(reason);
-  if (held) {
-    needs_compaction_ = true;
-    purged_.push_back(std::move(purged));
-  }
+  if (held) needs_compaction_ = true;
 }
 
 int64_t Replica::ServerRevision(const std::string& case_id) const {
@@ -176,12 +175,9 @@ absl::StatusOr<std::vector<domain::Event>> Replica::Events(const std::string& ca
     }
   }
   if (offline) {
-    const domain::Principal me{identity_.expert_id(), domain::Role::kExpert, ""};
     for (const IntentRecord& r : intents_) {
       if (r.state != IntentState::kPending || r.intent.case_id() != case_id) continue;
-      ASSIGN_OR_RETURN(domain::Event event,
-                       codec::FromProto(r.intent.event(), r.intent.event_id(),
-                                        codec::RecordedDay(r.saved_at_micros), me, "event."));
+      ASSIGN_OR_RETURN(domain::Event event, IntentEvent(r, identity_.expert_id()));
       events.push_back(std::move(event));
     }
   }

@@ -42,6 +42,13 @@ struct IntentRecord {
   std::string replaced_by;
 };
 
+// An event as the server sent it, in domain terms.
+[[nodiscard]] absl::StatusOr<domain::Event> FromSynced(const ::duurzaam::v1::SyncedEvent& synced);
+// An intent's event as the device records it (by `expert_id`, on the day it
+// was saved).
+[[nodiscard]] absl::StatusOr<domain::Event> IntentEvent(const IntentRecord& intent,
+                                                        const std::string& expert_id);
+
 struct CaseCopy {
   std::map<int64_t, ::duurzaam::v1::SyncedEvent> events;  // by revision
   std::string employer_id;                                // from CaseOpened
@@ -58,11 +65,10 @@ class Replica {
   const std::map<std::string, CaseCopy>& cases() const { return cases_; }
   const std::vector<IntentRecord>& intents() const { return intents_; }
   const IntentRecord* FindIntent(const std::string& event_id) const;
-  // Cases purged since the last snapshot (the journal still holds their
+  // A case was purged since the last snapshot (the journal still holds its
   // ciphertext until the app rewrites it).
   bool NeedsCompaction() const { return needs_compaction_; }
   void MarkCompacted() { needs_compaction_ = false; }
-  const std::vector<::duurzaam::expert::v1::Purged>& purged() const { return purged_; }
 
   // The case's revision as the server last sent it (-1: none held).
   int64_t ServerRevision(const std::string& case_id) const;
@@ -91,7 +97,7 @@ class Replica {
   std::vector<JournalEntry> Snapshot() const;
 
  private:
-  void Remove(const std::string& case_id, ::duurzaam::v1::CaseRemoved::Reason reason);
+  void Remove(const std::string& case_id);
 
   ::duurzaam::expert::v1::Identity identity_;
   uint64_t cursor_ = 0;
@@ -99,7 +105,6 @@ class Replica {
   std::map<std::string, std::map<int64_t, ::duurzaam::v1::SyncedEvent>> employers_;
   std::vector<IntentRecord> intents_;
   std::map<std::string, size_t> intent_index_;  // event id → intents_
-  std::vector<::duurzaam::expert::v1::Purged> purged_;
   bool needs_compaction_ = false;
 };
 

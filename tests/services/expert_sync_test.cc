@@ -226,13 +226,7 @@ TEST_F(ExpertSyncTest, LeavingATeamOrAnErasurePurgesTheCaseFromTheJournal) {
   v1::PlacementEvent close = MtlsServerTest::Today();
   close.mutable_case_closed()->set_reason("plaatsing beëindigd");
   ASSERT_TRUE(Record("jdevries", "anna", close).ok());
-  v1::EraseCaseRequest erase;
-  erase.set_case_id("anna");
-  erase.set_reason("verzoek betrokkene");
-  v1::EraseCaseResponse erased;
-  grpc::ClientContext context;
-  Deadline(&context);
-  ASSERT_TRUE(v1::Admin::NewStub(Channel("beheer"))->EraseCase(&context, erase, &erased).ok());
+  ASSERT_TRUE(EraseCase("beheer", "anna").ok());
   report = Sync(a);
   ASSERT_TRUE(report.ok());
   EXPECT_FALSE(a.app->replica().cases().contains("anna"));

@@ -8,6 +8,7 @@
 #include "codec/placement_codec.h"
 #include "common/clock.h"
 #include "demo/demo_data.h"
+#include "duurzaam/v1/audit.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -127,6 +128,17 @@ v1::PlacementEvent MtlsServerTest::PrivateLife(const std::string& details) {
 int64_t MtlsServerTest::Revision(const std::string& case_id) {
   auto r = store_->StreamRevision("case-" + case_id);
   return r.ok() ? *r : -1;
+}
+
+grpc::Status MtlsServerTest::EraseCase(const std::string& who, const std::string& case_id,
+                                       const std::string& reason) {
+  v1::EraseCaseRequest request;
+  request.set_case_id(case_id);
+  request.set_reason(reason);
+  v1::EraseCaseResponse response;
+  grpc::ClientContext context;
+  Deadline(&context);
+  return v1::Admin::NewStub(Channel(who))->EraseCase(&context, request, &response);
 }
 
 grpc::Status MtlsServerTest::Record(const std::string& who, const std::string& case_id,

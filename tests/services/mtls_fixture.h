@@ -68,6 +68,9 @@ class MtlsServerTest : public ::testing::Test {
   // revision.
   grpc::Status Record(const std::string& who, const std::string& case_id,
                       const v1::PlacementEvent& event);
+  // Admin.EraseCase as `who` (the case must be closed).
+  grpc::Status EraseCase(const std::string& who, const std::string& case_id,
+                         const std::string& reason = "verzoek betrokkene");
   // Outside the data folder, as the server requires.
   std::string MasterKeyFile() { return key_dir_.Sub("master.keys"); }
 

@@ -1023,17 +1023,8 @@ TEST_F(PullTest, LeavingTheTeamAndErasureTellTheDeviceToPurge) {
   v1::PlacementEvent close = Today();
   close.mutable_case_closed()->set_reason("plaatsing beëindigd");
   ASSERT_TRUE(Record("jdevries", "anna", close).ok());
-  {
-    v1::EraseCaseRequest request;
-    request.set_case_id("anna");
-    request.set_reason("verzoek betrokkene");
-    v1::EraseCaseResponse response;
-    grpc::ClientContext context;
-    Deadline(&context);
-    grpc::Status erased =
-        v1::Admin::NewStub(Channel("beheer"))->EraseCase(&context, request, &response);
-    ASSERT_TRUE(erased.ok()) << erased.error_message();
-  }
+  grpc::Status erased = EraseCase("beheer", "anna");
+  ASSERT_TRUE(erased.ok()) << erased.error_message();
   const Pulled after = Pull("jdevries", before.Cursor());
   EXPECT_EQ(after.Removals(), (std::vector<std::string>{"anna ERASED"}));
   // A device that left the team and has not pulled since hears of both.
