@@ -1,5 +1,7 @@
 #include "clients/expert/app.h"
 
+#include <set>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -119,14 +121,13 @@ absl::StatusOr<std::string> ExpertApp::Replace(const std::string& event_id,
 
 absl::Status ExpertApp::PurgeAll(SyncReport* report) {
   std::vector<JournalEntry> purges;
-  for (const auto& [id, copy] : replica_.cases()) {
+  std::set<std::string> ids;
+  for (const auto& [id, copy] : replica_.cases()) ids.insert(id);
+  for (const IntentRecord& r : replica_.intents()) ids.insert(r.intent.case_id());
+  for (const std::string& id : ids) {
     auto* p = purges.emplace_back().mutable_purged();
     p->set_case_id(id);
-  }
-  for (const IntentRecord& r : replica_.intents()) {
-    if (replica_.cases().contains(r.intent.case_id())) continue;
-    auto* p = purges.emplace_back().mutable_purged();
-    p->set_case_id(r.intent.case_id());
+    p->set_device_refused(true);
   }
   report->cases_removed += static_cast<int>(purges.size());
   report->device_refused = true;
@@ -138,6 +139,11 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
     ::duurzaam::v1::Cases::StubInterface* stub,
     const std::function<void(grpc::ClientContext*)>& make_context, const Progress& progress) {
   SyncReport report;
+  const size_t purged_before = replica_.purged_intents().size();
+  auto done = [&] {
+    report.intents_purged = static_cast<int>(replica_.purged_intents().size() - purged_before);
+    return report;
+  };
   // Push: the outbox in the order the intents were made, in batches; each
   // batch's outcomes are saved before the next is sent.
   std::vector<::duurzaam::v1::Intent> pending;
@@ -154,7 +160,7 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
     grpc::Status s = stub->PushIntents(&context, request, &response);
     if (DeviceRefused(s)) {
       RETURN_IF_ERROR(PurgeAll(&report));
-      return report;
+      return done();
     }
     if (!s.ok()) return FromGrpc(s, "push");
     if (response.outcomes_size() != request.intents_size()) {
@@ -235,14 +241,14 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
   if (!report.caught_up) {
     if (DeviceRefused(finished)) {
       RETURN_IF_ERROR(PurgeAll(&report));
-      return report;
+      return done();
     }
     if (finished.ok()) {
       return absl::UnavailableError("the server ended the pull before it caught up; sync again");
     }
     return FromGrpc(finished, "pull");
   }
-  return report;
+  return done();
 }
 
 }  // namespace duurzaam::expert

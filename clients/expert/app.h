@@ -23,6 +23,8 @@ struct SyncReport {
   int appended = 0, duplicate = 0, rebased = 0, conflict = 0, rejected = 0;
   int events_received = 0;
   int cases_removed = 0;
+  // Intents that went with those cases (kept in the history by id only).
+  int intents_purged = 0;
   bool caught_up = false;
   // The server no longer admits this device (revoked or expired
   // certificate): every case was purged from it.

@@ -99,7 +99,9 @@ const char* kUsageText[2] = {
     "  record ZAAK --event-json=JSON  elke gebeurtenis (duurzaam.v1.PlacementEvent als JSON)\n"
     "       record: [--date=JJJJ-MM-DD] wanneer het gebeurde (standaard vandaag)\n"
     "  outbox                      wat nog verstuurd moet worden, conflicten, weigeringen\n"
-    "  resolve ID --discard | --keep-mine   een conflict of weigering afhandelen\n"
+    "  resolve ID --discard | --keep-mine | --edit SOORT ...\n"
+    "       een conflict of weigering afhandelen: verwerpen, toch de mijne (bovenop de zaak),\n"
+    "       of aangepast (SOORT en opties als bij record, of --event-json)\n"
     "\n"
     "Wachtwoordzin: DUURZAAM_EXPERT_PASSPHRASE, anders gevraagd (of één regel op stdin).\n"
     "Map: --dir, anders DUURZAAM_EXPERT_DIR, anders ~/.local/share/duurzaam-expert.\n"
@@ -125,7 +127,9 @@ const char* kUsageText[2] = {
     "  record CASE --event-json=JSON  any event (a duurzaam.v1.PlacementEvent as JSON)\n"
     "       record: [--date=YYYY-MM-DD] when it happened (default today)\n"
     "  outbox                      what is still to be sent, conflicts, rejections\n"
-    "  resolve ID --discard | --keep-mine   settle a conflict or a rejection\n"
+    "  resolve ID --discard | --keep-mine | --edit KIND ...\n"
+    "       settle a conflict or a rejection: discard mine, keep mine (on top of the case),\n"
+    "       or edited (KIND and options as for record, or --event-json)\n"
     "\n"
     "Passphrase: DUURZAAM_EXPERT_PASSPHRASE, else asked (or one line on stdin).\n"
     "Folder: --dir, else DUURZAAM_EXPERT_DIR, else ~/.local/share/duurzaam-expert.\n"
@@ -378,10 +382,10 @@ int SyncOnce(expert::ExpertApp& app, bool quiet_offline) {
   if (json) {
     std::printf(
         "{\"pushed\":%d,\"appended\":%d,\"duplicate\":%d,\"rebased\":%d,\"conflict\":%d,"
-        "\"rejected\":%d,\"events_received\":%d,\"cases_removed\":%d,\"device_refused\":%s,"
-        "\"cursor\":%llu}\n",
+        "\"rejected\":%d,\"events_received\":%d,\"cases_removed\":%d,\"intents_purged\":%d,"
+        "\"device_refused\":%s,\"cursor\":%llu}\n",
         report->pushed, report->appended, report->duplicate, report->rebased, report->conflict,
-        report->rejected, report->events_received, report->cases_removed,
+        report->rejected, report->events_received, report->cases_removed, report->intents_purged,
         report->device_refused ? "true" : "false",
         static_cast<unsigned long long>(app.replica().cursor()));
   } else if (report->device_refused) {
@@ -398,6 +402,11 @@ int SyncOnce(expert::ExpertApp& app, bool quiet_offline) {
                   "%d). Pulled: %d events; %d cases removed from this device.\n"),
                 report->pushed, report->appended, report->duplicate, report->rebased,
                 report->conflict, report->rejected, report->events_received, report->cases_removed);
+    if (report->intents_purged > 0) {
+      std::printf(T("  %d van je invoer ging mee met die zaken (zie outbox).\n",
+                    "  %d of your entries went with those cases (see outbox).\n"),
+                  report->intents_purged);
+    }
     for (const auto& i : app.replica().intents()) {
       if (expert::NeedsExpert(i.state)) {
         std::printf("  %s %s\n    %s\n", T("wacht op jou:", "needs you:"),
@@ -583,6 +592,30 @@ int Record(expert::ExpertApp& app, const Args& args) {
 int Outbox(const expert::ExpertApp& app) {
   if (json) std::printf("[");
   bool first = true;
+  // What went with a purged case first: its id, how far it got and why.
+  for (const auto& p : app.replica().purged_intents()) {
+    const char* why = p.device_refused ? T("dit apparaat werd geweigerd", "this device was refused")
+                      : p.reason == v1::CaseRemoved::ERASED
+                          ? T("de zaak is gewist", "the case was erased")
+                          : T("je staat niet meer in het team", "you left the case's team");
+    const bool recorded = p.state == expert::IntentState::kAppended ||
+                          p.state == expert::IntentState::kRebased ||
+                          p.state == expert::IntentState::kDuplicate;
+    if (json) {
+      std::printf(
+          "%s{\"event_id\":%s,\"state\":\"purged\",\"state_when_purged\":%s,"
+          "\"recorded\":%s,\"why\":%s}",
+          first ? "" : ",", JsonString(p.event_id).c_str(),
+          JsonString(expert::StateName(p.state)).c_str(), recorded ? "true" : "false",
+          JsonString(why).c_str());
+    } else {
+      std::printf("%s  %-10s %-9s  %s (%s; %s)\n", p.event_id.c_str(), "-", "purged",
+                  T("weg met de zaak", "gone with the case"), why,
+                  recorded ? T("vastgelegd op de server", "recorded on the server")
+                           : T("niet vastgelegd", "not recorded"));
+    }
+    first = false;
+  }
   for (const auto& i : app.replica().intents()) {
     if (json) {
       std::printf(
@@ -602,7 +635,12 @@ int Outbox(const expert::ExpertApp& app) {
 }
 
 int Resolve(expert::ExpertApp& app, const Args& args) {
-  if (args.positional.size() != 2 || args.Has("discard") == args.Has("keep-mine")) return Usage();
+  const int ways = args.Has("discard") + args.Has("keep-mine") + args.Has("edit");
+  if (ways != 1) return Usage();
+  // --edit takes the entry as `record` does: resolve ID --edit KIND flags.
+  if (args.positional.size() != (args.Has("edit") && !args.Has("event-json") ? 3u : 2u)) {
+    return Usage();
+  }
   const std::string& id = args.positional[1];
   if (args.Has("discard")) {
     absl::Status s = app.Discard(id);
@@ -613,12 +651,27 @@ int Resolve(expert::ExpertApp& app, const Args& args) {
   }
   const expert::IntentRecord* r = app.replica().FindIntent(id);
   if (r == nullptr) return Refused(absl::NotFoundError(id));
-  v1::PlacementEvent again = r->intent.event();
-  absl::StatusOr<std::string> replaced = app.Replace(id, again, Today(), NowMicros());
+  v1::PlacementEvent mine = r->intent.event();
+  if (args.Has("edit")) {
+    absl::StatusOr<v1::PlacementEvent> edited = EventFrom(args);
+    if (!edited.ok()) return Refused(edited.status());
+    mine = *std::move(edited);
+  }
+  absl::StatusOr<std::string> replaced = app.Replace(id, mine, Today(), NowMicros());
   if (!replaced.ok()) return Refused(replaced.status());
-  std::printf(T("Je invoer komt bovenop de huidige zaak als %s; verstuurd bij de volgende sync.\n",
-                "Your entry goes on top of the current case as %s; sent at the next sync.\n"),
-              replaced->c_str());
+  if (json) {
+    std::printf("{\"event_id\":%s,\"replaces\":%s,\"state\":\"pending\"}\n",
+                JsonString(*replaced).c_str(), JsonString(id).c_str());
+  } else if (args.Has("edit")) {
+    std::printf(T("Je aangepaste invoer vervangt %s als %s; verstuurd bij de volgende sync.\n",
+                  "Your edited entry replaces %s as %s; it is sent at the next sync.\n"),
+                id.c_str(), replaced->c_str());
+  } else {
+    std::printf(
+        T("Je invoer komt bovenop de huidige zaak als %s; verstuurd bij de volgende sync.\n",
+          "Your entry goes on top of the current case as %s; it is sent at the next sync.\n"),
+        replaced->c_str());
+  }
   return kOk;
 }
 

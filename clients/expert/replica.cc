@@ -64,6 +64,15 @@ const char* StateName(IntentState state) {
   return "?";
 }
 
+std::optional<IntentState> StateFromName(std::string_view name) {
+  for (IntentState s : {IntentState::kPending, IntentState::kAppended, IntentState::kDuplicate,
+                        IntentState::kRebased, IntentState::kConflict, IntentState::kRejected,
+                        IntentState::kDiscarded, IntentState::kReplaced}) {
+    if (name == StateName(s)) return s;
+  }
+  return std::nullopt;
+}
+
 bool NeedsExpert(IntentState state) {
   return state == IntentState::kConflict || state == IntentState::kRejected;
 }
@@ -81,7 +90,7 @@ absl::Status Replica::Apply(const JournalEntry& entry) {
     case JournalEntry::kPulled: {
       for (const auto& change : entry.pulled().changes()) {
         if (change.has_removed()) {
-          Remove(change.removed().case_id());
+          Remove(change.removed().case_id(), change.removed().reason(), false);
           continue;
         }
         const SyncedEvent& e = change.event();
@@ -103,7 +112,9 @@ absl::Status Replica::Apply(const JournalEntry& entry) {
             absl::StrCat("intent ", intent.event_id(), " is in the journal twice"));
       }
       intent_index_[intent.event_id()] = intents_.size();
-      intents_.push_back({intent, entry.intent().saved_at_micros()});
+      IntentRecord& record = intents_.emplace_back();
+      record.intent = intent;
+      record.saved_at_micros = entry.intent().saved_at_micros();
       return absl::OkStatus();
     }
     case JournalEntry::kOutcome: {
@@ -125,15 +136,27 @@ absl::Status Replica::Apply(const JournalEntry& entry) {
       return absl::OkStatus();
     }
     case JournalEntry::kPurged:
-      Remove(entry.purged().case_id());
+      Remove(entry.purged().case_id(), entry.purged().reason(), entry.purged().device_refused());
       return absl::OkStatus();
+    case JournalEntry::kPurgedIntent: {
+      const v1::PurgedIntent& p = entry.purged_intent();
+      std::optional<IntentState> state = StateFromName(p.state());
+      if (!state) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("a purged intent in an unknown state '", p.state(), "'"));
+      }
+      purged_intents_.push_back(
+          {p.event_id(), p.saved_at_micros(), *state, p.reason(), p.device_refused()});
+      return absl::OkStatus();
+    }
     case JournalEntry::ENTRY_NOT_SET:
       break;
   }
   return absl::InvalidArgumentError("a journal entry of an unknown kind (a newer app wrote it?)");
 }
 
-void Replica::Remove(const std::string& case_id) {
+void Replica::Remove(const std::string& case_id, ::duurzaam::v1::CaseRemoved::Reason reason,
+                     bool device_refused) {
   bool held = false;
   if (auto c = cases_.find(case_id); c != cases_.end()) {
     held = true;
@@ -145,7 +168,12 @@ void Replica::Remove(const std::string& case_id) {
     if (!still_used) employers_.erase(employer);
   }
   const size_t before = intents_.size();
-  std::erase_if(intents_, [&](const IntentRecord& r) { return r.intent.case_id() == case_id; });
+  std::erase_if(intents_, [&](const IntentRecord& r) {
+    if (r.intent.case_id() != case_id) return false;
+    purged_intents_.push_back(
+        {r.intent.event_id(), r.saved_at_micros, r.state, reason, device_refused});
+    return true;
+  });
   held = held || intents_.size() != before;
   intent_index_.clear();
   for (size_t i = 0; i < intents_.size(); ++i) intent_index_[intents_[i].intent.event_id()] = i;
@@ -249,6 +277,14 @@ std::vector<JournalEntry> Replica::Snapshot() const {
     for (const auto& [revision, e] : events) *pulled->add_changes()->mutable_event() = e;
   }
   out.emplace_back().mutable_pulled()->set_cursor(cursor_);
+  for (const PurgedIntentRecord& r : purged_intents_) {
+    auto* p = out.emplace_back().mutable_purged_intent();
+    p->set_event_id(r.event_id);
+    p->set_saved_at_micros(r.saved_at_micros);
+    p->set_state(StateName(r.state));
+    p->set_reason(r.reason);
+    p->set_device_refused(r.device_refused);
+  }
   for (const IntentRecord& r : intents_) {
     auto* saved = out.emplace_back().mutable_intent();
     *saved->mutable_intent() = r.intent;

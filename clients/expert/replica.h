@@ -34,6 +34,9 @@ const char* StateName(IntentState state);  // "pending", "appended", ...
 // True for the states that need the expert (conflict, rejected).
 bool NeedsExpert(IntentState state);
 
+// The name's state (for a state written by StateName); nullopt otherwise.
+std::optional<IntentState> StateFromName(std::string_view name);
+
 struct IntentRecord {
   ::duurzaam::v1::Intent intent;
   int64_t saved_at_micros = 0;
@@ -48,6 +51,16 @@ struct IntentRecord {
 // was saved).
 [[nodiscard]] absl::StatusOr<domain::Event> IntentEvent(const IntentRecord& intent,
                                                         const std::string& expert_id);
+
+// An intent purged with its case (the expert left its team, it was erased,
+// or the device was refused): only its id, how far it got and why it went.
+struct PurgedIntentRecord {
+  std::string event_id;
+  int64_t saved_at_micros = 0;
+  IntentState state = IntentState::kPending;  // when purged
+  ::duurzaam::v1::CaseRemoved::Reason reason = ::duurzaam::v1::CaseRemoved::REASON_UNSPECIFIED;
+  bool device_refused = false;
+};
 
 struct CaseCopy {
   std::map<int64_t, ::duurzaam::v1::SyncedEvent> events;  // by revision
@@ -65,6 +78,8 @@ class Replica {
   const std::map<std::string, CaseCopy>& cases() const { return cases_; }
   const std::vector<IntentRecord>& intents() const { return intents_; }
   const IntentRecord* FindIntent(const std::string& event_id) const;
+  // Intents purged with their cases, oldest first.
+  const std::vector<PurgedIntentRecord>& purged_intents() const { return purged_intents_; }
   // A case was purged since the last snapshot (the journal still holds its
   // ciphertext until the app rewrites it).
   bool NeedsCompaction() const { return needs_compaction_; }
@@ -97,13 +112,15 @@ class Replica {
   std::vector<JournalEntry> Snapshot() const;
 
  private:
-  void Remove(const std::string& case_id);
+  void Remove(const std::string& case_id, ::duurzaam::v1::CaseRemoved::Reason reason,
+              bool device_refused);
 
   ::duurzaam::expert::v1::Identity identity_;
   uint64_t cursor_ = 0;
   std::map<std::string, CaseCopy> cases_;
   std::map<std::string, std::map<int64_t, ::duurzaam::v1::SyncedEvent>> employers_;
   std::vector<IntentRecord> intents_;
+  std::vector<PurgedIntentRecord> purged_intents_;
   std::map<std::string, size_t> intent_index_;  // event id → intents_
   bool needs_compaction_ = false;
 };

@@ -63,6 +63,36 @@ X --json outbox | grep -q '"state":"appended"' || fail "outbox does not show it 
 X timeline anna | grep -q "Contact" || X timeline anna | grep -qi "contact" || fail "timeline lacks the contact"
 X --lang=en status anna | grep -q "ruleset" || fail "status --lang=en"
 
+# A second device of the same expert: a contract change on each, offline;
+# the later sync gets a conflict in words, settled by editing the entry.
+Y() { "$EXPERT" --dir="$WORK/tablet" "$@"; }
+Y init --dev --server=127.0.0.1:$PORT --as=jdevries --kdf-cost=12 >/dev/null || fail "init tablet"
+Y sync >/dev/null || fail "tablet first sync"
+X record anna contract --contract=permanent --hours=32 >/dev/null || fail "record on the laptop"
+Y record anna contract --contract=fixed-term --end=2027-12-31 --hours=24 >/dev/null ||
+  fail "record on the tablet"
+X sync >/dev/null || fail "laptop sync"
+Y sync >"$WORK/out"; code=$?
+[[ $code == 1 ]] || fail "a conflicted sync is exit $code, not 1: $(cat "$WORK/out")"
+Y outbox >"$WORK/out"
+grep -q "conflict" "$WORK/out" || fail "the outbox does not show the conflict: $(cat "$WORK/out")"
+grep -q "legde vast: 'Contract" "$WORK/out" || fail "the conflict is not in words: $(cat "$WORK/out")"
+CONFLICTED=$(Y --json outbox | sed -n 's/.*"event_id":"\([^"]*\)","case_id":"anna","state":"conflict".*/\1/p')
+[[ -n "$CONFLICTED" ]] || fail "no conflicted entry in the JSON outbox"
+Y resolve "$CONFLICTED" --edit contract --contract=fixed-term 2>"$WORK/err"; code=$?
+[[ $code == 3 ]] || fail "an edit the rules refuse is exit $code, not 3"
+grep -q "contract_end" "$WORK/err" || fail "the refused edit does not name the field: $(cat "$WORK/err")"
+Y resolve "$CONFLICTED" --edit contract --contract=fixed-term --end=2028-06-30 --hours=28 \
+  >"$WORK/out" || fail "resolve --edit: $(cat "$WORK/out")"
+EDITED=$(sed -n "s/.*vervangt $CONFLICTED als \([^;]*\);.*/\1/p" "$WORK/out")
+[[ -n "$EDITED" ]] || fail "resolve --edit does not say what it replaces: $(cat "$WORK/out")"
+Y --json sync >"$WORK/out" || fail "sync after the edit: $(cat "$WORK/out")"
+grep -q '"appended":1' "$WORK/out" || fail "the edited entry is not appended: $(cat "$WORK/out")"
+Y --json outbox | grep -q "\"event_id\":\"$CONFLICTED\",\"case_id\":\"anna\",\"state\":\"replaced\"" ||
+  fail "the conflicted entry is not kept as replaced"
+Y --json timeline anna | grep -q "\"event_id\":\"$EDITED\",[^}]*tijdelijk contract" ||
+  fail "the edited entry is not on the timeline: $(Y --json timeline anna)"
+
 DUURZAAM_EXPERT_PASSPHRASE="verkeerde wachtwoordzin" X cases 2>/dev/null; code=$?
 [[ $code == 5 ]] || fail "a wrong passphrase is exit $code, not 5"
 echo "PASS: duurzaam-expert CLI"

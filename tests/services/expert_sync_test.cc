@@ -209,13 +209,33 @@ TEST_F(ExpertSyncTest, LeavingATeamOrAnErasurePurgesTheCaseFromTheJournal) {
   b.app = std::move(*ExpertApp::Open(b.journal, kPass));
 
   ASSERT_TRUE(Record("jdevries", "anna", TeamChange("expert:pvisser", false)).ok());
+  // Offline, not yet knowing: an entry the server will refuse.
+  auto late = b.app->Record("anna", Contact("te-laat-4410"), Day(), NowMicros());
+  ASSERT_TRUE(late.ok()) << late.status();
   auto report = Sync(b);
   ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->rejected, 1);
   EXPECT_EQ(report->cases_removed, 1);
+  EXPECT_EQ(report->intents_purged, 1);
   EXPECT_FALSE(b.app->replica().cases().contains("anna"));
+  // The entry went with the case, not silently: its id stays, and how far
+  // it got.
+  EXPECT_EQ(b.app->replica().FindIntent(*late), nullptr);
+  ASSERT_EQ(b.app->replica().purged_intents().size(), 1u);
+  EXPECT_EQ(b.app->replica().purged_intents()[0].event_id, *late);
+  EXPECT_EQ(b.app->replica().purged_intents()[0].state, IntentState::kRejected);
+  EXPECT_EQ(b.app->replica().purged_intents()[0].reason, v1::CaseRemoved::LEFT_TEAM);
   b.app.reset();
   EXPECT_EQ(Decrypted(b.journal).find("alleen-voor-het-team-7731"), std::string::npos);
+  EXPECT_EQ(Decrypted(b.journal).find("te-laat-4410"), std::string::npos);
   EXPECT_EQ(Decrypted(b.journal).find("anna"), std::string::npos);
+  EXPECT_NE(Decrypted(b.journal).find(*late), std::string::npos);  // control: the id is kept
+  {                                                                // and after a restart of the app
+    auto reopened = ExpertApp::Open(b.journal, kPass);
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    ASSERT_EQ((*reopened)->replica().purged_intents().size(), 1u);
+    EXPECT_EQ((*reopened)->replica().purged_intents()[0].state, IntentState::kRejected);
+  }
 
   // An erased case goes from the device of its expert too.
   Device a = NewDevice("jdevries");
@@ -254,6 +274,11 @@ TEST_F(ExpertSyncTest, ARevokedDeviceForgetsEveryCaseWhileTheExpertsOtherDeviceG
   EXPECT_TRUE(report->device_refused);
   EXPECT_TRUE(laptop.app->replica().cases().empty());
   EXPECT_TRUE(laptop.app->replica().intents().empty());
+  // The unsent entry is listed as gone with the device's refusal.
+  ASSERT_EQ(laptop.app->replica().purged_intents().size(), 1u);
+  EXPECT_EQ(laptop.app->replica().purged_intents()[0].state, IntentState::kPending);
+  EXPECT_TRUE(laptop.app->replica().purged_intents()[0].device_refused);
+  EXPECT_EQ(report->intents_purged, 1);
   laptop.app.reset();
   const std::string left = Decrypted(laptop.journal);
   EXPECT_EQ(left.find("nog niet verstuurd-5521"), std::string::npos);
