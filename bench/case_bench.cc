@@ -13,6 +13,7 @@
 #include "bench/harness.h"
 #include "clients/expert/app.h"
 #include "codec/placement_codec.h"
+#include "codec/sealing.h"
 #include "demo/demo_data.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
@@ -27,7 +28,10 @@ using Clock = std::chrono::steady_clock;
 const domain::Date kToday(2026, 11, 23);
 
 // Appends events stream by stream in large unsynced batches (fixtures).
-void BulkAppend(eventstore::Store* store, const std::vector<demo::DemoEvent>& events) {
+// Appends `events` as the server stores them (sealed by `sealer`; null:
+// personal data in plain text).
+void BulkAppend(eventstore::Store* store, const std::vector<demo::DemoEvent>& events,
+                const codec::Sealer* sealer = nullptr) {
   std::map<std::string, std::vector<const domain::Event*>> streams;
   std::vector<std::string> order;
   for (const auto& d : events) {
@@ -40,7 +44,7 @@ void BulkAppend(eventstore::Store* store, const std::vector<demo::DemoEvent>& ev
       eventstore::StreamAppend append{stream, eventstore::Expectation::Any(), {}};
       for (size_t k = i; k < std::min(list.size(), i + 1000); ++k) {
         append.events.push_back(
-            *codec::Encode(*list[k], *eventstore::EventId::Parse(list[k]->id), stream, nullptr));
+            *codec::Encode(*list[k], *eventstore::EventId::Parse(list[k]->id), stream, sealer));
       }
       if (!store->Append(append).ok()) std::exit(1);
     }
@@ -81,12 +85,14 @@ std::vector<demo::DemoEvent> LongCase(const std::string& id, int n,
 // first, then Serve (which waits for the projections).
 struct CaseServer : BenchServer {
   explicit CaseServer(const ScratchDir& dir)
-      : BenchServer(dir, /*mtls=*/false, /*encrypt=*/true, /*serve=*/false) {}
+      : BenchServer(dir, /*mtls=*/false, /*encrypt=*/true, /*serve=*/false),
+        sealer(stack->keys()) {}
   void Serve() {
     BenchServer::Serve();
     channel = ChannelAs("");
   }
   std::shared_ptr<grpc::Channel> channel;
+  codec::DataKeySealer sealer;  // as the server seals
 };
 
 // The benchmark's expert; the demo cases' expert is jdevries.
@@ -115,7 +121,7 @@ void CaseStatusLatency(const Settings& settings) {
   const int queries = settings.smoke ? 50 : 2000;
   ScratchDir dir(settings, "status");
   CaseServer s(dir);
-  BulkAppend(s.store, LongCase("long", events));
+  BulkAppend(s.store, LongCase("long", events), &s.sealer);
   s.Serve();
   auto cases = v1::Cases::NewStub(s.channel);
   auto events_api = v1::EventStore::NewStub(s.channel);
@@ -292,11 +298,12 @@ void ExpertSync(const Settings& settings) {
   const int cases = settings.smoke ? 5 : 200;
   const int per_case = settings.smoke ? 50 : 500;
   const int intents = settings.smoke ? 20 : 1000;
-  std::vector<double> first_rates, catchup_rates, push_seconds, append_seconds;
+  std::vector<double> first_rates, catchup_rates, pull_rates, push_seconds, append_seconds;
   for (int run = 0; run < settings.runs; ++run) {
     ScratchDir dir(settings, "expert-sync");
     CaseServer s(dir);
-    for (int c = 0; c < cases; ++c) BulkAppend(s.store, LongCase(absl::StrCat("c", c), per_case));
+    for (int c = 0; c < cases; ++c)
+      BulkAppend(s.store, LongCase(absl::StrCat("c", c), per_case), &s.sealer);
     s.Serve();
     const uint64_t total = s.store->CommittedEnd();
     // Baseline: the server's catch-up of the whole log.
@@ -337,6 +344,25 @@ void ExpertSync(const Settings& settings) {
       std::exit(1);
     }
     first_rates.push_back(report->events_received / first);
+    // The server's side alone: the same pull, read and dropped (after the
+    // app's, so that one finds nothing warmed for it).
+    {
+      grpc::ClientContext context;
+      As(&context);
+      const auto pull_start = Clock::now();
+      auto reader = stub->Pull(&context, v1::PullRequest());
+      v1::PullResponse message;
+      uint64_t seen = 0;
+      while (reader->Read(&message)) {
+        seen += message.changes_size();
+        if (message.caught_up()) break;
+      }
+      const double seconds = Seconds(Clock::now() - pull_start);
+      context.TryCancel();
+      reader->Finish().IgnoreError();
+      if (seen != static_cast<uint64_t>(cases * per_case)) std::exit(1);
+      pull_rates.push_back(static_cast<double>(seen) / seconds);
+    }
     // Offline intents on every case, then one sync (push, then pull).
     for (int i = 0; i < intents; ++i) {
       v1::PlacementEvent e;
@@ -363,6 +389,8 @@ void ExpertSync(const Settings& settings) {
   Report({absl::StrCat("expert app first sync, ", cases, " cases x ", per_case, " events"), first,
           "events/s", "server catch-up (Subscribe all, as stored), same log", catchup,
           ">= 0.5x baseline", settings.smoke || first >= 0.5 * catchup});
+  Report({"server side of that first sync (Cases.Pull read and dropped)", Median(pull_rates),
+          "events/s", "server catch-up (Subscribe all, as stored), same log", catchup, "", true});
   const double push = Median(push_seconds);
   Report({absl::StrCat("expert app sync of ", intents, " pending intents (push + pull)"), push, "s",
           absl::StrCat(intents, " sequential durable raw appends, same server"),

@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "domain/visibility.h"
 #include "duurzaam/storage/v1/placement_record.pb.h"
+#include "google/protobuf/unknown_field_set.h"
 
 namespace duurzaam::codec {
 namespace {
@@ -423,6 +424,64 @@ void Upcast(storage::v1::StoredPlacementEvent* stored) {
   }
   event->personal_data_erased = erased;
   return event;
+}
+
+absl::Status ToApi(std::string_view stream, const eventstore::EventId& id, std::string_view data,
+                   const Sealer* sealer, v1::PlacementEvent* out) {
+  auto round_trip = [&]() -> absl::Status {
+    eventstore::RecordedEvent record;
+    record.stream = std::string(stream);
+    record.id = id;
+    record.data = std::string(data);
+    ASSIGN_OR_RETURN(domain::Event event, Decode(record, sealer));
+    out->Clear();
+    ToProto(event, out);
+    return absl::OkStatus();
+  };
+  out->Clear();
+  // The API message shares the stored form's field numbers; the stored
+  // form's own fields (4, the envelope; 40, MonitoringCheckIn schema 1)
+  // land among the unknown fields.
+  if (!out->ParseFromArray(data.data(), static_cast<int>(data.size()))) return round_trip();
+  google::protobuf::UnknownFieldSet* unknown = out->GetReflection()->MutableUnknownFields(out);
+  std::string envelope;
+  bool sealed = false;
+  for (int i = 0; i < unknown->field_count(); ++i) {
+    google::protobuf::UnknownField* field = unknown->mutable_field(i);
+    if (field->number() != 4 ||
+        field->type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED || sealed) {
+      return round_trip();
+    }
+    envelope = std::move(*field->mutable_length_delimited());
+    sealed = true;
+  }
+  unknown->Clear();
+  const int role = out->recorded_by().role();
+  const google::protobuf::FieldDescriptor* body = out->GetReflection()->GetOneofFieldDescriptor(
+      *out, out->GetDescriptor()->FindOneofByName("body"));
+  if (role < 1 || role > 5 || body == nullptr ||
+      out->schema_version() != body->message_type()->options().GetExtension(v1::schema_version)) {
+    return round_trip();
+  }
+  if (!sealed) {
+    // Sealed fields in plain text (written before sealing): the sealer
+    // decides whether an erasure hides them.
+    if (sealer != nullptr && HasSealed(*out)) return round_trip();
+    return absl::OkStatus();
+  }
+  if (sealer == nullptr) return absl::OkStatus();  // sealed fields read as empty
+  absl::StatusOr<std::optional<std::string>> plaintext = sealer->OpenEnvelope(stream, id, envelope);
+  if (!plaintext.ok()) return round_trip();
+  if (!*plaintext) {
+    out->set_personal_data_erased(true);
+    return absl::OkStatus();
+  }
+  const v1::PlacementEvent::BodyCase before = out->body_case();
+  if (!out->MergeFromString(**plaintext) || out->body_case() != before ||
+      !out->GetReflection()->GetUnknownFields(*out).empty()) {
+    return round_trip();
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<domain::Event> FromRecorded(const v1::PlacementEvent& proto, std::string id,

@@ -49,6 +49,16 @@ void ToProto(const domain::Event& event, v1::PlacementEvent* out);
 [[nodiscard]] absl::StatusOr<domain::Event> Decode(const eventstore::RecordedEvent& record,
                                                    const Sealer* sealer = nullptr);
 
+// A stored record as the API shows it with every field (its sealed fields
+// opened by `sealer`, or read as empty without one): the same message as
+// ToProto(Decode(record, sealer)), made without the round trip through the
+// domain, for streaming many records (Cases.Pull). Records of an older
+// schema, with sealed fields in plain text, or that do not read take that
+// round trip (and give its errors), so the answer never differs.
+[[nodiscard]] absl::Status ToApi(std::string_view stream, const eventstore::EventId& id,
+                                 std::string_view data, const Sealer* sealer,
+                                 v1::PlacementEvent* out);
+
 domain::Date RecordedDay(int64_t recorded_at_micros);
 
 // True for the stored event types that decide who may access a case

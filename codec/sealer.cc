@@ -1,5 +1,7 @@
 #include "codec/sealer.h"
 
+#include <vector>
+
 namespace duurzaam::codec {
 namespace {
 
@@ -9,6 +11,24 @@ using google::protobuf::Message;
 bool IsSealed(const FieldDescriptor* field) { return field->options().GetExtension(v1::sealed); }
 
 }  // namespace
+
+bool HasSealed(const Message& message) {
+  std::vector<const FieldDescriptor*> fields;
+  message.GetReflection()->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (IsSealed(field)) return true;
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const google::protobuf::Reflection* reflection = message.GetReflection();
+    if (field->is_repeated()) {
+      for (int k = 0; k < reflection->FieldSize(message, field); ++k) {
+        if (HasSealed(reflection->GetRepeatedMessage(message, field, k))) return true;
+      }
+    } else if (HasSealed(reflection->GetMessage(message, field))) {
+      return true;
+    }
+  }
+  return false;
+}
 
 int ClearSealed(Message* message) {
   int cleared = 0;

@@ -4,9 +4,12 @@
 // per-case data keys); a client that maps events links no crypto at all.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "duurzaam/storage/v1/placement_record.pb.h"
 #include "eventstore/types.h"
 
@@ -31,7 +34,16 @@ class Sealer {
   [[nodiscard]] virtual absl::Status Open(std::string_view stream, const eventstore::EventId& id,
                                           storage::v1::StoredPlacementEvent* event,
                                           bool* erased) const = 0;
+
+  // The plaintext of a stored event's sealed_fields envelope (a
+  // StoredPlacementEvent holding only those fields); nullopt when the
+  // stream was erased. DATA_LOSS as for Open.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> OpenEnvelope(
+      std::string_view stream, const eventstore::EventId& id, std::string_view envelope) const = 0;
 };
+
+// True when a `sealed` field of `message` is set (recursively).
+bool HasSealed(const google::protobuf::Message& message);
 
 // Clears, recursively, every `sealed` field of `message`; returns how many
 // were set. Used when no key may be used and for erased streams.

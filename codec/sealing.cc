@@ -89,21 +89,15 @@ storage::v1::StoredPlacementEvent SealedPart(const storage::v1::StoredPlacementE
     }
     return absl::OkStatus();
   }
-  const std::string record_id = id.ToString();
-  absl::StatusOr<std::string> plaintext = crypto::OpenPayload(
-      *keys_, crypto::EnvelopeContext{stream, record_id}, event->sealed_fields());
+  const std::string envelope = std::move(*event->mutable_sealed_fields());
   event->clear_sealed_fields();
-  if (crypto::IsErased(plaintext.status())) {
+  ASSIGN_OR_RETURN(std::optional<std::string> plaintext, OpenEnvelope(stream, id, envelope));
+  if (!plaintext) {
     ClearSealed(event);
     *erased = true;
     return absl::OkStatus();
   }
-  if (!plaintext.ok()) {
-    return absl::Status(
-        plaintext.status().code(),
-        absl::StrCat("the sealed fields of event ", record_id, " in ", std::string(stream),
-                     " cannot be opened: ", plaintext.status().message()));
-  }
+  const std::string record_id = id.ToString();
   storage::v1::StoredPlacementEvent secret;
   if (!secret.ParseFromString(*plaintext) ||
       (secret.body_case() != storage::v1::StoredPlacementEvent::BODY_NOT_SET &&
@@ -113,6 +107,21 @@ storage::v1::StoredPlacementEvent SealedPart(const storage::v1::StoredPlacementE
   }
   event->MergeFrom(secret);
   return absl::OkStatus();
+}
+
+[[nodiscard]] absl::StatusOr<std::optional<std::string>> DataKeySealer::OpenEnvelope(
+    std::string_view stream, const eventstore::EventId& id, std::string_view envelope) const {
+  const std::string record_id = id.ToString();
+  absl::StatusOr<std::string> plaintext =
+      crypto::OpenPayload(*keys_, crypto::EnvelopeContext{stream, record_id}, envelope);
+  if (crypto::IsErased(plaintext.status())) return std::nullopt;
+  if (!plaintext.ok()) {
+    return absl::Status(
+        plaintext.status().code(),
+        absl::StrCat("the sealed fields of event ", record_id, " in ", std::string(stream),
+                     " cannot be opened: ", plaintext.status().message()));
+  }
+  return *std::move(plaintext);
 }
 
 }  // namespace duurzaam::codec

@@ -29,6 +29,9 @@ class DataKeySealer final : public Sealer {
   [[nodiscard]] absl::Status Open(std::string_view stream, const eventstore::EventId& id,
                                   storage::v1::StoredPlacementEvent* event,
                                   bool* erased) const override;
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> OpenEnvelope(
+      std::string_view stream, const eventstore::EventId& id,
+      std::string_view envelope) const override;
 
  private:
   crypto::DataKeyStore* keys_;

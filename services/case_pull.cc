@@ -14,6 +14,7 @@
 #include "domain/case_state.h"
 #include "domain/stream_names.h"
 #include "duurzaam/v1/audit.pb.h"
+#include "google/protobuf/arena.h"
 #include "services/case_service.h"
 #include "services/grpc_status.h"
 
@@ -36,19 +37,27 @@ std::optional<size_t> IndexOf(const DecodedStream& stream, eventstore::Revision 
   return static_cast<size_t>(it - stream.records.begin());
 }
 
-// Whether `expert` is on the team after each event of the stream.
-std::vector<bool> MembershipAfter(const DecodedStream& stream, const std::string& expert) {
-  std::vector<bool> after;
-  after.reserve(stream.events.size());
-  bool member = false;
-  for (const domain::Event& event : stream.events) {
-    for (const domain::TeamChange& change : domain::TeamChanges(event)) {
-      if (change.expert_id == expert) member = change.joins;
-    }
-    after.push_back(member);
+// What Pull needs to know of a case to decide what the caller sees of it,
+// from its access-deciding records alone (CaseOpened and team changes,
+// codec::DecidesAccess): the rest of its records are opened only as they
+// are sent (codec::ToApi), never decoded into the domain.
+struct CaseAccess {
+  eventstore::Revision next = 0;  // the case's records read so far
+  std::string employer;
+  std::set<std::string> team;
+  // The caller's membership: (revision, on the team after it) at each change.
+  std::vector<std::pair<eventstore::Revision, bool>> membership;
+
+  bool MemberAfter(eventstore::Revision revision) const {
+    auto it = std::upper_bound(membership.begin(), membership.end(), revision,
+                               [](eventstore::Revision r, const auto& c) { return r < c.first; });
+    return it != membership.begin() && std::prev(it)->second;
   }
-  return after;
-}
+  bool EverMember() const {
+    return std::any_of(membership.begin(), membership.end(),
+                       [](const auto& c) { return c.second; });
+  }
+};
 
 // One Pull call's view of the caller's cases, refreshed before each scan.
 class PullState {
@@ -57,32 +66,19 @@ class PullState {
             eventstore::Store* store)
       : who_(std::move(who)), cases_(cases), projection_(projection), store_(store) {}
 
-  // Re-reads the caller's cases (readable now), their employers and the
-  // erasures, as projected up to `end`.
+  // Re-reads which cases the caller follows (readable now), their
+  // employers and the erasures, as projected up to `end`.
   [[nodiscard]] absl::Status Refresh() {
     ASSIGN_OR_RETURN(std::vector<std::string> ids, projection_->CasesOfExpert(who_.id));
     absl::flat_hash_map<std::string, Followed> followed;
     employers_.clear();
     for (const std::string& id : ids) {
-      ASSIGN_OR_RETURN(auto stream, cases_->Stream(domain::CaseStream(id)));
-      absl::StatusOr<access::CaseFacts> facts = FactsOf(*stream);
-      if (!facts.ok()) {
-        return absl::Status(
-            facts.status().code(),
-            absl::StrCat("case '", id, "' cannot be synced: ", facts.status().message()));
-      }
-      if (access::CaseView(who_, *facts) != access::View::kExpert) continue;
+      ASSIGN_OR_RETURN(const CaseAccess* access, AccessOf(id));
+      const access::CaseFacts facts{access->next > 0, access->employer, access->team};
+      if (access::CaseView(who_, facts) != access::View::kExpert) continue;
       Followed& f = followed[id];
-      auto old = followed_.find(id);
-      if (old != followed_.end() && old->second.stream == stream) {
-        f = std::move(old->second);
-      } else {
-        f.member_after = MembershipAfter(*stream, who_.id);
-        f.stream = std::move(stream);
-        f.logged = old != followed_.end() && old->second.logged;
-      }
-      f.employer = facts->employer_id;
-      employers_.insert(facts->employer_id);
+      if (auto old = followed_.find(id); old != followed_.end()) f = old->second;
+      employers_.insert(access->employer);
     }
     followed_ = std::move(followed);
     ASSIGN_OR_RETURN(auto erasures,
@@ -104,17 +100,16 @@ class PullState {
   [[nodiscard]] absl::Status Add(const eventstore::EventView& record, v1::PullResponse* out) {
     const std::string_view stream = record.stream;
     const uint64_t position = record.position;
-    const eventstore::Revision revision = record.revision;
     if (domain::IsCaseStream(stream)) {
-      return AddCaseRecord(std::string(stream.substr(domain::kCaseStreamPrefix.size())), position,
-                           revision, record.type, out);
+      return AddCaseRecord(std::string(stream.substr(domain::kCaseStreamPrefix.size())), record,
+                           out);
     }
     if (domain::IsEmployerStream(stream)) {
       const std::string employer(stream.substr(domain::kEmployerStreamPrefix.size()));
       if (!employers_.contains(employer)) return absl::OkStatus();
       ASSIGN_OR_RETURN(auto events, cases_->Stream(std::string(stream)));
-      std::optional<size_t> i = IndexOf(*events, revision);
-      if (i) AddEvent("", employer, *events, *i, false, out);
+      std::optional<size_t> i = IndexOf(*events, record.revision);
+      if (i) AddEmployerEvent(employer, *events, *i, false, out);
       return absl::OkStatus();
     }
     if (stream == domain::kErasuresStream) {
@@ -125,11 +120,8 @@ class PullState {
       }
       // To anyone who was ever on the case's team: a device may still hold
       // it from before a removal it has not pulled yet.
-      ASSIGN_OR_RETURN(auto stream, cases_->Stream(domain::CaseStream(erasure.case_id())));
-      const std::vector<bool> member = MembershipAfter(*stream, who_.id);
-      if (std::find(member.begin(), member.end(), true) != member.end()) {
-        Remove(erasure.case_id(), v1::CaseRemoved::ERASED, position, out);
-      }
+      ASSIGN_OR_RETURN(const CaseAccess* access, AccessOf(erasure.case_id()));
+      if (access->EverMember()) Remove(erasure.case_id(), v1::CaseRemoved::ERASED, position, out);
     }
     return absl::OkStatus();
   }
@@ -153,64 +145,123 @@ class PullState {
 
  private:
   struct Followed {
-    std::shared_ptr<const DecodedStream> stream;
-    std::vector<bool> member_after;
-    std::string employer;
     bool served = false;  // events of it added to a response in this call
     bool logged = false;  // recorded in the access log in this call
   };
 
-  absl::Status AddCaseRecord(const std::string& case_id, uint64_t position,
-                             eventstore::Revision revision, std::string_view type,
+  // The case's access facts, read on from where the last call stopped
+  // (projected streams only grow). Fails closed: an access-deciding record
+  // that does not read is DATA_LOSS for the whole pull.
+  absl::StatusOr<const CaseAccess*> AccessOf(const std::string& case_id) {
+    CaseAccess& a = access_[case_id];
+    ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> records,
+                     projection_->StreamEvents(domain::CaseStream(case_id), a.next));
+    for (const eventstore::RecordedEvent& record : records) {
+      a.next = record.revision + 1;
+      if (!codec::DecidesAccess(record.type)) continue;
+      absl::StatusOr<domain::Event> event = codec::Decode(record);  // never sealed
+      if (!event.ok()) {
+        return absl::DataLossError(absl::StrCat(
+            "case '", case_id, "' cannot be synced: who may access it cannot be decided: its ",
+            record.type, " record at position ", record.position, " cannot be read (",
+            event.status().message(), "); an administrator must repair it"));
+      }
+      if (const auto* opened = std::get_if<domain::CaseOpened>(&event->body)) {
+        a.employer = opened->employer_id;
+      }
+      for (const domain::TeamChange& change : domain::TeamChanges(*event)) {
+        if (change.joins) {
+          a.team.insert(change.expert_id);
+        } else {
+          a.team.erase(change.expert_id);
+        }
+        if (change.expert_id == who_.id) a.membership.emplace_back(record.revision, change.joins);
+      }
+    }
+    return &a;
+  }
+
+  absl::Status AddCaseRecord(const std::string& case_id, const eventstore::EventView& record,
                              v1::PullResponse* out) {
+    const eventstore::Revision revision = record.revision;
     auto it = followed_.find(case_id);
     if (it == followed_.end()) {
       // Not readable now: only the caller's own removal from its team, which
       // the device needs to purge what it holds. Other cases' records are
-      // not decoded at all.
-      if (type != "TeamMemberRemoved") return absl::OkStatus();
-      ASSIGN_OR_RETURN(auto stream, cases_->Stream(domain::CaseStream(case_id)));
-      std::optional<size_t> i = IndexOf(*stream, revision);
-      if (!i) return absl::OkStatus();
-      for (const domain::TeamChange& change : domain::TeamChanges(stream->events[*i])) {
+      // not opened at all.
+      if (record.type != "TeamMemberRemoved") return absl::OkStatus();
+      absl::StatusOr<domain::Event> event = codec::Decode(record.ToOwned());
+      if (!event.ok()) return absl::OkStatus();  // quarantined: reported by the timeline
+      for (const domain::TeamChange& change : domain::TeamChanges(*event)) {
         if (change.expert_id == who_.id && !change.joins) {
-          Remove(case_id, v1::CaseRemoved::LEFT_TEAM, position, out);
+          Remove(case_id, v1::CaseRemoved::LEFT_TEAM, record.position, out);
         }
       }
       return absl::OkStatus();
     }
     if (erased_.contains(case_id)) return absl::OkStatus();  // only its erasure is sent
-    Followed& f = it->second;
-    std::optional<size_t> i = IndexOf(*f.stream, revision);
-    if (!i) return absl::OkStatus();  // quarantined: reported by the timeline
-    const bool before = *i > 0 && f.member_after[*i - 1];
-    const bool after = f.member_after[*i];
+    // Read up to the scan's end by Refresh.
+    const CaseAccess* access = &access_.at(case_id);
+    const bool before = revision > 0 && access->MemberAfter(revision - 1);
+    const bool after = access->MemberAfter(revision);
     if (before && !after) {
-      Remove(case_id, v1::CaseRemoved::LEFT_TEAM, position, out);
+      Remove(case_id, v1::CaseRemoved::LEFT_TEAM, record.position, out);
       return absl::OkStatus();
     }
     if (!after) return absl::OkStatus();
     if (!before) {
       // Joined here: the case so far, and its employer's events so far.
-      for (size_t j = 0; j < *i; ++j) AddEvent(case_id, "", *f.stream, j, true, out);
-      if (!f.employer.empty()) {
-        ASSIGN_OR_RETURN(auto employer, cases_->Stream(domain::EmployerStream(f.employer)));
+      std::vector<eventstore::RecordedEvent> earlier;
+      if (revision > 0) {
+        ASSIGN_OR_RETURN(earlier, store_->ReadStream(domain::CaseStream(case_id), 0,
+                                                     eventstore::Direction::kForwards, revision));
+      }
+      for (const eventstore::RecordedEvent& e : earlier) {
+        if (e.revision >= revision) break;
+        RETURN_IF_ERROR(AddCaseEvent(case_id, e.stream, e.id, e.revision, e.position,
+                                     e.recorded_at_micros, e.data, true, out));
+      }
+      if (!access->employer.empty()) {
+        ASSIGN_OR_RETURN(auto employer, cases_->Stream(domain::EmployerStream(access->employer)));
         for (size_t j = 0; j < employer->records.size(); ++j) {
-          if (employer->records[j].position >= position) break;
-          AddEvent("", f.employer, *employer, j, true, out);
+          if (employer->records[j].position >= record.position) break;
+          AddEmployerEvent(access->employer, *employer, j, true, out);
         }
       }
     }
-    AddEvent(case_id, "", *f.stream, *i, false, out);
-    f.served = true;
+    RETURN_IF_ERROR(AddCaseEvent(
+        case_id, record.stream, eventstore::EventId::FromBytes(record.id_bytes), revision,
+        record.position, record.recorded_at_micros, record.data, false, out));
+    it->second.served = true;
     return absl::OkStatus();
   }
 
-  void AddEvent(const std::string& case_id, const std::string& employer,
-                const DecodedStream& stream, size_t i, bool backlog, v1::PullResponse* out) {
+  // A case event as stored, opened for the caller (an expert on its team).
+  absl::Status AddCaseEvent(const std::string& case_id, std::string_view stream,
+                            const eventstore::EventId& id, eventstore::Revision revision,
+                            uint64_t position, int64_t recorded_at_micros, std::string_view data,
+                            bool backlog, v1::PullResponse* out) {
+    v1::SyncedEvent* event = out->add_changes()->mutable_event();
+    absl::Status opened = codec::ToApi(stream, id, data, cases_->sealer(), event->mutable_event());
+    if (!opened.ok()) {
+      out->mutable_changes()->RemoveLast();
+      // Quarantined (reported by the timeline), as for every reader.
+      return absl::IsDataLoss(opened) ? absl::OkStatus() : opened;
+    }
+    event->set_case_id(case_id);
+    event->set_revision(static_cast<int64_t>(revision));
+    event->set_position(position);
+    event->set_event_id(id.ToString());
+    codec::ToTimestamp(recorded_at_micros, event->mutable_recorded_at());
+    event->set_backlog(backlog);
+    bytes_added_ += data.size() + 96;  // about its size on the wire
+    return absl::OkStatus();
+  }
+
+  void AddEmployerEvent(const std::string& employer, const DecodedStream& stream, size_t i,
+                        bool backlog, v1::PullResponse* out) {
     const eventstore::RecordedEvent& record = stream.records[i];
     v1::SyncedEvent* event = out->add_changes()->mutable_event();
-    event->set_case_id(case_id);
     event->set_employer_id(employer);
     event->set_revision(static_cast<int64_t>(record.revision));
     event->set_position(record.position);
@@ -233,6 +284,7 @@ class PullState {
   CaseReader* cases_;
   projections::CaseProjection* projection_;
   eventstore::Store* store_;
+  absl::flat_hash_map<std::string, CaseAccess> access_;
   absl::flat_hash_map<std::string, Followed> followed_;
   std::set<std::string> employers_;
   std::set<std::string> erased_;
@@ -260,9 +312,13 @@ grpc::Status CaseService::Pull(grpc::ServerContext* context, const v1::PullReque
                             std::string(domain::kEmployerStreamPrefix),
                             std::string(domain::kErasuresStream)};
   bool caught_up = false;
+  // Each response is built on an arena, dropped whole once sent (no
+  // allocation or free per change).
+  google::protobuf::Arena arena;
+  v1::PullResponse* response = google::protobuf::Arena::CreateMessage<v1::PullResponse>(&arena);
   // Sends `response` after recording in the access log the cases it serves
-  // for the first time in this call.
-  auto send = [&](v1::PullResponse* response, uint64_t log_end) -> grpc::Status {
+  // for the first time in this call, and starts the next one.
+  auto send = [&](uint64_t log_end) -> grpc::Status {
     if (absl::Status s = guard_->StillAdmitted(*context, *who); !s.ok()) return ToGrpcStatus(s);
     std::vector<std::string> served = state.TakeNewlyServed();
     if (!served.empty() && guard_->access_log() != nullptr) {
@@ -276,7 +332,8 @@ grpc::Status CaseService::Pull(grpc::ServerContext* context, const v1::PullReque
       response->set_caught_up(true);
     }
     if (!writer->Write(*response)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
-    response->Clear();
+    arena.Reset();
+    response = google::protobuf::Arena::CreateMessage<v1::PullResponse>(&arena);
     state.ResetBytesAdded();
     return grpc::Status::OK;
   };
@@ -290,18 +347,17 @@ grpc::Status CaseService::Pull(grpc::ServerContext* context, const v1::PullReque
     }
     if (absl::Status s = cases->CatchUpTo(end); !s.ok()) return ToGrpcStatus(s);
     if (absl::Status s = state.Refresh(); !s.ok()) return ToGrpcStatus(s);
-    v1::PullResponse response;
     absl::Status added;
     grpc::Status sent;
     absl::StatusOr<uint64_t> next =
         store_->ScanAll(cursor, filter, kScanRecords, [&](const eventstore::EventView& record) {
           if (record.position >= end) return false;  // beyond what was projected
-          added = state.Add(record, &response);
+          added = state.Add(record, response);
           if (!added.ok()) return false;
-          if (response.changes_size() >= kChangesPerResponse ||
+          if (response->changes_size() >= kChangesPerResponse ||
               state.BytesAdded() >= kBytesPerResponse) {
-            response.set_cursor(record.position + 1);
-            sent = send(&response, end);
+            response->set_cursor(record.position + 1);
+            sent = send(end);
             if (!sent.ok()) return false;
           }
           return true;
@@ -310,8 +366,8 @@ grpc::Status CaseService::Pull(grpc::ServerContext* context, const v1::PullReque
     if (!added.ok()) return ToGrpcStatus(added);
     if (!sent.ok()) return sent;
     cursor = std::min(*next, end);
-    response.set_cursor(cursor);
-    if (grpc::Status s = send(&response, end); !s.ok()) return s;
+    response->set_cursor(cursor);
+    if (grpc::Status s = send(end); !s.ok()) return s;
   }
 }
 

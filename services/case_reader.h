@@ -93,6 +93,10 @@ class CaseReader {
   // What the access policy needs (exists = false when it has no events).
   [[nodiscard]] absl::StatusOr<access::CaseFacts> Facts(const std::string& case_id);
 
+  // What opens sealed fields for readers that open stored records
+  // themselves (Cases.Pull); null: they read as empty.
+  const codec::Sealer* sealer() const { return sealer_; }
+
   // Forgets a cached decoded stream (after an erasure changes what it holds:
   // no opened personal data stays in memory).
   void Invalidate(const std::string& stream);

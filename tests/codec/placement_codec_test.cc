@@ -502,6 +502,97 @@ TEST_F(SealingTest, EnvelopesAreBoundToTheirStreamAndEventAndTamperingIsDataLoss
   EXPECT_NE(tampered.status().message().find("case-1"), std::string::npos) << tampered.status();
 }
 
+// ToApi gives what ToProto(Decode(record)) gives, for every kind of
+// record: each event type sealed, in plain text (before sealing), without
+// a sealer, an older schema, an erased stream; and the same refusals.
+TEST_F(SealingTest, ToApiIsTheDomainRoundTripWithoutIt) {
+  auto expect_same = [&](const eventstore::RecordedEvent& record, const Sealer* sealer,
+                         const std::string& what) {
+    absl::StatusOr<domain::Event> decoded = Decode(record, sealer);
+    v1::PlacementEvent fast;
+    absl::Status s = ToApi(record.stream, record.id, record.data, sealer, &fast);
+    ASSERT_EQ(s.code(), decoded.status().code()) << what << ": " << s << " / " << decoded.status();
+    if (!decoded.ok()) return;
+    v1::PlacementEvent slow;
+    ToProto(*decoded, &slow);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(slow, fast))
+        << what << "\nround trip " << slow.ShortDebugString() << "\nToApi      "
+        << fast.ShortDebugString();
+  };
+  for (const auto& body : OneOfEach()) {
+    const std::string name = domain::TypeName(body);
+    const domain::Event event = Make(body);
+    expect_same(Stored(event, "case-1", sealer_.get()), sealer_.get(), name + " sealed");
+    expect_same(Stored(event, "case-1", sealer_.get()), nullptr, name + " without a sealer");
+    expect_same(Stored(event, "case-1", nullptr), sealer_.get(), name + " in plain text");
+  }
+  // A current sealed record takes no round trip: with a sealer that only
+  // opens envelopes (its Open, the round trip's, fails) it still reads.
+  class EnvelopesOnly : public Sealer {
+   public:
+    explicit EnvelopesOnly(const Sealer* real) : real_(real) {}
+    absl::Status Seal(std::string_view stream, const eventstore::EventId& id,
+                      storage::v1::StoredPlacementEvent* event) const override {
+      return real_->Seal(stream, id, event);
+    }
+    absl::Status Open(std::string_view, const eventstore::EventId&,
+                      storage::v1::StoredPlacementEvent*, bool*) const override {
+      return absl::InternalError("the round trip was taken");
+    }
+    absl::StatusOr<std::optional<std::string>> OpenEnvelope(
+        std::string_view stream, const eventstore::EventId& id,
+        std::string_view envelope) const override {
+      return real_->OpenEnvelope(stream, id, envelope);
+    }
+
+   private:
+    const Sealer* real_;
+  };
+  const EnvelopesOnly envelopes_only(sealer_.get());
+  v1::PlacementEvent opened;
+  const auto secret =
+      Stored(Make(domain::PrivateLifeChanged{"mantelzorg"}), "case-1", sealer_.get());
+  ASSERT_TRUE(ToApi("case-1", secret.id, secret.data, &envelopes_only, &opened).ok());
+  EXPECT_EQ(opened.private_life_changed().details(), "mantelzorg");
+  // The control: a record in plain text with sealed fields takes it.
+  const auto legacy = Stored(Make(domain::PrivateLifeChanged{"mantelzorg"}), "case-1", nullptr);
+  EXPECT_EQ(ToApi("case-1", legacy.id, legacy.data, &envelopes_only, &opened).code(),
+            absl::StatusCode::kInternal);
+  // Streams erased after they were written: their sealed fields read as erased.
+  std::vector<eventstore::RecordedEvent> before_erasure;
+  for (const auto& body : OneOfEach()) {
+    before_erasure.push_back(Stored(Make(body), "case-4", sealer_.get()));
+    before_erasure.push_back(Stored(Make(body), "case-5", nullptr));
+  }
+  ASSERT_TRUE(keys_->Erase("case-4", 1709337600LL * 1'000'000).ok());
+  ASSERT_TRUE(keys_->Erase("case-5", 1709337600LL * 1'000'000).ok());
+  for (const auto& record : before_erasure) {
+    expect_same(record, sealer_.get(), record.stream + " erased " + record.type);
+  }
+  // An older schema version, sealed.
+  storage::v1::StoredPlacementEvent old = StoredVersionOneCheckIn();
+  old.mutable_monitoring_check_in_v1()->set_remarks("rugklachten");
+  eventstore::RecordedEvent v1_record;
+  v1_record.stream = "case-1";
+  v1_record.id = eventstore::EventId::Random();
+  ASSERT_TRUE(sealer_->Seal("case-1", v1_record.id, &old).ok());
+  v1_record.data = old.SerializeAsString();
+  expect_same(v1_record, sealer_.get(), "schema 1 check-in");
+  // Damage: not a message, an envelope moved to another event, an unknown role.
+  auto damaged = secret;
+  damaged.data = "\xff\xff\xff";
+  expect_same(damaged, sealer_.get(), "garbage");
+  auto moved = secret;
+  moved.id = eventstore::EventId::Random();
+  expect_same(moved, sealer_.get(), "envelope of another event");
+  storage::v1::StoredPlacementEvent role;
+  ASSERT_TRUE(role.ParseFromString(secret.data));
+  role.mutable_recorded_by()->set_role(static_cast<v1::Role>(9));
+  auto bad_role = secret;
+  bad_role.data = role.SerializeAsString();
+  expect_same(bad_role, sealer_.get(), "unknown role");
+}
+
 TEST(PlacementCodecTest, TheApiHasNoStorageFieldsAndClientBytesNeverReachStorage) {
   // The stored form's envelope and old bodies are not in the API schema.
   const auto* api = v1::PlacementEvent::descriptor();
