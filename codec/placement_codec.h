@@ -54,7 +54,8 @@ void ToProto(const domain::Event& event, v1::PlacementEvent* out);
 // ToProto(Decode(record, sealer)), made without the round trip through the
 // domain, for streaming many records (Cases.Pull). Records of an older
 // schema, with sealed fields in plain text, or that do not read take that
-// round trip (and give its errors), so the answer never differs.
+// round trip (and give its errors), so the answer never differs (but for
+// unknown fields inside a body, which it passes on).
 [[nodiscard]] absl::Status ToApi(std::string_view stream, const eventstore::EventId& id,
                                  std::string_view data, const Sealer* sealer,
                                  v1::PlacementEvent* out);

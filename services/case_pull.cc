@@ -43,6 +43,7 @@ std::optional<size_t> IndexOf(const DecodedStream& stream, eventstore::Revision 
 // are sent (codec::ToApi), never decoded into the domain.
 struct CaseAccess {
   eventstore::Revision next = 0;  // the case's records read so far
+  std::string unreadable;         // why access cannot be decided (empty: it can)
   std::string employer;
   std::set<std::string> team;
   // The caller's membership: (revision, on the team after it) at each change.
@@ -120,7 +121,7 @@ class PullState {
       }
       // To anyone who was ever on the case's team: a device may still hold
       // it from before a removal it has not pulled yet.
-      ASSIGN_OR_RETURN(const CaseAccess* access, AccessOf(erasure.case_id()));
+      ASSIGN_OR_RETURN(const CaseAccess* access, AccessOf(erasure.case_id(), /*lenient=*/true));
       if (access->EverMember()) Remove(erasure.case_id(), v1::CaseRemoved::ERASED, position, out);
     }
     return absl::OkStatus();
@@ -150,21 +151,26 @@ class PullState {
   };
 
   // The case's access facts, read on from where the last call stopped
-  // (projected streams only grow). Fails closed: an access-deciding record
-  // that does not read is DATA_LOSS for the whole pull.
-  absl::StatusOr<const CaseAccess*> AccessOf(const std::string& case_id) {
+  // (projected streams only grow). Fails closed: with an access-deciding
+  // record that does not read (decoded as every reader decodes it, sealed
+  // fields opened), DATA_LOSS for the whole pull; `lenient` (deciding only
+  // whom an erasure is sent to) skips it.
+  absl::StatusOr<const CaseAccess*> AccessOf(const std::string& case_id, bool lenient = false) {
     CaseAccess& a = access_[case_id];
     ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> records,
                      projection_->StreamEvents(domain::CaseStream(case_id), a.next));
     for (const eventstore::RecordedEvent& record : records) {
       a.next = record.revision + 1;
       if (!codec::DecidesAccess(record.type)) continue;
-      absl::StatusOr<domain::Event> event = codec::Decode(record);  // never sealed
+      absl::StatusOr<domain::Event> event = codec::Decode(record, cases_->sealer());
       if (!event.ok()) {
-        return absl::DataLossError(absl::StrCat(
-            "case '", case_id, "' cannot be synced: who may access it cannot be decided: its ",
-            record.type, " record at position ", record.position, " cannot be read (",
-            event.status().message(), "); an administrator must repair it"));
+        if (a.unreadable.empty()) {
+          a.unreadable = absl::StrCat(
+              "case '", case_id, "' cannot be synced: who may access it cannot be decided: its ",
+              record.type, " record at position ", record.position, " cannot be read (",
+              event.status().message(), "); an administrator must repair it");
+        }
+        continue;
       }
       if (const auto* opened = std::get_if<domain::CaseOpened>(&event->body)) {
         a.employer = opened->employer_id;
@@ -178,6 +184,7 @@ class PullState {
         if (change.expert_id == who_.id) a.membership.emplace_back(record.revision, change.joins);
       }
     }
+    if (!a.unreadable.empty() && !lenient) return absl::DataLossError(a.unreadable);
     return &a;
   }
 
@@ -218,8 +225,10 @@ class PullState {
       }
       for (const eventstore::RecordedEvent& e : earlier) {
         if (e.revision >= revision) break;
-        RETURN_IF_ERROR(AddCaseEvent(case_id, e.stream, e.id, e.revision, e.position,
-                                     e.recorded_at_micros, e.data, true, out));
+        ASSIGN_OR_RETURN(const bool added,
+                         AddCaseEvent(case_id, e.stream, e.id, e.revision, e.position,
+                                      e.recorded_at_micros, e.data, true, out));
+        if (added) it->second.served = true;
       }
       if (!access->employer.empty()) {
         ASSIGN_OR_RETURN(auto employer, cases_->Stream(domain::EmployerStream(access->employer)));
@@ -229,24 +238,27 @@ class PullState {
         }
       }
     }
-    RETURN_IF_ERROR(AddCaseEvent(
-        case_id, record.stream, eventstore::EventId::FromBytes(record.id_bytes), revision,
-        record.position, record.recorded_at_micros, record.data, false, out));
-    it->second.served = true;
+    ASSIGN_OR_RETURN(
+        const bool added,
+        AddCaseEvent(case_id, record.stream, eventstore::EventId::FromBytes(record.id_bytes),
+                     revision, record.position, record.recorded_at_micros, record.data, false,
+                     out));
+    if (added) it->second.served = true;
     return absl::OkStatus();
   }
 
-  // A case event as stored, opened for the caller (an expert on its team).
-  absl::Status AddCaseEvent(const std::string& case_id, std::string_view stream,
-                            const eventstore::EventId& id, eventstore::Revision revision,
-                            uint64_t position, int64_t recorded_at_micros, std::string_view data,
-                            bool backlog, v1::PullResponse* out) {
+  // A case event as stored, opened for the caller (an expert on its team);
+  // false when it does not read (quarantined, as for every reader).
+  absl::StatusOr<bool> AddCaseEvent(const std::string& case_id, std::string_view stream,
+                                    const eventstore::EventId& id, eventstore::Revision revision,
+                                    uint64_t position, int64_t recorded_at_micros,
+                                    std::string_view data, bool backlog, v1::PullResponse* out) {
     v1::SyncedEvent* event = out->add_changes()->mutable_event();
     absl::Status opened = codec::ToApi(stream, id, data, cases_->sealer(), event->mutable_event());
     if (!opened.ok()) {
       out->mutable_changes()->RemoveLast();
-      // Quarantined (reported by the timeline), as for every reader.
-      return absl::IsDataLoss(opened) ? absl::OkStatus() : opened;
+      if (absl::IsDataLoss(opened)) return false;  // reported by the timeline
+      return opened;
     }
     event->set_case_id(case_id);
     event->set_revision(static_cast<int64_t>(revision));
@@ -255,7 +267,7 @@ class PullState {
     codec::ToTimestamp(recorded_at_micros, event->mutable_recorded_at());
     event->set_backlog(backlog);
     bytes_added_ += data.size() + 96;  // about its size on the wire
-    return absl::OkStatus();
+    return true;
   }
 
   void AddEmployerEvent(const std::string& employer, const DecodedStream& stream, size_t i,

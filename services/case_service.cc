@@ -46,6 +46,28 @@ struct Plan {
   int64_t revision_after = 0;
 };
 
+// A retry: the same id in this stream with the same content gives the
+// original result; the same id with other content is ALREADY_EXISTS;
+// nullopt when the id is new here.
+absl::StatusOr<std::optional<Appended>> FindRetry(const DecodedStream& loaded,
+                                                  const eventstore::EventId& id,
+                                                  const eventstore::ProposedEvent& encoded,
+                                                  Numbering numbering) {
+  for (size_t i = 0; i < loaded.records.size(); ++i) {
+    const auto& record = loaded.records[i];
+    if (record.id != id) continue;
+    if (record.data != encoded.data || record.type != encoded.type) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "event id ", id.ToString(), " is already recorded with other content; use a new id"));
+    }
+    const int64_t seen = numbering == Numbering::kStream
+                             ? record.revision
+                             : domain::EmployerRevision(loaded.events, i + 1);
+    return Appended{seen, record.position, true};
+  }
+  return std::nullopt;
+}
+
 // The check of one command against its stream as committed, translation
 // only: the stream -> domain::History, domain::Decide, the Decision -> an
 // append. What is not a domain rule stays here: access (`authorize`),
@@ -57,20 +79,8 @@ struct Plan {
                                           int64_t expected, Numbering numbering) {
   // Sealing is deterministic, so a retry encodes to the very same bytes.
   ASSIGN_OR_RETURN(eventstore::ProposedEvent encoded, codec::Encode(event, id, stream, sealer));
-  // A retry: the same id in this stream with the same content.
-  for (size_t i = 0; i < loaded.records.size(); ++i) {
-    const auto& record = loaded.records[i];
-    if (record.id == id) {
-      if (record.data != encoded.data || record.type != encoded.type) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "event id ", id.ToString(), " is already recorded with other content; use a new id"));
-      }
-      const int64_t seen = numbering == Numbering::kStream
-                               ? record.revision
-                               : domain::EmployerRevision(loaded.events, i + 1);
-      return Plan{Appended{seen, record.position, true}, {}, 0};
-    }
-  }
+  ASSIGN_OR_RETURN(std::optional<Appended> retry, FindRetry(loaded, id, encoded, numbering));
+  if (retry) return Plan{*retry, {}, 0};
   const domain::History history{kind, &loaded.events, &loaded.state, loaded.revision,
                                 loaded.quarantined.size()};
   absl::StatusOr<domain::Decision> decided = domain::Decide(history, {event, expected, numbering});
@@ -263,6 +273,21 @@ void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sea
     };
     if (!loaded.ok()) return fail(loaded.status());
     const DecodedStream& stream_now = **loaded;
+    // A retried push of what this caller recorded (the same id and content,
+    // hence the same author): the original result, whatever happened since
+    // (a conflicting change, the caller's removal from the team).
+    if (absl::StatusOr<eventstore::ProposedEvent> encoded =
+            codec::Encode(event, id, stream, sealer);
+        encoded.ok()) {
+      absl::StatusOr<std::optional<Appended>> retry =
+          FindRetry(stream_now, id, *encoded, Numbering::kStream);
+      if (retry.ok() && *retry) {
+        out.set_kind(v1::IntentOutcome::DUPLICATE);
+        out.set_revision((*retry)->revision);
+        out.set_position((*retry)->position);
+        return answer(out);
+      }
+    }
     // Access first: a caller who may not write here learns nothing more.
     if (absl::Status s = authorize(stream_now, event); !s.ok()) return fail(s);
     const domain::History history{domain::StreamKind::kCase, &stream_now.events, &stream_now.state,

@@ -49,7 +49,7 @@ absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Open(const std::string& jo
                      if (!entry.ParseFromArray(record.data(), static_cast<int>(record.size()))) {
                        return absl::DataLossError("a journal record is not a JournalEntry");
                      }
-                     return replica->Apply(entry);
+                     return replica->Apply(std::move(entry));
                    }));
   // A purge the app had not finished (a crash between the removal and
   // the rewrite): finish it now.
@@ -62,7 +62,7 @@ absl::Status ExpertApp::Save(std::vector<JournalEntry> entries) {
   records.reserve(entries.size());
   for (const JournalEntry& e : entries) records.push_back(e.SerializeAsString());
   RETURN_IF_ERROR(vault_->Append(records));
-  for (const JournalEntry& e : entries) RETURN_IF_ERROR(replica_.Apply(e));
+  for (JournalEntry& e : entries) RETURN_IF_ERROR(replica_.Apply(std::move(e)));
   return absl::OkStatus();
 }
 

@@ -82,24 +82,24 @@ const IntentRecord* Replica::FindIntent(const std::string& event_id) const {
   return it == intent_index_.end() ? nullptr : &intents_[it->second];
 }
 
-absl::Status Replica::Apply(const JournalEntry& entry) {
+absl::Status Replica::Apply(JournalEntry entry) {
   switch (entry.entry_case()) {
     case JournalEntry::kIdentity:
       identity_ = entry.identity();
       return absl::OkStatus();
     case JournalEntry::kPulled: {
-      for (const auto& change : entry.pulled().changes()) {
+      for (auto& change : *entry.mutable_pulled()->mutable_changes()) {
         if (change.has_removed()) {
           Remove(change.removed().case_id(), change.removed().reason(), false);
           continue;
         }
-        const SyncedEvent& e = change.event();
+        SyncedEvent& e = *change.mutable_event();
         if (!e.case_id().empty()) {
           CaseCopy& copy = cases_[e.case_id()];
-          copy.events[e.revision()] = e;
           if (e.event().has_case_opened()) copy.employer_id = e.event().case_opened().employer_id();
+          copy.events[e.revision()] = std::move(e);
         } else if (!e.employer_id().empty()) {
-          employers_[e.employer_id()][e.revision()] = e;
+          employers_[e.employer_id()][e.revision()] = std::move(e);
         }
       }
       cursor_ = std::max(cursor_, entry.pulled().cursor());

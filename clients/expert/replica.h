@@ -71,7 +71,7 @@ class Replica {
  public:
   // Applies one journal entry (in journal order). INVALID_ARGUMENT for an
   // entry that does not fit (an outcome for an unknown intent, ...).
-  [[nodiscard]] absl::Status Apply(const JournalEntry& entry);
+  [[nodiscard]] absl::Status Apply(JournalEntry entry);
 
   const ::duurzaam::expert::v1::Identity& identity() const { return identity_; }
   uint64_t cursor() const { return cursor_; }

@@ -591,6 +591,45 @@ TEST_F(SealingTest, ToApiIsTheDomainRoundTripWithoutIt) {
   auto bad_role = secret;
   bad_role.data = role.SerializeAsString();
   expect_same(bad_role, sealer_.get(), "unknown role");
+  // Damage only the domain sees: an enum out of range, a missing day.
+  const auto contract =
+      Stored(Make(domain::ContractChanged{domain::ContractType::kPermanent, std::nullopt, 24}),
+             "case-1", sealer_.get());
+  storage::v1::StoredPlacementEvent broken;
+  ASSERT_TRUE(broken.ParseFromString(contract.data));
+  broken.mutable_contract_changed()->set_contract(static_cast<v1::ContractType>(77));
+  auto bad_enum = contract;
+  bad_enum.data = broken.SerializeAsString();
+  expect_same(bad_enum, sealer_.get(), "contract out of range");
+  ASSERT_TRUE(broken.ParseFromString(contract.data));
+  broken.clear_occurred_on();
+  auto no_day = contract;
+  no_day.data = broken.SerializeAsString();
+  expect_same(no_day, sealer_.get(), "no occurred_on");
+  // Sealed text in plain beside an envelope, on an erased stream.
+  auto beside = before_erasure[0];
+  for (const auto& record : before_erasure) {
+    if (record.type == "PrivateLifeChanged" && record.stream == "case-4") beside = record;
+  }
+  storage::v1::StoredPlacementEvent merged;
+  ASSERT_TRUE(merged.ParseFromString(beside.data));
+  ASSERT_FALSE(merged.sealed_fields().empty());
+  merged.mutable_private_life_changed()->set_details("in plain text beside it");
+  beside.data = merged.SerializeAsString();
+  expect_same(beside, sealer_.get(), "plain sealed text beside an envelope, erased");
+  v1::PlacementEvent hidden;
+  ASSERT_TRUE(ToApi(beside.stream, beside.id, beside.data, sealer_.get(), &hidden).ok());
+  EXPECT_EQ(hidden.private_life_changed().details(), "");
+  EXPECT_TRUE(hidden.personal_data_erased());
+}
+
+TEST(PlacementCodecTest, FromRecordedTakesTheServersErasedMark) {
+  v1::PlacementEvent proto;
+  ToProto(Make(domain::PrivateLifeChanged{""}), &proto);
+  proto.set_personal_data_erased(true);
+  auto event = FromRecorded(proto, "e1", 0);
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_TRUE(event->personal_data_erased);
 }
 
 TEST(PlacementCodecTest, TheApiHasNoStorageFieldsAndClientBytesNeverReachStorage) {

@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <random>
@@ -71,23 +73,28 @@ std::string Tail(const std::string& path) {
 }
 
 // Starts `argv` with stdout and stderr appended to `log`.
+// (Everything the child needs is made before the fork: the parent has
+// threads, so the child only makes async-signal-safe calls.)
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
-  pid_t pid = fork();
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  const pid_t pid = fork();
   if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO);  // dup2 clears close-on-exec on the copies
     dup2(fd, STDERR_FILENO);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
   }
+  if (fd >= 0) close(fd);
+  if (pid < 0) ADD_FAILURE() << "fork: " << std::strerror(errno);
   return pid;
 }
 
 // The exit code of `pid`, waiting at most `timeout` (then killed: -1).
 int Wait(pid_t pid, absl::Duration timeout = absl::Seconds(120)) {
+  if (pid <= 0) return -1;
   const absl::Time deadline = absl::Now() + timeout;
   int status = 0;
   while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -128,11 +135,13 @@ class Server {
     return false;
   }
   void Kill() {
+    if (pid_ <= 0) return;
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
   int Stop() {
+    if (pid_ <= 0) return -1;
     kill(pid_, SIGTERM);
     const int code = Wait(pid_);
     pid_ = -1;
@@ -152,7 +161,9 @@ class Server {
 class Proxy {
  public:
   explicit Proxy(uint32_t seed) : rng_(seed) {
-    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    // Close-on-exec: a spawned program must not keep a connection open
+    // (a cut is only a cut once the last descriptor of it is closed).
+    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -182,7 +193,7 @@ class Proxy {
     while (!stop_) {
       pollfd p{listener_, POLLIN, 0};
       if (poll(&p, 1, 100) <= 0) continue;
-      const int client = accept(listener_, nullptr, nullptr);
+      const int client = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       if (client < 0) continue;
       size_t limit = SIZE_MAX;
       MutexLock lock(&mu_);
@@ -194,7 +205,7 @@ class Proxy {
     }
   }
   void Pump(int client, size_t limit) {
-    const int server = socket(AF_INET, SOCK_STREAM, 0);
+    const int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -325,7 +336,10 @@ class ExpertModelTest : public ::testing::Test {
       grpc::ClientContext c;
       As(&c, "expert:jdevries", "EXPERT");
       grpc::Status s = cases_->RecordCaseEvent(&c, request, &response);
-      if (s.ok()) return true;
+      if (s.ok()) {
+        team_change_ids_.insert(request.event_id());
+        return true;
+      }
       if (s.error_code() != grpc::StatusCode::ABORTED &&
           s.error_code() != grpc::StatusCode::UNAVAILABLE &&
           s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
@@ -417,7 +431,7 @@ class ExpertModelTest : public ::testing::Test {
     if (fault < 3) {  // kill -9 of a device in the middle of its sync
       absl::SleepFor(absl::Milliseconds(rng_() % 150));
       const size_t victim = rng_() % pids.size();
-      kill(pids[victim], SIGKILL);
+      if (pids[victim] > 0) kill(pids[victim], SIGKILL);
       ++figures_.app_kills;
     } else if (fault < 4) {  // kill -9 of the server
       absl::SleepFor(absl::Milliseconds(rng_() % 150));
@@ -427,12 +441,14 @@ class ExpertModelTest : public ::testing::Test {
       RestartServer();
       return;
     }
-    for (pid_t p : pids) {
-      const int code = Wait(p);
+    std::vector<int> codes;
+    for (pid_t p : pids) codes.push_back(Wait(p));  // every child reaped first
+    for (size_t i = 0; i < codes.size(); ++i) {
+      const int code = codes[i];
       if (code != 0 && code != 1) ++figures_.failed_syncs;
       ASSERT_NE(code, -1) << "a sync did not end in 120 s";
       ASSERT_TRUE(code == 0 || code == 1 || code == 4 || code == 128 + SIGKILL)
-          << "sync exit " << code << ": " << Tail(devices_[who[0]].dir + ".log");
+          << "sync exit " << code << ": " << Tail(devices_[who[i]].dir + ".log");
     }
   }
 
@@ -481,6 +497,7 @@ class ExpertModelTest : public ::testing::Test {
   std::vector<bool> online_;
   const std::set<std::string> shared_ = {"anna", "bram", "chris"};
   std::map<std::string, v1::PlacementEvent> saved_;  // every acknowledged intent's event
+  std::set<std::string> team_change_ids_;            // what the test itself recorded
   Figures figures_;
   int step_ = 0;
 };
@@ -499,6 +516,11 @@ TEST_F(ExpertModelTest, NoIntentLostOrTwiceAndEveryReplicaEqualsTheServer) {
     ASSERT_EQ(Wait(init), 0) << Tail(d.dir + ".log");
     devices_.push_back(std::move(d));
     online_.push_back(true);
+  }
+  // What the log holds before the devices start (the demo data, the setup).
+  std::set<std::string> before;
+  for (const auto& [stream, records] : ServerLog()) {
+    for (const v1::RecordedEvent& r : records) before.insert(r.event_id());
   }
   // Who is on which shared case's team now (the model's own account).
   std::map<std::string, std::set<std::string>> team;
@@ -554,6 +576,7 @@ TEST_F(ExpertModelTest, NoIntentLostOrTwiceAndEveryReplicaEqualsTheServer) {
 
   // The oracle.
   const auto log = ServerLog();
+  std::set<std::string> all_intents;  // every intent any device holds, or held
   std::map<std::string, std::pair<std::string, uint64_t>> where;  // event id → stream, revision
   for (const auto& [stream, records] : log) {
     for (const v1::RecordedEvent& r : records) {
@@ -610,6 +633,7 @@ TEST_F(ExpertModelTest, NoIntentLostOrTwiceAndEveryReplicaEqualsTheServer) {
           << d.name << ": purged " << expert::StateName(p.state) << " intent " << p.event_id;
       EXPECT_NE(p.state, IntentState::kPending) << d.name << ": " << p.event_id;
     }
+    all_intents.insert(held.begin(), held.end());
     for (const std::string& id : d.acked) {
       EXPECT_TRUE(held.contains(id)) << d.name << ": acknowledged intent " << id << " lost";
     }
@@ -635,6 +659,17 @@ TEST_F(ExpertModelTest, NoIntentLostOrTwiceAndEveryReplicaEqualsTheServer) {
     }
   }
   EXPECT_GT(figures_.recorded, 0);
+  // Nothing in the log that no device made: every case event since the
+  // start is the test's own team change or some device's intent (so none
+  // was recorded twice under another id).
+  for (const auto& [stream, records] : log) {
+    if (stream.rfind("case-", 0) != 0) continue;
+    for (const v1::RecordedEvent& r : records) {
+      if (before.contains(r.event_id()) || team_change_ids_.contains(r.event_id())) continue;
+      EXPECT_TRUE(all_intents.contains(r.event_id()))
+          << stream << "/" << r.revision() << " (" << r.event_type() << ") is no device's intent";
+    }
+  }
   // The server's chain, offline.
   ASSERT_EQ(server_->Stop(), 0);
   const std::string verify_log = dir_.Sub("verify.log");

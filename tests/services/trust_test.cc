@@ -350,6 +350,34 @@ TEST_F(PushTest, IntentsAreAppendedRebasedOrConflictedAndARetryIsDuplicate) {
   EXPECT_EQ(kept.outcomes(0).revision(), seen + 5);
 }
 
+// A retried push is DUPLICATE with its original result whatever happened
+// since: a conflicting change, even the author's removal from the team
+// (the device then learns its entry was recorded, not that it was refused).
+TEST_F(PushTest, ARetryIsDuplicateAfterAConflictingChangeAndAfterLeavingTheTeam) {
+  ASSERT_TRUE(Record("jdevries", "anna", TeamAdd("expert:pvisser")).ok());
+  const int64_t seen = Revision("anna");
+  const v1::Intent mine = Intent("anna", seen, Contract());
+  v1::PushIntentsResponse first;
+  ASSERT_TRUE(Push("pvisser", {mine}, &first).ok());
+  ASSERT_EQ(first.outcomes(0).kind(), v1::IntentOutcome::APPENDED);
+  // Since: a contract change that would conflict, then pvisser leaves.
+  ASSERT_TRUE(Push("jdevries", {Intent("anna", seen + 1, FixedTerm())}, &first).ok());
+  v1::PlacementEvent leave = Today();
+  leave.mutable_team_member_removed()->set_expert_id("expert:pvisser");
+  ASSERT_TRUE(Record("jdevries", "anna", leave).ok());
+  v1::PushIntentsResponse again;
+  ASSERT_TRUE(Push("pvisser", {mine, Intent("anna", seen, Contact("nieuw"))}, &again).ok());
+  ASSERT_EQ(again.outcomes_size(), 2);
+  EXPECT_EQ(again.outcomes(0).kind(), v1::IntentOutcome::DUPLICATE);
+  EXPECT_EQ(again.outcomes(0).revision(), seen + 1);
+  // The control: a new entry of a former member is refused.
+  EXPECT_EQ(again.outcomes(1).kind(), v1::IntentOutcome::REJECTED);
+  // Another caller with the same id learns nothing of it.
+  v1::PushIntentsResponse other;
+  ASSERT_TRUE(Push("jdevries", {mine}, &other).ok());
+  EXPECT_NE(other.outcomes(0).kind(), v1::IntentOutcome::DUPLICATE);
+}
+
 TEST_F(PushTest, IntentsOnOneCaseKeepTheirOrderWhileCasesRunSideBySide) {
   const int64_t anna = Revision("anna"), fleur = Revision("fleur");
   std::vector<v1::Intent> intents;
