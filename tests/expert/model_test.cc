@@ -251,8 +251,8 @@ class Proxy {
   std::atomic<int> cuts_{0};
   std::thread acceptor_;
   Mutex mu_;
-  std::mt19937 rng_ GUARDED_BY(mu_);
-  std::vector<std::thread> pumps_ GUARDED_BY(mu_);
+  std::mt19937 rng_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> pumps_ ABSL_GUARDED_BY(mu_);
 };
 
 void As(grpc::ClientContext* c, const std::string& who, const std::string& role) {
