@@ -93,6 +93,22 @@ Y --json outbox | grep -q "\"event_id\":\"$CONFLICTED\",\"case_id\":\"anna\",\"s
 Y --json timeline anna | grep -q "\"event_id\":\"$EDITED\",[^}]*tijdelijk contract" ||
   fail "the edited entry is not on the timeline: $(Y --json timeline anna)"
 
+# Leaving a team: the laptop's offline entry on anna goes with the case,
+# and the outbox says so (by id only: the case is gone from the device).
+X record anna contact --summary="nog niet verstuurd" >/dev/null || fail "offline entry on the laptop"
+Y record anna --event-json='{"teamMemberAdded":{"expertId":"expert:pvisser"}}' >/dev/null ||
+  fail "add pvisser"
+Y record anna --event-json='{"teamMemberRemoved":{"expertId":"expert:jdevries"}}' >/dev/null ||
+  fail "jdevries leaves anna"
+Y sync >/dev/null || fail "tablet sync of the team change"
+X sync >"$WORK/out" || fail "laptop sync after leaving: $(cat "$WORK/out")"
+grep -q "[1-9] van je invoer ging mee" "$WORK/out" || fail "the sync does not say an entry went: $(cat "$WORK/out")"
+X cases | grep -q "^anna " && fail "anna is still on the laptop"
+X outbox | grep "purged" | grep -q "weg met de zaak (je staat niet meer in het team; niet vastgelegd)" ||
+  fail "the outbox does not explain the purged entry: $(X outbox)"
+X --json outbox | grep -q '"state":"purged","state_when_purged":"rejected","recorded":false' ||
+  fail "the JSON outbox lacks the purged entry: $(X --json outbox)"
+
 DUURZAAM_EXPERT_PASSPHRASE="verkeerde wachtwoordzin" X cases 2>/dev/null; code=$?
 [[ $code == 5 ]] || fail "a wrong passphrase is exit $code, not 5"
 echo "PASS: duurzaam-expert CLI"
