@@ -275,9 +275,15 @@ void RecordIntent(eventstore::Store* store, StreamCache* cache, const codec::Sea
     const DecodedStream& stream_now = **loaded;
     // A retried push of what this caller recorded (the same id and content,
     // hence the same author): the original result, whatever happened since
-    // (a conflicting change, the caller's removal from the team).
+    // (a conflicting change, the caller's removal from the team). Encoded
+    // (sealed) only when the id is already in the case: a new intent is
+    // encoded once, by PlanAt.
+    const bool id_known =
+        std::any_of(stream_now.records.begin(), stream_now.records.end(),
+                    [&](const eventstore::RecordedEvent& r) { return r.id == id; });
     if (absl::StatusOr<eventstore::ProposedEvent> encoded =
-            codec::Encode(event, id, stream, sealer);
+            id_known ? codec::Encode(event, id, stream, sealer)
+                     : absl::StatusOr<eventstore::ProposedEvent>(absl::NotFoundError("new id"));
         encoded.ok()) {
       absl::StatusOr<std::optional<Appended>> retry =
           FindRetry(stream_now, id, *encoded, Numbering::kStream);

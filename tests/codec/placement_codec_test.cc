@@ -3,6 +3,8 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "codec/sealing.h"
 #include "common/field_violation.h"
 #include "crypto/data_keys.h"
@@ -595,17 +597,19 @@ TEST_F(SealingTest, ToApiIsTheDomainRoundTripWithoutIt) {
   const auto contract =
       Stored(Make(domain::ContractChanged{domain::ContractType::kPermanent, std::nullopt, 24}),
              "case-1", sealer_.get());
-  storage::v1::StoredPlacementEvent broken;
-  ASSERT_TRUE(broken.ParseFromString(contract.data));
-  broken.mutable_contract_changed()->set_contract(static_cast<v1::ContractType>(77));
-  auto bad_enum = contract;
-  bad_enum.data = broken.SerializeAsString();
-  expect_same(bad_enum, sealer_.get(), "contract out of range");
-  ASSERT_TRUE(broken.ParseFromString(contract.data));
-  broken.clear_occurred_on();
-  auto no_day = contract;
-  no_day.data = broken.SerializeAsString();
-  expect_same(no_day, sealer_.get(), "no occurred_on");
+  auto damaged_by = [&](const std::function<void(storage::v1::StoredPlacementEvent*)>& damage) {
+    storage::v1::StoredPlacementEvent broken;
+    EXPECT_TRUE(broken.ParseFromString(contract.data));
+    damage(&broken);
+    eventstore::RecordedEvent record = contract;
+    record.data = broken.SerializeAsString();
+    return record;
+  };
+  expect_same(damaged_by([](auto* e) {
+                e->mutable_contract_changed()->set_contract(static_cast<v1::ContractType>(77));
+              }),
+              sealer_.get(), "contract out of range");
+  expect_same(damaged_by([](auto* e) { e->clear_occurred_on(); }), sealer_.get(), "no occurred_on");
   // Sealed text in plain beside an envelope, on an erased stream.
   auto beside = before_erasure[0];
   for (const auto& record : before_erasure) {

@@ -77,15 +77,7 @@ class ErasureTest : public MtlsServerTest {
   grpc::Status Erase(const std::string& who, const std::string& case_id,
                      v1::EraseCaseResponse* out = nullptr,
                      const std::string& reason = "verzoek betrokkene, art. 17 AVG") {
-    v1::EraseCaseRequest request;
-    request.set_case_id(case_id);
-    request.set_reason(reason);
-    v1::EraseCaseResponse response;
-    grpc::ClientContext context;
-    Deadline(&context);
-    grpc::Status status = v1::Admin::NewStub(Channel(who))->EraseCase(&context, request, &response);
-    if (out) *out = response;
-    return status;
+    return EraseCase(who, case_id, reason, out);
   }
 
   grpc::Status Rotate(const std::string& who, v1::RotateMasterKeyResponse* out = nullptr) {

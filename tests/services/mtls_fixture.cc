@@ -131,14 +131,16 @@ int64_t MtlsServerTest::Revision(const std::string& case_id) {
 }
 
 grpc::Status MtlsServerTest::EraseCase(const std::string& who, const std::string& case_id,
-                                       const std::string& reason) {
+                                       const std::string& reason, v1::EraseCaseResponse* out) {
   v1::EraseCaseRequest request;
   request.set_case_id(case_id);
   request.set_reason(reason);
   v1::EraseCaseResponse response;
   grpc::ClientContext context;
   Deadline(&context);
-  return v1::Admin::NewStub(Channel(who))->EraseCase(&context, request, &response);
+  grpc::Status status = v1::Admin::NewStub(Channel(who))->EraseCase(&context, request, &response);
+  if (out != nullptr) *out = response;
+  return status;
 }
 
 grpc::Status MtlsServerTest::Record(const std::string& who, const std::string& case_id,

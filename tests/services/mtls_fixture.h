@@ -68,9 +68,10 @@ class MtlsServerTest : public ::testing::Test {
   // revision.
   grpc::Status Record(const std::string& who, const std::string& case_id,
                       const v1::PlacementEvent& event);
-  // Admin.EraseCase as `who` (the case must be closed).
+  // Admin.EraseCase as `who` (the case must be closed); its answer in `out`.
   grpc::Status EraseCase(const std::string& who, const std::string& case_id,
-                         const std::string& reason = "verzoek betrokkene");
+                         const std::string& reason = "verzoek betrokkene",
+                         v1::EraseCaseResponse* out = nullptr);
   // Outside the data folder, as the server requires.
   std::string MasterKeyFile() { return key_dir_.Sub("master.keys"); }
 
