@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 #include "absl/strings/str_format.h"
@@ -22,6 +23,28 @@ ScratchDir::ScratchDir(const Settings& settings, const std::string& name) {
 ScratchDir::~ScratchDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+namespace {
+void PerfControl(const char* command) {
+  const char* fifo = std::getenv("DUURZAAM_PERF_CTL");
+  if (fifo == nullptr) return;
+  if (std::FILE* f = std::fopen(fifo, "w")) {
+    std::fprintf(f, "%s\n", command);
+    std::fclose(f);
+  }
+}
+}  // namespace
+
+PerfSection::PerfSection(const char* name) {
+  const char* only = std::getenv("DUURZAAM_PERF_SECTION");
+  on_ = std::getenv("DUURZAAM_PERF_CTL") != nullptr &&
+        (only == nullptr || std::string_view(only) == name);
+  if (on_) PerfControl("enable");
+}
+
+PerfSection::~PerfSection() {
+  if (on_) PerfControl("disable");
 }
 
 double Seconds(std::chrono::steady_clock::duration d) {

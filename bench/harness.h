@@ -62,4 +62,19 @@ int MissedTargets();
 // Resident set size of a process in MiB (self if pid == 0).
 double ResidentMiB(int pid = 0);
 
+// Profiles one section of a benchmark: with DUURZAAM_PERF_CTL set to a perf
+// control FIFO (perf record --control=fifo:FIFO --delay=-1 ...), enables
+// perf's counting while it lives. Names the section with
+// DUURZAAM_PERF_SECTION: only the section of that name is profiled.
+class PerfSection {
+ public:
+  explicit PerfSection(const char* name);
+  ~PerfSection();
+  PerfSection(const PerfSection&) = delete;
+  PerfSection& operator=(const PerfSection&) = delete;
+
+ private:
+  bool on_ = false;
+};
+
 }  // namespace duurzaam::bench

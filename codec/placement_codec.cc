@@ -9,7 +9,9 @@
 #include "common/status_macros.h"
 #include "domain/visibility.h"
 #include "duurzaam/storage/v1/placement_record.pb.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/unknown_field_set.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace duurzaam::codec {
 namespace {
@@ -426,6 +428,73 @@ void Upcast(storage::v1::StoredPlacementEvent* stored) {
   return event;
 }
 
+namespace {
+
+// What ToApi learns of a PlacementEvent's top-level fields at the wire
+// level, without parsing them.
+struct WireFields {
+  bool ok = false;             // every field read, and the API message knows it
+  std::string_view envelope;   // field 4 (the stored form's sealed fields)
+  size_t envelope_begin = 0;   // where field 4 (tag and all) starts and ends
+  size_t envelope_end = 0;
+  int body = 0;                // the field number of the body (oneof) set, 0: none
+};
+
+// The API message's field numbers, and which of them are a body.
+struct KnownFields {
+  std::vector<bool> known, body;
+  KnownFields() {
+    const google::protobuf::Descriptor* d = v1::PlacementEvent::descriptor();
+    const google::protobuf::OneofDescriptor* oneof = d->FindOneofByName("body");
+    for (int i = 0; i < d->field_count(); ++i) {
+      const int n = d->field(i)->number();
+      if (n >= static_cast<int>(known.size())) {
+        known.resize(n + 1);
+        body.resize(n + 1);
+      }
+      known[n] = true;
+      body[n] = d->field(i)->containing_oneof() == oneof;
+    }
+  }
+};
+
+// Reads the top-level fields of `bytes`; `envelope_allowed`: field 4 may
+// occur (once).
+WireFields ScanFields(std::string_view bytes, bool envelope_allowed) {
+  static const KnownFields* const kKnown = new KnownFields();
+  using google::protobuf::internal::WireFormatLite;
+  WireFields out;
+  google::protobuf::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                               static_cast<int>(bytes.size()));
+  while (true) {
+    const size_t begin = static_cast<size_t>(input.CurrentPosition());
+    const uint32_t tag = input.ReadTag();
+    if (tag == 0) break;
+    const int number = WireFormatLite::GetTagFieldNumber(tag);
+    if (number == 4 && envelope_allowed && out.envelope_end == 0 &&
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      if (!input.ReadVarint32(&length)) return out;
+      const size_t at = static_cast<size_t>(input.CurrentPosition());
+      if (at + length > bytes.size() || !input.Skip(static_cast<int>(length))) return out;
+      out.envelope = bytes.substr(at, length);
+      out.envelope_begin = begin;
+      out.envelope_end = at + length;
+      continue;
+    }
+    if (number >= static_cast<int>(kKnown->known.size()) || !kKnown->known[number]) return out;
+    if (kKnown->body[number]) {
+      if (out.body != 0 && out.body != number) return out;  // two bodies: damage
+      out.body = number;
+    }
+    if (!WireFormatLite::SkipField(&input, tag)) return out;
+  }
+  out.ok = static_cast<size_t>(input.CurrentPosition()) == bytes.size();
+  return out;
+}
+
+}  // namespace
+
 absl::Status ToApi(std::string_view stream, const eventstore::EventId& id, std::string_view data,
                    const Sealer* sealer, v1::PlacementEvent* out) {
   auto round_trip = [&]() -> absl::Status {
@@ -439,26 +508,41 @@ absl::Status ToApi(std::string_view stream, const eventstore::EventId& id, std::
     return absl::OkStatus();
   };
   out->Clear();
-  // The API message shares the stored form's field numbers; the stored
-  // form's own fields (4, the envelope; 40, MonitoringCheckIn schema 1)
-  // land among the unknown fields.
-  if (!out->ParseFromArray(data.data(), static_cast<int>(data.size()))) return round_trip();
-  google::protobuf::UnknownFieldSet* unknown = out->GetReflection()->MutableUnknownFields(out);
-  std::string envelope;
-  bool sealed = false;
-  for (int i = 0; i < unknown->field_count(); ++i) {
-    google::protobuf::UnknownField* field = unknown->mutable_field(i);
-    if (field->number() != 4 ||
-        field->type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED || sealed) {
-      return round_trip();
+  // The API message shares the stored form's field numbers. The stored
+  // form's own fields are read at the wire level: the envelope (4) is cut
+  // out and opened, and the opened fields are appended to the rest, so one
+  // parse gives the merged message (a parse of concatenated messages is
+  // their merge). Anything else the API message does not know (40,
+  // MonitoringCheckIn schema 1; damage) takes the round trip.
+  const WireFields stored = ScanFields(data, /*envelope_allowed=*/true);
+  if (!stored.ok || stored.body == 0) return round_trip();
+  const bool sealed = stored.envelope_end != 0;
+  thread_local std::string merged;
+  merged.assign(data.substr(0, sealed ? stored.envelope_begin : data.size()));
+  if (sealed) merged.append(data.substr(stored.envelope_end));
+  bool erased = false;
+  if (sealed && sealer != nullptr) {  // without a sealer they read as empty
+    absl::StatusOr<std::optional<std::string>> plaintext =
+        sealer->OpenEnvelope(stream, id, stored.envelope);
+    if (!plaintext.ok()) return round_trip();
+    erased = !plaintext->has_value();
+    if (!erased) {
+      // The opened fields belong to the same body, and nothing else.
+      const WireFields opened = ScanFields(**plaintext, /*envelope_allowed=*/false);
+      if (!opened.ok || (opened.body != 0 && opened.body != stored.body)) return round_trip();
+      merged.append(**plaintext);
     }
-    envelope = std::move(*field->mutable_length_delimited());
-    sealed = true;
   }
-  unknown->Clear();
+  if (!out->ParseFromArray(merged.data(), static_cast<int>(merged.size())) ||
+      !out->GetReflection()->GetUnknownFields(*out).empty()) {
+    return round_trip();
+  }
+  if (erased) ClearSealed(out);  // as Open does: none beside the envelope either
   const int role = out->recorded_by().role();
-  const google::protobuf::FieldDescriptor* body = out->GetReflection()->GetOneofFieldDescriptor(
-      *out, out->GetDescriptor()->FindOneofByName("body"));
+  static const google::protobuf::OneofDescriptor* const kBody =
+      v1::PlacementEvent::descriptor()->FindOneofByName("body");
+  const google::protobuf::FieldDescriptor* body =
+      out->GetReflection()->GetOneofFieldDescriptor(*out, kBody);
   if (role < 1 || role > 5 || body == nullptr ||
       out->schema_version() != body->message_type()->options().GetExtension(v1::schema_version)) {
     return round_trip();
@@ -466,20 +550,6 @@ absl::Status ToApi(std::string_view stream, const eventstore::EventId& id, std::
   // Sealed fields in plain text (written before sealing): the sealer
   // decides whether an erasure hides them.
   if (!sealed && sealer != nullptr && HasSealed(*out)) return round_trip();
-  bool erased = false;
-  if (sealed && sealer != nullptr) {  // without a sealer they read as empty
-    absl::StatusOr<std::optional<std::string>> plaintext =
-        sealer->OpenEnvelope(stream, id, envelope);
-    if (!plaintext.ok()) return round_trip();
-    erased = !plaintext->has_value();
-    const v1::PlacementEvent::BodyCase before = out->body_case();
-    if (erased) {
-      ClearSealed(out);  // as Open does: none beside the envelope either
-    } else if (!out->MergeFromString(**plaintext) || out->body_case() != before ||
-               !out->GetReflection()->GetUnknownFields(*out).empty()) {
-      return round_trip();
-    }
-  }
   // What the domain refuses (damage) takes the round trip, for its error.
   // (Unknown fields inside a body, which nothing the server writes has, are
   // passed on here where the round trip drops them.)

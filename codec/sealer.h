@@ -4,6 +4,7 @@
 // per-case data keys); a client that maps events links no crypto at all.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,12 @@ class Sealer {
   // stream was erased. DATA_LOSS as for Open.
   [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> OpenEnvelope(
       std::string_view stream, const eventstore::EventId& id, std::string_view envelope) const = 0;
+
+  // A sealer for one reader's bounded run of reads on one thread (a round
+  // of Cases.Pull): it may keep what it opens with (cipher contexts) until
+  // it is dropped, which wipes them. nullptr: this sealer keeps nothing
+  // worth a copy; use it as it is.
+  [[nodiscard]] virtual std::unique_ptr<Sealer> ForOneReader() const { return nullptr; }
 };
 
 // True when a `sealed` field of `message` is set (recursively).

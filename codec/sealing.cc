@@ -113,7 +113,8 @@ storage::v1::StoredPlacementEvent SealedPart(const storage::v1::StoredPlacementE
     std::string_view stream, const eventstore::EventId& id, std::string_view envelope) const {
   const std::string record_id = id.ToString();
   absl::StatusOr<std::string> plaintext =
-      crypto::OpenPayload(*keys_, crypto::EnvelopeContext{stream, record_id}, envelope);
+      crypto::OpenPayload(*keys_, crypto::EnvelopeContext{stream, record_id}, envelope,
+                          opener_.get());
   if (crypto::IsErased(plaintext.status())) return std::nullopt;
   if (!plaintext.ok()) {
     return absl::Status(
@@ -122,6 +123,12 @@ storage::v1::StoredPlacementEvent SealedPart(const storage::v1::StoredPlacementE
                      " cannot be opened: ", plaintext.status().message()));
   }
   return *std::move(plaintext);
+}
+
+std::unique_ptr<Sealer> DataKeySealer::ForOneReader() const {
+  auto sealer = std::make_unique<DataKeySealer>(keys_);
+  sealer->opener_ = std::make_unique<crypto::AeadOpener>();
+  return sealer;
 }
 
 }  // namespace duurzaam::codec

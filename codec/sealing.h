@@ -5,13 +5,15 @@
 // (crypto::DataKeyStore::Erase) erases them everywhere they are stored: the
 // log, projections and backups hold only the envelope.
 //
-// Thread-safe (as the borrowed DataKeyStore is).
+// Thread-safe (as the borrowed DataKeyStore is), except a sealer made by
+// ForOneReader, which belongs to one thread.
 #pragma once
 
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "codec/sealer.h"
+#include "crypto/aead.h"
 #include "crypto/data_keys.h"
 #include "duurzaam/storage/v1/placement_record.pb.h"
 #include "eventstore/types.h"
@@ -32,9 +34,13 @@ class DataKeySealer final : public Sealer {
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> OpenEnvelope(
       std::string_view stream, const eventstore::EventId& id,
       std::string_view envelope) const override;
+  // Keeps a cipher context per data key (crypto::AeadOpener); erasures are
+  // still seen at once (the key store is asked for every envelope).
+  [[nodiscard]] std::unique_ptr<Sealer> ForOneReader() const override;
 
  private:
   crypto::DataKeyStore* keys_;
+  std::unique_ptr<crypto::AeadOpener> opener_;  // set for one reader only
 };
 
 }  // namespace duurzaam::codec

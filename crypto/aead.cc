@@ -1,8 +1,12 @@
 #include "crypto/aead.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstring>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -108,9 +112,12 @@ unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s
   return SealWithNonce(key32, aad, plaintext, std::move(*digest));
 }
 
-[[nodiscard]] absl::StatusOr<std::string> AeadOpen(std::string_view key32, std::string_view aad,
+namespace {
+
+// Opens `sealed` with `ctx`, whose key is already set (Init with the key
+// and no nonce, or an earlier open under the same key).
+[[nodiscard]] absl::StatusOr<std::string> OpenWith(EVP_CIPHER_CTX* ctx, std::string_view aad,
                                                    std::string_view sealed) {
-  RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, sealed));
   if (sealed.size() < kAeadOverhead) {
     return absl::InvalidArgumentError(absl::StrCat("sealed data is ", sealed.size(),
                                                    " bytes, shorter than nonce + tag (",
@@ -118,31 +125,28 @@ unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s
   }
   const std::string_view nonce = sealed.substr(0, kAeadNonceSize);
   const std::string_view ciphertext = sealed.substr(kAeadNonceSize, sealed.size() - kAeadOverhead);
-  std::string tag(sealed.substr(sealed.size() - kAeadTagSize));
-
-  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  unsigned char tag[kAeadTagSize];
+  std::memcpy(tag, sealed.data() + sealed.size() - kAeadTagSize, kAeadTagSize);
   int length = 0;
-  if (ctx == nullptr ||
-      EVP_DecryptInit_ex2(ctx.get(), internal::Aes256Gcm(), Bytes(key32), Bytes(nonce), nullptr) !=
-          1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag.data()) != 1) {
+  if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, Bytes(nonce), nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag) != 1) {
     return OpenSslError("init");
   }
-  if (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &length, Bytes(aad),
+  if (!aad.empty() && EVP_DecryptUpdate(ctx, nullptr, &length, Bytes(aad),
                                         static_cast<int>(aad.size())) != 1) {
     return OpenSslError("AAD");
   }
   std::string plaintext(ciphertext.size(), '\0');
   int written = 0;
   if (!ciphertext.empty()) {
-    if (EVP_DecryptUpdate(ctx.get(), Bytes(plaintext), &length, Bytes(ciphertext),
+    if (EVP_DecryptUpdate(ctx, Bytes(plaintext), &length, Bytes(ciphertext),
                           static_cast<int>(ciphertext.size())) != 1) {
       internal::Cleanse(plaintext);
       return OpenSslError("decrypt");
     }
     written = length;
   }
-  if (EVP_DecryptFinal_ex(ctx.get(), Bytes(plaintext) + written, &length) != 1) {
+  if (EVP_DecryptFinal_ex(ctx, Bytes(plaintext) + written, &length) != 1) {
     // Never hand out (or leave in memory) plaintext that failed authentication.
     internal::Cleanse(plaintext);
     return absl::DataLossError(
@@ -150,6 +154,87 @@ unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s
         "scope or record), or the ciphertext was altered");
   }
   return plaintext;
+}
+
+}  // namespace
+
+[[nodiscard]] absl::StatusOr<std::string> AeadOpen(std::string_view key32, std::string_view aad,
+                                                   std::string_view sealed) {
+  RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, sealed));
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);  // frees and wipes the schedule
+  if (ctx == nullptr ||
+      EVP_DecryptInit_ex2(ctx.get(), internal::Aes256Gcm(), Bytes(key32), nullptr, nullptr) != 1) {
+    return OpenSslError("init");
+  }
+  return OpenWith(ctx.get(), aad, sealed);
+}
+
+[[nodiscard]] absl::Status AeadSealInPlace(std::string_view key32, std::string_view aad,
+                                           char* buffer, size_t plaintext_size) {
+  RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, std::string_view(buffer, plaintext_size)));
+  unsigned char* nonce = reinterpret_cast<unsigned char*>(buffer);
+  if (RAND_bytes(nonce, static_cast<int>(kAeadNonceSize)) != 1) {
+    return absl::InternalError("RAND_bytes failed: the OpenSSL random generator is unavailable");
+  }
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  int length = 0;
+  if (ctx == nullptr ||
+      EVP_EncryptInit_ex2(ctx.get(), internal::Aes256Gcm(), Bytes(key32), nonce, nullptr) != 1) {
+    return OpenSslError("init");
+  }
+  if (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &length, Bytes(aad),
+                                        static_cast<int>(aad.size())) != 1) {
+    return OpenSslError("AAD");
+  }
+  unsigned char* data = nonce + kAeadNonceSize;
+  int written = 0;
+  if (plaintext_size > 0) {
+    if (EVP_EncryptUpdate(ctx.get(), data, &length, data, static_cast<int>(plaintext_size)) != 1) {
+      return OpenSslError("encrypt");
+    }
+    written = length;
+  }
+  if (EVP_EncryptFinal_ex(ctx.get(), data + written, &length) != 1) return OpenSslError("final");
+  written += length;
+  if (static_cast<size_t>(written) != plaintext_size ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kAeadTagSize, data + written) != 1) {
+    return OpenSslError("tag");
+  }
+  return absl::OkStatus();
+}
+
+AeadOpener::~AeadOpener() {
+  for (Slot& slot : slots_) {
+    OPENSSL_cleanse(slot.key, sizeof slot.key);
+    EVP_CIPHER_CTX_free(slot.ctx);
+  }
+}
+
+[[nodiscard]] absl::StatusOr<std::string> AeadOpener::Open(std::string_view key32,
+                                                           std::string_view aad,
+                                                           std::string_view sealed) {
+  RETURN_IF_ERROR(CheckKeyAndSizes(key32, aad, sealed));
+  size_t i = 0;
+  while (i < slots_.size() && CRYPTO_memcmp(slots_[i].key, key32.data(), kAeadKeySize) != 0) ++i;
+  if (i == slots_.size()) {
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    if (ctx == nullptr ||
+        EVP_DecryptInit_ex2(ctx, internal::Aes256Gcm(), Bytes(key32), nullptr, nullptr) != 1) {
+      EVP_CIPHER_CTX_free(ctx);
+      return OpenSslError("init");
+    }
+    if (slots_.size() == kKeys) {
+      OPENSSL_cleanse(slots_.back().key, kAeadKeySize);
+      EVP_CIPHER_CTX_free(slots_.back().ctx);
+      slots_.pop_back();
+      i = slots_.size();
+    }
+    Slot& slot = slots_.emplace_back();
+    std::memcpy(slot.key, key32.data(), kAeadKeySize);
+    slot.ctx = ctx;
+  }
+  if (i > 0) std::rotate(slots_.begin(), slots_.begin() + static_cast<long>(i), slots_.begin() + static_cast<long>(i) + 1);
+  return OpenWith(slots_.front().ctx, aad, sealed);
 }
 
 }  // namespace duurzaam::crypto

@@ -45,7 +45,8 @@ std::string EnvelopeAad(const EnvelopeContext& context, std::string_view key_id_
 
 [[nodiscard]] absl::StatusOr<std::string> OpenPayload(DataKeyStore& keys,
                                                       const EnvelopeContext& context,
-                                                      std::string_view envelope) {
+                                                      std::string_view envelope,
+                                                      AeadOpener* opener) {
   if (envelope.empty()) return absl::DataLossError("envelope is empty");
   if (envelope[0] != kEnvelopeFormatV1) {
     return absl::DataLossError(absl::StrCat(
@@ -64,8 +65,10 @@ std::string EnvelopeAad(const EnvelopeContext& context, std::string_view key_id_
         key.status().message(), ")"));
   }
   RETURN_IF_ERROR(key.status());
+  const std::string aad = EnvelopeAad(context, key_id);
   absl::StatusOr<std::string> plaintext =
-      AeadOpen(key->key, EnvelopeAad(context, key_id), envelope.substr(kHeaderSize));
+      opener != nullptr ? opener->Open(key->key, aad, envelope.substr(kHeaderSize))
+                        : AeadOpen(key->key, aad, envelope.substr(kHeaderSize));
   internal::Cleanse(key->key);
   if (absl::IsDataLoss(plaintext.status())) {
     return absl::DataLossError(absl::StrCat(

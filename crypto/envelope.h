@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "crypto/aead.h"
 #include "crypto/data_keys.h"
 
 namespace duurzaam::crypto {
@@ -38,8 +39,12 @@ struct EnvelopeContext {
 // misplaced envelope (another scope or record, or a data key the scope does
 // not have): DATA_LOSS. The master key missing from the keyring:
 // FAILED_PRECONDITION.
+// With `opener`, the cipher context is kept there for the next envelope
+// under the same data key (one reader's run of reads); the key store is
+// still asked every time, so an erasure is seen at once.
 [[nodiscard]] absl::StatusOr<std::string> OpenPayload(DataKeyStore& keys,
                                                       const EnvelopeContext& context,
-                                                      std::string_view envelope);
+                                                      std::string_view envelope,
+                                                      AeadOpener* opener = nullptr);
 
 }  // namespace duurzaam::crypto

@@ -10,6 +10,8 @@
 #include "domain/case_state.h"
 #include "domain/stream_names.h"
 #include "duurzaam/storage/v1/projected_record.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/perf_level.h"
@@ -75,6 +77,29 @@ void ToProjected(const eventstore::EventView& v, storage::v1::ProjectedRecord* o
   absl::StatusOr<eventstore::RecordedEvent> e = codec::RecordFromMessage(p);
   if (!e.ok()) return absl::DataLossError("a projected event has no readable id");
   return e;
+}
+
+// The event type of a projected record (field 5 of ProjectedRecord), read
+// without decoding the rest; nullopt when the bytes do not read.
+std::optional<std::string_view> ProjectedType(std::string_view bytes) {
+  google::protobuf::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                               static_cast<int>(bytes.size()));
+  while (const uint32_t tag = input.ReadTag()) {
+    using google::protobuf::internal::WireFormatLite;
+    if (WireFormatLite::GetTagFieldNumber(tag) ==
+            storage::v1::ProjectedRecord::kEventTypeFieldNumber &&
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      if (!input.ReadVarint32(&length)) return std::nullopt;
+      const size_t at = static_cast<size_t>(input.CurrentPosition());
+      if (at + length > bytes.size()) return std::nullopt;
+      return bytes.substr(at, length);
+    }
+    if (!WireFormatLite::SkipField(&input, tag)) return std::nullopt;
+  }
+  // No type field (an empty type), or bytes that end inside a field.
+  if (static_cast<size_t>(input.CurrentPosition()) == bytes.size()) return std::string_view();
+  return std::nullopt;
 }
 
 // The streams this projection keeps.
@@ -360,12 +385,28 @@ CaseProjection::~CaseProjection() {
 
 [[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> CaseProjection::StreamEvents(
     const std::string& stream, uint64_t from_revision) const {
+  uint64_t next = from_revision;
+  return StreamEventsOfTypes(stream, from_revision, nullptr, &next);
+}
+
+[[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>>
+CaseProjection::StreamEventsOfTypes(const std::string& stream, uint64_t from_revision,
+                                    const std::function<bool(std::string_view type)>& wanted,
+                                    uint64_t* next_revision) const {
   std::vector<eventstore::RecordedEvent> out;
   const std::string prefix = absl::StrCat("s", kSep, stream, kSep);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   storage::v1::ProjectedRecord record;
   for (it->Seek(prefix + BigEndian(from_revision)); it->Valid() && it->key().starts_with(prefix);
        it->Next()) {
+    if (it->key().size() == prefix.size() + 8) {
+      *next_revision = FromBigEndian(std::string_view(it->key().data() + prefix.size(), 8)) + 1;
+    }
+    if (wanted) {
+      std::optional<std::string_view> type = ProjectedType(it->value().ToStringView());
+      if (!type) return absl::DataLossError("a projected event cannot be read");
+      if (!wanted(*type)) continue;
+    }
     if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("a projected event cannot be read");
     }

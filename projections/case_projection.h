@@ -65,6 +65,12 @@ class CaseProjection final : public Projection {
   // record that cannot be read.
   [[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> StreamEvents(
       const std::string& stream, uint64_t from_revision = 0) const;
+  // Only the records whose event type `wanted` says yes to (the others are
+  // passed over without being decoded); *next_revision receives the
+  // revision after the last record looked at (unchanged when none was).
+  [[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> StreamEventsOfTypes(
+      const std::string& stream, uint64_t from_revision,
+      const std::function<bool(std::string_view type)>& wanted, uint64_t* next_revision) const;
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> CasesOfExpert(
       const std::string& expert_id) const;
   // (region, target group, case id) of every case.

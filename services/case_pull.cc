@@ -2,7 +2,9 @@
 // for the contract). One call follows the global log from the device's
 // cursor and sends, per record, what the caller may see of it.
 #include <algorithm>
+#include <deque>
 #include <set>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -10,11 +12,13 @@
 #include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
 #include "common/field_violation.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "domain/case_state.h"
 #include "domain/stream_names.h"
 #include "duurzaam/v1/audit.pb.h"
 #include "google/protobuf/arena.h"
+#include "services/access_log.h"
 #include "services/case_service.h"
 #include "services/grpc_status.h"
 
@@ -25,6 +29,7 @@ namespace {
 constexpr size_t kScanRecords = 20000;
 constexpr int kChangesPerResponse = 4096;
 constexpr size_t kBytesPerResponse = 2 << 20;
+constexpr size_t kResponsesPerRound = 3;
 
 // The index of `revision` in a decoded stream's records (nullopt when that
 // record is quarantined, or not projected yet).
@@ -70,6 +75,9 @@ class PullState {
   // Re-reads which cases the caller follows (readable now), their
   // employers and the erasures, as projected up to `end`.
   [[nodiscard]] absl::Status Refresh() {
+    // A new sealer for each round: what it keeps (cipher contexts) lives for
+    // one scan at most.
+    if (cases_->sealer() != nullptr) round_sealer_ = cases_->sealer()->ForOneReader();
     ASSIGN_OR_RETURN(std::vector<std::string> ids, projection_->CasesOfExpert(who_.id));
     absl::flat_hash_map<std::string, Followed> followed;
     employers_.clear();
@@ -157,11 +165,16 @@ class PullState {
   // whom an erasure is sent to) skips it.
   absl::StatusOr<const CaseAccess*> AccessOf(const std::string& case_id, bool lenient = false) {
     CaseAccess& a = access_[case_id];
+    // Only the access-deciding records are decoded (the rest are passed
+    // over by type, in the projection).
+    uint64_t next = static_cast<uint64_t>(a.next);
     ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> records,
-                     projection_->StreamEvents(domain::CaseStream(case_id), a.next));
+                     projection_->StreamEventsOfTypes(
+                         domain::CaseStream(case_id), next,
+                         [](std::string_view type) { return codec::DecidesAccess(type); },
+                         &next));
+    a.next = static_cast<eventstore::Revision>(next);
     for (const eventstore::RecordedEvent& record : records) {
-      a.next = record.revision + 1;
-      if (!codec::DecidesAccess(record.type)) continue;
       absl::StatusOr<domain::Event> event = codec::Decode(record, cases_->sealer());
       if (!event.ok()) {
         if (a.unreadable.empty()) {
@@ -254,7 +267,8 @@ class PullState {
                                     uint64_t position, int64_t recorded_at_micros,
                                     std::string_view data, bool backlog, v1::PullResponse* out) {
     v1::SyncedEvent* event = out->add_changes()->mutable_event();
-    absl::Status opened = codec::ToApi(stream, id, data, cases_->sealer(), event->mutable_event());
+    const codec::Sealer* sealer = round_sealer_ ? round_sealer_.get() : cases_->sealer();
+    absl::Status opened = codec::ToApi(stream, id, data, sealer, event->mutable_event());
     if (!opened.ok()) {
       out->mutable_changes()->RemoveLast();
       if (absl::IsDataLoss(opened)) return false;  // reported by the timeline
@@ -296,6 +310,7 @@ class PullState {
   CaseReader* cases_;
   projections::CaseProjection* projection_;
   eventstore::Store* store_;
+  std::unique_ptr<codec::Sealer> round_sealer_;
   absl::flat_hash_map<std::string, CaseAccess> access_;
   absl::flat_hash_map<std::string, Followed> followed_;
   std::set<std::string> employers_;
@@ -306,80 +321,219 @@ class PullState {
 
 }  // namespace
 
+namespace {
+
+// One scan round's responses, built on an arena of their own, with the
+// cases they serve for the first time in this call (access-logged, durably,
+// before any of them is written).
+struct Round {
+  std::unique_ptr<google::protobuf::Arena> arena;
+  std::vector<v1::PullResponse*> responses;
+};
+
+// Rounds' arenas, reused by a call: each starts on a block of its own that
+// Reset keeps (a fresh arena per round would ask the system for new memory,
+// a page fault every 4 KiB, for every round). A block is committed only as
+// far as a round has used it.
+class ArenaPool {
+ public:
+  std::unique_ptr<google::protobuf::Arena> Take() {
+    MutexLock lock(&mu_);
+    if (free_.empty()) {
+      char* block = blocks_.emplace_back(new char[kBlockBytes]).get();  // NOLINT: uninitialised
+      google::protobuf::ArenaOptions options;
+      options.initial_block = block;
+      options.initial_block_size = kBlockBytes;
+      return std::make_unique<google::protobuf::Arena>(options);
+    }
+    std::unique_ptr<google::protobuf::Arena> arena = std::move(free_.back());
+    free_.pop_back();
+    return arena;
+  }
+  void Give(std::unique_ptr<google::protobuf::Arena> arena) {
+    arena->Reset();
+    MutexLock lock(&mu_);
+    free_.push_back(std::move(arena));
+  }
+
+ private:
+  static constexpr size_t kBlockBytes = size_t{16} << 20;
+  Mutex mu_;
+  std::vector<std::unique_ptr<char[]>> blocks_ ABSL_GUARDED_BY(mu_);
+  // Destroyed before the blocks they start on.
+  std::vector<std::unique_ptr<google::protobuf::Arena>> free_ ABSL_GUARDED_BY(mu_);
+};
+
+// Builds a Pull's rounds on a thread of its own, ahead of the handler that
+// writes them (at most kRoundsAhead ahead): opening events and writing them
+// to the wire then run side by side. Owns the call's PullState.
+class PullProducer {
+ public:
+  static constexpr size_t kRoundsAhead = 1;
+
+  PullProducer(const domain::Principal& who, uint64_t cursor, uint64_t start_end,
+               CaseReader* cases, projections::CaseProjection* projection,
+               eventstore::Store* store, AccessLog* access_log)
+      : who_(who),
+        cursor_(cursor),
+        start_end_(start_end),
+        cases_(cases),
+        store_(store),
+        access_log_(access_log),
+        state_(who, cases, projection, store) {
+    filter_.stream_prefixes = {std::string(domain::kCaseStreamPrefix),
+                               std::string(domain::kEmployerStreamPrefix),
+                               std::string(domain::kErasuresStream)};
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~PullProducer() {
+    {
+      MutexLock lock(&mu_);
+      stopped_ = true;
+    }
+    thread_.join();
+  }
+
+  // A round written: its arena is used again.
+  void Done(Round round) { arenas_.Give(std::move(round.arena)); }
+
+  // The next round, in order; nullopt when none came within `timeout`. An
+  // error ends the call (after the rounds before it were written).
+  std::optional<absl::StatusOr<Round>> Next(absl::Duration timeout) {
+    MutexLock lock(&mu_);
+    if (!mu_.AwaitWithTimeout(absl::Condition(this, &PullProducer::HasRound), timeout)) {
+      return std::nullopt;
+    }
+    absl::StatusOr<Round> round = std::move(ready_.front());
+    ready_.pop_front();
+    return round;
+  }
+
+ private:
+  bool HasRound() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !ready_.empty(); }
+  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return ready_.size() < kRoundsAhead || stopped_;
+  }
+  bool Stopped() {
+    MutexLock lock(&mu_);
+    return stopped_;
+  }
+
+  void Run() {
+    while (!Stopped()) {
+      const uint64_t end = store_->CommittedEnd();
+      if (cursor_ >= end && caught_up_) {
+        store_->WaitForCommit(end, absl::Milliseconds(200));
+        continue;
+      }
+      absl::StatusOr<Round> round = Build(end);
+      const bool failed = !round.ok();
+      MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &PullProducer::HasRoom));
+      if (stopped_) return;
+      ready_.push_back(std::move(round));
+      if (failed) return;
+    }
+  }
+
+  // The responses of one scan of the log from the cursor (at least one, so
+  // the device's cursor moves on even when nothing in the scan is for it),
+  // recorded in the access log before they are handed out.
+  absl::StatusOr<Round> Build(uint64_t end) {
+    RETURN_IF_ERROR(cases_->CatchUpTo(end));
+    RETURN_IF_ERROR(state_.Refresh());
+    Round round;
+    round.arena = arenas_.Take();
+    v1::PullResponse* response =
+        google::protobuf::Arena::CreateMessage<v1::PullResponse>(round.arena.get());
+    auto finish = [&](uint64_t cursor) {
+      response->set_cursor(cursor);
+      response->set_log_end(end);
+      if (!caught_up_ && cursor >= start_end_) {
+        caught_up_ = true;
+        response->set_caught_up(true);
+      }
+      round.responses.push_back(response);
+      response = google::protobuf::Arena::CreateMessage<v1::PullResponse>(round.arena.get());
+      state_.ResetBytesAdded();
+    };
+    absl::Status added;
+    ASSIGN_OR_RETURN(
+        const uint64_t next,
+        store_->ScanAll(cursor_, filter_, kScanRecords, [&](const eventstore::EventView& record) {
+          if (record.position >= end) return false;  // beyond what was projected
+          added = state_.Add(record, response);
+          if (!added.ok()) return false;
+          if (response->changes_size() >= kChangesPerResponse ||
+              state_.BytesAdded() >= kBytesPerResponse) {
+            finish(record.position + 1);
+            // A round holds a few responses (its memory is bounded).
+            if (round.responses.size() >= kResponsesPerRound) return false;
+          }
+          return true;
+        }));
+    RETURN_IF_ERROR(added);
+    cursor_ = std::min(next, end);
+    if (response->changes_size() > 0 || round.responses.empty() ||
+        round.responses.back()->cursor() != cursor_) {
+      finish(cursor_);
+    }
+    // One durable access-log append for the round: the read is on record
+    // before any of it leaves (a call cut off after this over-records,
+    // never under-records).
+    const std::vector<std::string> served = state_.TakeNewlyServed();
+    if (!served.empty() && access_log_ != nullptr) {
+      RETURN_IF_ERROR(access_log_->Record(who_, served, "sync",
+                                          absl::StrCat(v1::Cases::service_full_name(), "/Pull")));
+    }
+    return round;
+  }
+
+  const domain::Principal who_;
+  uint64_t cursor_;
+  const uint64_t start_end_;
+  bool caught_up_ = false;
+  CaseReader* cases_;
+  eventstore::Store* store_;
+  AccessLog* access_log_;
+  eventstore::LogFilter filter_;
+  PullState state_;
+  ArenaPool arenas_;
+  Mutex mu_;
+  std::deque<absl::StatusOr<Round>> ready_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once everything above is set
+};
+
+}  // namespace
+
 grpc::Status CaseService::Pull(grpc::ServerContext* context, const v1::PullRequest* request,
                                grpc::ServerWriter<v1::PullResponse>* writer) {
   absl::StatusOr<domain::Principal> who = guard_->Admit(*context, access::Operation::kPull);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  uint64_t cursor = request->cursor();
+  const uint64_t cursor = request->cursor();
   const uint64_t start_end = store_->CommittedEnd();
   if (cursor > start_end) {
     return ToGrpcStatus(MakeInvalidArgument(
         {"cursor", absl::StrCat("the cursor ", cursor, " is past the end of the log (", start_end,
                                 "); pull from a cursor this server gave")}));
   }
-  CaseReader* cases = guard_->cases();
-  PullState state(*who, cases, projection_, store_);
-  eventstore::LogFilter filter;
-  filter.stream_prefixes = {std::string(domain::kCaseStreamPrefix),
-                            std::string(domain::kEmployerStreamPrefix),
-                            std::string(domain::kErasuresStream)};
-  bool caught_up = false;
-  // Each response is built on an arena, dropped whole once sent (no
-  // allocation or free per change).
-  google::protobuf::Arena arena;
-  v1::PullResponse* response = google::protobuf::Arena::CreateMessage<v1::PullResponse>(&arena);
-  // Sends `response` after recording in the access log the cases it serves
-  // for the first time in this call, and starts the next one.
-  auto send = [&](uint64_t log_end) -> grpc::Status {
-    if (absl::Status s = guard_->StillAdmitted(*context, *who); !s.ok()) return ToGrpcStatus(s);
-    std::vector<std::string> served = state.TakeNewlyServed();
-    if (!served.empty() && guard_->access_log() != nullptr) {
-      absl::Status logged = guard_->access_log()->Record(
-          *who, served, "sync", absl::StrCat(v1::Cases::service_full_name(), "/Pull"));
-      if (!logged.ok()) return ToGrpcStatus(logged);
-    }
-    response->set_log_end(log_end);
-    if (!caught_up && response->cursor() >= start_end) {
-      caught_up = true;
-      response->set_caught_up(true);
-    }
-    if (!writer->Write(*response)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
-    arena.Reset();
-    response = google::protobuf::Arena::CreateMessage<v1::PullResponse>(&arena);
-    state.ResetBytesAdded();
-    return grpc::Status::OK;
-  };
+  PullProducer producer(*who, cursor, start_end, guard_->cases(), projection_, store_,
+                        guard_->access_log());
   while (true) {
     if (grpc::Status alive = CallAlive(*context); !alive.ok()) return alive;
     if (absl::Status s = guard_->StillAdmitted(*context, *who); !s.ok()) return ToGrpcStatus(s);
-    const uint64_t end = store_->CommittedEnd();
-    if (cursor >= end && caught_up) {
-      store_->WaitForCommit(end, absl::Milliseconds(200));
-      continue;
+    std::optional<absl::StatusOr<Round>> round = producer.Next(absl::Milliseconds(200));
+    if (!round) continue;  // live, nothing new: look at the call and the caller again
+    if (!round->ok()) return ToGrpcStatus(round->status());
+    for (const v1::PullResponse* response : (*round)->responses) {
+      if (absl::Status s = guard_->StillAdmitted(*context, *who); !s.ok()) return ToGrpcStatus(s);
+      if (!writer->Write(*response)) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+      }
     }
-    if (absl::Status s = cases->CatchUpTo(end); !s.ok()) return ToGrpcStatus(s);
-    if (absl::Status s = state.Refresh(); !s.ok()) return ToGrpcStatus(s);
-    absl::Status added;
-    grpc::Status sent;
-    absl::StatusOr<uint64_t> next =
-        store_->ScanAll(cursor, filter, kScanRecords, [&](const eventstore::EventView& record) {
-          if (record.position >= end) return false;  // beyond what was projected
-          added = state.Add(record, response);
-          if (!added.ok()) return false;
-          if (response->changes_size() >= kChangesPerResponse ||
-              state.BytesAdded() >= kBytesPerResponse) {
-            response->set_cursor(record.position + 1);
-            sent = send(end);
-            if (!sent.ok()) return false;
-          }
-          return true;
-        });
-    if (!next.ok()) return ToGrpcStatus(next.status());
-    if (!added.ok()) return ToGrpcStatus(added);
-    if (!sent.ok()) return sent;
-    cursor = std::min(*next, end);
-    response->set_cursor(cursor);
-    if (grpc::Status s = send(end); !s.ok()) return s;
+    producer.Done(**std::move(round));
   }
 }
 

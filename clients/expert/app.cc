@@ -1,9 +1,12 @@
 #include "clients/expert/app.h"
 
+#include <deque>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "eventstore/types.h"
 
@@ -26,6 +29,78 @@ bool DeviceRefused(const grpc::Status& s) {
           absl::StrContains(s.error_message(), "expired"));
 }
 
+// Saves pulled groups in order on a thread of its own, while the reader
+// reads the next ones: parsing and encrypting, writing and fdatasync run
+// side by side. At most kAhead groups wait.
+class GroupSaver {
+ public:
+  using SaveFn = std::function<absl::Status(absl::Span<JournalEntry* const>)>;
+  static constexpr size_t kAhead = 2;
+
+  GroupSaver(SaveFn save, const Progress& progress)
+      : save_(std::move(save)), progress_(progress), thread_([this] { Run(); }) {}
+  ~GroupSaver() { (void)Finish(); }
+
+  // Hands a group over (waiting while kAhead are unsaved); false once a
+  // save failed (Finish says why).
+  bool Add(std::vector<JournalEntry*> group, uint64_t cursor, uint64_t log_end) {
+    MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &GroupSaver::HasRoom));
+    if (!error_.ok()) return false;
+    queue_.push_back({std::move(group), cursor, log_end});
+    return true;
+  }
+
+  // Waits until every group handed over is saved; the first failure.
+  absl::Status Finish() {
+    {
+      MutexLock lock(&mu_);
+      closed_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+    MutexLock lock(&mu_);
+    return error_;
+  }
+
+ private:
+  struct Group {
+    std::vector<JournalEntry*> entries;
+    uint64_t cursor, log_end;
+  };
+  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return queue_.size() < kAhead || !error_.ok();
+  }
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || closed_; }
+
+  void Run() {
+    while (true) {
+      Group group;
+      {
+        MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(this, &GroupSaver::HasWork));
+        if (queue_.empty()) return;  // closed, all saved
+        group = std::move(queue_.front());
+      }
+      const absl::Status s = save_(group.entries);
+      if (s.ok() && progress_) progress_(group.cursor, group.log_end);
+      MutexLock lock(&mu_);
+      queue_.pop_front();
+      if (!s.ok()) {
+        error_ = s;
+        queue_.clear();  // nothing after a failed save is saved
+      }
+    }
+  }
+
+  SaveFn save_;
+  const Progress& progress_;
+  Mutex mu_;
+  std::deque<Group> queue_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;                // last: starts once the rest is set
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Create(
@@ -45,11 +120,13 @@ absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Open(const std::string& jo
   Replica* replica = &app->replica_;
   ASSIGN_OR_RETURN(app->vault_,
                    Vault::Open(journal_path, passphrase, [replica](std::string_view record) {
-                     JournalEntry entry;
-                     if (!entry.ParseFromArray(record.data(), static_cast<int>(record.size()))) {
+                     // Parsed where the replica keeps its events.
+                     auto* entry =
+                         google::protobuf::Arena::CreateMessage<JournalEntry>(replica->arena());
+                     if (!entry->ParseFromArray(record.data(), static_cast<int>(record.size()))) {
                        return absl::DataLossError("a journal record is not a JournalEntry");
                      }
-                     return replica->Apply(std::move(entry));
+                     return replica->Apply(entry);
                    }));
   // A purge the app had not finished (a crash between the removal and
   // the rewrite): finish it now.
@@ -58,19 +135,27 @@ absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Open(const std::string& jo
 }
 
 absl::Status ExpertApp::Save(std::vector<JournalEntry> entries) {
-  std::vector<std::string> records;
+  std::vector<JournalEntry*> pointers;
+  for (JournalEntry& e : entries) pointers.push_back(&e);
+  return Save(pointers);
+}
+
+absl::Status ExpertApp::Save(absl::Span<JournalEntry* const> entries) {
+  // Serialized straight into the sealed frame.
+  std::vector<Vault::Record> records;
   records.reserve(entries.size());
-  for (const JournalEntry& e : entries) records.push_back(e.SerializeAsString());
+  for (const JournalEntry* e : entries) records.emplace_back(*e);
   RETURN_IF_ERROR(vault_->Append(records));
-  for (JournalEntry& e : entries) RETURN_IF_ERROR(replica_.Apply(std::move(e)));
+  for (JournalEntry* e : entries) RETURN_IF_ERROR(replica_.Apply(e));
   return absl::OkStatus();
 }
 
 absl::Status ExpertApp::Compact() {
-  std::vector<std::string> records;
-  for (const JournalEntry& e : replica_.Snapshot()) records.push_back(e.SerializeAsString());
+  const std::vector<JournalEntry> snapshot = replica_.Snapshot();
+  std::vector<Vault::Record> records(snapshot.begin(), snapshot.end());
   RETURN_IF_ERROR(vault_->Rewrite(records));
   replica_.MarkCompacted();
+  replica_.Repack();
   return absl::OkStatus();
 }
 
@@ -199,37 +284,43 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
   grpc::ClientContext context;
   if (make_context) make_context(&context);
   auto reader = stub->Pull(&context, request);
-  ::duurzaam::v1::PullResponse response;
-  absl::Status saved;
+  // Parsed where the replica keeps its events: Apply takes them from there
+  // without a copy.
+  google::protobuf::Arena* arena = replica_.arena();
+  auto* response = google::protobuf::Arena::CreateMessage<::duurzaam::v1::PullResponse>(arena);
   // Responses are saved in groups (one durable append each, of about
   // kSaveBytes, and always at the caught-up marker): each group holds its
   // responses' changes and the last cursor, so a crash resumes after the
-  // last group saved.
+  // last group saved. A group is saved on a thread of its own while the
+  // next is read.
   constexpr size_t kSaveBytes = 8 << 20;
-  std::vector<JournalEntry> group;
+  GroupSaver saver([this](absl::Span<JournalEntry* const> group) { return Save(group); },
+                   progress);
+  std::vector<JournalEntry*> group;
   size_t group_bytes = 0;
-  while (reader->Read(&response)) {
-    JournalEntry& entry = group.emplace_back();
+  while (reader->Read(response)) {
+    JournalEntry& entry =
+        *group.emplace_back(google::protobuf::Arena::CreateMessage<JournalEntry>(arena));
     auto* pulled = entry.mutable_pulled();
-    pulled->mutable_changes()->Swap(response.mutable_changes());
-    pulled->set_cursor(response.cursor());
+    pulled->mutable_changes()->Swap(response->mutable_changes());
+    pulled->set_cursor(response->cursor());
     group_bytes += entry.ByteSizeLong();
     for (const auto& c : pulled->changes()) {
       if (c.has_event()) ++report.events_received;
       if (c.has_removed()) ++report.cases_removed;
     }
-    if (response.caught_up()) report.caught_up = true;
+    if (response->caught_up()) report.caught_up = true;
     if (group_bytes >= kSaveBytes || report.caught_up) {
-      saved = Save(std::move(group));
+      const bool ok = saver.Add(std::move(group), response->cursor(), response->log_end());
       group.clear();
       group_bytes = 0;
-      if (!saved.ok()) break;
-      if (progress) progress(response.cursor(), response.log_end());
+      if (!ok) break;
     }
     if (report.caught_up) break;
   }
   // What came before a cut connection is kept too.
-  if (saved.ok() && !group.empty()) saved = Save(std::move(group));
+  if (!group.empty()) saver.Add(std::move(group), response->cursor(), response->log_end());
+  const absl::Status saved = saver.Finish();
   // Cancel only a stream this side leaves (caught up, or a failed save): a
   // stream the server ended keeps the server's status.
   if (report.caught_up || !saved.ok()) context.TryCancel();

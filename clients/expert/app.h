@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "clients/expert/replica.h"
 #include "clients/expert/vault.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
@@ -78,6 +79,8 @@ class ExpertApp {
  private:
   ExpertApp() = default;
   [[nodiscard]] absl::Status Save(std::vector<JournalEntry> entries);
+  // Entries made in the replica's arena give their events up without a copy.
+  [[nodiscard]] absl::Status Save(absl::Span<JournalEntry* const> entries);
   [[nodiscard]] absl::Status Compact();
   [[nodiscard]] absl::Status PurgeAll(SyncReport* report);
 

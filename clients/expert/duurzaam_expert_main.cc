@@ -276,9 +276,9 @@ std::string Explain(const expert::Replica& r, const expert::IntentRecord& i) {
     if (c == r.cases().end()) break;
     auto e = c->second.events.find(rev);
     if (e == c->second.events.end()) continue;
-    absl::StatusOr<domain::Event> other = expert::FromSynced(e->second);
+    absl::StatusOr<domain::Event> other = expert::FromSynced(*e->second);
     if (!other.ok()) continue;
-    absl::StrAppend(&theirs, theirs.empty() ? "" : "; ", e->second.event().recorded_by().id(),
+    absl::StrAppend(&theirs, theirs.empty() ? "" : "; ", e->second->event().recorded_by().id(),
                     T(" legde vast: '", " recorded: '"), In(domain::Title(*other)), "' (",
                     domain::FormatDate(other->occurred_on), ")");
   }

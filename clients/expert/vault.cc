@@ -1,6 +1,7 @@
 #include "clients/expert/vault.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -30,9 +31,6 @@ constexpr size_t kHeaderSize = kMagic.size() + 4 + kSaltSize + kFileIdSize + kCh
 // A record bigger than this is a damaged length, not a record.
 constexpr uint32_t kMaxRecord = 64u << 20;
 
-void PutU32(std::string* out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
 uint32_t GetU32(const char* p) {
   uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
@@ -135,16 +133,6 @@ absl::StatusOr<std::string> ReadAll(int fd, const std::string& path) {
   }
 }
 
-// One append's records as the plaintext of one frame: u32 length | bytes each.
-std::string Pack(const std::vector<std::string>& records, size_t begin, size_t end) {
-  std::string out;
-  for (size_t i = begin; i < end; ++i) {
-    PutU32(&out, static_cast<uint32_t>(records[i].size()));
-    out.append(records[i]);
-  }
-  return out;
-}
-
 }  // namespace
 
 Vault::~Vault() {
@@ -242,11 +230,20 @@ absl::StatusOr<std::unique_ptr<Vault>> Vault::Open(const std::string& path,
   return vault;
 }
 
-absl::StatusOr<std::string> Vault::Frame(const std::vector<std::string>& records,
-                                         uint64_t first_frame, size_t frame_bytes,
-                                         uint64_t* frames) const {
-  std::string out;
-  *frames = 0;
+void Vault::Record::WriteTo(char* out) const {
+  if (message_ == nullptr) {
+    if (size_ > 0) std::memcpy(out, bytes_.data(), size_);
+    return;
+  }
+  message_->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out));
+}
+
+absl::StatusOr<std::string_view> Vault::Frame(absl::Span<const Record> records,
+                                              uint64_t first_frame, size_t frame_bytes,
+                                              std::string_view prefix, uint64_t* frames) {
+  // Where each frame ends (in records), and the bytes of them all.
+  std::vector<size_t> ends;
+  size_t total = prefix.size();
   for (size_t begin = 0; begin < records.size();) {
     size_t end = begin, bytes = 0;
     while (end < records.size() &&
@@ -257,31 +254,58 @@ absl::StatusOr<std::string> Vault::Frame(const std::vector<std::string>& records
     if (bytes + crypto::kAeadOverhead > kMaxRecord) {
       return absl::InvalidArgumentError("a vault record is larger than 64 MiB");
     }
-    ASSIGN_OR_RETURN(std::string sealed,
-                     crypto::AeadSeal(key_, RecordAad(file_id_, first_frame + *frames),
-                                      Pack(records, begin, end)));
-    PutU32(&out, static_cast<uint32_t>(sealed.size()));
-    out.append(sealed);
+    ends.push_back(end);
+    total += 4 + crypto::kAeadOverhead + bytes;
+    begin = end;
+  }
+  if (buffer_size_ < total) {
+    buffer_.reset(new char[total]);  // NOLINT: uninitialised on purpose
+    buffer_size_ = total;
+  }
+  char* out = buffer_.get();
+  std::memcpy(out, prefix.data(), prefix.size());
+  size_t at = prefix.size();
+  *frames = 0;
+  size_t begin = 0;
+  for (const size_t end : ends) {
+    char* frame = out + at;
+    char* plain = frame + 4 + crypto::kAeadNonceSize;
+    size_t bytes = 0;
+    for (size_t i = begin; i < end; ++i) {
+      const uint32_t n = static_cast<uint32_t>(records[i].size());
+      for (int k = 0; k < 4; ++k) plain[bytes + k] = static_cast<char>(n >> (24 - 8 * k));
+      records[i].WriteTo(plain + bytes + 4);
+      bytes += 4 + n;
+    }
+    const uint32_t sealed = static_cast<uint32_t>(bytes + crypto::kAeadOverhead);
+    for (int k = 0; k < 4; ++k) frame[k] = static_cast<char>(sealed >> (24 - 8 * k));
+    if (absl::Status s = crypto::AeadSealInPlace(
+            key_, RecordAad(file_id_, first_frame + *frames), frame + 4, bytes);
+        !s.ok()) {
+      OPENSSL_cleanse(out, buffer_size_);  // never leave plaintext behind
+      return s;
+    }
+    at += 4 + sealed;
     ++*frames;
     begin = end;
   }
-  return out;
+  return std::string_view(out, at);
 }
 
-absl::Status Vault::Append(const std::vector<std::string>& records) {
+absl::Status Vault::Append(absl::Span<const Record> records) {
   if (failed_) {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, " could not be written earlier; reopen it"));
   }
   if (records.empty()) return absl::OkStatus();
   size_t total = 0;
-  for (const std::string& r : records) total += r.size() + 4;
+  for (const Record& r : records) total += r.size() + 4;
   if (total + crypto::kAeadOverhead > kMaxRecord) {
     return absl::InvalidArgumentError("one append to the vault is larger than 64 MiB");
   }
   uint64_t frames = 0;
   // One frame: all or none.
-  ASSIGN_OR_RETURN(std::string framed, Frame(records, frames_, kMaxRecord, &frames));
+  ASSIGN_OR_RETURN(std::string_view framed, Frame(records, frames_, kMaxRecord, "", &frames));
   absl::Status written = WriteAll(fd_, framed, end_, path_);
   if (written.ok() && ::fdatasync(fd_) != 0) written = ErrnoStatus(errno, "sync", path_);
   if (!written.ok()) {
@@ -297,7 +321,7 @@ absl::Status Vault::Append(const std::vector<std::string>& records) {
   return absl::OkStatus();
 }
 
-absl::Status Vault::Rewrite(const std::vector<std::string>& records) {
+absl::Status Vault::Rewrite(absl::Span<const Record> records) {
   if (failed_) {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, " could not be written earlier; reopen it"));
@@ -312,7 +336,7 @@ absl::Status Vault::Rewrite(const std::vector<std::string>& records) {
   const std::string old_id = file_id_;
   file_id_ = file_id;
   uint64_t frames = 0;
-  absl::StatusOr<std::string> framed = Frame(records, 0, 16 << 20, &frames);
+  absl::StatusOr<std::string_view> framed = Frame(records, 0, 16 << 20, header, &frames);
   if (!framed.ok()) {
     file_id_ = old_id;
     return framed.status();
@@ -323,7 +347,7 @@ absl::Status Vault::Rewrite(const std::vector<std::string>& records) {
   ::unlink(tmp.c_str());
   absl::StatusOr<int> fd = OpenLocked(tmp, O_RDWR | O_CREAT | O_EXCL);
   absl::Status s = fd.status();
-  if (s.ok()) s = WriteAll(*fd, header + *framed, 0, tmp);
+  if (s.ok()) s = WriteAll(*fd, *framed, 0, tmp);
   if (s.ok() && ::fsync(*fd) != 0) s = ErrnoStatus(errno, "sync", tmp);
   if (s.ok() && ::rename(tmp.c_str(), path_.c_str()) != 0) s = ErrnoStatus(errno, "rename", tmp);
   if (!s.ok()) {
@@ -350,7 +374,11 @@ absl::Status Vault::Rewrite(const std::vector<std::string>& records) {
   fd_ = *fd;
   frames_ = frames;
   header_ = std::move(header);
-  end_ = kHeaderSize + framed->size();
+  end_ = framed->size();
+  if (buffer_size_ > (64u << 20)) {  // a whole journal: not kept
+    buffer_.reset();
+    buffer_size_ = 0;
+  }
   count_ = records.size();
   if (absl::Status synced = crypto::internal::FsyncDirectory(crypto::internal::DirName(path_));
       !synced.ok()) {

@@ -1,6 +1,7 @@
 #include "crypto/aead.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -106,6 +107,49 @@ TEST(AeadTest, KeyMustBe32Bytes) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(AeadOpen(std::string(33, 'k'), kAad, std::string(40, 'x')).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(AeadTest, SealInPlaceOpensAsAeadSealDoesAndLeavesNoPlaintext) {
+  std::string buffer(kAeadNonceSize, '\0');
+  buffer.append(kPlaintext);
+  buffer.append(kAeadTagSize, '\0');
+  ASSERT_TRUE(AeadSealInPlace(kKey, kAad, buffer.data(), kPlaintext.size()).ok());
+  EXPECT_EQ(buffer.find(kPlaintext), std::string::npos);
+  absl::StatusOr<std::string> opened = AeadOpen(kKey, kAad, buffer);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(*opened, kPlaintext);
+  // A fresh nonce each time, as AeadSeal.
+  std::string again(kAeadNonceSize, '\0');
+  again.append(kPlaintext).append(kAeadTagSize, '\0');
+  ASSERT_TRUE(AeadSealInPlace(kKey, kAad, again.data(), kPlaintext.size()).ok());
+  EXPECT_NE(again.substr(0, kAeadNonceSize), buffer.substr(0, kAeadNonceSize));
+  EXPECT_FALSE(AeadSealInPlace("short", kAad, again.data(), kPlaintext.size()).ok());
+}
+
+TEST(AeadTest, AnOpenerOpensAsAeadOpenAcrossManyKeys) {
+  // More keys than it keeps, in an order that evicts and comes back.
+  std::vector<std::string> keys;
+  for (size_t k = 0; k < AeadOpener::kKeys + 5; ++k) keys.emplace_back(32, static_cast<char>(k));
+  AeadOpener opener;
+  for (int round = 0; round < 3; ++round) {
+    for (size_t k = 0; k < keys.size(); ++k) {
+      const std::string plaintext = kPlaintext + std::to_string(k * 7 + round);
+      absl::StatusOr<std::string> sealed = AeadSeal(keys[k], kAad, plaintext);
+      ASSERT_TRUE(sealed.ok());
+      absl::StatusOr<std::string> opened = opener.Open(keys[k], kAad, *sealed);
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      EXPECT_EQ(*opened, plaintext);
+      // The same opener refuses what AeadOpen refuses: another key, another
+      // AAD, a flipped byte; and still opens afterwards.
+      EXPECT_TRUE(absl::IsDataLoss(opener.Open(keys[(k + 1) % keys.size()], kAad, *sealed).status()));
+      EXPECT_TRUE(absl::IsDataLoss(opener.Open(keys[k], "other", *sealed).status()));
+      std::string flipped = *sealed;
+      flipped[kAeadNonceSize] ^= 1;
+      EXPECT_TRUE(absl::IsDataLoss(opener.Open(keys[k], kAad, flipped).status()));
+      EXPECT_TRUE(opener.Open(keys[k], kAad, *sealed).ok());
+    }
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(opener.Open(kKey, kAad, "short").status()));
 }
 
 }  // namespace

@@ -608,7 +608,7 @@ TEST_F(ExpertModelTest, NoIntentLostOrTwiceAndEveryReplicaEqualsTheServer) {
         if (copy != replica.cases().end()) {
           auto event = copy->second.events.find(static_cast<int64_t>(at->second.second));
           ASSERT_NE(event, copy->second.events.end());
-          v1::PlacementEvent stored = event->second.event();
+          v1::PlacementEvent stored = event->second->event();
           stored.clear_recorded_by();
           stored.clear_schema_version();
           EXPECT_TRUE(
@@ -653,8 +653,8 @@ TEST_F(ExpertModelTest, NoIntentLostOrTwiceAndEveryReplicaEqualsTheServer) {
       for (const v1::RecordedEvent& r : records) {
         auto e = copy.events.find(static_cast<int64_t>(r.revision()));
         ASSERT_NE(e, copy.events.end()) << d.name << " " << id << "/" << r.revision();
-        EXPECT_EQ(e->second.event_id(), r.event_id());
-        EXPECT_EQ(e->second.position(), r.position());
+        EXPECT_EQ(e->second->event_id(), r.event_id());
+        EXPECT_EQ(e->second->position(), r.position());
       }
     }
   }

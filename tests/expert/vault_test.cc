@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "clients/expert/replica.h"
 #include "tests/support/temp_dir.h"
 
 namespace duurzaam::expert {
@@ -180,6 +181,31 @@ TEST_F(VaultTest, OneAppendIsAllOrNoneAndADamagedLengthIsNotATail) {
   std::ofstream(Path(), std::ios::binary | std::ios::trunc) << damaged;
   EXPECT_EQ(ReadBack(Path()).status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(Slurp(Path()).size(), damaged.size());  // nothing truncated
+}
+
+TEST_F(VaultTest, MessagesAreSealedStraightFromTheirSerializationBesideBytes) {
+  JournalEntry big;
+  big.mutable_identity()->set_expert_id("expert:" + std::string(3 << 20, 'g'));  // 3 MiB
+  JournalEntry small;
+  small.mutable_identity()->set_expert_id("expert:klein-geheim");
+  {
+    auto vault = Vault::Create(Path(), kPass, kFast);
+    ASSERT_TRUE(vault.ok());
+    ASSERT_TRUE((*vault)->Append({big, "los", small}).ok());
+    // A smaller append after a larger one reuses the frame buffer: what it
+    // left there is neither read back nor written out.
+    ASSERT_TRUE((*vault)->Append({small}).ok());
+    EXPECT_EQ((*vault)->size(), 4u);
+  }
+  auto back = ReadBack(Path());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, (std::vector<std::string>{big.SerializeAsString(), "los",
+                                             small.SerializeAsString(),
+                                             small.SerializeAsString()}));
+  const std::string file = Slurp(Path());
+  EXPECT_EQ(file.find("klein-geheim"), std::string::npos);
+  EXPECT_EQ(file.find(std::string(64, 'g')), std::string::npos);
+  EXPECT_NE(small.SerializeAsString().find("klein-geheim"), std::string::npos);  // control
 }
 
 }  // namespace

@@ -148,5 +148,39 @@ TEST(CaseProjectionTest, ClearEmptiesForARebuild) {
   EXPECT_TRUE(*projection->Dump() == *before);
 }
 
+TEST(CaseProjectionTest, ReadingByTypePassesOverTheRestAndSaysWhereItGot) {
+  TempDir dir;
+  auto store = OpenStore(dir.Sub("events"));
+  auto projection = OpenProjection(dir.Sub("projection"));
+  ASSERT_TRUE(demo::Seed(store.get(), kToday, nullptr).ok());
+  ASSERT_TRUE(projection->Rebuild(store.get()).ok());
+  auto all = projection->StreamEvents("case-anna");
+  ASSERT_TRUE(all.ok() && all->size() > 4);
+  auto decides = [](std::string_view type) { return codec::DecidesAccess(type); };
+  for (uint64_t from : {uint64_t{0}, uint64_t{2}, static_cast<uint64_t>(all->size())}) {
+    uint64_t next = from;
+    auto some = projection->StreamEventsOfTypes("case-anna", from, decides, &next);
+    ASSERT_TRUE(some.ok()) << some.status();
+    std::vector<std::string> want, got;
+    for (const auto& r : *all) {
+      if (static_cast<uint64_t>(r.revision) >= from && codec::DecidesAccess(r.type)) {
+        want.push_back(r.id.ToString());
+      }
+    }
+    for (const auto& r : *some) got.push_back(r.id.ToString());
+    EXPECT_EQ(got, want) << "from " << from;
+    EXPECT_EQ(next, all->size()) << "from " << from;  // every record looked at
+  }
+  // The opened case (and any team change), not everything.
+  uint64_t next = 0;
+  auto some = projection->StreamEventsOfTypes("case-anna", 0, decides, &next);
+  EXPECT_GE(some->size(), 1u);
+  EXPECT_LT(some->size(), all->size());
+  // A stream with no records leaves `next` as it was.
+  next = 7;
+  ASSERT_TRUE(projection->StreamEventsOfTypes("case-nobody", 0, decides, &next).ok());
+  EXPECT_EQ(next, 7u);
+}
+
 }  // namespace
 }  // namespace duurzaam::projections

@@ -112,8 +112,8 @@ class ExpertSyncTest : public MtlsServerTest {
     for (const auto& r : *records) {
       auto e = held->second.events.find(static_cast<int64_t>(r.revision));
       ASSERT_NE(e, held->second.events.end()) << case_id << "/" << r.revision;
-      EXPECT_EQ(e->second.event_id(), r.id.ToString());
-      EXPECT_EQ(e->second.position(), r.position);
+      EXPECT_EQ(e->second->event_id(), r.id.ToString());
+      EXPECT_EQ(e->second->position(), r.position);
     }
   }
 
