@@ -69,6 +69,8 @@ const char* OperationName(Operation op) {
       return "read cases";
     case Operation::kListPortfolio:
       return "list portfolios";
+    case Operation::kListPlacements:
+      return "list an employer's placements";
     case Operation::kReadStatistics:
       return "read regional statistics";
     case Operation::kAppendRaw:
@@ -100,7 +102,8 @@ const char* OperationName(Operation op) {
       break;
     case Role::kEmployer:
       allowed = op == Operation::kRecordCaseEvent || op == Operation::kRecordEmployerEvent ||
-                op == Operation::kReadCase || op == Operation::kReadLog;
+                op == Operation::kReadCase || op == Operation::kReadLog ||
+                op == Operation::kListPlacements;
       break;
     case Role::kAuditor:
       allowed = op == Operation::kReadCase || op == Operation::kListPortfolio ||

@@ -36,6 +36,7 @@ enum class Operation {
   kPull,                 // Cases.Pull (the expert app: changes to the caller's cases)
   kReadCase,             // Cases.GetTimeline / GetStatus / SubscribeCase
   kListPortfolio,        // Cases.ListPortfolio
+  kListPlacements,       // Cases.ListPlacements (an employer's own placements)
   kReadStatistics,       // Cases.GetRegionalStatistics (anonymised)
   kAppendRaw,            // EventStore.Append / AppendMultiStream (unvalidated)
   kReadLog,              // EventStore.ReadStream / ReadAll / Subscribe

@@ -14,6 +14,8 @@
 //     timeline CASE [--lang=nl|en]
 //     status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]
 //     portfolio [EXPERT] [--lang=nl|en]
+//     placements [--level=AT_RISK,...] [--order=urgency|case|attention] [--desc]
+//                [--page-size=N] [--page=TOKEN] [--lang=nl|en]       (EMPLOYER)
 //     erase CASE --reason=TEXT                            (ADMIN)
 //     rotate-master-key                                   (ADMIN)
 //     verify DATA_DIR                                     (offline)
@@ -36,6 +38,8 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "clients/lib/args.h"
 #include "clients/lib/error_details.h"
@@ -182,21 +186,24 @@ int MasterKey(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   Args args = Parse(argc, argv);
   if (args.positional.empty() || args.Has("help")) {
-    std::fprintf(stderr,
-                 "usage: duurzaamctl [--server=HOST:PORT] [--ca=CA.pem] COMMAND\n"
-                 "  append STREAM TYPE DATA [--expect=any|no_stream|exists|N]\n"
-                 "  read STREAM [--from=N] [--backwards] [--max=N]\n"
-                 "  read-all [--from=N] [--max=N] [--prefix=P] [--type=T]\n"
-                 "  subscribe [--from=N] [--prefix=P] [--stream=S]\n"
-                 "  timeline CASE [--lang=nl|en]\n"
-                 "  status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]\n"
-                 "  portfolio [EXPERT] [--lang=nl|en]\n"
-                 "  erase CASE --reason=TEXT   (ADMIN: crypto-shred a closed case)\n"
-                 "  rotate-master-key          (ADMIN: re-wrap data keys, see master-key)\n"
-                 "  signing-key                (AUDITOR: the checkpoint key to pin)\n"
-                 "  register-employer ID NAME  (ADMIN: add an employer to the registry)\n"
-                 "  verify DATA_DIR   (offline, on a stopped server's store)\n"
-                 "  master-key init|add|list FILE | master-key retire FILE KEY_ID   (offline)\n");
+    std::fprintf(
+        stderr,
+        "usage: duurzaamctl [--server=HOST:PORT] [--ca=CA.pem] COMMAND\n"
+        "  append STREAM TYPE DATA [--expect=any|no_stream|exists|N]\n"
+        "  read STREAM [--from=N] [--backwards] [--max=N]\n"
+        "  read-all [--from=N] [--max=N] [--prefix=P] [--type=T]\n"
+        "  subscribe [--from=N] [--prefix=P] [--stream=S]\n"
+        "  timeline CASE [--lang=nl|en]\n"
+        "  status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]\n"
+        "  portfolio [EXPERT] [--lang=nl|en]\n"
+        "  placements [--level=AT_RISK,VULNERABLE,...] [--order=urgency|case|attention]\n"
+        "             [--desc] [--page-size=N] [--page=TOKEN] [--lang=nl|en]   (EMPLOYER)\n"
+        "  erase CASE --reason=TEXT   (ADMIN: crypto-shred a closed case)\n"
+        "  rotate-master-key          (ADMIN: re-wrap data keys, see master-key)\n"
+        "  signing-key                (AUDITOR: the checkpoint key to pin)\n"
+        "  register-employer ID NAME  (ADMIN: add an employer to the registry)\n"
+        "  verify DATA_DIR   (offline, on a stopped server's store)\n"
+        "  master-key init|add|list FILE | master-key retire FILE KEY_ID   (offline)\n");
     return 2;
   }
   const std::string& command = args.positional[0];
@@ -276,6 +283,45 @@ int main(int argc, char** argv) {
                   item.case_id().c_str(), item.employer_id().c_str());
       for (const auto& a : item.attention()) std::printf("    > %s\n", a.c_str());
     }
+    return 0;
+  }
+  if (command == "placements") {
+    v1::ListPlacementsRequest request;
+    request.set_language(args.Flag("lang", "nl"));
+    for (const auto& level : absl::StrSplit(args.Flag("level", ""), ',', absl::SkipEmpty())) {
+      v1::StatusLevel parsed;
+      if (!v1::StatusLevel_Parse(absl::StrCat("STATUS_LEVEL_", level), &parsed)) {
+        return std::fprintf(stderr, "--level: SUSTAINABLE, VULNERABLE, AT_RISK or ENDED\n"), 2;
+      }
+      request.add_levels(parsed);
+    }
+    const std::string order = args.Flag("order", "urgency");
+    if (order == "case") {
+      request.set_order(v1::ListPlacementsRequest::CASE_ID);
+    } else if (order == "attention") {
+      request.set_order(v1::ListPlacementsRequest::ATTENTION_DATE);
+    } else if (order != "urgency") {
+      return std::fprintf(stderr, "--order: urgency, case or attention\n"), 2;
+    }
+    request.set_descending(args.Has("desc"));
+    if (args.Has("page-size")) {
+      request.set_page_size(static_cast<int32_t>(Number(args.Flag("page-size"), "--page-size")));
+    }
+    request.set_page_token(args.Flag("page", ""));
+    v1::PlacementList list;
+    grpc::Status status = v1::Cases::NewStub(channel)->ListPlacements(&context, request, &list);
+    if (!status.ok()) return Fail(status);
+    for (const auto& p : list.placements()) {
+      std::printf("%-28s %-10s %s\n", v1::StatusLevel_Name(p.level()).c_str(), p.case_id().c_str(),
+                  p.contract() == v1::CONTRACT_TYPE_PERMANENT    ? "vast/permanent"
+                  : p.contract() == v1::CONTRACT_TYPE_FIXED_TERM ? "tijdelijk/fixed-term"
+                                                                 : "");
+      for (const auto& r : p.reasons()) std::printf("    - %s\n", r.text().c_str());
+      for (const auto& a : p.attention()) std::printf("    > %s\n", a.text().c_str());
+    }
+    std::printf("%d placement(s)%s%s\n", list.total(),
+                list.next_page_token().empty() ? "" : "; next page: --page=",
+                list.next_page_token().c_str());
     return 0;
   }
   if (command == "timeline" || command == "status") {

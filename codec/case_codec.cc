@@ -19,14 +19,14 @@ v1::Visibility Audience(domain::Audience audience) {
   return v1::VISIBILITY_RESTRICTED;
 }
 
+}  // namespace
+
 void ToProto(const domain::Reason& r, Language language, v1::StatusReason* out) {
   out->set_rule_id(r.rule_id);
   out->set_text(In(r.sentence, language));
   for (const auto& id : r.evidence) out->add_evidence_event_ids(id);
   out->set_audience(Audience(r.audience));
 }
-
-}  // namespace
 
 [[nodiscard]] absl::StatusOr<Language> ParseLanguage(const std::string& language) {
   if (language.empty() || language == "nl") return Language::kDutch;

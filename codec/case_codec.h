@@ -20,6 +20,7 @@ enum class Language { kDutch, kEnglish };
 const std::string& In(const domain::Text& text, Language language);
 
 void ToProto(const domain::CaseStatus& status, Language language, v1::CaseStatus* out);
+void ToProto(const domain::Reason& reason, Language language, v1::StatusReason* out);
 
 void ToProto(const std::vector<domain::GroupStatistics>& groups, v1::RegionalStatistics* out);
 

@@ -433,11 +433,11 @@ namespace {
 // What ToApi learns of a PlacementEvent's top-level fields at the wire
 // level, without parsing them.
 struct WireFields {
-  bool ok = false;             // every field read, and the API message knows it
-  std::string_view envelope;   // field 4 (the stored form's sealed fields)
-  size_t envelope_begin = 0;   // where field 4 (tag and all) starts and ends
+  bool ok = false;            // every field read, and the API message knows it
+  std::string_view envelope;  // field 4 (the stored form's sealed fields)
+  size_t envelope_begin = 0;  // where field 4 (tag and all) starts and ends
   size_t envelope_end = 0;
-  int body = 0;                // the field number of the body (oneof) set, 0: none
+  int body = 0;  // the field number of the body (oneof) set, 0: none
 };
 
 // The API message's field numbers, and which of them are a body.

@@ -132,8 +132,8 @@ namespace {
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag) != 1) {
     return OpenSslError("init");
   }
-  if (!aad.empty() && EVP_DecryptUpdate(ctx, nullptr, &length, Bytes(aad),
-                                        static_cast<int>(aad.size())) != 1) {
+  if (!aad.empty() &&
+      EVP_DecryptUpdate(ctx, nullptr, &length, Bytes(aad), static_cast<int>(aad.size())) != 1) {
     return OpenSslError("AAD");
   }
   std::string plaintext(ciphertext.size(), '\0');
@@ -233,7 +233,9 @@ AeadOpener::~AeadOpener() {
     std::memcpy(slot.key, key32.data(), kAeadKeySize);
     slot.ctx = ctx;
   }
-  if (i > 0) std::rotate(slots_.begin(), slots_.begin() + static_cast<long>(i), slots_.begin() + static_cast<long>(i) + 1);
+  if (i > 0)
+    std::rotate(slots_.begin(), slots_.begin() + static_cast<long>(i),
+                slots_.begin() + static_cast<long>(i) + 1);
   return OpenWith(slots_.front().ctx, aad, sealed);
 }
 

@@ -26,6 +26,10 @@ struct Principal {
   // The organisation an EMPLOYER principal acts for (an employer id); empty
   // for the other roles. Not part of the recorded event.
   std::string organisation;
+  // The service that acts for this principal, e.g. "portal:werkgeversportaal"
+  // (the employer portal, for a user it signed in); empty when the
+  // principal calls itself. Recorded in the access log, not in events.
+  std::string via;
 };
 
 enum class ContractType { kPermanent, kFixedTerm };

@@ -27,6 +27,11 @@ namespace {
 //   "x\0<expert>\0<case>"                the expert is in the case team
 //   "r\0<region>\0<group>\0<case>"       the case's region and target group
 constexpr char kCheckpointKey[] = "p";
+// What the projection's keys mean, written with every checkpoint. 2: the
+// employer index ("e") joined the expert ("x") and region ("r") indexes.
+// A projection of an older format must be rebuilt before it is used.
+constexpr char kFormatKey[] = "f";
+constexpr char kFormat[] = "2";
 constexpr size_t kWriteBufferBytes = 32 << 20;
 constexpr size_t kRebuildWriteBufferBytes = 64 << 20;
 constexpr size_t kRebuildChunkEvents = 20000;
@@ -161,6 +166,7 @@ class BatchProjector {
     if (const auto* opened = std::get_if<domain::CaseOpened>(&event.body)) {
       s = batch_->Put(
           absl::StrCat("r", kSep, opened->region, kSep, opened->target_group, kSep, case_id), "");
+      if (s.ok()) s = batch_->Put(absl::StrCat("e", kSep, opened->employer_id, kSep, case_id), "");
     }
     // The team, by the domain's rule.
     for (const domain::TeamChange& change : domain::TeamChanges(event)) {
@@ -212,6 +218,11 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
 
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Projection::Batch>> CaseProjection::NewBatch(
     uint64_t log_end) {
+  if (out_of_date_) {
+    return absl::FailedPreconditionError(
+        "the case projection was written by an older version (it lacks indexes this one reads): "
+        "rebuild it (duurzaamd does at start; --rebuild_projections)");
+  }
   const uint64_t from = Checkpoint();
   if (from > log_end) {
     return absl::FailedPreconditionError(
@@ -244,6 +255,7 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
   if (chunk.next == chunk.from) return 0;
   RETURN_IF_ERROR(
       FromRocks(chunk.batch.Put(kCheckpointKey, BigEndian(chunk.next)), "write checkpoint"));
+  RETURN_IF_ERROR(FromRocks(chunk.batch.Put(kFormatKey, kFormat), "write the format"));
   // No WAL: data and checkpoint live in the same atomic batch and memtable,
   // so a crash loses both together back to the last flush, and the
   // follower re-applies from that checkpoint. The log is the truth.
@@ -341,6 +353,10 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "read checkpoint");
   }
+  std::string format;
+  s = db->Get(rocksdb::ReadOptions(), kFormatKey, &format);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read the format");
+  p->out_of_date_ = p->checkpoint_ > 0 && format != kFormat;
   return p;
 }
 
@@ -370,6 +386,7 @@ CaseProjection::~CaseProjection() {
       rocksdb::DeleteFilesInRange(db_.get(), db_->DefaultColumnFamily(), nullptr, nullptr),
       "drop the cleared projection files"));
   checkpoint_ = 0;
+  out_of_date_ = false;  // empty: the next commit writes this version's format
   return absl::OkStatus();
 }
 
@@ -417,14 +434,25 @@ CaseProjection::StreamEventsOfTypes(const std::string& stream, uint64_t from_rev
   return out;
 }
 
-[[nodiscard]] absl::StatusOr<std::vector<std::string>> CaseProjection::CasesOfExpert(
-    const std::string& expert_id) const {
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> CaseProjection::CasesIndexedBy(
+    std::string_view index, const std::string& key) const {
   std::vector<std::string> out;
-  std::string prefix = absl::StrCat("x", kSep, expert_id, kSep);
-  RETURN_IF_ERROR(Scan(prefix, [&](std::string_view key, std::string_view) {
-    out.emplace_back(key.substr(prefix.size()));
+  const std::string prefix =
+      absl::StrCat(absl::string_view(index.data(), index.size()), kSep, key, kSep);
+  RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view) {
+    out.emplace_back(k.substr(prefix.size()));
   }));
   return out;
+}
+
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> CaseProjection::CasesOfExpert(
+    const std::string& expert_id) const {
+  return CasesIndexedBy("x", expert_id);
+}
+
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> CaseProjection::CasesOfEmployer(
+    const std::string& employer_id) const {
+  return CasesIndexedBy("e", employer_id);
 }
 
 [[nodiscard]] absl::StatusOr<std::vector<CaseProjection::CaseKey>> CaseProjection::AllCases()
@@ -445,7 +473,7 @@ CaseProjection::Dump() const {
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key() == kCheckpointKey) continue;
+    if (it->key() == kCheckpointKey || it->key() == kFormatKey) continue;
     out.emplace_back(it->key().ToString(), it->value().ToString());
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "dump projections"));

@@ -37,6 +37,11 @@ class CaseProjection final : public Projection {
   // Projection.
   std::string_view Name() const override { return "case projection"; }
   uint64_t Checkpoint() const override { return checkpoint_.load(std::memory_order_acquire); }
+  // True when the projection on disk was written by an older version (its
+  // format lacks indexes this one reads): it must be rebuilt before the
+  // follower feeds it (NewBatch refuses until then). duurzaamd rebuilds
+  // such a projection at start.
+  bool OutOfDate() const { return out_of_date_.load(); }
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Batch>> NewBatch(uint64_t log_end) override;
 
   // Events applied since open (a restart that resumes applies only new ones).
@@ -73,6 +78,9 @@ class CaseProjection final : public Projection {
       const std::function<bool(std::string_view type)>& wanted, uint64_t* next_revision) const;
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> CasesOfExpert(
       const std::string& expert_id) const;
+  // The cases opened at an employer (from CaseOpened), by case id.
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> CasesOfEmployer(
+      const std::string& employer_id) const;
   // (region, target group, case id) of every case.
   struct CaseKey {
     std::string region, target_group, case_id;
@@ -100,7 +108,12 @@ class CaseProjection final : public Projection {
       const std::function<void(std::string_view, std::string_view)>& fn) const;
 
   std::unique_ptr<rocksdb::DB> db_;
+  // The case ids under `key` in an index ("x" experts, "e" employers).
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> CasesIndexedBy(
+      std::string_view index, const std::string& key) const;
+
   std::atomic<uint64_t> checkpoint_{0};
+  std::atomic<bool> out_of_date_{false};
   std::atomic<uint64_t> applied_{0};
   Mutex apply_mu_;  // one applier at a time
 };

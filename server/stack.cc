@@ -126,7 +126,10 @@ void ServerStack::Log(const std::string& line) const {
 
   // The case projection, rebuilt from the log when asked.
   ASSIGN_OR_RETURN(projection_, projections::CaseProjection::Open(data_dir_ + "/projections"));
-  if (config.rebuild_projections) {
+  if (config.rebuild_projections || projection_->OutOfDate()) {
+    if (!config.rebuild_projections) {
+      Log("the case projection was written by an older version: rebuilding it from the log");
+    }
     const uint64_t end = store_->CommittedEnd();
     const auto rebuild_start = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(projection_->Rebuild(store_.get(), options_.rebuild_progress));

@@ -25,6 +25,7 @@ constexpr char kType[] = "duurzaam.v1.AccessRecord";
     record.set_case_id(case_id);
     record.set_view(std::string(view));
     record.set_method(std::string(method));
+    record.set_via(who.via);
     codec::ToTimestamp(now, record.mutable_read_at());
     eventstore::ProposedEvent event;
     event.id = eventstore::EventId::Random();

@@ -171,8 +171,7 @@ class PullState {
     ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> records,
                      projection_->StreamEventsOfTypes(
                          domain::CaseStream(case_id), next,
-                         [](std::string_view type) { return codec::DecidesAccess(type); },
-                         &next));
+                         [](std::string_view type) { return codec::DecidesAccess(type); }, &next));
     a.next = static_cast<eventstore::Revision>(next);
     for (const eventstore::RecordedEvent& record : records) {
       absl::StatusOr<domain::Event> event = codec::Decode(record, cases_->sealer());
@@ -371,9 +370,9 @@ class PullProducer {
  public:
   static constexpr size_t kRoundsAhead = 1;
 
-  PullProducer(const domain::Principal& who, uint64_t cursor, uint64_t start_end,
-               CaseReader* cases, projections::CaseProjection* projection,
-               eventstore::Store* store, AccessLog* access_log)
+  PullProducer(const domain::Principal& who, uint64_t cursor, uint64_t start_end, CaseReader* cases,
+               projections::CaseProjection* projection, eventstore::Store* store,
+               AccessLog* access_log)
       : who_(who),
         cursor_(cursor),
         start_end_(start_end),

@@ -361,18 +361,7 @@ domain::Date Today(const std::function<int64_t()>& now_micros) {
 template <typename Request>
 [[nodiscard]] absl::StatusOr<domain::Date> AsOf(const Request& request,
                                                 const std::function<int64_t()>& now_micros) {
-  const domain::Date today = Today(now_micros);
-  if (!request.has_as_of()) return today;
-  ASSIGN_OR_RETURN(domain::Date day, codec::DateFromProto(request.as_of(), "as_of"));
-  // A status as of a day counts what was recorded by that day, so it is
-  // stable only once the day has come; a later day is refused.
-  if (today < day) {
-    return MakeInvalidArgument(
-        {"as_of", absl::StrCat("as_of ", domain::FormatDate(day), " is after today (",
-                               domain::FormatDate(today),
-                               "): a status is given for today or an earlier day")});
-  }
-  return day;
+  return AsOfDay(request.has_as_of() ? &request.as_of() : nullptr, now_micros);
 }
 
 // Fills a Record*EventResponse from the outcome of Record.
@@ -403,6 +392,22 @@ void ReportQuarantined(const CaseView& view, access::View seen, Response* respon
 }
 
 }  // namespace
+
+[[nodiscard]] absl::StatusOr<domain::Date> AsOfDay(const v1::CalendarDate* as_of,
+                                                   const std::function<int64_t()>& now_micros) {
+  const domain::Date today = Today(now_micros);
+  if (as_of == nullptr) return today;
+  ASSIGN_OR_RETURN(domain::Date day, codec::DateFromProto(*as_of, "as_of"));
+  // A status as of a day counts what was recorded by that day, so it is
+  // stable only once the day has come; a later day is refused.
+  if (today < day) {
+    return MakeInvalidArgument(
+        {"as_of", absl::StrCat("as_of ", domain::FormatDate(day), " is after today (",
+                               domain::FormatDate(today),
+                               "): a status is given for today or an earlier day")});
+  }
+  return day;
+}
 
 CaseService::CaseService(eventstore::Store* store, projections::CaseProjection* projection,
                          Guard* guard, const codec::Sealer* sealer,

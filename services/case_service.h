@@ -31,6 +31,11 @@ using CaseServiceBase =
     v1::Cases::WithCallbackMethod_RecordCaseEvent<v1::Cases::WithCallbackMethod_RecordEmployerEvent<
         v1::Cases::WithCallbackMethod_PushIntents<v1::Cases::Service>>>;
 
+// The day a query is about: `as_of` (INVALID_ARGUMENT naming "as_of" when it
+// is not a date or is after today, UTC), or today when it is null.
+[[nodiscard]] absl::StatusOr<domain::Date> AsOfDay(const v1::CalendarDate* as_of,
+                                                   const std::function<int64_t()>& now_micros);
+
 class CaseService final : public CaseServiceBase {
  public:
   // `now_micros` is the server clock (for "today"); the domain never reads it.
@@ -59,6 +64,10 @@ class CaseService final : public CaseServiceBase {
                          v1::CaseStatus* response) override;
   grpc::Status ListPortfolio(grpc::ServerContext* context, const v1::ListPortfolioRequest* request,
                              v1::Portfolio* response) override;
+  // An employer's placements (services/case_placements.cc).
+  grpc::Status ListPlacements(grpc::ServerContext* context,
+                              const v1::ListPlacementsRequest* request,
+                              v1::PlacementList* response) override;
   grpc::Status SubscribeCase(grpc::ServerContext* context, const v1::SubscribeCaseRequest* request,
                              grpc::ServerWriter<v1::CaseUpdate>* writer) override;
   // The expert app's pull: every change to the caller's cases from a log

@@ -23,6 +23,24 @@ bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLoca
     return domain::Principal{kDevLocal, domain::Role::kAuditor, ""};
   }
   ASSIGN_OR_RETURN(domain::Principal who, auth_->Authenticate(context));
+  if (!who.via.empty()) {
+    // The organisation comes from the acting service's sign-in: it must be
+    // one this server knows (fail closed on anything else).
+    if (employers_ == nullptr) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(who.via, " may not act for users on this server"));
+    }
+    absl::Status known = employers_->CheckRegistered(who.organisation);
+    if (absl::IsFailedPrecondition(known)) {
+      return absl::PermissionDeniedError(absl::StrCat(who.via, " acts for an organisation ('",
+                                                      who.organisation,
+                                                      "') that is not a registered employer"));
+    }
+    if (!known.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot check the employer registry, so the call is refused: ", known.message()));
+    }
+  }
   RETURN_IF_ERROR(access::CheckOperation(who, op));
   return who;
 }
@@ -31,7 +49,8 @@ bool Guard::IsDevLocal(const domain::Principal& who) { return who.id == kDevLoca
                                                 const domain::Principal& who) {
   if (IsDevLocal(who) || auth_->dev()) return absl::OkStatus();
   ASSIGN_OR_RETURN(domain::Principal now, auth_->Authenticate(context));
-  if (now.id != who.id || now.role != who.role || now.organisation != who.organisation) {
+  if (now.id != who.id || now.role != who.role || now.organisation != who.organisation ||
+      now.via != who.via) {
     return absl::UnauthenticatedError("the caller's identity changed during the call");
   }
   return absl::OkStatus();

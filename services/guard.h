@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "access/policy.h"
 #include "duurzaam/v1/eventstore.pb.h"
+#include "codec/employer_registry.h"
 #include "services/access_log.h"
 #include "services/case_reader.h"
 #include "services/principal.h"
@@ -24,12 +25,18 @@ namespace duurzaam::services {
 
 class Guard {
  public:
-  // Borrows all three; `access_log` may be null (nothing recorded: tools).
-  Guard(Authenticator* auth, CaseReader* cases, AccessLog* access_log)
-      : auth_(auth), cases_(cases), access_log_(access_log) {}
+  // Borrows all four; `access_log` may be null (nothing recorded: tools),
+  // `employers` too (then no service may act for a principal: a call from
+  // the portal is refused).
+  Guard(Authenticator* auth, CaseReader* cases, AccessLog* access_log,
+        codec::EmployerRegistry* employers = nullptr)
+      : auth_(auth), cases_(cases), access_log_(access_log), employers_(employers) {}
 
   // The caller, if they may ask for `op` at all: UNAUTHENTICATED or
-  // PERMISSION_DENIED otherwise. In dev mode a call without principal
+  // PERMISSION_DENIED otherwise. A principal a service acts for (the
+  // portal's employer users) must belong to a registered employer
+  // (PERMISSION_DENIED otherwise; UNAVAILABLE when the registry cannot be
+  // read: never admitted by default). In dev mode a call without principal
   // metadata to the generic EventStore acts as "dev:local", an auditor that
   // may also append raw events (local tooling).
   [[nodiscard]] absl::StatusOr<domain::Principal> Admit(const grpc::ServerContextBase& context,
@@ -124,6 +131,7 @@ class Guard {
   Authenticator* auth_;
   CaseReader* cases_;
   AccessLog* access_log_;
+  codec::EmployerRegistry* employers_;
 };
 
 }  // namespace duurzaam::services

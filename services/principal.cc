@@ -153,7 +153,8 @@ Authenticator::~Authenticator() = default;
   }
   auto role = ParseRole(Header(context, kRoleHeader).value_or(""));
   if (!role.ok()) return role.status();
-  domain::Principal principal{*id, *role, Header(context, kOrganisationHeader).value_or("")};
+  domain::Principal principal{*id, *role, Header(context, kOrganisationHeader).value_or(""),
+                              Header(context, kViaHeader).value_or("")};
   if (principal.role == domain::Role::kEmployer && principal.organisation.empty()) {
     return absl::UnauthenticatedError(
         absl::StrCat("an EMPLOYER principal names its organisation in '", kOrganisationHeader,
@@ -206,20 +207,31 @@ Authenticator::~Authenticator() = default;
                    SubjectField(subject, NID_organizationalUnitName, "role (OU)"));
   ASSIGN_OR_RETURN(std::optional<std::string> organisation,
                    SubjectField(subject, NID_organizationName, "organisation (O)"));
-  auto role = ParseRole(role_name.value_or(""));
-  if (!role.ok()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("certificate refused: its role (subject OU) '", role_name.value_or(""),
-                     "' is not one of EXPERT, EMPLOYER, AUDITOR, ADMIN"));
-  }
   if (!name || !domain::IsPrincipalName(*name)) {
     return absl::UnauthenticatedError(
         absl::StrCat("certificate refused: its name (subject CN) '", name.value_or(""),
                      "' must be 1 to 64 of a-z, 0-9, '-', '.', '_' and '@'"));
   }
+  const bool portal = role_name.value_or("") == kPortalRole;
+  auto role = portal ? absl::StatusOr<domain::Role>(domain::Role::kEmployer)
+                     : ParseRole(role_name.value_or(""));
+  if (!role.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("certificate refused: its role (subject OU) '", role_name.value_or(""),
+                     "' is not one of EXPERT, EMPLOYER, AUDITOR, ADMIN, PORTAL"));
+  }
+  if (portal) {
+    // Acts for employer users only, named per call (ActingFor).
+    if (organisation && !organisation->empty()) {
+      return absl::UnauthenticatedError(
+          "certificate refused: a PORTAL certificate names no organisation (subject O); the "
+          "organisation comes with each call, from the user's sign-in");
+    }
+    v.portal = *name;
+  }
   v.principal = {absl::StrCat(absl::AsciiStrToLower(access::RoleName(*role)), ":", *name), *role,
                  ""};
-  if (*role == domain::Role::kEmployer) {
+  if (*role == domain::Role::kEmployer && !portal) {
     if (!organisation || organisation->empty()) {
       return absl::UnauthenticatedError(
           "certificate refused: an EMPLOYER certificate names its employer id in the subject O");
@@ -337,7 +349,41 @@ bool Authenticator::Revoked(const std::string& serial) {
                                "certificate refused: serial ", v.serial, " (", v.principal.id,
                                ") has been revoked; ask the administrator for a new certificate")));
   }
+  if (!v.portal.empty()) {
+    absl::StatusOr<domain::Principal> user = ActingFor(context, v.portal);
+    if (!user.ok()) return Refuse(context, user.status());
+    return user;
+  }
   return v.principal;
+}
+
+[[nodiscard]] absl::StatusOr<domain::Principal> Authenticator::ActingFor(
+    const grpc::ServerContextBase& context, const std::string& portal) {
+  const auto& metadata = context.client_metadata();
+  if (metadata.count(kOnBehalfOfHeader) > 1 || metadata.count(kOrganisationHeader) > 1) {
+    return absl::UnauthenticatedError(
+        "the portal names more than one user or organisation in one call: whom it acts for is "
+        "ambiguous");
+  }
+  const std::optional<std::string> user = Header(context, kOnBehalfOfHeader);
+  const std::optional<std::string> organisation = Header(context, kOrganisationHeader);
+  if (!user || !organisation) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the portal '", portal, "' acts only for a signed-in employer user: send '",
+        kOnBehalfOfHeader, "' (the user) and '", kOrganisationHeader, "' (their employer id)"));
+  }
+  if (!domain::IsPrincipalName(*user)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("the user the portal acts for ('", kOnBehalfOfHeader,
+                     "') must be 1 to 64 of a-z, 0-9, '-', '.', '_' and '@'"));
+  }
+  if (!domain::IsId(*organisation)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("the organisation the portal asserts ('", kOrganisationHeader,
+                     "') is not an employer id (1 to 64 of a-z, 0-9 and '-')"));
+  }
+  return domain::Principal{absl::StrCat("employer:", *organisation, "/", *user),
+                           domain::Role::kEmployer, *organisation, absl::StrCat("portal:", portal)};
 }
 
 }  // namespace duurzaam::services

@@ -15,10 +15,22 @@
 // Any failure is UNAUTHENTICATED with the reason, and is logged. Verified
 // certificates are cached by their bytes.
 //
+// A certificate with OU = PORTAL (the employer portal, CN = its name) is no
+// principal by itself: each of its calls acts for one employer's user the
+// portal signed in, named in metadata
+//   x-duurzaam-on-behalf-of: <user>          (1 to 64 of a-z, 0-9, - . _ @)
+//   x-duurzaam-organisation: <employer id>   (from the sign-in, never the page)
+// and becomes the EMPLOYER principal "employer:<organisation>/<user>" with
+// via = "portal:<CN>". Whatever else the call asks for, it is an employer:
+// the policy gives it no more than that organisation's employer views (a
+// stolen portal certificate reaches no expert data), and the Guard refuses
+// an organisation that is not a registered employer.
+//
 // In dev mode (plaintext) the caller names itself in request metadata:
 //   x-duurzaam-principal: expert:jdevries
 //   x-duurzaam-role:      EXPERT | EMPLOYER | AUDITOR | ADMIN
 //   x-duurzaam-organisation: <employer id>   (EMPLOYER)
+//   x-duurzaam-via: portal:<name>            (optional: a service acting for it)
 #pragma once
 
 #include <grpcpp/server_context.h>
@@ -39,6 +51,11 @@ namespace duurzaam::services {
 inline constexpr char kPrincipalHeader[] = "x-duurzaam-principal";
 inline constexpr char kRoleHeader[] = "x-duurzaam-role";
 inline constexpr char kOrganisationHeader[] = "x-duurzaam-organisation";
+inline constexpr char kOnBehalfOfHeader[] = "x-duurzaam-on-behalf-of";
+inline constexpr char kViaHeader[] = "x-duurzaam-via";
+// The certificate role (subject OU) of the employer portal's service
+// certificate: not a principal's role (see above).
+inline constexpr char kPortalRole[] = "PORTAL";
 
 struct AuthConfig {
   bool dev = false;            // metadata principals (plaintext dev servers only)
@@ -74,12 +91,16 @@ class Authenticator {
  private:
   struct Verified {
     domain::Principal principal;
+    std::string portal;     // the portal's name (CN) for a PORTAL certificate, else empty
     int64_t not_after = 0;  // seconds since the epoch
     std::string serial;     // upper-case hex
   };
   explicit Authenticator(AuthConfig config);
   [[nodiscard]] absl::StatusOr<domain::Principal> FromMetadata(
       const grpc::ServerContextBase& context);
+  // The employer user a PORTAL certificate's call acts for.
+  [[nodiscard]] static absl::StatusOr<domain::Principal> ActingFor(
+      const grpc::ServerContextBase& context, const std::string& portal);
   [[nodiscard]] absl::StatusOr<Verified> Verify(const std::string& pem) const;
   bool Revoked(const std::string& serial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   [[nodiscard]] absl::Status Refuse(const grpc::ServerContextBase& context, absl::Status why) const;

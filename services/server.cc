@@ -70,10 +70,10 @@ namespace {
   if (deps.access_store != nullptr) {
     server->access_log_ = std::make_unique<AccessLog>(deps.access_store, &SystemMicros);
   }
-  server->guard_ = std::make_unique<Guard>(server->auth_.get(), server->reader_.get(),
-                                           server->access_log_.get());
-  server->event_store_ = std::make_unique<EventStoreService>(store, server->guard_.get());
   server->employers_ = std::make_unique<codec::EmployerRegistry>(store);
+  server->guard_ = std::make_unique<Guard>(server->auth_.get(), server->reader_.get(),
+                                           server->access_log_.get(), server->employers_.get());
+  server->event_store_ = std::make_unique<EventStoreService>(store, server->guard_.get());
   server->cases_ =
       std::make_unique<CaseService>(store, projection, server->guard_.get(), server->sealer_.get(),
                                     server->employers_.get(), &SystemMicros);

@@ -72,8 +72,8 @@ class Server {
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<CaseReader> reader_;
   std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<codec::EmployerRegistry> employers_;  // before the guard that borrows it
   std::unique_ptr<Guard> guard_;
-  std::unique_ptr<codec::EmployerRegistry> employers_;
   std::unique_ptr<EventStoreService> event_store_;
   std::unique_ptr<CaseService> cases_;
   std::unique_ptr<AuditService> audit_;

@@ -98,7 +98,7 @@ class GroupSaver {
   std::deque<Group> queue_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;                // last: starts once the rest is set
+  std::thread thread_;  // last: starts once the rest is set
 };
 
 }  // namespace
@@ -118,16 +118,15 @@ absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Open(const std::string& jo
                                                            std::string_view passphrase) {
   std::unique_ptr<ExpertApp> app(new ExpertApp());
   Replica* replica = &app->replica_;
-  ASSIGN_OR_RETURN(app->vault_,
-                   Vault::Open(journal_path, passphrase, [replica](std::string_view record) {
-                     // Parsed where the replica keeps its events.
-                     auto* entry =
-                         google::protobuf::Arena::CreateMessage<JournalEntry>(replica->arena());
-                     if (!entry->ParseFromArray(record.data(), static_cast<int>(record.size()))) {
-                       return absl::DataLossError("a journal record is not a JournalEntry");
-                     }
-                     return replica->Apply(entry);
-                   }));
+  ASSIGN_OR_RETURN(
+      app->vault_, Vault::Open(journal_path, passphrase, [replica](std::string_view record) {
+        // Parsed where the replica keeps its events.
+        auto* entry = google::protobuf::Arena::CreateMessage<JournalEntry>(replica->arena());
+        if (!entry->ParseFromArray(record.data(), static_cast<int>(record.size()))) {
+          return absl::DataLossError("a journal record is not a JournalEntry");
+        }
+        return replica->Apply(entry);
+      }));
   // A purge the app had not finished (a crash between the removal and
   // the rewrite): finish it now.
   if (app->replica_.NeedsCompaction()) RETURN_IF_ERROR(app->Compact());
@@ -294,8 +293,7 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
   // last group saved. A group is saved on a thread of its own while the
   // next is read.
   constexpr size_t kSaveBytes = 8 << 20;
-  GroupSaver saver([this](absl::Span<JournalEntry* const> group) { return Save(group); },
-                   progress);
+  GroupSaver saver([this](absl::Span<JournalEntry* const> group) { return Save(group); }, progress);
   std::vector<JournalEntry*> group;
   size_t group_bytes = 0;
   while (reader->Read(response)) {

@@ -279,8 +279,8 @@ absl::StatusOr<std::string_view> Vault::Frame(absl::Span<const Record> records,
     }
     const uint32_t sealed = static_cast<uint32_t>(bytes + crypto::kAeadOverhead);
     for (int k = 0; k < 4; ++k) frame[k] = static_cast<char>(sealed >> (24 - 8 * k));
-    if (absl::Status s = crypto::AeadSealInPlace(
-            key_, RecordAad(file_id_, first_frame + *frames), frame + 4, bytes);
+    if (absl::Status s = crypto::AeadSealInPlace(key_, RecordAad(file_id_, first_frame + *frames),
+                                                 frame + 4, bytes);
         !s.ok()) {
       OPENSSL_cleanse(out, buffer_size_);  // never leave plaintext behind
       return s;

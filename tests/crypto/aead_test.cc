@@ -141,7 +141,8 @@ TEST(AeadTest, AnOpenerOpensAsAeadOpenAcrossManyKeys) {
       EXPECT_EQ(*opened, plaintext);
       // The same opener refuses what AeadOpen refuses: another key, another
       // AAD, a flipped byte; and still opens afterwards.
-      EXPECT_TRUE(absl::IsDataLoss(opener.Open(keys[(k + 1) % keys.size()], kAad, *sealed).status()));
+      EXPECT_TRUE(
+          absl::IsDataLoss(opener.Open(keys[(k + 1) % keys.size()], kAad, *sealed).status()));
       EXPECT_TRUE(absl::IsDataLoss(opener.Open(keys[k], "other", *sealed).status()));
       std::string flipped = *sealed;
       flipped[kAeadNonceSize] ^= 1;

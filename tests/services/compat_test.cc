@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "duurzaam/v1/cases.grpc.pb.h"
+#include "projections/case_projection.h"
 #include "server/stack.h"
 #include "tests/support/temp_dir.h"
 
@@ -88,6 +89,37 @@ TEST(CompatTest, AStoreWrittenByEarlierCodeReadsTheSame) {
   EXPECT_EQ(stored, golden.str()) << "served from the stored projections";
   // Rebuilt from the log: every stored record decoded (and upcast) anew.
   EXPECT_EQ(Serve(dir.Sub("data"), /*rebuild=*/true), golden.str()) << "rebuilt from the log";
+}
+
+// The fixture's projections predate the employer index: duurzaamd rebuilds
+// them at start, so an employer's placements list at once.
+TEST(CompatTest, OlderProjectionsAreRebuiltAtStartWithTheIndexesThisVersionReads) {
+  TempDir dir;
+  ASSERT_EQ(std::system(("tar -xzf " + kFixture + " -C " + dir.path()).c_str()), 0);
+  auto projection = projections::CaseProjection::Open(dir.Sub("data") + "/projections");
+  ASSERT_TRUE(projection.ok());
+  EXPECT_TRUE((*projection)->OutOfDate());
+  ASSERT_TRUE((*projection)->CasesOfEmployer("acme")->empty());  // the index is not there
+  projection->reset();
+  server::StackOptions options;
+  options.config.data_dir = dir.Sub("data");
+  options.config.dev = true;
+  options.config.listen = "127.0.0.1:0";
+  options.config.master_key_file = dir.Sub("data") + ".master.keys";
+  auto stack = server::ServerStack::Start(std::move(options));
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  ASSERT_TRUE((*stack)->CatchUp(absl::Seconds(30)).ok());
+  EXPECT_FALSE((*stack)->projection()->OutOfDate());
+  auto cases = v1::Cases::NewStub(
+      grpc::CreateChannel((*stack)->server()->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("x-duurzaam-principal", "employer:acme/hr");
+  context.AddMetadata("x-duurzaam-role", "EMPLOYER");
+  context.AddMetadata("x-duurzaam-organisation", "acme");
+  v1::PlacementList list;
+  grpc::Status listed = cases->ListPlacements(&context, v1::ListPlacementsRequest(), &list);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  EXPECT_EQ(list.total(), 3);
 }
 
 }  // namespace
