@@ -11,8 +11,8 @@
 //     read STREAM [--from=N] [--backwards] [--max=N]
 //     read-all [--from=N] [--max=N] [--prefix=P] [--type=T]
 //     subscribe [--from=N] [--prefix=P] [--stream=S]    (until Ctrl-C)
-//     timeline CASE [--lang=nl|en]
-//     status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en]
+//     timeline CASE [--lang=nl|en] [--json]
+//     status CASE [--as-of=YYYY-MM-DD] [--lang=nl|en] [--json]
 //     portfolio [EXPERT] [--lang=nl|en]
 //     placements [--level=AT_RISK,...] [--order=urgency|case|attention] [--desc]
 //                [--page-size=N] [--page=TOKEN] [--lang=nl|en]       (EMPLOYER)
@@ -48,6 +48,7 @@
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "eventstore/store.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -57,6 +58,16 @@ using namespace duurzaam;
 
 using client::Args;
 Args Parse(int argc, char** argv) { return client::ParseArgs(argc, argv); }
+
+// The whole answer as JSON (proto3 mapping), for scripts.
+int PrintJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) return 1;
+  std::fputs(json.c_str(), stdout);
+  return 0;
+}
 
 uint64_t Number(const std::string& s, const char* what) {
   uint64_t v = 0;
@@ -334,6 +345,7 @@ int main(int argc, char** argv) {
       v1::Timeline timeline;
       grpc::Status status = cases->GetTimeline(&context, request, &timeline);
       if (!status.ok()) return Fail(status);
+      if (args.Has("json")) return PrintJson(timeline);
       for (const auto& e : timeline.entries()) {
         std::printf("%04d-%02d-%02d  %s%s%s\n", e.occurred_on().year(), e.occurred_on().month(),
                     e.occurred_on().day(), e.title().c_str(),
@@ -357,6 +369,7 @@ int main(int argc, char** argv) {
     v1::CaseStatus result;
     grpc::Status status = cases->GetStatus(&context, request, &result);
     if (!status.ok()) return Fail(status);
+    if (args.Has("json")) return PrintJson(result);
     std::printf("%s: %s (as of %04d-%02d-%02d, ruleset %s)\n", result.case_id().c_str(),
                 v1::StatusLevel_Name(result.level()).c_str(), result.as_of().year(),
                 result.as_of().month(), result.as_of().day(), result.ruleset_version().c_str());

@@ -28,6 +28,9 @@ std::string QueryKey(const v1::ListPlacementsRequest& request, domain::Date as_o
   std::vector<int> levels(request.levels().begin(), request.levels().end());
   std::sort(levels.begin(), levels.end());
   for (int l : levels) absl::StrAppend(&key, l, ",");
+  std::vector<std::string> ids(request.case_ids().begin(), request.case_ids().end());
+  std::sort(ids.begin(), ids.end());
+  for (const std::string& id : ids) absl::StrAppend(&key, "|", id);
   return key;
 }
 
@@ -138,6 +141,12 @@ grpc::Status CaseService::ListPlacements(grpc::ServerContext* context,
   absl::StatusOr<std::vector<std::string>> ids = projection_->CasesOfEmployer(employer);
   if (!ids.ok()) return ToGrpcStatus(ids.status());
   std::vector<Placement> placements;
+  if (request->case_ids_size() > 0) {
+    std::erase_if(*ids, [&](const std::string& id) {
+      return std::find(request->case_ids().begin(), request->case_ids().end(), id) ==
+             request->case_ids().end();
+    });
+  }
   for (const std::string& case_id : *ids) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     absl::StatusOr<CaseView> view = cases->Load(case_id);
