@@ -126,14 +126,15 @@ absl::StatusOr<JwkSet> JwkSet::Parse(std::string_view text) {
   return set;
 }
 
-const Jwk* JwkSet::Find(const std::string& kid, const std::string& alg) const {
+std::vector<const Jwk*> JwkSet::Find(const std::string& kid, const std::string& alg) const {
   const std::string kty = alg == "ES256" ? "EC" : "RSA";
+  std::vector<const Jwk*> out;
   for (const Jwk& k : keys_) {
     if (k.kty != kty || (!k.alg.empty() && k.alg != alg)) continue;
     if (!kid.empty() && k.kid != kid) continue;
-    return &k;
+    out.push_back(&k);
   }
-  return nullptr;
+  return out;
 }
 
 absl::StatusOr<json> VerifyJws(std::string_view token, const JwkSet& keys) {
@@ -155,8 +156,8 @@ absl::StatusOr<json> VerifyJws(std::string_view token, const JwkSet& keys) {
     return absl::UnauthenticatedError(absl::StrCat("the token is signed with '", alg,
                                                    "'; only RS256, PS256 and ES256 are accepted"));
   }
-  const Jwk* key = keys.Find(Member(header, "kid"), alg);
-  if (key == nullptr) {
+  const std::vector<const Jwk*> candidates = keys.Find(Member(header, "kid"), alg);
+  if (candidates.empty()) {
     return absl::UnauthenticatedError(absl::StrCat("no key of the provider fits the token (kid '",
                                                    Member(header, "kid"), "', ", alg, ")"));
   }
@@ -169,17 +170,22 @@ absl::StatusOr<json> VerifyJws(std::string_view token, const JwkSet& keys) {
   }
   const std::string signed_part =
       std::string(token.substr(0, parts[0].size() + 1 + parts[1].size()));
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_PKEY_CTX* pkey_ctx = nullptr;
-  bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), &pkey_ctx, digest, nullptr, key->key.get()) == 1;
-  if (ok && alg == "PS256") {
-    ok = EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-         EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+  bool ok = false;
+  for (const Jwk* key : candidates) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_PKEY_CTX* pkey_ctx = nullptr;
+    bool good =
+        ctx && EVP_DigestVerifyInit(ctx.get(), &pkey_ctx, digest, nullptr, key->key.get()) == 1;
+    if (good && alg == "PS256") {
+      good = EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+    }
+    ok = good && EVP_DigestVerify(
+                     ctx.get(), reinterpret_cast<const unsigned char*>(signature->data()),
+                     signature->size(), reinterpret_cast<const unsigned char*>(signed_part.data()),
+                     signed_part.size()) == 1;
+    if (ok) break;
   }
-  ok = ok && EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature->data()),
-                              signature->size(),
-                              reinterpret_cast<const unsigned char*>(signed_part.data()),
-                              signed_part.size()) == 1;
   if (!ok) return absl::UnauthenticatedError("the token's signature does not verify");
   absl::StatusOr<std::string> payload = FromBase64Url(parts[1], "payload");
   if (!payload.ok()) return payload.status();

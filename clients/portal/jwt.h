@@ -30,8 +30,9 @@ class JwkSet {
   // The usable signing keys of a JWKS document ({"keys": [...]}); keys of
   // other types or uses are skipped. INVALID_ARGUMENT when it is not a JWKS.
   [[nodiscard]] static absl::StatusOr<JwkSet> Parse(std::string_view json);
-  // The key for a token header's kid and alg; nullptr when none fits.
-  const Jwk* Find(const std::string& kid, const std::string& alg) const;
+  // The keys that fit a token header's kid and alg (every key of the
+  // algorithm's type when the header names no kid).
+  std::vector<const Jwk*> Find(const std::string& kid, const std::string& alg) const;
   size_t size() const { return keys_.size(); }
 
  private:

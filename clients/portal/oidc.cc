@@ -8,6 +8,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "domain/events.h"
 #include "domain/validation.h"
 
@@ -95,9 +97,15 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
-std::string OidcClient::ProviderOrigin() const {
-  absl::StatusOr<Url> url = ParseUrl(config_.issuer);
-  return url.ok() ? url->origin : "";
+std::string OidcClient::FormOrigins() {
+  absl::StatusOr<Url> issuer = ParseUrl(config_.issuer);
+  std::string out = issuer.ok() ? issuer->origin : "";
+  MutexLock lock(&mu_);
+  if (metadata_ && !metadata_->end_session_endpoint.empty()) {
+    absl::StatusOr<Url> logout = ParseUrl(metadata_->end_session_endpoint);
+    if (logout.ok() && logout->origin != out) absl::StrAppend(&out, " ", logout->origin);
+  }
+  return out;
 }
 
 absl::StatusOr<OidcClient::Metadata> OidcClient::Discover() {
@@ -130,9 +138,14 @@ absl::StatusOr<OidcClient::Metadata> OidcClient::Discover() {
 }
 
 absl::StatusOr<JwkSet> OidcClient::Keys(bool refresh) {
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
   {
     MutexLock lock(&mu_);
-    if (keys_ && !refresh) return *keys_;
+    // Read again on request (a token no key verifies: the provider may have
+    // rolled its keys), at most once a minute, and at least every hour (a
+    // key the provider withdrew is not trusted for long).
+    const bool stale = now - keys_read_at_ > 3600;
+    if (keys_ && !stale && (!refresh || now - keys_read_at_ < 60)) return *keys_;
   }
   absl::StatusOr<Metadata> m = Discover();
   if (!m.ok()) return m.status();
@@ -142,6 +155,7 @@ absl::StatusOr<JwkSet> OidcClient::Keys(bool refresh) {
   if (!keys.ok()) return keys.status();
   MutexLock lock(&mu_);
   keys_ = std::make_unique<JwkSet>(*keys);
+  keys_read_at_ = now;
   return *keys;
 }
 
@@ -158,7 +172,8 @@ absl::StatusOr<PendingLogin> OidcClient::Begin() {
       "response_type=code&client_id=", UrlEncode(config_.client_id),
       "&redirect_uri=", UrlEncode(config_.redirect_uri), "&scope=", UrlEncode(config_.scopes),
       "&state=", login.state, "&nonce=", login.nonce, "&code_challenge=", challenge,
-      "&code_challenge_method=S256");
+      "&code_challenge_method=S256",
+      config_.acr_values.empty() ? "" : "&acr_values=" + UrlEncode(config_.acr_values));
   return login;
 }
 
@@ -188,8 +203,7 @@ absl::StatusOr<SignedIn> OidcClient::Finish(const std::string& code, const Pendi
   absl::StatusOr<JwkSet> keys = Keys(/*refresh=*/false);
   if (!keys.ok()) return keys.status();
   absl::StatusOr<json> claims = VerifyJws(id_token, *keys);
-  if (absl::IsUnauthenticated(claims.status()) &&
-      absl::StrContains(claims.status().message(), "no key")) {
+  if (absl::IsUnauthenticated(claims.status())) {
     // The provider may have rolled its keys: read them once more.
     keys = Keys(/*refresh=*/true);
     if (!keys.ok()) return keys.status();
@@ -227,6 +241,22 @@ absl::StatusOr<SignedIn> OidcClient::Check(const json& claims, const PendingLogi
     return refuse("the ID token is not valid yet");
   }
   if (Str(claims, "nonce") != pending.nonce) return refuse("the ID token answers another sign-in");
+  if (!config_.acr_values.empty()) {
+    const std::string acr = Str(claims, "acr");
+    bool accepted = false;
+    for (absl::string_view level : absl::StrSplit(config_.acr_values, ' ', absl::SkipEmpty())) {
+      accepted = accepted || (!acr.empty() && acr == level);
+    }
+    if (!accepted) {
+      return refuse(absl::StrCat("the sign-in's assurance level ('", acr,
+                                 "') is not one this portal accepts (", config_.acr_values, ")"));
+    }
+  }
+  if (config_.user_claim == "email" &&
+      !(claims.contains("email_verified") && claims["email_verified"].is_boolean() &&
+        claims["email_verified"].get<bool>())) {
+    return refuse("the account's email address is not verified by the provider");
+  }
   std::string user = absl::AsciiStrToLower(Str(claims, config_.user_claim.c_str()));
   if (!domain::IsPrincipalName(user)) {
     return refuse(absl::StrCat("the account's '", config_.user_claim,

@@ -33,6 +33,11 @@ struct OidcConfig {
   // against; empty: the system's.
   std::string ca_file;
   std::string scopes = "openid profile email";
+  // The assurance levels accepted (e.g. eHerkenning's EH3 and up, as the
+  // broker names them), space-separated: asked for as acr_values and
+  // required of the ID token's "acr". Empty: no level asked or checked
+  // (the demo provider has none).
+  std::string acr_values;
   std::string organisation_claim = "employer_id";
   std::string user_claim = "email";
   // Clock skew allowed on exp, iat and nbf.
@@ -76,8 +81,9 @@ class OidcClient {
   // logout); empty when the provider offers none.
   std::string LogoutUrl(const std::string& id_token);
 
-  // The provider's origin (scheme://host[:port]): where forms may lead.
-  std::string ProviderOrigin() const;
+  // The provider's origin (scheme://host[:port]) and, once discovered, its
+  // sign-out endpoint's: where a form's redirect may lead.
+  std::string FormOrigins();
 
  private:
   struct Metadata {
@@ -92,6 +98,7 @@ class OidcClient {
   Mutex mu_;
   std::unique_ptr<Metadata> metadata_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<JwkSet> keys_ ABSL_GUARDED_BY(mu_);
+  int64_t keys_read_at_ ABSL_GUARDED_BY(mu_) = 0;  // seconds
 };
 
 // Splits "https://host:port/path?query" into origin and path (with query).

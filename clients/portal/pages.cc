@@ -146,7 +146,7 @@ std::string Layout(const Frame& f, const std::string& content) {
 
 }  // namespace
 
-std::string SignInPage(const Frame& f, std::string_view message) {
+std::string SignInPage(const Frame& f, std::string_view message, std::string_view return_to) {
   const Lang l = f.lang;
   std::string content =
       absl::StrCat("<h1>", T(l, "Werkgeversportaal", "Employer portal"), "</h1>\n");
@@ -163,7 +163,8 @@ std::string SignInPage(const Frame& f, std::string_view message) {
         "Here you follow the placements of employees with an occupational disability at your "
         "organisation: their status, what needs attention and the timeline. You also record "
         "contract changes here."),
-      "</p>\n<p><a class=\"button\" href=\"/inloggen\">",
+      "</p>\n<p><a class=\"button\" href=\"/inloggen",
+      return_to.empty() ? "" : absl::StrCat("?terug=", Html(UrlEncode(return_to))), "\">",
       T(l, "Inloggen met eHerkenning", "Sign in with eHerkenning"), "</a></p>\n<p>",
       T(l, "U logt in bij uw eHerkenningsmakelaar. Daarna komt u hier terug.",
         "You sign in at your eHerkenning broker, then you come back here."),
@@ -364,7 +365,7 @@ std::string ContractPage(const Frame& f, const std::string& case_id, const Contr
   if (!form.errors.empty()) {
     absl::StrAppend(&content,
                     "<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"errors-h\" "
-                    "tabindex=\"-1\" id=\"errors\">\n<h2 id=\"errors-h\">",
+                    "tabindex=\"-1\" id=\"errors\" autofocus>\n<h2 id=\"errors-h\">",
                     T(l, "Controleer het formulier", "Please check the form"), "</h2>\n<ul>");
     for (const auto& e : form.errors) {
       const std::string target =
@@ -422,14 +423,14 @@ std::string ContractPage(const Frame& f, const std::string& case_id, const Contr
   input("contract_end", "Einddatum", "End date",
         "Alleen bij een tijdelijk contract, als jjjj-mm-dd. Bijvoorbeeld 2027-12-31.",
         "For a fixed-term contract only, as yyyy-mm-dd. For example 2027-12-31.", "text",
-        form.contract_end, " inputmode=\"numeric\" autocomplete=\"off\" class=\"date\"");
+        form.contract_end, " autocomplete=\"off\" class=\"date\"");
   input("hours", "Uren per week", "Hours per week", "Bijvoorbeeld 32 of 24,5.",
         "For example 32 or 24.5.", "text", form.hours,
         " inputmode=\"decimal\" autocomplete=\"off\" class=\"short\"");
   input("occurred_on", "Ingangsdatum", "Effective date",
         "De dag waarop de wijziging ingaat of inging, als jjjj-mm-dd. Bijvoorbeeld 2026-12-01.",
         "The day the change takes or took effect, as yyyy-mm-dd. For example 2026-12-01.", "text",
-        form.occurred_on, " inputmode=\"numeric\" autocomplete=\"off\" class=\"date\"");
+        form.occurred_on, " autocomplete=\"off\" class=\"date\"");
   absl::StrAppend(&content, "<div class=\"actions\"><button type=\"submit\">",
                   T(l, "Vastleggen", "Record"), "</button> <a href=\"/plaatsingen/",
                   UrlEncode(case_id), "\">", T(l, "Annuleren", "Cancel"), "</a></div>\n</form>\n");

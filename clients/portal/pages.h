@@ -35,7 +35,8 @@ inline const char* T(Lang lang, const char* nl, const char* en) {
   return lang == Lang::kEn ? en : nl;
 }
 
-std::string SignInPage(const Frame& frame, std::string_view message);
+// `return_to`: the portal page to come back to after signing in.
+std::string SignInPage(const Frame& frame, std::string_view message, std::string_view return_to);
 std::string ErrorPage(const Frame& frame, std::string_view heading, std::string_view message);
 
 // The placements list: the query that made it (for the filter form and the

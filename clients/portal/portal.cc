@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -30,7 +31,9 @@ namespace {
 constexpr char kSessionCookie[] = "__Host-dz-session";
 constexpr char kLoginCookie[] = "__Host-dz-login";
 constexpr char kLangCookie[] = "dz-lang";
+constexpr char kDraftCookie[] = "__Host-dz-draft";
 constexpr int64_t kLoginSeconds = 600;  // a sign-in must come back within this
+constexpr size_t kMaxPending = 10000;   // sign-ins on their way at most
 
 std::string Random(size_t bytes = 32) {
   std::string raw(bytes, '\0');
@@ -77,6 +80,14 @@ struct Session {
   int64_t last_seen = 0;
 };
 
+// A contract form posted after its session had expired: kept (for this
+// browser, a while) so the user finds it filled in again after signing in.
+struct Draft {
+  std::string case_id;
+  ContractForm form;
+  int64_t created = 0;
+};
+
 struct Pending {
   PendingLogin login;
   std::string return_to;
@@ -86,12 +97,17 @@ struct Pending {
 // A safe place to return to after sign-in or a language switch: a path of
 // this portal, never another site ("//evil", "https://...").
 std::string LocalPath(const std::string& path) {
-  if (path.empty() || path[0] != '/' || absl::StartsWith(path, "//") ||
-      absl::StrContains(path, "\\") || absl::StrContains(path, "\r") ||
-      absl::StrContains(path, "\n")) {
-    return "/plaatsingen";
-  }
-  return path;
+  // A path of this portal: "/" then no second "/" or "\" (a browser reads
+  // "//host" and "/\host" as another site), and no control character or
+  // space anywhere (browsers drop tabs and newlines from a URL, so
+  // "/<TAB>/host" would become "//host").
+  const bool safe = !path.empty() && path.size() <= 2048 && path[0] == '/' &&
+                    (path.size() == 1 || (path[1] != '/' && path[1] != '\\')) &&
+                    std::none_of(path.begin(), path.end(), [](char c) {
+                      const auto u = static_cast<unsigned char>(c);
+                      return u <= 0x20 || u == 0x7f || c == '\\';
+                    });
+  return safe ? path : "/plaatsingen";
 }
 
 // Validates a case id from a URL before it goes anywhere.
@@ -112,11 +128,11 @@ struct Portal::Impl {
   std::unique_ptr<v1::Cases::Stub> cases;
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
-  std::string csp;
 
   Mutex mu;
   std::map<std::string, Session> sessions ABSL_GUARDED_BY(mu);
   std::map<std::string, Pending> pending ABSL_GUARDED_BY(mu);
+  std::map<std::string, Draft> drafts ABSL_GUARDED_BY(mu);
 
   int64_t Now() const { return config.now ? config.now() : absl::ToUnixSeconds(absl::Now()); }
 
@@ -133,6 +149,20 @@ struct Portal::Impl {
   void Expire(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::erase_if(sessions, [&](const auto& s) { return !Alive(s.second, now); });
     std::erase_if(pending, [&](const auto& p) { return p.second.created + kLoginSeconds < now; });
+  }
+  // Sign-ins on their way are few; anyone may start one, so their number is
+  // capped (the oldest go first) and only they are looked at here.
+  void KeepPendingBounded(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::erase_if(drafts, [&](const auto& d) { return d.second.created + kLoginSeconds < now; });
+    while (drafts.size() >= kMaxPending) drafts.erase(drafts.begin());
+    if (pending.size() < kMaxPending) return;
+    std::erase_if(pending, [&](const auto& p) { return p.second.created + kLoginSeconds < now; });
+    while (pending.size() >= kMaxPending) {
+      auto oldest = std::min_element(
+          pending.begin(), pending.end(),
+          [](const auto& a, const auto& b) { return a.second.created < b.second.created; });
+      pending.erase(oldest);
+    }
   }
   bool Alive(const Session& s, int64_t now) const {
     return s.last_seen + config.idle_seconds > now && s.created + config.absolute_seconds > now;
@@ -181,7 +211,12 @@ struct Portal::Impl {
   }
 
   void Headers(httplib::Response& res, bool cache) const {
-    res.set_header("Content-Security-Policy", csp);
+    // Forms post to this portal only (the sign-out's redirect to the
+    // provider is a form's redirect too); no scripts, frames or plugins.
+    res.set_header("Content-Security-Policy",
+                   absl::StrCat("default-src 'none'; style-src 'self'; img-src 'self'; "
+                                "form-action 'self' ",
+                                oidc->FormOrigins(), "; frame-ancestors 'none'; base-uri 'none'"));
     res.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("X-Frame-Options", "DENY");
@@ -337,7 +372,8 @@ void Portal::Impl::Home(const httplib::Request& req, httplib::Response& res) {
   Frame f = FrameFor(req, nullptr, T(l, "Inloggen", "Sign in"));
   if (req.has_param("uitgelogd")) f.notice = T(l, "U bent uitgelogd.", "You have signed out.");
   if (expired) res.set_header("Set-Cookie", Cookie(kSessionCookie, "", 0));
-  Html(res, 200, SignInPage(f, message));
+  const std::string back = req.get_param_value("terug");
+  Html(res, 200, SignInPage(f, message, back.empty() ? "" : LocalPath(back)));
 }
 
 void Portal::Impl::SignIn(const httplib::Request& req, httplib::Response& res) {
@@ -357,7 +393,7 @@ void Portal::Impl::SignIn(const httplib::Request& req, httplib::Response& res) {
   }
   {
     MutexLock lock(&mu);
-    Expire(Now());
+    KeepPendingBounded(Now());
     pending[login->state] = Pending{*login, LocalPath(req.get_param_value("terug")), Now()};
   }
   // The browser that started the sign-in is the one that must finish it.
@@ -378,15 +414,18 @@ void Portal::Impl::Callback(const httplib::Request& req, httplib::Response& res)
     }
   }
   auto fail = [&](const std::string& why) {
-    std::fprintf(stderr, "duurzaam-portal: sign-in refused: %s\n", why.c_str());
+    std::fprintf(stderr, "duurzaam-portal: sign-in refused: %s\n",
+                 absl::CHexEscape(why.substr(0, 300)).c_str());
     res.set_header("Set-Cookie", Cookie(kLoginCookie, "", 0));
     Redirect(res, "/?fout=1");
   };
   if (!p || !SameSecret(cookies[kLoginCookie], state) || p->created + kLoginSeconds < Now()) {
     return fail("no sign-in of this browser waits for that state");
   }
-  if (req.has_param("error"))
-    return fail("the provider answered error " + req.get_param_value("error"));
+  if (req.has_param("error")) {
+    return fail("the provider answered error " +
+                absl::CHexEscape(req.get_param_value("error").substr(0, 100)));
+  }
   absl::StatusOr<SignedIn> in = oidc->Finish(req.get_param_value("code"), p->login, Now());
   if (!in.ok()) return fail(std::string(in.status().message()));
   const std::string id = NewSession(*std::move(in));
@@ -498,6 +537,8 @@ void Portal::Impl::Placement(const httplib::Request& req, httplib::Response& res
   if (req.get_param_value("vastgelegd") == "1") {
     f.notice =
         T(l, "De contractwijziging is vastgelegd.", "The contract change has been recorded.");
+    // The title is what a screen reader reads first on the new page.
+    f.title = absl::StrCat(T(l, "Vastgelegd: ", "Recorded: "), f.title);
   }
   Html(res, 200, PlacementPage(f, case_id, status, timeline, summary ? &*summary : nullptr));
 }
@@ -519,15 +560,55 @@ void Portal::Impl::ContractGet(const httplib::Request& req, httplib::Response& r
   ContractForm form;
   form.event_id = eventstore::EventId::Random().ToString();
   form.revision = std::to_string(timeline.revision());
+  Frame frame =
+      FrameFor(req, &s->second, T(l, "Contractwijziging vastleggen", "Record a contract change"));
+  // A form its user filled in before the session ended: back as it was.
+  auto cookies = Cookies(req);
+  if (auto c = cookies.find(kDraftCookie); c != cookies.end()) {
+    MutexLock lock(&mu);
+    auto d = drafts.find(c->second);
+    if (d != drafts.end() && d->second.case_id == case_id) {
+      form = d->second.form;
+      drafts.erase(d);
+      res.set_header("Set-Cookie", Cookie(kDraftCookie, "", 0));
+      frame.notice = T(l,
+                       "Uw sessie was verlopen. Wat u had ingevuld staat er nog: controleer het en "
+                       "leg het vast.",
+                       "Your session had expired. What you entered is still here: check it and "
+                       "record it.");
+    }
+  }
   form.occurred_on =
       absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(Now()), absl::UTCTimeZone());
-  Html(res, 200,
-       ContractPage(FrameFor(req, &s->second,
-                             T(l, "Contractwijziging vastleggen", "Record a contract change")),
-                    case_id, form));
+  Html(res, 200, ContractPage(frame, case_id, form));
 }
 
 void Portal::Impl::ContractPost(const httplib::Request& req, httplib::Response& res) {
+  bool expired = false;
+  if (!SessionOf(req, &expired) && IsCaseId(req.matches[1]) &&
+      req.get_header_value("Origin") == public_origin) {
+    // The session ended while the form was being filled in (WCAG 2.2.1):
+    // what was typed is kept for this browser until it signs in again.
+    ContractForm form;
+    form.contract = req.get_param_value("contract");
+    form.contract_end = req.get_param_value("contract_end");
+    form.hours = req.get_param_value("hours");
+    form.occurred_on = req.get_param_value("occurred_on");
+    form.event_id = req.get_param_value("event_id");
+    form.revision = req.get_param_value("revision");
+    const std::string id = Random();
+    {
+      MutexLock lock(&mu);
+      KeepPendingBounded(Now());
+      drafts[id] = Draft{req.matches[1], std::move(form), Now()};
+    }
+    res.set_header("Set-Cookie", Cookie(kDraftCookie, id, kLoginSeconds));
+    res.headers.emplace("Set-Cookie", Cookie(kSessionCookie, "", 0));
+    return Redirect(
+        res, absl::StrCat("/?verlopen=1&terug=",
+                          UrlEncode(absl::StrCat("/plaatsingen/", std::string(req.matches[1]),
+                                                 "/contract"))));
+  }
   auto s = RequireCase(req, res);
   if (!s) return;
   if (!CsrfOk(req, s->second)) return Refused(req, res, &s->second);
@@ -786,11 +867,6 @@ absl::StatusOr<std::unique_ptr<Portal>> Portal::Create(PortalConfig config) {
   impl->channel = grpc::CreateCustomChannel(config.server, credentials, args);
   impl->cases = v1::Cases::NewStub(impl->channel);
   impl->oidc = std::make_unique<OidcClient>(config.oidc);
-  // Forms post to this portal only (the sign-out's redirect to the
-  // provider is a form's redirect too); no scripts, frames or plugins.
-  impl->csp =
-      absl::StrCat("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' ",
-                   impl->oidc->ProviderOrigin(), "; frame-ancestors 'none'; base-uri 'none'");
   impl->config = std::move(config);
   return std::unique_ptr<Portal>(new Portal(std::move(impl)));
 }

@@ -42,6 +42,8 @@ Gebruik: duurzaam-portal [opties]
   --oidc_org_claim=NAAM        claim met de werkgever-id (employer_id)
   --oidc_user_claim=NAAM       claim met de gebruiker (email)
   --oidc_scopes="..."          (openid profile email)
+  --oidc_acr_values="..."      vereiste betrouwbaarheidsniveaus (de acr-waarden van de
+                               makelaar voor eHerkenning EH3 en hoger); leeg: geen eis
   --session_idle=SEC           sessie eindigt na zoveel seconden niets (900)
   --session_max=SEC            en uiterlijk zoveel na het inloggen (28800)
   --threads=N                  verzoeken tegelijk (64)
@@ -77,6 +79,8 @@ Usage: duurzaam-portal [options]
   --oidc_org_claim=NAME        the claim naming the employer id (employer_id)
   --oidc_user_claim=NAME       the claim naming the user (email)
   --oidc_scopes="..."          (openid profile email)
+  --oidc_acr_values="..."      the assurance levels required (the broker's acr values
+                               for eHerkenning EH3 and up); empty: none required
   --session_idle=SEC           a session ends after this many idle seconds (900)
   --session_max=SEC            and at most this long after sign-in (28800)
   --threads=N                  requests at a time (64)
@@ -141,6 +145,7 @@ int main(int argc, char** argv) {
   config.oidc.organisation_claim = args.Flag("oidc_org_claim", config.oidc.organisation_claim);
   config.oidc.user_claim = args.Flag("oidc_user_claim", config.oidc.user_claim);
   config.oidc.scopes = args.Flag("oidc_scopes", config.oidc.scopes);
+  config.oidc.acr_values = args.Flag("oidc_acr_values");
   for (const auto& [flag, target] :
        {std::pair<const char*, int64_t*>{"session_idle", &config.idle_seconds},
         {"session_max", &config.absolute_seconds}}) {

@@ -329,16 +329,50 @@ await step('sign out: here and at the provider', async () => {
   await page.getByRole('link', { name: 'Inloggen met eHerkenning' }).waitFor();
 });
 
-await step('a session ends after its idle time', async () => {
+await step('a session ends after its idle time; what was typed survives, and the page is found again', async () => {
   const c = await newContext();
   const p = await c.newPage();
   await signIn(p, shortUrl, 'acme-hr');
   await new Promise((r) => setTimeout(r, 3000));
-  await p.goto(`${shortUrl}/plaatsingen`);
+  await p.goto(`${shortUrl}/plaatsingen/anna`);
   await p.waitForURL(new RegExp(`${shortUrl}/\\?verlopen=1`));
   assert.match(await p.locator('.error-summary').innerText(), /sessie is verlopen/);
   await axe(p, 'session expired');
+  // Signing in again (the provider may still know the user: then no
+  // login form) leads back to the page asked for.
+  const again = async (expected) => {
+    await p.getByRole('link', { name: 'Inloggen met eHerkenning' }).click();
+    await p.waitForURL((u) => /\/interaction\//.test(u.toString()) || u.toString() === expected);
+    if (/\/interaction\//.test(p.url())) {
+      await p.fill('input[name=login]', 'acme-hr');
+      await p.fill('input[name=password]', 'x');
+      await p.click('button[type=submit]');
+    }
+    await p.waitForURL(expected);
+  };
+  await again(`${shortUrl}/plaatsingen/anna`);
+  // A form filled in while the session ran out: back, filled in, after sign-in.
+  await p.getByRole('link', { name: 'Contractwijziging vastleggen' }).click();
+  await p.check('#contract-fixed_term');
+  await p.fill('#contract_end', '2028-03-31');
+  await p.fill('#hours', '28');
+  await new Promise((r) => setTimeout(r, 3000));
+  await p.getByRole('button', { name: 'Vastleggen' }).click();
+  await p.waitForURL(new RegExp(`${shortUrl}/\\?verlopen=1`));
+  await again(`${shortUrl}/plaatsingen/anna/contract`);
+  assert.match(await p.locator('.notice').innerText(), /Wat u had ingevuld staat er nog/);
+  assert.equal(await p.inputValue('#contract_end'), '2028-03-31');
+  assert.equal(await p.inputValue('#hours'), '28');
+  assert.equal(await p.isChecked('#contract-fixed_term'), true);
   await c.close();
+});
+
+await step('no redirect leads off the portal', async () => {
+  for (const target of ['//evil.example', '/%09/evil.example', '/%5Cevil.example', 'https://evil.example', '/%0D%0ASet-Cookie:x=1']) {
+    const r = await page.request.get(`${portalUrl}/taal?naar=nl&terug=${target}`, { maxRedirects: 0 });
+    assert.equal(r.status(), 303, target);
+    assert.equal(r.headers()['location'], '/plaatsingen', target);
+  }
 });
 
 await step('a user without an employer organisation cannot sign in', async () => {

@@ -129,6 +129,16 @@ TEST(JwtTest, AnAlteredTokenOrAnotherKeyNeverVerifies) {
   EXPECT_FALSE(VerifyJws(Sign(rsa, "RS256", kClaims, "r2"), keys).ok());
 }
 
+TEST(JwtTest, WithoutAKidEveryKeyOfTheTypeIsTried) {
+  // A provider rolling its keys without kids: the token is signed by the
+  // second of its keys.
+  const Key first = Rsa(2048, ""), second = Rsa(2048, "");
+  const JwkSet keys = Set({&first, &second});
+  EXPECT_TRUE(VerifyJws(Sign(second, "RS256", kClaims, ""), keys).ok());
+  const Key stranger = Rsa(2048, "");
+  EXPECT_FALSE(VerifyJws(Sign(stranger, "RS256", kClaims, ""), keys).ok());
+}
+
 TEST(JwtTest, NoneHmacShortKeysAndMalformedTokensAreRefused) {
   const Key rsa = Rsa(2048, "r1");
   const JwkSet keys = Set({&rsa});
