@@ -29,11 +29,12 @@ int main(int argc, char** argv) {
       {"rebuild", ProjectionRebuild},
       {"mixed", MixedLoad},
       {"expert-sync", ExpertSync},
+      {"audit-log", AuditLogVerify},
   };
   const char* order[] = {
       "engine-append", "engine-latency", "engine-read",  "service-append", "service-latency",
       "subscribe",     "trust",          "case-latency", "open",           "case-status",
-      "rebuild",       "mixed",          "expert-sync"};
+      "rebuild",       "mixed",          "expert-sync",  "audit-log"};
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as duurzaamd does
   Settings settings;
   std::vector<std::string> selected;

@@ -55,5 +55,6 @@ void MixedLoad(const Settings& settings);
 void TrustLayerCost(const Settings& settings);
 void CaseCommandLatency(const Settings& settings);
 void ExpertSync(const Settings& settings);
+void AuditLogVerify(const Settings& settings);
 
 }  // namespace duurzaam::bench

@@ -3,11 +3,24 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
 
 namespace duurzaam::domain {
 
+// One published version of the rules. A version, once published, never
+// changes: a new one is added with the day it comes into force, and every
+// day is judged by the version in force on it (RulesetInForce), so a status
+// computed for a day in 2025 stays what it was.
 struct Ruleset {
   std::string version = "2026.1";
+  // The first day this version judges (it is in force until the next
+  // version's first day).
+  absl::CivilDay in_force_from = absl::CivilDay(2026, 1, 1);
+  // What changed from the previous version, for auditors (nl, en).
+  std::string change_nl;
+  std::string change_en;
   // AT_RISK
   int fixed_term_end_warning_days = 60;
   int subsidy_end_warning_days_non_permanent = 90;
@@ -34,8 +47,22 @@ struct Ruleset {
   int min_statistics_group = 5;
 };
 
-// The ruleset in force. Older versions stay available by version string.
+// Every published version, oldest first:
+//   2025.1  from 2020-01-01  the first rules: SUSTAINABLE after two years in
+//           post (sustainable_after_days 730), AT_RISK after a year without
+//           contact (no_contact_days 365).
+//   2026.1  from 2026-01-01  SUSTAINABLE after one year in post (365), no
+//           contact AT_RISK after two years (730): the research showed that a
+//           placement that made its first year with guidance is as likely to
+//           last as one that made two, and that yearly monitoring, not a
+//           contact count, shows risk.
+const std::vector<Ruleset>& PublishedRulesets();
+// The version that judges `day`: the newest whose in_force_from <= day (the
+// oldest for days before every version).
+const Ruleset& RulesetInForce(absl::CivilDay day);
+// The newest version: what judges today and the future.
 const Ruleset& CurrentRuleset();
+// A version by its string, or nullptr.
 const Ruleset* FindRuleset(const std::string& version);
 
 }  // namespace duurzaam::domain

@@ -449,13 +449,46 @@ CaseStatus Evaluate(const CaseState& state, Date as_of, const Ruleset& rules) {
   return Evaluation(state, as_of, rules).Run();
 }
 
-const Ruleset& CurrentRuleset() {
-  static const Ruleset* rules = new Ruleset();
-  return *rules;
+const std::vector<Ruleset>& PublishedRulesets() {
+  static const std::vector<Ruleset>* all = [] {
+    auto* v = new std::vector<Ruleset>();
+    Ruleset first;
+    first.version = "2025.1";
+    first.in_force_from = Date(2020, 1, 1);
+    first.sustainable_after_days = 730;
+    first.no_contact_days = 365;
+    first.change_nl = "eerste versie";
+    first.change_en = "first version";
+    v->push_back(first);
+    Ruleset second;  // the defaults in ruleset.h
+    second.change_nl =
+        "DUURZAAM na één jaar in dienst (was twee); RISICO pas na twee jaar zonder contact "
+        "(was één)";
+    second.change_en =
+        "SUSTAINABLE after one year in post (was two); AT_RISK only after two years without "
+        "contact (was one)";
+    v->push_back(second);
+    return v;
+  }();
+  return *all;
 }
 
+const Ruleset& RulesetInForce(Date day) {
+  const std::vector<Ruleset>& all = PublishedRulesets();
+  const Ruleset* in_force = &all.front();
+  for (const Ruleset& r : all) {
+    if (r.in_force_from <= day) in_force = &r;
+  }
+  return *in_force;
+}
+
+const Ruleset& CurrentRuleset() { return PublishedRulesets().back(); }
+
 const Ruleset* FindRuleset(const std::string& version) {
-  return version == CurrentRuleset().version ? &CurrentRuleset() : nullptr;
+  for (const Ruleset& r : PublishedRulesets()) {
+    if (r.version == version) return &r;
+  }
+  return nullptr;
 }
 
 namespace {

@@ -12,6 +12,14 @@ std::optional<Hash> RecordHash(const RecordedEvent& record, const Hash& previous
                                  record.recorded_at_micros, record.data, record.metadata));
 }
 
+std::optional<Hash> RecordHash(const EventView& record, const Hash& previous) {
+  return internal::ChainHash(
+      record.position, previous,
+      internal::EncodeRecordBody(record.stream, record.revision, EventId::FromBytes(record.id_bytes),
+                                 record.type, record.recorded_at_micros, record.data,
+                                 record.metadata));
+}
+
 [[nodiscard]] absl::Status VerifyLink(const RecordedEvent& record, const Hash& previous) {
   const std::optional<Hash> expected = RecordHash(record, previous);
   if (!expected.has_value()) return absl::InternalError("SHA-256 is not available");

@@ -22,6 +22,8 @@ namespace duurzaam::eventstore {
 // The chain hash `record` must carry when `previous` is the hash of the
 // record before it. nullopt only when OpenSSL fails.
 std::optional<Hash> RecordHash(const RecordedEvent& record, const Hash& previous);
+// The same for a viewed record (id_bytes: the 16 id bytes).
+std::optional<Hash> RecordHash(const EventView& record, const Hash& previous);
 
 // OK when record.hash is RecordHash(record, previous); DATA_LOSS naming the
 // position otherwise.

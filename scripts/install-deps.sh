@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   libcpp-httplib-dev nlohmann-json3-dev
   chromium fonts-liberation
+  poppler-utils
 )
 
 missing=()

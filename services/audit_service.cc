@@ -1,10 +1,16 @@
 #include "services/audit_service.h"
 
+#include <variant>
+
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
+#include "codec/placement_codec.h"
 #include "common/status_macros.h"
+#include "domain/stream_names.h"
+#include "duurzaam/v1/audit.pb.h"
 #include "services/case_reader.h"
 #include "services/grpc_status.h"
+#include "transparency/note.h"
 
 namespace duurzaam::services {
 namespace {
@@ -47,6 +53,10 @@ AuditService::AuditService(eventstore::Store* store, projections::MerkleProjecti
   out->set_signature(transparency::SignCheckpoint(checkpoint, *key_));
   out->set_public_key(key_->PublicKeyRaw());
   out->set_key_id(key_->KeyId());
+  out->set_note(transparency::SignNote(
+                    transparency::CheckpointNoteBody(checkpoint.origin, tree_size, checkpoint.root),
+                    checkpoint.origin, *key_)
+                    .Format());
   return absl::OkStatus();
 }
 
@@ -83,6 +93,10 @@ grpc::Status AuditService::GetSigningKey(grpc::ServerContext* context,
   response->set_public_key_pem(key_->PublicKeyPem());
   response->set_key_id(key_->KeyId());
   response->set_fingerprint_sha256(key_->Fingerprint());
+  response->set_note_verifier_key(transparency::MakeVerifierKey(kCheckpointOrigin,
+                                                                transparency::kNoteEd25519,
+                                                                key_->PublicKeyRaw())
+                                      .Format());
   return grpc::Status::OK;
 }
 
@@ -159,22 +173,69 @@ grpc::Status AuditService::GetCaseProofs(grpc::ServerContext* context,
   if (absl::Status s = Sign(size, response->mutable_checkpoint()); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  const std::string stream = domain::CaseStream(request->case_id());
+  // The case's records; the employer it was opened at, from its CaseOpened.
+  std::string employer_id;
+  absl::Status read =
+      ReadStreamWithin(*context, domain::CaseStream(request->case_id()), size,
+                       [&](const eventstore::RecordedEvent& record) -> absl::Status {
+                         if (record.revision == 0) {
+                           absl::StatusOr<domain::Event> opened = codec::Decode(record);
+                           if (opened.ok()) {
+                             if (const auto* o = std::get_if<domain::CaseOpened>(&opened->body)) {
+                               employer_id = o->employer_id;
+                             }
+                           }
+                         }
+                         return Prove(record, size, response->add_entries());
+                       });
+  if (!read.ok()) return ToGrpcStatus(read);
+  // What concerns it from elsewhere, merged into log order.
+  std::vector<eventstore::RecordedEvent> related;
+  if (!employer_id.empty()) {
+    read = ReadStreamWithin(*context, domain::EmployerStream(employer_id), size,
+                            [&](const eventstore::RecordedEvent& record) {
+                              related.push_back(record);
+                              return absl::OkStatus();
+                            });
+    if (!read.ok()) return ToGrpcStatus(read);
+  }
+  read = ReadStreamWithin(
+      *context, std::string(domain::kErasuresStream), size,
+      [&](const eventstore::RecordedEvent& record) {
+        v1::CaseErasure erasure;
+        if (erasure.ParseFromString(record.data) && erasure.case_id() == request->case_id()) {
+          related.push_back(record);
+        }
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return ToGrpcStatus(read);
+  std::sort(related.begin(), related.end(),
+            [](const auto& a, const auto& b) { return a.position < b.position; });
+  for (const eventstore::RecordedEvent& record : related) {
+    if (absl::Status s = Prove(record, size, response->add_related()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+absl::Status AuditService::ReadStreamWithin(
+    grpc::ServerContext& context, const std::string& stream, uint64_t tree_size,
+    const std::function<absl::Status(const eventstore::RecordedEvent&)>& each) {
   eventstore::Revision from = 0;
   constexpr size_t kPage = 1000;
   while (true) {
-    if (grpc::Status alive = CallAlive(*context); !alive.ok()) return alive;
+    if (context.IsCancelled()) return absl::CancelledError("the call was cancelled");
     auto page = store_->ReadStream(stream, from, eventstore::Direction::kForwards, kPage);
-    if (!page.ok()) return ToGrpcStatus(page.status());
+    if (absl::IsNotFound(page.status())) return absl::OkStatus();
+    if (!page.ok()) return page.status();
     for (const eventstore::RecordedEvent& record : *page) {
-      if (record.position >= size) return grpc::Status::OK;  // after the checkpoint
-      absl::Status proved = Prove(record, size, response->add_entries());
-      if (!proved.ok()) return ToGrpcStatus(proved);
+      if (record.position >= tree_size) return absl::OkStatus();  // after the checkpoint
+      RETURN_IF_ERROR(each(record));
     }
-    if (page->size() < kPage) break;
+    if (page->size() < kPage) return absl::OkStatus();
     from = page->back().revision + 1;
   }
-  return grpc::Status::OK;
 }
 
 grpc::Status AuditService::ListAccessRecords(grpc::ServerContext* context,

@@ -49,6 +49,11 @@ class AuditService final : public v1::Audit::Service {
   // a tree that has not caught up.
   [[nodiscard]] absl::StatusOr<uint64_t> CurrentSize();
   [[nodiscard]] absl::Status Sign(uint64_t tree_size, v1::SignedCheckpoint* out);
+  // Calls `each` for the records of `stream` within the first `tree_size`
+  // positions, in revision order (none when the stream does not exist).
+  [[nodiscard]] absl::Status ReadStreamWithin(
+      grpc::ServerContext& context, const std::string& stream, uint64_t tree_size,
+      const std::function<absl::Status(const eventstore::RecordedEvent&)>& each);
   // Fills `out` with the proof that `record` is leaf record.position.
   [[nodiscard]] absl::Status Prove(const eventstore::RecordedEvent& record, uint64_t tree_size,
                                    v1::InclusionProof* out);
