@@ -25,6 +25,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -34,6 +35,7 @@
 #include "clients/lib/args.h"
 #include "clients/lib/error_details.h"
 #include "clients/lib/log_reader.h"
+#include "clients/lib/text.h"
 #include "codec/eventstore_codec.h"
 #include "domain/history.h"
 #include "domain/timeline.h"
@@ -67,7 +69,7 @@ const char* kUsageText[2] = {
     "Controleert zaken zonder de server te vertrouwen: elke vastlegging wordt getoetst aan\n"
     "een inclusiebewijs en een checkpoint dat is ondertekend met een sleutel die je vastpint.\n"
     "\n"
-    "  pin --fingerprint=HEX | --key=SLEUTEL   de checkpointsleutel van de server vastpinnen\n"
+    "  pin --fingerprint=HEX | --verifier-key=SLEUTEL   de checkpointsleutel vastpinnen\n"
     "       (vingerafdruk: zoals duurzaamd bij de start meldt of `duurzaamctl signing-key` toont)\n"
     "  checkpoint                  nieuwste checkpoint ophalen en toetsen aan het vorige (vork?)\n"
     "  replay ZAAK                 elke gebeurtenis zoals vastgelegd, met wie en wanneer\n"
@@ -95,7 +97,7 @@ const char* kUsageText[2] = {
     "Checks cases without trusting the server: every record is checked against an inclusion\n"
     "proof and a checkpoint signed by a key you pin.\n"
     "\n"
-    "  pin --fingerprint=HEX | --key=VKEY   pin the server's checkpoint key\n"
+    "  pin --fingerprint=HEX | --verifier-key=VKEY   pin the server's checkpoint key\n"
     "       (fingerprint: as duurzaamd logs at start or `duurzaamctl signing-key` prints)\n"
     "  checkpoint                  fetch the newest checkpoint, check it against the last (fork?)\n"
     "  replay CASE                 every event as recorded, with who and when\n"
@@ -128,24 +130,7 @@ int Say(int code, const std::string& message) {
   return code;
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+using client::JsonString;
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -232,9 +217,7 @@ int FromGrpc(const grpc::Status& status) {
 std::optional<transparency::VerifierKey> PinnedKey(const Args& args, const std::string& origin,
                                                    std::string* why) {
   std::string text;
-  if (args.Has("key") && !Tls(args)) {
-    text = args.Flag("key");
-  } else if (args.Has("verifier-key")) {
+  if (args.Has("verifier-key")) {
     text = args.Flag("verifier-key");
   } else if (!ReadFile(StateDir(args) + "/" + audit::SafeFileName(origin) + ".vkey", &text)) {
     *why = absl::StrCat(T("geen vastgepinde sleutel voor ", "no pinned key for "), origin,
@@ -402,8 +385,8 @@ std::string When(int64_t micros) {
 
 int Pin(const Args& args) {
   std::string vkey;
-  if (args.Has("verifier-key") || (args.Has("key") && !Tls(args))) {
-    vkey = args.Flag("verifier-key", args.Flag("key"));
+  if (args.Has("verifier-key")) {
+    vkey = args.Flag("verifier-key");
   } else if (args.Has("fingerprint")) {
     auto stub = v1::Audit::NewStub(Connect(args));
     grpc::ClientContext context;
@@ -426,8 +409,8 @@ int Pin(const Args& args) {
     }
     vkey = info.note_verifier_key();
   } else {
-    return Say(kUsage, T("pin wil --fingerprint=HEX (of --key=SLEUTEL)",
-                         "pin takes --fingerprint=HEX (or --key=VKEY)"));
+    return Say(kUsage, T("pin wil --fingerprint=HEX (of --verifier-key=SLEUTEL)",
+                         "pin takes --fingerprint=HEX (or --verifier-key=VKEY)"));
   }
   absl::StatusOr<transparency::VerifierKey> key = transparency::ParseVerifierKey(vkey);
   if (!key.ok()) return Say(kUsage, std::string(key.status().message()));
@@ -444,24 +427,38 @@ int Pin(const Args& args) {
   return kOk;
 }
 
-int Checkpoint(const Args& args) {
-  auto channel = Connect(args);
-  auto stub = v1::Audit::NewStub(channel);
+// The newest checkpoint, its note signed by the pinned key; kOk or the exit.
+int FetchCheckpoint(const Args& args, const std::shared_ptr<grpc::Channel>& channel,
+                    v1::SignedCheckpoint* cp, std::string* origin,
+                    transparency::NoteCheckpoint* body) {
   grpc::ClientContext context;
   Prepare(args, &context);
-  v1::SignedCheckpoint cp;
-  grpc::Status s = stub->GetCheckpoint(&context, v1::GetCheckpointRequest(), &cp);
+  grpc::Status s = v1::Audit::NewStub(channel)->GetCheckpoint(&context, {}, cp);
   if (!s.ok()) return FromGrpc(s);
-  std::string why;
-  const std::string origin = OriginOf(cp.note());
-  if (origin.empty())
+  *origin = OriginOf(cp->note());
+  if (origin->empty()) {
     return Say(kBroken, T("het checkpoint is geen geldige C2SP-notitie",
                           "the checkpoint is not a valid C2SP note"));
-  auto key = PinnedKey(args, origin, &why);
+  }
+  std::string why;
+  auto key = PinnedKey(args, *origin, &why);
   if (!key) return Say(kNoKey, why);
-  absl::StatusOr<transparency::Note> note = transparency::ParseNote(cp.note());
+  absl::StatusOr<transparency::Note> note = transparency::ParseNote(cp->note());
   absl::Status signed_ok = note.ok() ? transparency::VerifyNote(*note, *key) : note.status();
   if (!signed_ok.ok()) return Say(kBroken, absl::StrCat("checkpoint: ", signed_ok.message()));
+  absl::StatusOr<transparency::NoteCheckpoint> parsed =
+      transparency::ParseCheckpointNoteBody(note->body);
+  if (!parsed.ok()) return Say(kBroken, absl::StrCat("checkpoint: ", parsed.status().message()));
+  *body = *std::move(parsed);
+  return kOk;
+}
+
+int Checkpoint(const Args& args) {
+  auto channel = Connect(args);
+  v1::SignedCheckpoint cp;
+  std::string origin;
+  transparency::NoteCheckpoint body;
+  if (int rc = FetchCheckpoint(args, channel, &cp, &origin, &body); rc != kOk) return rc;
   audit::CheckpointVerdict verdict;
   const int rc = CheckAgainstKept(args, channel, cp.note(), &verdict);
   if (rc != kOk && rc != kFork) return rc;
@@ -659,27 +656,46 @@ int History(const Args& args, const std::string& case_id) {
     std::printf("\n]\n");
     return kOk;
   }
-  std::printf("%-10s  %-10s  %-10s  %-7s  %s\n", T("datum", "date"), T("van", "from"),
-              T("naar", "to"), T("regels", "ruleset"), T("oorzaak", "cause"));
-  for (const domain::LevelChange& c : now_known) {
-    std::string cause;
-    auto add = [&cause](const std::string& s) {
-      absl::StrAppend(&cause, cause.empty() ? "" : "; ", s);
-    };
-    if (!c.events.empty())
-      add(absl::StrCat(T("gebeurtenissen ", "events "), absl::StrJoin(c.events, ",")));
-    if (!c.rules_added.empty()) add(absl::StrCat("+", absl::StrJoin(c.rules_added, " +")));
-    if (!c.rules_removed.empty()) add(absl::StrCat("-", absl::StrJoin(c.rules_removed, " -")));
-    if (c.ruleset_changed) add(T("nieuwe regels", "new ruleset"));
-    if (cause.empty()) add(T("verstreken tijd", "time passed"));
-    std::printf("%-10s  %-10s  %-10s  %-7s  %s\n", domain::FormatDate(c.on).c_str(),
-                c.first ? "-" : audit::LevelWord(c.from, english), audit::LevelWord(c.to, english),
-                c.ruleset_version.c_str(), cause.c_str());
+  auto table = [](const std::vector<domain::LevelChange>& changes) {
+    std::printf("%-10s  %-10s  %-10s  %-7s  %s\n", T("datum", "date"), T("van", "from"),
+                T("naar", "to"), T("regels", "ruleset"), T("oorzaak", "cause"));
+    for (const domain::LevelChange& c : changes) {
+      std::string cause;
+      auto add = [&cause](const std::string& s) {
+        absl::StrAppend(&cause, cause.empty() ? "" : "; ", s);
+      };
+      if (!c.events.empty()) {
+        const size_t shown = std::min<size_t>(3, c.events.size());
+        std::vector<std::string> first(c.events.begin(), c.events.begin() + shown);
+        add(absl::StrCat(
+            T("gebeurtenissen ", "events "), absl::StrJoin(first, ","),
+            c.events.size() > shown
+                ? absl::StrCat(T(" en ", " and "), c.events.size() - shown, T(" meer", " more"))
+                : ""));
+      }
+      if (!c.rules_added.empty()) add(absl::StrCat("+", absl::StrJoin(c.rules_added, " +")));
+      if (!c.rules_removed.empty()) add(absl::StrCat("-", absl::StrJoin(c.rules_removed, " -")));
+      if (c.ruleset_changed) add(T("nieuwe regels", "new ruleset"));
+      if (cause.empty()) add(T("verstreken tijd", "time passed"));
+      std::printf("%-10s  %-10s  %-10s  %-7s  %s\n", domain::FormatDate(c.on).c_str(),
+                  c.first ? "-" : audit::LevelWord(c.from, english),
+                  audit::LevelWord(c.to, english), c.ruleset_version.c_str(), cause.c_str());
+    }
+  };
+  std::printf("%s\n", T("Zoals nu bekend (wat er gebeurde, wanneer ook vastgelegd):",
+                        "As now known (what happened, whenever it was recorded):"));
+  table(now_known);
+  bool same = as_known.size() == now_known.size();
+  for (size_t i = 0; same && i < as_known.size(); ++i) {
+    same = as_known[i].on == now_known[i].on && as_known[i].to == now_known[i].to;
   }
-  if (as_known.size() != now_known.size()) {
-    std::printf("%s %zu %s\n", T("Zoals toen bekend:", "As known then:"), as_known.size(),
-                T("wijzigingen (laat vastgelegde gebeurtenissen schuiven ze op)",
-                  "changes (events recorded late move them)"));
+  if (same) {
+    std::printf("%s\n", T("Zoals toen bekend is het verloop hetzelfde.",
+                          "As known then, the history is the same."));
+  } else {
+    std::printf("\n%s\n", T("Zoals toen bekend (wat op elke dag was vastgelegd):",
+                            "As known then (what had been recorded by each day):"));
+    table(as_known);
   }
   return kOk;
 }
@@ -906,6 +922,8 @@ class Progress {
   explicit Progress(uint64_t total) : total_(total), tty_(::isatty(2)) {}
   void Show(uint64_t done) {
     const int pct = total_ ? static_cast<int>(100 * done / total_) : 100;
+    if (finished_) return;
+    finished_ = done >= total_;
     if (tty_) {
       if (pct == last_ && done != total_) return;
       const int filled = pct * 30 / 100;
@@ -923,33 +941,18 @@ class Progress {
  private:
   uint64_t total_;
   bool tty_;
+  bool finished_ = false;
   int last_ = -1;
 };
 
 int VerifyLog(const Args& args) {
   auto channel = Connect(args);
-  auto stub = v1::Audit::NewStub(channel);
   v1::SignedCheckpoint cp;
-  {
-    grpc::ClientContext context;
-    Prepare(args, &context);
-    grpc::Status s = stub->GetCheckpoint(&context, v1::GetCheckpointRequest(), &cp);
-    if (!s.ok()) return FromGrpc(s);
-  }
-  std::string why;
-  const std::string origin = OriginOf(cp.note());
-  if (origin.empty())
-    return Say(kBroken, T("het checkpoint is geen geldige C2SP-notitie",
-                          "the checkpoint is not a valid C2SP note"));
-  auto key = PinnedKey(args, origin, &why);
-  if (!key) return Say(kNoKey, why);
-  absl::StatusOr<transparency::Note> note = transparency::ParseNote(cp.note());
-  if (absl::Status s = transparency::VerifyNote(*note, *key); !s.ok()) {
-    return Say(kBroken, absl::StrCat("checkpoint: ", s.message()));
-  }
+  std::string origin;
+  transparency::NoteCheckpoint checkpoint;
+  if (int rc = FetchCheckpoint(args, channel, &cp, &origin, &checkpoint); rc != kOk) return rc;
   if (int rc = CheckAgainstKept(args, channel, cp.note()); rc != kOk) return rc;
-  const absl::StatusOr<transparency::NoteCheckpoint> target =
-      transparency::ParseCheckpointNoteBody(note->body);
+  const transparency::NoteCheckpoint* target = &checkpoint;
   // Resume from the saved state unless told to restart.
   const std::string state_path = StateDir(args) + "/" + audit::SafeFileName(origin) + ".logverify";
   verify::LogVerifier verifier;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "clients/lib/text.h"
 #include "codec/eventstore_codec.h"
 #include "domain/timeline.h"
 #include "transparency/merkle.h"
@@ -81,32 +82,7 @@ const char* LevelWord(domain::StatusLevel level, bool en) {
   return "?";
 }
 
-std::string Html(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string Html(std::string_view text) { return client::HtmlEscape(text); }
 
 std::string StatusChartSvg(const std::vector<domain::LevelChange>& now_known,
                            const std::vector<domain::LevelChange>& as_known, domain::Date until,

@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "clients/expert/app.h"
 #include "clients/lib/args.h"
+#include "clients/lib/text.h"
 #include "codec/case_codec.h"
 #include "codec/placement_codec.h"
 #include "common/status_macros.h"
@@ -53,31 +54,7 @@ bool english = false;
 bool json = false;
 const char* T(const char* nl, const char* en) { return english ? en : nl; }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+using client::JsonString;
 
 const char* kUsageText[2] = {
     // Dutch

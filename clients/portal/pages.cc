@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "clients/lib/text.h"
 #include "clients/portal/oidc.h"
 
 namespace duurzaam::portal {
@@ -55,32 +56,7 @@ const char* OrderName(Lang lang, const std::string& order) {
 
 }  // namespace
 
-std::string Html(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string Html(std::string_view text) { return client::HtmlEscape(text); }
 
 std::string LevelName(Lang lang, int level) {
   switch (level) {

@@ -30,6 +30,7 @@
 #include "services/server.h"
 #include "tests/services/mtls_fixture.h"
 #include "tests/services/proof_check.h"
+#include "tests/services/tamper.h"
 #include "tests/support/temp_dir.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
@@ -308,52 +309,9 @@ TEST_F(AuditTest, TamperedStoredRecordNoLongerProves) {
   ASSERT_TRUE(VerifyEntry(before, cp.root).ok());
 
   StopAll();
-  {
-    // Flip the case of a letter inside the record's data (a string field of
-    // the stored event, so the record still decodes).
-    rocksdb::Options options;
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, dir_.Sub("events"), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const std::string& name : names) {
-      rocksdb::ColumnFamilyOptions cf_options;
-      if (name == "ids") {
-        cf_options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(16));
-      }
-      cfs.emplace_back(name, cf_options);
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("events"), cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    rocksdb::ColumnFamilyHandle* log = nullptr;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == "log") log = handles[i];
-    }
-    ASSERT_NE(log, nullptr);
-    const std::string key = eventstore::internal::PositionKey(position);
-    std::string value;
-    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, key, &value).ok());
-    eventstore::EventView view;
-    ASSERT_TRUE(eventstore::internal::DecodeRecord(value, position, &view));
-    const size_t data_offset = view.data.data() - value.data();
-    size_t flip = std::string::npos;
-    for (size_t i = 0; i + 4 <= view.data.size(); ++i) {
-      bool letters = true;
-      for (size_t j = i; j < i + 4; ++j) letters = letters && std::isalpha(view.data[j]);
-      if (letters) {
-        flip = data_offset + i + 1;
-        break;
-      }
-    }
-    ASSERT_NE(flip, std::string::npos) << "no text in the record's data";
-    value[flip] ^= 0x20;
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    ASSERT_TRUE(db->Put(sync, log, key, value).ok());
-    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
-    ASSERT_TRUE(db->Close().ok());
-  }
+  // Flip the case of a letter inside the record's data (a string field of
+  // the stored event, so the record still decodes).
+  ChangeStoredRecord(dir_.Sub("events"), position);
   StartAll(/*seed=*/false);
 
   // The old checkpoint still matches the tree (derived before the change)...

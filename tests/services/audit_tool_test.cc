@@ -21,10 +21,8 @@
 #include "duurzaam/v1/audit.grpc.pb.h"
 #include "duurzaam/v1/cases.grpc.pb.h"
 #include "eventstore/chain.h"
-#include "eventstore/record_codec.h"
-#include "rocksdb/db.h"
-#include "rocksdb/slice_transform.h"
 #include "tests/services/mtls_fixture.h"
+#include "tests/services/tamper.h"
 #include "tests/support/temp_dir.h"
 #include "transparency/note.h"
 #include "verify/leaf.h"
@@ -206,7 +204,7 @@ TEST(AccessCsvTest, QuotesAsRfc4180Says) {
 
 class AuditToolTest : public MtlsServerTest {
  protected:
-  static void SetUpTestSuite() { MakePki({"EXPERT jdevries", "AUDITOR audit"}); }
+  static void SetUpTestSuite() { MakePki({"EXPERT jdevries", "AUDITOR audit", "ADMIN beheer"}); }
   static void TearDownTestSuite() { DeletePki(); }
   void SetUp() override { Start(); }
   void Start() { StartAll({.seed = true, .audit = true}); }
@@ -301,6 +299,36 @@ TEST_F(AuditToolTest, ACaseVerifiesAgainstThePinnedKeyAndReplaysToTheServersStat
   EXPECT_TRUE(sealed);
 }
 
+TEST_F(AuditToolTest, AnErasedCaseReplaysWithItsPersonalDataMarkedErased) {
+  v1::PlacementEvent close = Today();
+  close.mutable_case_closed()->set_reason("plaatsing beeindigd");
+  grpc::Status closed = Record("jdevries", "bram", close);
+  ASSERT_TRUE(closed.ok()) << closed.error_message();
+  const audit::ReplayedCase before = audit::Replay(Proofs("bram"), "bram");
+  EXPECT_FALSE(before.erasure.has_value());
+  ASSERT_TRUE(EraseCase("beheer", "bram", "verzoek betrokkene, art. 17 AVG").ok());
+
+  const v1::CaseProofs proofs = Proofs("bram");
+  const audit::Verification v = audit::VerifyCaseProofs(proofs, "bram", Pinned());
+  ASSERT_TRUE(v.ok()) << v.FirstFailure()->item << ": " << v.FirstFailure()->detail;
+  const audit::ReplayedCase after = audit::Replay(proofs, "bram");
+  ASSERT_TRUE(after.erasure.has_value());  // the erasure record, proved
+  EXPECT_EQ(after.erasure->reason, "verzoek betrokkene, art. 17 AVG");
+  EXPECT_EQ(after.erasure->erased_by.empty(), false);
+  size_t erased = 0, sealed = 0;
+  for (const domain::Event& e : after.case_events) {
+    const audit::RecordMeta* meta = after.MetaOf(e);
+    ASSERT_NE(meta, nullptr);
+    sealed += meta->sealed;
+    erased += e.personal_data_erased;
+    EXPECT_EQ(e.personal_data_erased, meta->sealed) << meta->type;  // exactly the sealed ones
+  }
+  EXPECT_GT(sealed, 0u);
+  EXPECT_EQ(erased, sealed);
+  // The case's history and status still replay: erasure removes no event.
+  EXPECT_EQ(after.case_events.size(), before.case_events.size());
+}
+
 TEST_F(AuditToolTest, EveryKindOfTamperingIsCaughtAndNamed) {
   const v1::CaseProofs good = Proofs("bram");
   ASSERT_TRUE(audit::VerifyCaseProofs(good, "bram", Pinned()).ok());
@@ -366,48 +394,6 @@ TEST_F(AuditToolTest, EveryByteOfABundleIsCovered) {
   // Appended bytes, and a cut.
   EXPECT_FALSE(audit::VerifyBundle(bytes + "x", Pinned()).ok());
   EXPECT_FALSE(audit::VerifyBundle(bytes.substr(0, bytes.size() - 1), Pinned()).ok());
-}
-
-// Flips one letter inside the stored data of the record at `position`
-// (the server stopped), as an intruder with disk access would.
-void ChangeStoredRecord(const std::string& events_dir, uint64_t position) {
-  rocksdb::Options options;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, events_dir, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const std::string& name : names) {
-    rocksdb::ColumnFamilyOptions cf_options;
-    if (name == "ids") cf_options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(16));
-    cfs.emplace_back(name, cf_options);
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(options, events_dir, cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  rocksdb::ColumnFamilyHandle* log = nullptr;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "log") log = handles[i];
-  }
-  ASSERT_NE(log, nullptr);
-  const std::string key = eventstore::internal::PositionKey(position);
-  std::string value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, key, &value).ok());
-  eventstore::EventView view;
-  ASSERT_TRUE(eventstore::internal::DecodeRecord(value, position, &view));
-  const size_t data_offset = view.data.data() - value.data();
-  size_t flip = std::string::npos;
-  for (size_t i = 0; i + 4 <= view.data.size() && flip == std::string::npos; ++i) {
-    bool letters = true;
-    for (size_t j = i; j < i + 4; ++j) letters = letters && std::isalpha(view.data[j]);
-    if (letters) flip = data_offset + i + 1;
-  }
-  ASSERT_NE(flip, std::string::npos);
-  value[flip] ^= 0x20;
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  ASSERT_TRUE(db->Put(sync, log, key, value).ok());
-  for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
-  ASSERT_TRUE(db->Close().ok());
 }
 
 // Verifies the whole log as served to the auditor; the first failure, or OK
