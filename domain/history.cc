@@ -1,6 +1,8 @@
 #include "domain/history.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 namespace duurzaam::domain {
@@ -38,14 +40,16 @@ CaseState FoldOn(const std::vector<const Event*>& events, Date day, Clock clock)
   return state;
 }
 
-CaseStatus StatusOn(const std::vector<const Event*>& events, Date day, Clock clock) {
-  return Evaluate(FoldOn(events, day, clock), day, RulesetInForce(day));
+CaseStatus StatusOn(const std::vector<const Event*>& events, Date day, Clock clock,
+                    const RulesetHistory& rules) {
+  return Evaluate(FoldOn(events, day, clock), day, rules.InForce(day));
 }
 
-StatusPair StatusBothClocks(const std::vector<const Event*>& events, Date day) {
+StatusPair StatusBothClocks(const std::vector<const Event*>& events, Date day,
+                            const RulesetHistory& rules) {
   StatusPair pair;
-  pair.as_known = StatusOn(events, day, Clock::kAsKnown);
-  pair.as_now_known = StatusOn(events, day, Clock::kAsNowKnown);
+  pair.as_known = StatusOn(events, day, Clock::kAsKnown, rules);
+  pair.as_now_known = StatusOn(events, day, Clock::kAsNowKnown, rules);
   pair.differ = pair.as_known.level != pair.as_now_known.level ||
                 RuleIds(pair.as_known) != RuleIds(pair.as_now_known);
   for (const Event* e : events) {
@@ -55,24 +59,31 @@ StatusPair StatusBothClocks(const std::vector<const Event*>& events, Date day) {
 }
 
 std::vector<LevelChange> StatusHistory(const std::vector<const Event*>& events, Date until,
-                                       Clock clock) {
+                                       Clock clock, const RulesetHistory& rules) {
   std::vector<LevelChange> changes;
   if (events.empty()) return changes;
   Date first = EffectiveOn(*events.front(), clock);
   for (const Event* e : events) first = std::min(first, EffectiveOn(*e, clock));
   if (first > until) return changes;
 
-  // Events by the day they take effect, so each day's fold is the previous
-  // day's state plus that day's events (in occurred order within the day is
-  // not enough: a late record about an earlier day must be applied in its
-  // occurred place, so a day with such an event refolds from the start).
-  std::vector<const Event*> by_effect(events.begin(), events.end());
+  // Events by the day they take effect. Each day's state is the previous
+  // day's plus that day's events, applied in FoldOn's order (occurred day,
+  // then input order); an event that belongs before one already applied (a
+  // late record about an earlier day) makes the day refold from the start,
+  // so every day's state is exactly FoldOn's.
+  std::vector<const Event*> canonical(events.begin(), events.end());
+  std::stable_sort(canonical.begin(), canonical.end(),
+                   [](const Event* a, const Event* b) { return a->occurred_on < b->occurred_on; });
+  std::map<const Event*, size_t> rank;
+  for (size_t i = 0; i < canonical.size(); ++i) rank[canonical[i]] = i;
+  std::vector<const Event*> by_effect = canonical;
   std::stable_sort(by_effect.begin(), by_effect.end(), [clock](const Event* a, const Event* b) {
     return EffectiveOn(*a, clock) < EffectiveOn(*b, clock);
   });
 
   CaseState state;
   std::vector<const Event*> applied;
+  size_t highest_rank = 0;
   size_t next = 0;
   std::optional<CaseStatus> previous;
   std::string previous_version;
@@ -82,16 +93,15 @@ std::vector<LevelChange> StatusHistory(const std::vector<const Event*>& events, 
     while (next < by_effect.size() && EffectiveOn(*by_effect[next], clock) <= day) {
       const Event* e = by_effect[next++];
       today.push_back(e->id);
-      for (const Event* a : applied) {
-        if (a->occurred_on > e->occurred_on) refold = true;  // out of occurred order
-      }
+      if (!applied.empty() && rank[e] < highest_rank) refold = true;
+      highest_rank = std::max(highest_rank, rank[e]);
       applied.push_back(e);
       if (!refold) ApplyTo(&state, *e);
     }
-    if (refold) state = FoldOn(applied, day, clock);
-    const Ruleset& rules = RulesetInForce(day);
-    CaseStatus status = Evaluate(state, day, rules);
-    const bool version_changed = !previous_version.empty() && previous_version != rules.version;
+    if (refold) state = FoldOn(events, day, clock);
+    const Ruleset& ruleset = rules.InForce(day);
+    CaseStatus status = Evaluate(state, day, ruleset);
+    const bool version_changed = !previous_version.empty() && previous_version != ruleset.version;
     if (!previous || previous->level != status.level) {
       LevelChange change;
       change.on = day;
@@ -107,13 +117,13 @@ std::vector<LevelChange> StatusHistory(const std::vector<const Event*>& events, 
       for (const std::string& id : before) {
         if (!now.count(id)) change.rules_removed.push_back(id);
       }
-      change.ruleset_version = rules.version;
+      change.ruleset_version = ruleset.version;
       change.ruleset_changed = version_changed;
       change.status = status;
       changes.push_back(std::move(change));
     }
     previous = std::move(status);
-    previous_version = rules.version;
+    previous_version = ruleset.version;
   }
   return changes;
 }

@@ -22,11 +22,14 @@ namespace duurzaam::domain {
 enum class Clock { kAsKnown, kAsNowKnown };
 
 // The fold of `events` (a case's and its employer-wide ones) on `day` in
-// `clock`: applied in occurred order, recorded order breaking ties.
+// `clock`: applied in occurred order, the order of `events` breaking ties
+// (pass them in log order).
 CaseState FoldOn(const std::vector<const Event*>& events, Date day, Clock clock);
 
-// The status on `day` in `clock`, judged by the ruleset in force on `day`.
-CaseStatus StatusOn(const std::vector<const Event*>& events, Date day, Clock clock);
+// The status on `day` in `clock`, judged by the version of `rules` in force
+// on `day`.
+CaseStatus StatusOn(const std::vector<const Event*>& events, Date day, Clock clock,
+                    const RulesetHistory& rules = PublishedRulesets());
 
 // Both clocks for one day.
 struct StatusPair {
@@ -38,7 +41,8 @@ struct StatusPair {
   // clocks differ.
   std::vector<std::string> late_events;
 };
-StatusPair StatusBothClocks(const std::vector<const Event*>& events, Date day);
+StatusPair StatusBothClocks(const std::vector<const Event*>& events, Date day,
+                            const RulesetHistory& rules = PublishedRulesets());
 
 // One change of level.
 struct LevelChange {
@@ -58,7 +62,8 @@ struct LevelChange {
 // `until`, in `clock`, day by day. The first entry is the level on the
 // first day (first = true). Empty when there are no events by `until`.
 std::vector<LevelChange> StatusHistory(const std::vector<const Event*>& events, Date until,
-                                       Clock clock);
+                                       Clock clock,
+                                       const RulesetHistory& rules = PublishedRulesets());
 
 const char* LevelName(StatusLevel level);  // "SUSTAINABLE", "VULNERABLE", ...
 

@@ -17,7 +17,7 @@ struct Ruleset {
   std::string version = "2026.1";
   // The first day this version judges (it is in force until the next
   // version's first day).
-  absl::CivilDay in_force_from = absl::CivilDay(2026, 1, 1);
+  absl::CivilDay in_force_from = absl::CivilDay(1970, 1, 1);
   // What changed from the previous version, for auditors (nl, en).
   std::string change_nl;
   std::string change_en;
@@ -47,18 +47,28 @@ struct Ruleset {
   int min_statistics_group = 5;
 };
 
-// Every published version, oldest first:
-//   2025.1  from 2020-01-01  the first rules: SUSTAINABLE after two years in
-//           post (sustainable_after_days 730), AT_RISK after a year without
-//           contact (no_contact_days 365).
-//   2026.1  from 2026-01-01  SUSTAINABLE after one year in post (365), no
-//           contact AT_RISK after two years (730): the research showed that a
-//           placement that made its first year with guidance is as likely to
-//           last as one that made two, and that yearly monitoring, not a
-//           contact count, shows risk.
-const std::vector<Ruleset>& PublishedRulesets();
-// The version that judges `day`: the newest whose in_force_from <= day (the
-// oldest for days before every version).
+// The published versions of the rules, oldest first, each in force from its
+// in_force_from until the next one's; the first also judges every day
+// before it. A list, not one ruleset, so that when a version is replaced the
+// days before the change are still judged by the rules of their time.
+class RulesetHistory {
+ public:
+  explicit RulesetHistory(std::vector<Ruleset> versions);  // oldest first; at least one
+  const Ruleset& InForce(absl::CivilDay day) const;
+  const Ruleset& Current() const { return versions_.back(); }
+  const Ruleset* Find(const std::string& version) const;
+  const std::vector<Ruleset>& versions() const { return versions_; }
+
+ private:
+  std::vector<Ruleset> versions_;
+};
+
+// This project's published versions. Today there is one, "2026.1" (the
+// thresholds of docs/DOMAIN-RULES.md), in force from the first day; a new
+// version is one more entry in status.cc (with its in_force_from and what
+// changed), never an edit of a published one.
+const RulesetHistory& PublishedRulesets();
+// PublishedRulesets().InForce(day).
 const Ruleset& RulesetInForce(absl::CivilDay day);
 // The newest version: what judges today and the future.
 const Ruleset& CurrentRuleset();

@@ -449,47 +449,40 @@ CaseStatus Evaluate(const CaseState& state, Date as_of, const Ruleset& rules) {
   return Evaluation(state, as_of, rules).Run();
 }
 
-const std::vector<Ruleset>& PublishedRulesets() {
-  static const std::vector<Ruleset>* all = [] {
-    auto* v = new std::vector<Ruleset>();
-    Ruleset first;
-    first.version = "2025.1";
-    first.in_force_from = Date(2020, 1, 1);
-    first.sustainable_after_days = 730;
-    first.no_contact_days = 365;
-    first.change_nl = "eerste versie";
-    first.change_en = "first version";
-    v->push_back(first);
-    Ruleset second;  // the defaults in ruleset.h
-    second.change_nl =
-        "DUURZAAM na één jaar in dienst (was twee); RISICO pas na twee jaar zonder contact "
-        "(was één)";
-    second.change_en =
-        "SUSTAINABLE after one year in post (was two); AT_RISK only after two years without "
-        "contact (was one)";
-    v->push_back(second);
-    return v;
-  }();
-  return *all;
+RulesetHistory::RulesetHistory(std::vector<Ruleset> versions) : versions_(std::move(versions)) {
+  if (versions_.empty()) versions_.emplace_back();
 }
 
-const Ruleset& RulesetInForce(Date day) {
-  const std::vector<Ruleset>& all = PublishedRulesets();
-  const Ruleset* in_force = &all.front();
-  for (const Ruleset& r : all) {
+const Ruleset& RulesetHistory::InForce(Date day) const {
+  const Ruleset* in_force = &versions_.front();
+  for (const Ruleset& r : versions_) {
     if (r.in_force_from <= day) in_force = &r;
   }
   return *in_force;
 }
 
-const Ruleset& CurrentRuleset() { return PublishedRulesets().back(); }
-
-const Ruleset* FindRuleset(const std::string& version) {
-  for (const Ruleset& r : PublishedRulesets()) {
+const Ruleset* RulesetHistory::Find(const std::string& version) const {
+  for (const Ruleset& r : versions_) {
     if (r.version == version) return &r;
   }
   return nullptr;
 }
+
+const RulesetHistory& PublishedRulesets() {
+  static const RulesetHistory* published = [] {
+    Ruleset first;  // the defaults in ruleset.h
+    first.change_nl = "eerste versie";
+    first.change_en = "first version";
+    return new RulesetHistory({first});
+  }();
+  return *published;
+}
+
+const Ruleset& RulesetInForce(Date day) { return PublishedRulesets().InForce(day); }
+
+const Ruleset& CurrentRuleset() { return PublishedRulesets().Current(); }
+
+const Ruleset* FindRuleset(const std::string& version) { return PublishedRulesets().Find(version); }
 
 namespace {
 

@@ -25,12 +25,13 @@ std::string Bytes(const transparency::Hash& h) {
 
 AuditService::AuditService(eventstore::Store* store, projections::MerkleProjection* merkle,
                            projections::LogFollower* follower, const transparency::SigningKey* key,
-                           Guard* guard, std::function<int64_t()> now_micros)
+                           Guard* guard, std::function<int64_t()> now_micros, std::string origin)
     : store_(store),
       merkle_(merkle),
       follower_(follower),
       key_(key),
       guard_(guard),
+      origin_(std::move(origin)),
       now_micros_(std::move(now_micros)) {}
 
 [[nodiscard]] absl::StatusOr<uint64_t> AuditService::CurrentSize() {
@@ -41,7 +42,7 @@ AuditService::AuditService(eventstore::Store* store, projections::MerkleProjecti
 
 [[nodiscard]] absl::Status AuditService::Sign(uint64_t tree_size, v1::SignedCheckpoint* out) {
   transparency::Checkpoint checkpoint;
-  checkpoint.origin = kCheckpointOrigin;
+  checkpoint.origin = origin_;
   checkpoint.tree_size = tree_size;
   ASSIGN_OR_RETURN(checkpoint.root, merkle_->Root(tree_size));
   checkpoint.timestamp_micros = now_micros_();
@@ -93,10 +94,9 @@ grpc::Status AuditService::GetSigningKey(grpc::ServerContext* context,
   response->set_public_key_pem(key_->PublicKeyPem());
   response->set_key_id(key_->KeyId());
   response->set_fingerprint_sha256(key_->Fingerprint());
-  response->set_note_verifier_key(transparency::MakeVerifierKey(kCheckpointOrigin,
-                                                                transparency::kNoteEd25519,
-                                                                key_->PublicKeyRaw())
-                                      .Format());
+  response->set_note_verifier_key(
+      transparency::MakeVerifierKey(origin_, transparency::kNoteEd25519, key_->PublicKeyRaw())
+          .Format());
   return grpc::Status::OK;
 }
 

@@ -17,14 +17,16 @@
 
 namespace duurzaam::services {
 
-// The origin line of every checkpoint this server signs.
+// The origin line of the checkpoints a server signs unless configured
+// (--checkpoint_origin).
 inline constexpr char kCheckpointOrigin[] = "duurzaam";
 
 class AuditService final : public v1::Audit::Service {
  public:
   AuditService(eventstore::Store* store, projections::MerkleProjection* merkle,
                projections::LogFollower* follower, const transparency::SigningKey* key,
-               Guard* guard, std::function<int64_t()> now_micros);
+               Guard* guard, std::function<int64_t()> now_micros,
+               std::string origin = kCheckpointOrigin);
 
   grpc::Status GetSigningKey(grpc::ServerContext* context, const v1::GetSigningKeyRequest* request,
                              v1::SigningKeyInfo* response) override;
@@ -63,6 +65,7 @@ class AuditService final : public v1::Audit::Service {
   projections::LogFollower* follower_;
   const transparency::SigningKey* key_;
   Guard* guard_;
+  std::string origin_;
   std::function<int64_t()> now_micros_;
 };
 

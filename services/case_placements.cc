@@ -166,7 +166,7 @@ grpc::Status CaseService::ListPlacements(grpc::ServerContext* context,
     p.case_id = case_id;
     p.state = domain::FoldAsOf(
         domain::WithEmployerEventRefs(view->own->events, view->employer->events), as_of);
-    p.status = domain::ForAudience(domain::Evaluate(p.state, as_of, domain::CurrentRuleset()),
+    p.status = domain::ForAudience(domain::Evaluate(p.state, as_of, domain::RulesetInForce(as_of)),
                                    domain::Audience::kEmployer);
     p.attention = domain::EmployerAttention(p.state, as_of);
     p.employer_revision = domain::EmployerRevision(view->own->events, view->own->events.size());

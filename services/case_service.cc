@@ -701,7 +701,7 @@ grpc::Status CaseService::GetStatus(grpc::ServerContext* context,
   const CaseView& view = admitted->view;
   domain::CaseState state = domain::FoldAsOf(
       domain::WithEmployerEventRefs(view.own->events, view.employer->events), as_of);
-  domain::CaseStatus status = domain::Evaluate(state, as_of, domain::CurrentRuleset());
+  domain::CaseStatus status = domain::Evaluate(state, as_of, domain::RulesetInForce(as_of));
   ReportQuarantined(view, admitted->seen, response);
   status = domain::ForAudience(status, access::MaxAudience(admitted->seen));
   response->set_case_id(request->case_id());
@@ -748,7 +748,7 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
     domain::CaseState state = domain::FoldAsOf(
         domain::WithEmployerEventRefs(view->own->events, view->employer->events), as_of);
     items.push_back({case_id, state.employer_id,
-                     domain::ForAudience(domain::Evaluate(state, as_of, domain::CurrentRuleset()),
+                     domain::ForAudience(domain::Evaluate(state, as_of, domain::RulesetInForce(as_of)),
                                          access::MaxAudience(seen))});
   }
   if (guard_->access_log() != nullptr) {
@@ -794,7 +794,7 @@ grpc::Status CaseService::GetRegionalStatistics(grpc::ServerContext* context,
     histories.push_back({domain::WithEmployerEvents(view->own->events, view->employer->events),
                          domain::Contributors(view->own->events)});
   }
-  const domain::Ruleset& rules = domain::CurrentRuleset();
+  const domain::Ruleset& rules = domain::RulesetInForce(as_of);
   codec::ToProto(as_of, response->mutable_as_of());
   codec::ToProto(
       domain::RegionalStatistics(histories, as_of, rules, rules.min_statistics_group, who->id),

@@ -79,7 +79,8 @@ namespace {
                                     server->employers_.get(), &SystemMicros);
   if (deps.merkle != nullptr && deps.signing_key != nullptr) {
     server->audit_ = std::make_unique<AuditService>(
-        store, deps.merkle, deps.follower, deps.signing_key, server->guard_.get(), &SystemMicros);
+        store, deps.merkle, deps.follower, deps.signing_key, server->guard_.get(), &SystemMicros,
+        config.checkpoint_origin);
   }
   if (deps.keys != nullptr) {
     server->admin_ = std::make_unique<AdminService>(store, deps.keys, config.master_key_file,

@@ -101,6 +101,23 @@ const std::map<std::string, Setting>& Settings() {
           c->signing_key = v;
           return absl::OkStatus();
         }}},
+      {"checkpoint_origin",
+       {"the name this log's signed checkpoints carry (C2SP origin, e.g. "
+        "duurzaam.gemeente.example/log: unique per deployment, so auditors keep each log's "
+        "history apart); default duurzaam",
+        [](ServerConfig* c, const std::string& v) {
+          if (v.empty() || v.size() > 200) {
+            return absl::InvalidArgumentError("checkpoint_origin is 1..200 characters");
+          }
+          for (char ch : v) {
+            if (ch <= 0x20 || ch >= 0x7f || ch == '+') {
+              return absl::InvalidArgumentError(
+                  "checkpoint_origin is printable ASCII without spaces or '+'");
+            }
+          }
+          c->checkpoint_origin = v;
+          return absl::OkStatus();
+        }}},
       {"master_key_file",
        {"master keyring wrapping the per-case data keys: a file outside the data folder, mode "
         "0600 (`duurzaamctl master-key init FILE`); required outside --dev, where it defaults to "

@@ -32,6 +32,11 @@ struct ServerConfig {
   // Ed25519 key that signs transparency checkpoints (PEM; created when
   // missing). Default <data_dir>/checkpoint.key.
   std::string signing_key;
+  // The origin line of this log's checkpoints: names the log for auditors
+  // and witnesses (C2SP: a unique, schema-less URL-like name such as
+  // "duurzaam.gemeente.example/log"). 1..200 printable ASCII characters, no
+  // spaces or '+'.
+  std::string checkpoint_origin = "duurzaam";
   // The master keyring (data/keys are wrapped by its current key): a file
   // outside data_dir, mode 0600, created with `duurzaamctl master-key init`.
   // Required outside dev mode; in dev mode it defaults to

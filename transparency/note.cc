@@ -14,6 +14,16 @@ namespace {
 
 absl::string_view A(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// A key name: non-empty, no spaces, '+' or control characters (signed-note).
+bool ValidKeyName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '+') return false;
+  }
+  return true;
+}
+
 constexpr std::string_view kDash = "\xE2\x80\x94 ";  // "— "
 constexpr size_t kMaxLine = 1024;
 constexpr size_t kMaxSignatures = 100;
@@ -86,10 +96,8 @@ absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text) {
     return absl::InvalidArgumentError(
         "a verifier key is NAME+HASH+KEY (hash: 8 hex digits, key: base64)");
   }
-  for (char c : parts[0]) {
-    if (static_cast<unsigned char>(c) <= 0x20) {
-      return absl::InvalidArgumentError("a key name has no spaces or control characters");
-    }
+  if (!ValidKeyName(std::string_view(parts[0].data(), parts[0].size()))) {
+    return absl::InvalidArgumentError("a key name has no spaces, '+' or control characters");
   }
   auto alg_key = FromBase64(std::string_view(parts[2].data(), parts[2].size()));
   if (!alg_key.ok()) return absl::InvalidArgumentError("the verifier key's KEY is not base64");
@@ -118,7 +126,8 @@ std::string Note::Format() const {
 }
 
 absl::StatusOr<Note> ParseNote(std::string_view text) {
-  const size_t blank = text.find("\n\n");
+  // The signatures follow the last blank line (as Go's note.Open reads it).
+  const size_t blank = text.rfind("\n\n");
   if (blank == std::string_view::npos) {
     return absl::InvalidArgumentError("not a signed note: no blank line before the signatures");
   }
@@ -138,7 +147,7 @@ absl::StatusOr<Note> ParseNote(std::string_view text) {
     }
     line.remove_prefix(kDash.size());
     const size_t space = line.find(' ');
-    if (space == std::string_view::npos || space == 0) {
+    if (space == std::string_view::npos || space == 0 || !ValidKeyName(line.substr(0, space))) {
       return absl::InvalidArgumentError("a signature line is \"— NAME SIGNATURE\"");
     }
     auto raw = FromBase64(line.substr(space + 1));
@@ -166,6 +175,11 @@ absl::StatusOr<NoteCheckpoint> ParseCheckpointNoteBody(std::string_view body) {
   if (body.empty() || body.back() != '\n') {
     return absl::InvalidArgumentError("a checkpoint body ends in a newline");
   }
+  for (char c : body) {
+    if (c != '\n' && (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)) {
+      return absl::InvalidArgumentError("a checkpoint body holds a control character");
+    }
+  }
   std::vector<absl::string_view> lines = absl::StrSplit(A(body.substr(0, body.size() - 1)), '\n');
   if (lines.size() < 3) {
     return absl::InvalidArgumentError("a checkpoint is ORIGIN, SIZE and ROOT, one per line");
@@ -173,7 +187,9 @@ absl::StatusOr<NoteCheckpoint> ParseCheckpointNoteBody(std::string_view body) {
   NoteCheckpoint cp;
   cp.origin = std::string(lines[0]);
   if (cp.origin.empty()) return absl::InvalidArgumentError("a checkpoint's origin is empty");
-  if (lines[1].empty() || (lines[1].size() > 1 && lines[1][0] == '0') ||
+  bool digits = !lines[1].empty() && lines[1].size() <= 20;
+  for (char c : lines[1]) digits = digits && c >= '0' && c <= '9';
+  if (!digits || (lines[1].size() > 1 && lines[1][0] == '0') ||
       !absl::SimpleAtoi(lines[1], &cp.tree_size)) {
     return absl::InvalidArgumentError("a checkpoint's size is a decimal number");
   }
@@ -182,7 +198,10 @@ absl::StatusOr<NoteCheckpoint> ParseCheckpointNoteBody(std::string_view body) {
     return absl::InvalidArgumentError("a checkpoint's root is 32 bytes in base64");
   }
   std::copy(root->begin(), root->end(), cp.root.begin());
-  for (size_t i = 3; i < lines.size(); ++i) cp.extensions.emplace_back(lines[i]);
+  for (size_t i = 3; i < lines.size(); ++i) {
+    if (lines[i].empty()) return absl::InvalidArgumentError("a checkpoint has no empty lines");
+    cp.extensions.emplace_back(lines[i]);
+  }
   return cp;
 }
 

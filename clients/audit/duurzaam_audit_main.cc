@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -78,7 +79,8 @@ const char* kUsageText[2] = {
     "  bundle ZAAK --out=BESTAND   bewijsbundel voor offline controle\n"
     "  verify BESTAND              een bewijsbundel offline controleren\n"
     "  verify-log [--restart]      het hele logboek controleren (hervat waar het bleef)\n"
-    "  verify-note BESTAND [--witness=SLEUTEL ...] [--quorum=N]   een checkpoint (C2SP) met\n"
+    "  verify-note BESTAND [--witness=SLEUTEL[,SLEUTEL...]] [--quorum=N]   een checkpoint (C2SP) "
+    "met\n"
     "       medeondertekeningen van getuigen controleren\n"
     "  access ZAAK [--out=BESTAND.csv]   wie las wat (CSV, RFC 4180)\n"
     "  report ZAAK --html=BESTAND [--pdf=BESTAND] [--on=JJJJ-MM-DD]   auditrapport\n"
@@ -106,7 +108,8 @@ const char* kUsageText[2] = {
     "  bundle CASE --out=FILE      an evidence bundle to check offline\n"
     "  verify FILE                 check an evidence bundle offline\n"
     "  verify-log [--restart]      verify the whole log (resumes where it stopped)\n"
-    "  verify-note FILE [--witness=VKEY ...] [--quorum=N]   check a checkpoint (C2SP) and its\n"
+    "  verify-note FILE [--witness=VKEY[,VKEY...]] [--quorum=N]   check a checkpoint (C2SP) and "
+    "its\n"
     "       witnesses' cosignatures\n"
     "  access CASE [--out=FILE.csv]   who read what (CSV, RFC 4180)\n"
     "  report CASE --html=FILE [--pdf=FILE] [--on=YYYY-MM-DD]   audit report\n"
@@ -175,7 +178,8 @@ std::shared_ptr<grpc::Channel> Connect(const Args& args) {
   grpc::SslCredentialsOptions ssl;
   std::string ca, cert, key;
   if (!ReadFile(args.Flag("ca", pki + "/ca.pem"), &ca)) {
-    std::exit(Say(kUsage, "cannot read the CA certificate"));
+    std::exit(
+        Say(kUsage, T("kan het CA-certificaat niet lezen", "cannot read the CA certificate")));
   }
   ssl.pem_root_certs = ca;
   const std::string cert_path =
@@ -184,7 +188,8 @@ std::shared_ptr<grpc::Channel> Connect(const Args& args) {
       args.Flag("key", pki.empty() || user.empty() ? "" : pki + "/clients/" + user + ".key");
   if (!cert_path.empty()) {
     if (!ReadFile(cert_path, &cert) || !ReadFile(key_path, &key)) {
-      std::exit(Say(kUsage, "cannot read the client certificate or its key"));
+      std::exit(Say(kUsage, T("kan het clientcertificaat of de sleutel niet lezen",
+                              "cannot read the client certificate or its key")));
     }
     ssl.pem_cert_chain = cert;
     ssl.pem_private_key = key;
@@ -252,8 +257,11 @@ int CheckAgainstKept(const Args& args, const std::shared_ptr<grpc::Channel>& cha
                      const std::string& note, audit::CheckpointVerdict* out = nullptr) {
   audit::CheckpointStore store(StateDir(args));
   auto stub = v1::Audit::NewStub(channel);
+  std::string why;
+  auto key = PinnedKey(args, OriginOf(note), &why);
+  if (!key) return Say(kNoKey, why);
   absl::StatusOr<audit::CheckpointVerdict> verdict = store.Accept(
-      note,
+      note, *key,
       [&](uint64_t first, uint64_t second) -> absl::StatusOr<std::vector<transparency::Hash>> {
         grpc::ClientContext context;
         Prepare(args, &context);
@@ -272,7 +280,10 @@ int CheckAgainstKept(const Args& args, const std::shared_ptr<grpc::Channel>& cha
         }
         return path;
       });
-  if (!verdict.ok()) return Say(kUnreachable, std::string(verdict.status().message()));
+  if (!verdict.ok()) {
+    return Say(absl::IsUnavailable(verdict.status()) ? kUnreachable : kBroken,
+               std::string(verdict.status().message()));
+  }
   if (out != nullptr) *out = *verdict;
   if (verdict->consistency == audit::Consistency::kFork) {
     std::fprintf(stderr, "duurzaam-audit: %s\n  %s\n%s %s\n",
@@ -284,6 +295,34 @@ int CheckAgainstKept(const Args& args, const std::shared_ptr<grpc::Channel>& cha
                  T("Het bewijs (beide checkpoints en het bewijs) staat in",
                    "The evidence (both checkpoints and the proof) is in"),
                  store.dir().c_str());
+    return kFork;
+  }
+  return kOk;
+}
+
+// Offline: a bundle's checkpoint against the kept one (a fork at the same
+// size is caught; another size cannot be compared without a proof).
+int CompareWithKept(const Args& args, const std::string& note) {
+  std::string why;
+  const std::string origin = OriginOf(note);
+  if (origin.empty()) {
+    return Say(kBroken, T("het checkpoint is geen geldige C2SP-notitie",
+                          "the checkpoint is not a valid C2SP note"));
+  }
+  auto key = PinnedKey(args, origin, &why);
+  if (!key) return Say(kNoKey, why);
+  audit::CheckpointStore store(StateDir(args));
+  absl::StatusOr<audit::CheckpointVerdict> verdict = store.CompareOffline(note, *key);
+  if (!verdict.ok()) {
+    return Say(kBroken, absl::StrCat("checkpoint: ", verdict.status().message()));
+  }
+  if (verdict->consistency == audit::Consistency::kFork) {
+    std::fprintf(stderr, "duurzaam-audit: %s\n  %s\n",
+                 T("VORK: de bundel draagt een ander checkpoint van dezelfde omvang dan het "
+                   "checkpoint dat je eerder aanvaardde.",
+                   "FORK: the bundle carries another checkpoint of the same size than the one "
+                   "you accepted before."),
+                 verdict->detail.c_str());
     return kFork;
   }
   return kOk;
@@ -303,14 +342,17 @@ int LoadEvidence(const Args& args, const std::string& case_id, Evidence* out) {
       return Say(kUsage, absl::StrCat(T("kan niet lezen: ", "cannot read: "), args.Flag("bundle")));
     }
     absl::StatusOr<v1::EvidenceBundle> bundle = audit::ReadBundle(bytes);
-    if (!bundle.ok()) return Say(kBroken, std::string(bundle.status().message()));
+    if (!bundle.ok()) {
+      return Say(kBroken, english ? std::string(bundle.status().message())
+                                  : audit::InDutch(bundle.status()));
+    }
     if (bundle->case_id() != case_id) {
       return Say(kRefused, absl::StrCat(T("de bundel is van zaak ", "the bundle is of case "),
                                         bundle->case_id()));
     }
     out->proofs = bundle->proofs();
     out->source = absl::StrCat(T("bundel ", "bundle "), args.Flag("bundle"));
-    return kOk;
+    return CompareWithKept(args, out->proofs.checkpoint().note());
   }
   auto channel = Connect(args);
   auto stub = v1::Audit::NewStub(channel);
@@ -351,7 +393,7 @@ int Verify(const Args& args, const std::string& case_id, const Evidence& evidenc
   *out = audit::VerifyCaseProofs(evidence.proofs, case_id, *key);
   if (const audit::Check* bad = out->FirstFailure(); bad != nullptr || !out->ok()) {
     std::fprintf(stderr, "duurzaam-audit: %s %s: %s\n", T("NIET IN ORDE:", "FAILED:"),
-                 bad ? bad->item.c_str() : "", bad ? bad->detail.c_str() : "");
+                 bad ? bad->Item(english).c_str() : "", bad ? bad->Detail(english).c_str() : "");
     return kBroken;
   }
   if (!quiet_ok && !json) {
@@ -407,6 +449,16 @@ int Pin(const Args& args) {
                                        actual, T(", niet ", ", not "), wanted,
                                        T(": niet vastgepind", ": not pinned")));
     }
+    // The verifier key the server names must be that very key.
+    absl::StatusOr<transparency::VerifierKey> named =
+        transparency::ParseVerifierKey(info.note_verifier_key());
+    if (!named.ok() || named->algorithm != transparency::kNoteEd25519 ||
+        named->key != info.public_key()) {
+      return Say(kBroken, T("de server noemt een andere notitiesleutel dan de sleutel met deze "
+                            "vingerafdruk: niet vastgepind",
+                            "the server names another note key than the key with this "
+                            "fingerprint: not pinned"));
+    }
     vkey = info.note_verifier_key();
   } else {
     return Say(kUsage, T("pin wil --fingerprint=HEX (of --verifier-key=SLEUTEL)",
@@ -414,10 +466,28 @@ int Pin(const Args& args) {
   }
   absl::StatusOr<transparency::VerifierKey> key = transparency::ParseVerifierKey(vkey);
   if (!key.ok()) return Say(kUsage, std::string(key.status().message()));
+  if (key->algorithm != transparency::kNoteEd25519) {
+    return Say(kUsage, T("een logsleutel is een Ed25519-sleutel (algoritme 1)",
+                         "a log key is an Ed25519 key (algorithm 1)"));
+  }
   std::error_code ec;
   std::filesystem::create_directories(StateDir(args), ec);
   const std::string path = StateDir(args) + "/" + audit::SafeFileName(key->name) + ".vkey";
-  if (!WriteFile(path, key->Format() + "\n")) return Say(kUsage, "cannot write " + path);
+  // A key once pinned is not silently replaced: a new key of the same log
+  // is an event an auditor must decide on (--replace).
+  std::string before;
+  if (ReadFile(path, &before) && std::string(absl::StripAsciiWhitespace(before)) != key->Format() &&
+      !args.Has("replace")) {
+    return Say(kBroken, absl::StrCat(T("voor ", "for "), key->name,
+                                     T(" is al een andere sleutel vastgepind (",
+                                       " another key is pinned already ("),
+                                     absl::StripAsciiWhitespace(before),
+                                     T("); vervang hem alleen bewust, met --replace",
+                                       "); replace it only deliberately, with --replace")));
+  }
+  if (!WriteFile(path, key->Format() + "\n")) {
+    return Say(kUsage, absl::StrCat(T("kan niet schrijven: ", "cannot write: "), path));
+  }
   if (json) {
     std::printf("{\"pinned\":%s,\"file\":%s}\n", JsonString(key->Format()).c_str(),
                 JsonString(path).c_str());
@@ -630,7 +700,8 @@ int History(const Args& args, const std::string& case_id) {
   const auto as_known = domain::StatusHistory(joined, *until, domain::Clock::kAsKnown);
   if (args.Has("svg")) {
     if (!WriteFile(args.Flag("svg"), audit::StatusChartSvg(now_known, as_known, *until, english))) {
-      return Say(kUsage, "cannot write " + args.Flag("svg"));
+      return Say(kUsage,
+                 absl::StrCat(T("kan niet schrijven: ", "cannot write: "), args.Flag("svg")));
     }
   }
   if (json) {
@@ -710,7 +781,8 @@ int Bundle(const Args& args, const std::string& case_id) {
   std::string why;
   auto key = PinnedKey(args, verification.origin, &why);
   const std::string bytes = audit::WriteBundle(case_id, evidence.proofs, key ? key->Format() : "");
-  if (!WriteFile(args.Flag("out"), bytes)) return Say(kUsage, "cannot write " + args.Flag("out"));
+  if (!WriteFile(args.Flag("out"), bytes))
+    return Say(kUsage, absl::StrCat(T("kan niet schrijven: ", "cannot write: "), args.Flag("out")));
   std::printf("%s %s: %zu + %zu %s, %zu bytes\n",
               T("Bewijsbundel geschreven:", "Evidence bundle written:"), args.Flag("out").c_str(),
               verification.records, verification.related,
@@ -743,9 +815,15 @@ int VerifyBundle(const Args& args, const std::string& path) {
         bad ? JsonString(bad->detail).c_str() : "");
     return rc;
   }
+  if (rc == kOk) {
+    if (int kept = CompareWithKept(args, bundle.proofs().checkpoint().note()); kept != kOk) {
+      return kept;
+    }
+  }
   if (rc != kOk) {
-    return Say(kBroken, absl::StrCat(T("NIET IN ORDE: ", "FAILED: "), bad ? bad->item : "bundle",
-                                     ": ", bad ? bad->detail : ""));
+    return Say(kBroken, absl::StrCat(T("NIET IN ORDE: ", "FAILED: "),
+                                     bad ? bad->Item(english) : T("bundel", "bundle"), ": ",
+                                     bad ? bad->Detail(english) : ""));
   }
   std::printf("%s %s: %s %s, %zu %s %zu %s\n  %s %s, %llu %s, root %s\n",
               T("In orde:", "Verified:"), path.c_str(), T("zaak", "case"), bundle.case_id().c_str(),
@@ -771,21 +849,32 @@ int VerifyNoteFile(const Args& args, const std::string& path) {
   if (absl::Status s = transparency::VerifyNote(*note, *key); !s.ok()) {
     return Say(kBroken, absl::StrCat("checkpoint: ", s.message()));
   }
-  // Witnesses: every --witness=VKEY (comma-separated too); --quorum of them must have cosigned.
-  std::vector<std::string> witnesses;
+  // Witnesses: --witness=VKEY[,VKEY...] (each a tlog-cosignature/v1 key,
+  // counted once); --quorum of them (default: all) must have cosigned.
+  std::vector<transparency::VerifierKey> witnesses;
   for (absl::string_view w : absl::StrSplit(args.Flag("witness"), ',', absl::SkipEmpty())) {
-    witnesses.emplace_back(w);
+    absl::StatusOr<transparency::VerifierKey> wk = transparency::ParseVerifierKey(std::string(w));
+    if (!wk.ok()) return Say(kUsage, absl::StrCat("--witness: ", wk.status().message()));
+    if (wk->algorithm != transparency::kNoteCosignatureV1) {
+      return Say(kUsage, absl::StrCat("--witness: ", wk->name,
+                                      T(" is geen getuigensleutel (cosignature/v1, algoritme 4)",
+                                        " is not a witness key (cosignature/v1, algorithm 4)")));
+    }
+    bool seen = false;
+    for (const auto& other : witnesses)
+      seen = seen || (other.hash == wk->hash && other.name == wk->name);
+    if (!seen) witnesses.push_back(*wk);
   }
   int quorum = static_cast<int>(witnesses.size());
-  if (args.Has("quorum") && !absl::SimpleAtoi(args.Flag("quorum"), &quorum)) {
-    return Say(kUsage, "--quorum is a number");
+  if (args.Has("quorum") && (!absl::SimpleAtoi(args.Flag("quorum"), &quorum) || quorum < 1 ||
+                             quorum > static_cast<int>(witnesses.size()))) {
+    return Say(kUsage, T("--quorum is een aantal van 1 tot het aantal getuigen",
+                         "--quorum is a number from 1 to the number of witnesses"));
   }
   int good = 0;
-  for (const std::string& w : witnesses) {
-    absl::StatusOr<transparency::VerifierKey> wk = transparency::ParseVerifierKey(w);
-    if (!wk.ok()) return Say(kUsage, absl::StrCat("--witness: ", wk.status().message()));
-    absl::Status s = transparency::VerifyNote(*note, *wk);
-    std::printf("  %s %s: %s\n", s.ok() ? "+" : "-", wk->name.c_str(),
+  for (const transparency::VerifierKey& wk : witnesses) {
+    absl::Status s = transparency::VerifyNote(*note, wk);
+    std::printf("  %s %s: %s\n", s.ok() ? "+" : "-", wk.name.c_str(),
                 s.ok() ? T("medeondertekend", "cosigned") : std::string(s.message()).c_str());
     if (s.ok()) ++good;
   }
@@ -811,7 +900,9 @@ int Access(const Args& args, const std::string& case_id) {
   if (!s.ok()) return FromGrpc(s);
   const std::string csv = audit::AccessCsv(response);
   if (args.Has("out")) {
-    if (!WriteFile(args.Flag("out"), csv)) return Say(kUsage, "cannot write " + args.Flag("out"));
+    if (!WriteFile(args.Flag("out"), csv))
+      return Say(kUsage,
+                 absl::StrCat(T("kan niet schrijven: ", "cannot write: "), args.Flag("out")));
     std::printf("%d %s %s\n", response.records_size(),
                 T("keer gelezen, geschreven naar", "reads, written to"), args.Flag("out").c_str());
   } else {
@@ -906,11 +997,14 @@ int Report(const Args& args, const std::string& case_id) {
     }
   }
   if (!WriteFile(args.Flag("html"), audit::ReportHtml(input))) {
-    return Say(kUsage, "cannot write " + args.Flag("html"));
+    return Say(kUsage,
+               absl::StrCat(T("kan niet schrijven: ", "cannot write: "), args.Flag("html")));
   }
   std::printf("%s %s\n", T("Rapport:", "Report:"), args.Flag("html").c_str());
   if (args.Has("pdf")) {
-    if (int p = PrintPdf(args.Flag("html"), args.Flag("pdf")); p != kOk) return p;
+    if (int p = PrintPdf(args.Flag("html"), args.Flag("pdf")); p != kOk) {
+      return verified != kOk ? verified : p;
+    }
     std::printf("PDF: %s\n", args.Flag("pdf").c_str());
   }
   return verified;
@@ -954,7 +1048,12 @@ int VerifyLog(const Args& args) {
   if (int rc = CheckAgainstKept(args, channel, cp.note()); rc != kOk) return rc;
   const transparency::NoteCheckpoint* target = &checkpoint;
   // Resume from the saved state unless told to restart.
-  const std::string state_path = StateDir(args) + "/" + audit::SafeFileName(origin) + ".logverify";
+  // The saved progress belongs to this log and this key.
+  std::string why;
+  auto pinned = PinnedKey(args, origin, &why);
+  if (!pinned) return Say(kNoKey, why);
+  const std::string state_path = absl::StrCat(StateDir(args), "/", audit::SafeFileName(origin), ".",
+                                              absl::BytesToHexString(pinned->hash), ".logverify");
   verify::LogVerifier verifier;
   std::string saved;
   if (!args.Has("restart") && ReadFile(state_path, &saved)) {
@@ -1002,10 +1101,13 @@ int VerifyLog(const Args& args) {
     }
   }
   progress.Show(verifier.size());
-  save();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (verifier.Root() != target->root) {
+    // Every record's chain held, yet the tree differs from the signed one:
+    // nothing of this run can be trusted to resume from.
+    std::error_code ec;
+    std::filesystem::remove(state_path, ec);
     if (json) std::printf("{\"ok\":false,\"detail\":\"root\"}\n");
     return Say(
         kBroken,
@@ -1015,6 +1117,7 @@ int VerifyLog(const Args& args) {
                      transparency::HexOf(verifier.Root()), " / ", transparency::HexOf(target->root),
                      ")"));
   }
+  save();
   if (json) {
     std::printf(
         "{\"ok\":true,\"records\":%llu,\"verified_now\":%llu,\"seconds\":%.3f,\"root\":%s}\n",
@@ -1047,6 +1150,13 @@ int main(int argc, char** argv) {
   auto needs = [&](const char* what) {
     return Say(kUsage, absl::StrCat(command, T(" wil ", " takes "), what));
   };
+  static const char* const kCommands[] = {"pin",         "checkpoint", "verify-log", "replay",
+                                          "status",      "history",    "bundle",     "verify",
+                                          "verify-note", "access",     "report"};
+  if (std::find(std::begin(kCommands), std::end(kCommands), command) == std::end(kCommands)) {
+    Say(kUsage, absl::StrCat(T("onbekende opdracht: ", "unknown command: "), command));
+    return Usage(kUsage);
+  }
   if (command == "pin") return Pin(args);
   if (command == "checkpoint") return Checkpoint(args);
   if (command == "verify-log") return VerifyLog(args);

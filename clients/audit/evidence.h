@@ -26,7 +26,15 @@ struct Check {
   std::string item;
   bool ok = false;
   std::string detail;
+  std::string item_nl;  // the same in Dutch
+  std::string detail_nl;
+  const std::string& Item(bool english) const { return english ? item : item_nl; }
+  const std::string& Detail(bool english) const { return english ? detail : detail_nl; }
 };
+
+// A status's message in Dutch where the audit library gave one (its own
+// errors carry both languages), else its message.
+std::string InDutch(const absl::Status& status);
 
 struct Verification {
   std::vector<Check> checks;
@@ -103,6 +111,7 @@ enum class Consistency {
   kSame,   // the same tree as last time
   kGrew,   // a proven extension of the last one: kept
   kFork,   // inconsistent with the last one: see the evidence
+  kOther,  // offline, another size than the last one: no proof to compare them by
 };
 struct CheckpointVerdict {
   Consistency consistency = Consistency::kFirst;
@@ -118,11 +127,22 @@ using ConsistencyProver =
 class CheckpointStore {
  public:
   explicit CheckpointStore(std::string dir) : dir_(std::move(dir)) {}
-  // Checks `note` (already verified against the pinned key) against the
-  // last accepted checkpoint of its origin, keeps it if it extends that one,
-  // and writes fork evidence to the folder when it does not.
+  // Checks `note` (signed by `key`, the pinned key of its origin: checked
+  // here, as is the kept one) against the last accepted checkpoint of its
+  // origin, keeps it if it extends that one, and writes fork evidence to the
+  // folder when it does not. Errors: UNAUTHENTICATED (a note not signed by
+  // `key`), DATA_LOSS (the kept checkpoint is damaged or the proof served is
+  // malformed), UNAVAILABLE (no consistency proof could be had: a server
+  // that refuses proofs may be hiding a fork; nothing is kept).
   [[nodiscard]] absl::StatusOr<CheckpointVerdict> Accept(const std::string& note,
+                                                         const transparency::VerifierKey& key,
                                                          const ConsistencyProver& prove);
+  // Offline (an evidence bundle): compares `note` (signed by `key`) with the
+  // last accepted checkpoint without a proof and without keeping anything:
+  // the same size with another root is a fork (evidence written), another
+  // size is kOther.
+  [[nodiscard]] absl::StatusOr<CheckpointVerdict> CompareOffline(
+      const std::string& note, const transparency::VerifierKey& key);
   // The last accepted note for `origin`, if any.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> Last(const std::string& origin) const;
   const std::string& dir() const { return dir_; }

@@ -202,8 +202,9 @@ std::string ReportHtml(const ReportInput& in) {
                             " records, signed with the pinned key."))));
   } else {
     const Check* bad = v.FirstFailure();
-    absl::StrAppend(&h, "<span class=\"bad\">", T(en, "Mislukt", "Failed"), "</span>: ",
-                    Html(bad ? absl::StrCat(bad->item, ": ", bad->detail) : std::string("")));
+    absl::StrAppend(
+        &h, "<span class=\"bad\">", T(en, "Mislukt", "Failed"), "</span>: ",
+        Html(bad ? absl::StrCat(bad->Item(en), ": ", bad->Detail(en)) : std::string("")));
   }
   // One row per kind of check; every failed check on a row of its own.
   absl::StrAppend(&h, "</p>\n<table>\n<caption>", T(en, "Controles", "Checks"),
@@ -235,9 +236,28 @@ std::string ReportHtml(const ReportInput& in) {
           "of the case's employer or its erasure, each included in the tree"));
   }
   for (const Check& c : v.checks) {
-    if (!c.ok) row(c.item, false, c.detail);
+    if (!c.ok) row(c.Item(en), false, c.Detail(en));
   }
   absl::StrAppend(&h, "</tbody>\n</table>\n");
+
+  absl::StrAppend(
+      &h, "<p class=\"note\">",
+      T(en,
+        "Volledigheid: de bewijzen tonen dat deze vastleggingen in het logboek staan zoals "
+        "ze zijn, niet dat er geen latere zijn; <code>duurzaam-audit verify-log</code> "
+        "controleert het hele logboek.",
+        "Completeness: the proofs show that these records are in the log as they are, not that "
+        "there are no later ones; <code>duurzaam-audit verify-log</code> checks the whole log."),
+      "</p>\n");
+  if (!v.ok()) {
+    absl::StrAppend(&h, "<p class=\"bad\" role=\"alert\">",
+                    T(en,
+                      "Let op: de verificatie is mislukt. Wat hieronder staat, komt uit "
+                      "vastleggingen die niet konden worden geverifieerd: vertrouw het niet.",
+                      "Warning: verification failed. What follows comes from records that could "
+                      "not be verified: do not rely on it."),
+                    "</p>\n");
+  }
 
   // Status now, both clocks.
   absl::StrAppend(&h, "<h2>", T(en, "Status op ", "Status on "), domain::FormatDate(in.on),
@@ -287,31 +307,56 @@ std::string ReportHtml(const ReportInput& in) {
   // History.
   absl::StrAppend(&h, "<h2>", T(en, "Statusverloop", "Status history"), "</h2>\n",
                   StatusChartSvg(in.history, in.history_known, in.on, en));
-  absl::StrAppend(
-      &h, "<table>\n<caption>",
-      T(en, "Elke wijziging van niveau (zoals nu bekend)", "Every change of level (as now known)"),
-      "</caption>\n<thead><tr><th scope=\"col\">", T(en, "Datum", "Date"),
-      "</th><th scope=\"col\">", T(en, "Van", "From"), "</th><th scope=\"col\">",
-      T(en, "Naar", "To"), "</th><th scope=\"col\">", T(en, "Oorzaak", "Cause"),
-      "</th><th scope=\"col\">", T(en, "Regels", "Ruleset"), "</th></tr></thead>\n<tbody>\n");
-  for (const domain::LevelChange& c : in.history) {
-    std::vector<std::string> cause;
-    if (!c.events.empty())
-      cause.push_back(absl::StrCat(T(en, "gebeurtenissen ", "events "), Join(c.events)));
-    if (!c.rules_added.empty())
-      cause.push_back(absl::StrCat(T(en, "regels erbij ", "rules firing "), Join(c.rules_added)));
-    if (!c.rules_removed.empty())
-      cause.push_back(absl::StrCat(T(en, "regels vervallen ", "rules no longer firing "),
-                                   Join(c.rules_removed)));
-    if (c.ruleset_changed)
-      cause.push_back(T(en, "nieuwe versie van de regels", "a new ruleset version"));
-    if (cause.empty()) cause.push_back(T(en, "verstreken tijd", "time passed"));
-    absl::StrAppend(&h, "<tr><td>", domain::FormatDate(c.on), "</td><td>",
-                    c.first ? "&mdash;" : Html(LevelWord(c.from, en)), "</td><td>",
-                    Html(LevelWord(c.to, en)), "</td><td>", Html(Join(cause, "; ")), "</td><td>",
-                    Html(c.ruleset_version), "</td></tr>\n");
+  auto history_table = [&](const char* caption, const std::vector<domain::LevelChange>& changes) {
+    absl::StrAppend(&h, "<table>\n<caption>", caption, "</caption>\n<thead><tr><th scope=\"col\">",
+                    T(en, "Datum", "Date"), "</th><th scope=\"col\">", T(en, "Van", "From"),
+                    "</th><th scope=\"col\">", T(en, "Naar", "To"), "</th><th scope=\"col\">",
+                    T(en, "Oorzaak", "Cause"), "</th><th scope=\"col\">",
+                    T(en, "Regels", "Ruleset"), "</th></tr></thead>\n<tbody>\n");
+    for (const domain::LevelChange& c : changes) {
+      std::vector<std::string> cause;
+      if (!c.events.empty()) {
+        std::vector<std::string> first(c.events.begin(),
+                                       c.events.begin() + std::min<size_t>(3, c.events.size()));
+        cause.push_back(
+            absl::StrCat(T(en, "gebeurtenissen ", "events "), Join(first),
+                         c.events.size() > first.size()
+                             ? absl::StrCat(T(en, " en ", " and "), c.events.size() - first.size(),
+                                            T(en, " meer", " more"))
+                             : ""));
+      }
+      if (!c.rules_added.empty()) {
+        cause.push_back(absl::StrCat(T(en, "regels erbij ", "rules firing "), Join(c.rules_added)));
+      }
+      if (!c.rules_removed.empty()) {
+        cause.push_back(absl::StrCat(T(en, "regels vervallen ", "rules no longer firing "),
+                                     Join(c.rules_removed)));
+      }
+      if (c.ruleset_changed) {
+        cause.push_back(T(en, "nieuwe versie van de regels", "a new ruleset version"));
+      }
+      if (cause.empty()) cause.push_back(T(en, "verstreken tijd", "time passed"));
+      absl::StrAppend(&h, "<tr><td>", domain::FormatDate(c.on), "</td><td>",
+                      c.first ? "&mdash;" : Html(LevelWord(c.from, en)), "</td><td>",
+                      Html(LevelWord(c.to, en)), "</td><td>", Html(Join(cause, "; ")), "</td><td>",
+                      Html(c.ruleset_version), "</td></tr>\n");
+    }
+    absl::StrAppend(&h, "</tbody>\n</table>\n");
+  };
+  history_table(
+      T(en, "Elke wijziging van niveau, zoals nu bekend", "Every change of level, as now known"),
+      in.history);
+  if (in.history_known.empty()) {
+    absl::StrAppend(&h, "<p>",
+                    T(en, "Zoals toen bekend: tot deze dag was niets vastgelegd.",
+                      "As known then: nothing had been recorded by this day."),
+                    "</p>\n");
+  } else {
+    history_table(
+        T(en, "Elke wijziging van niveau, zoals toen bekend (wat op elke dag was vastgelegd)",
+          "Every change of level, as known then (what had been recorded by each day)"),
+        in.history_known);
   }
-  absl::StrAppend(&h, "</tbody>\n</table>\n");
 
   // Timeline.
   absl::StrAppend(&h, "<h2>", T(en, "Tijdlijn", "Timeline"), "</h2>\n");
@@ -370,6 +415,13 @@ std::string ReportHtml(const ReportInput& in) {
       ++row.reads;
       row.last = std::max(row.last, codec::FromTimestamp(r.read_at()));
     }
+    absl::StrAppend(&h, "<p class=\"note\">",
+                    T(en,
+                      "Het toegangslogboek is wat de server zegt: het valt niet onder de "
+                      "bewijzen van het logboek.",
+                      "The access log is what the server says: it is not covered by the log's "
+                      "proofs."),
+                    "</p>\n");
     absl::StrAppend(
         &h, "<table>\n<caption>",
         Html(absl::StrCat(in.access->records_size(), T(en, " keer gelezen, per lezer en weergave",

@@ -225,7 +225,7 @@ absl::StatusOr<Loaded> Load(const expert::Replica& replica, const std::string& c
 domain::CaseStatus StatusOf(const Loaded& l, domain::Date as_of) {
   domain::CaseState state =
       domain::FoldAsOf(domain::WithEmployerEventRefs(l.own, l.employer), as_of);
-  return domain::Evaluate(state, as_of, domain::CurrentRuleset());
+  return domain::Evaluate(state, as_of, domain::RulesetInForce(as_of));
 }
 
 // "offline, as of the last sync" when the case has pending intents.

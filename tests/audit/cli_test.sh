@@ -48,6 +48,16 @@ A pin --fingerprint=$(printf '0%.0s' $(seq 1 64)) 2>"$WORK/err"; [[ $? == 1 ]] |
 A pin --fingerprint="$FINGERPRINT" >/dev/null || fail "pin"
 A checkpoint | grep -q "eerste checkpoint" || fail "first checkpoint"
 A checkpoint | grep -q "hetzelfde" || fail "second checkpoint is not the same"
+# The kept checkpoint is a C2SP note: it verifies; a witness that never cosigned fails the quorum.
+A verify-note "$WORK/state/duurzaam.checkpoint" | grep -q "Checkpoint in orde" || fail "verify-note"
+WITNESS="witness.example+00000000+BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+A verify-note "$WORK/state/duurzaam.checkpoint" --witness="$WITNESS" >/dev/null 2>"$WORK/err"; code=$?
+[[ $code == 2 ]] || fail "a verifier key with a wrong hash is not a usage error (exit $code)"
+WITNESS=$(python3 -c 'import base64,hashlib; k=bytes(range(32)); n=b"witness.example"
+print("witness.example+"+hashlib.sha256(n+b"\n"+b"\x04"+k).hexdigest()[:8]+"+"+base64.b64encode(b"\x04"+k).decode())')
+A verify-note "$WORK/state/duurzaam.checkpoint" --witness="$WITNESS" >"$WORK/out" 2>&1; code=$?
+[[ $code == 1 ]] || fail "a missing cosignature is not exit 1 ($code): $(cat "$WORK/out")"
+grep -q "0 van de vereiste 1 getuigen" "$WORK/out" || fail "the quorum is not explained: $(cat "$WORK/out")"
 
 # Replay: every event, who and when, the employer-wide one joined in, sealed data marked.
 A replay bram >"$WORK/replay" || fail "replay: $(cat "$WORK/replay")"
@@ -72,9 +82,9 @@ assert s["as_now_known"]["ruleset_version"] == "2026.1"
 PY
 A --lang=en status bram --on=2026-11-01 | grep -q "As now known" || fail "status --lang=en"
 
-# History: each day judged by the ruleset in force then (2025.1 before 2026).
+# History: each change with its cause and the ruleset version that judged the day.
 A history bram --until=2026-12-01 --svg="$OUT/status-history.svg" >"$WORK/history" || fail "history"
-grep -q "2025-04-05 .*2025.1" "$WORK/history" || fail "the first level is not judged by 2025.1: $(cat "$WORK/history")"
+grep -q "2025-04-05 .*kwetsbaar *2026.1 *gebeurtenissen" "$WORK/history" || fail "the first level has no version or cause: $(cat "$WORK/history")"
 grep -q "risico .*AT_RISK.DISRUPTION_UNADDRESSED" "$WORK/history" || fail "the change to at risk has no cause"
 grep -q "<svg" "$OUT/status-history.svg" || fail "no chart"
 
@@ -91,7 +101,7 @@ b[i + 3] ^= 0x20
 open(sys.argv[2], "wb").write(b)
 PY
 A verify "$WORK/tampered.dzb" 2>"$WORK/err"; [[ $? == 1 ]] || fail "a tampered bundle is not exit 1"
-grep -q "NIET IN ORDE: record 1 (case-bram revision 1" "$WORK/err" || fail "the tampered record is not named: $(cat "$WORK/err")"
+grep -q "NIET IN ORDE: vastlegging 1 (case-bram revisie 1" "$WORK/err" || fail "the tampered record is not named: $(cat "$WORK/err")"
 A --json verify "$WORK/tampered.dzb" >"$WORK/out" 2>/dev/null
 grep -q '"ok":false,"case_id":"bram".*"item":"record 1 (case-bram' "$WORK/out" || fail "verify --json: $(cat "$WORK/out")"
 
@@ -100,6 +110,10 @@ start_server "$WORK/data"
 A verify-log >"$WORK/out" 2>"$WORK/progress" || fail "verify-log: $(cat "$WORK/out" "$WORK/progress")"
 grep -q "^In orde: [0-9]* vastleggingen, keten en boom kloppen" "$WORK/out" || fail "verify-log: $(cat "$WORK/out")"
 grep -q "100%" "$WORK/progress" || fail "no progress shown"
+# Resumable: after the log grew, only the new records are read.
+"$CTL" --server=127.0.0.1:$PORT --as=beheer --role=ADMIN append ext-notes Note '"later"' >/dev/null || fail "append"
+A --json verify-log >"$WORK/out" 2>/dev/null || fail "verify-log again: $(cat "$WORK/out")"
+grep -q '"verified_now":1,' "$WORK/out" || fail "verify-log did not resume: $(cat "$WORK/out")"
 "$CTL" --server=127.0.0.1:$PORT --as=expert:jdevries --role=EXPERT timeline bram >/dev/null || fail "timeline read"
 A access bram --out="$WORK/access.csv" >/dev/null || fail "access"
 head -1 "$WORK/access.csv" | grep -q $'^read_at,principal,role,via,view,method,case_id\r$' || fail "CSV header"

@@ -425,6 +425,9 @@ await step('keyboard only: sign in, open a placement, record a contract change',
   }
   await p.keyboard.press('Enter');
   await p.waitForURL(/\/interaction\//);
+  // The provider's form focuses its first field itself; type only once it
+  // has (under load, keys typed earlier land nowhere).
+  await p.waitForFunction(() => document.activeElement?.getAttribute('name') === 'login');
   await p.keyboard.type('techniek-hr');
   await p.keyboard.press('Tab');
   await p.keyboard.type('willekeurig');

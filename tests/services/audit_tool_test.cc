@@ -357,6 +357,26 @@ TEST_F(AuditToolTest, EveryKindOfTamperingIsCaughtAndNamed) {
   p = good;
   *p.add_related() = Proofs("anna").entries(0);
   fails(p, "related record", "not the case's employer", key);
+  // Related records reordered, repeated, or the employer's first left out.
+  ASSERT_GE(good.related_size(), 2);
+  p = good;
+  p.mutable_related()->SwapElements(0, 1);
+  fails(p, "related record 0 (employer-acme revision 1", "revision 0 of employer-acme was expected",
+        key);
+  p = good;
+  *p.add_related() = good.related(0);
+  fails(p, "related record 2", "not in log order, or one is there twice", key);
+  p = good;
+  p.mutable_related()->DeleteSubrange(0, 1);
+  fails(p, "related record 0", "revision 0 of employer-acme was expected", key);
+  // A signature line on the note that no check covers.
+  p = good;
+  auto stranger = transparency::SigningKey::Generate();
+  auto parsed = transparency::ParseNote(good.checkpoint().note());
+  ASSERT_TRUE(parsed.ok());
+  parsed->signatures.push_back(transparency::Cosign(parsed->body, "witness.example", *stranger, 1));
+  p.mutable_checkpoint()->set_note(parsed->Format());
+  fails(p, "checkpoint", "besides the log's", key);
   // The checkpoint's signature, its root, its key.
   p = good;
   std::string note = p.checkpoint().note();
@@ -391,8 +411,14 @@ TEST_F(AuditToolTest, EveryByteOfABundleIsCovered) {
     if (!v.ok()) ++caught;
   }
   EXPECT_EQ(caught, bytes.size());
-  // Appended bytes, and a cut.
+  // Appended bytes (garbage, or a well-formed field the schema does not
+  // know), and a cut.
   EXPECT_FALSE(audit::VerifyBundle(bytes + "x", Pinned()).ok());
+  const audit::Verification unknown =
+      audit::VerifyBundle(bytes + std::string("\x78\x01", 2), Pinned());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.FirstFailure()->detail, HasSubstr("a field no check covers"));
+  EXPECT_THAT(unknown.FirstFailure()->detail_nl, HasSubstr("een veld dat geen controle dekt"));
   EXPECT_FALSE(audit::VerifyBundle(bytes.substr(0, bytes.size() - 1), Pinned()).ok());
 }
 
@@ -435,7 +461,7 @@ TEST_F(AuditToolTest, TheWholeLogVerifiesToTheSignedRootAndAChangedRecordIsFound
 TEST_F(AuditToolTest, AServerForkedAfterACommonPrefixIsCaught) {
   TempDir state;
   audit::CheckpointStore kept(state.Sub("audit"));
-  auto first = kept.Accept(Checkpoint().note(), Prover());
+  auto first = kept.Accept(Checkpoint().note(), Pinned(), Prover());
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->consistency, audit::Consistency::kFirst);
 
@@ -446,7 +472,7 @@ TEST_F(AuditToolTest, AServerForkedAfterACommonPrefixIsCaught) {
   Start();
   AppendNote("history A");
   const std::string a_note = Checkpoint().note();
-  auto grew = kept.Accept(a_note, Prover());
+  auto grew = kept.Accept(a_note, Pinned(), Prover());
   ASSERT_TRUE(grew.ok()) << grew.status();
   EXPECT_EQ(grew->consistency, audit::Consistency::kGrew) << grew->detail;
   StopAll();
@@ -455,14 +481,14 @@ TEST_F(AuditToolTest, AServerForkedAfterACommonPrefixIsCaught) {
   Start();  // the other history, signed with the same key
   AppendNote("history B");
   const v1::SignedCheckpoint b1 = Checkpoint();
-  auto same_size = kept.Accept(b1.note(), Prover());
+  auto same_size = kept.Accept(b1.note(), Pinned(), Prover());
   ASSERT_TRUE(same_size.ok()) << same_size.status();
   EXPECT_EQ(same_size->consistency, audit::Consistency::kFork);
   EXPECT_THAT(same_size->detail, HasSubstr("different roots"));
   EXPECT_THAT(same_size->evidence, HasSubstr(b1.note()));
 
   AppendNote("history B goes on");
-  auto longer = kept.Accept(Checkpoint().note(), Prover());
+  auto longer = kept.Accept(Checkpoint().note(), Pinned(), Prover());
   ASSERT_TRUE(longer.ok()) << longer.status();
   EXPECT_EQ(longer->consistency, audit::Consistency::kFork);
   EXPECT_THAT(longer->detail, HasSubstr("does not extend"));

@@ -134,3 +134,24 @@ TEST(ServerConfigTest, MistakesAreNamed) {
 
 }  // namespace
 }  // namespace duurzaam::services
+
+namespace duurzaam::services {
+namespace {
+
+TEST(ServerConfigTest, TheCheckpointOriginNamesTheLogAndIsAKeyName) {
+  auto config = ParseServerConfig({"duurzaamd", "--dev", "--listen=127.0.0.1:0"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->checkpoint_origin, "duurzaam");
+  config = ParseServerConfig({"duurzaamd", "--dev", "--listen=127.0.0.1:0",
+                              "--checkpoint_origin=duurzaam.gemeente.example/log"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->checkpoint_origin, "duurzaam.gemeente.example/log");
+  for (const char* bad :
+       {"--checkpoint_origin=", "--checkpoint_origin=a b", "--checkpoint_origin=a+b"}) {
+    config = ParseServerConfig({"duurzaamd", "--dev", "--listen=127.0.0.1:0", bad});
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace duurzaam::services
