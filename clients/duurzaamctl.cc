@@ -31,6 +31,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -133,7 +134,9 @@ std::shared_ptr<grpc::Channel> Connect(const Args& args) {
 
 int Verify(const std::string& dir) {
   eventstore::Options options;
-  options.path = dir;
+  // The data folder (as duurzaamd's --data_dir) holds the log in events/;
+  // the log's own folder is taken as well.
+  options.path = std::filesystem::exists(dir + "/events/CURRENT") ? dir + "/events" : dir;
   options.create_if_missing = false;
   auto store = eventstore::Store::Open(options);
   if (!store.ok()) {

@@ -7,6 +7,10 @@
 #include <functional>
 #include <string>
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace duurzaam::eventstore {
 
 struct Options {
@@ -44,6 +48,11 @@ struct Options {
   // keeps recorded-at non-decreasing along the log. Defaults to the system
   // clock; tests inject their own.
   std::function<int64_t()> clock;
+
+  // The environment RocksDB reads and writes files through; nullptr: the
+  // operating system's. Fault-injection tests pass one that fails or drops
+  // writes. Must outlive the store.
+  rocksdb::Env* env = nullptr;
 };
 
 }  // namespace duurzaam::eventstore

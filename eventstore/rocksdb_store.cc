@@ -56,6 +56,11 @@ RocksDbStore::~RocksDbStore() {
     // answered UNAVAILABLE have an unknown outcome and stay that way.
     db_->FlushWAL(true).PermitUncheckedError();
     db_->Flush(rocksdb::FlushOptions(), handles_).PermitUncheckedError();
+  } else if (db_) {
+    // Nor does closing write: a memtable flush at shutdown would switch the
+    // failed log writer (a RocksDB assertion). The synced log is replayed at
+    // the next open.
+    db_->SetDBOptions({{"avoid_flush_during_shutdown", "true"}}).PermitUncheckedError();
   }
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     if (db_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -84,6 +89,7 @@ RocksDbStore::~RocksDbStore() {
   db_options.max_open_files = 512;
   // Group commit syncs the WAL itself (SyncerLoop) after unsynced writes.
   db_options.manual_wal_flush = true;
+  if (options_.env != nullptr) db_options.env = options_.env;
   // A sync must cost one data sync: preallocated WAL space (ext4 unwritten
   // extents) would make each sync commit the journal as well.
   db_options.allow_fallocate = false;

@@ -244,16 +244,27 @@ void RocksDbStore::RaisePriority() {
 
 void RocksDbStore::SyncLog(uint64_t target) {
   sync_mu_.Unlock();
-  rocksdb::Status s = db_->FlushWAL(/*sync=*/options_.sync);
-  syncs_.fetch_add(1, std::memory_order_relaxed);
-  sync_mu_.Lock();
-  if (!s.ok()) {
-    sync_failed_ = absl::UnavailableError(
-        absl::StrCat("the event store failed to sync its log and accepts no more appends until "
-                     "restarted: ",
-                     s.ToString()));
+  absl::Status failure;
+  {
+    // A failed flush or sync leaves RocksDB's log writer failed, and a write
+    // to it after that trips an assertion in RocksDB (an abort: Debian builds
+    // it with assertions on). Writes reach RocksDB only in WriteGroup, under
+    // leader_mu_; holding it here, the store is marked failed before any
+    // further write can start.
     MutexLock leader_lock(&leader_mu_);
-    failed_ = sync_failed_;
+    rocksdb::Status s = db_->FlushWAL(/*sync=*/options_.sync);
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    if (!s.ok()) {
+      failure = absl::UnavailableError(
+          absl::StrCat("the event store failed to sync its log and accepts no more appends until "
+                       "restarted: ",
+                       s.ToString()));
+      if (failed_.ok()) failed_ = failure;
+    }
+  }
+  sync_mu_.Lock();
+  if (!failure.ok()) {
+    sync_failed_ = failure;
   } else if (target > synced_end_) {
     // The log is written in position order, so a sync that returns covers
     // every write made before it started.

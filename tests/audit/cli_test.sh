@@ -92,6 +92,7 @@ grep -q "<svg" "$OUT/status-history.svg" || fail "no chart"
 A bundle bram --out="$WORK/bram.dzb" >/dev/null || fail "bundle"
 stop_server
 A verify "$WORK/bram.dzb" | grep -q "In orde" || fail "the bundle does not verify offline"
+"$CTL" verify "$WORK/data" | grep -q "^OK: [0-9]* records, hash chain intact" || fail "duurzaamctl verify DATA_DIR"
 A replay bram --bundle="$WORK/bram.dzb" | grep -q "Reorganisatie" || fail "replay from the bundle"
 python3 - "$WORK/bram.dzb" "$WORK/tampered.dzb" <<'PY'
 import sys
