@@ -220,6 +220,13 @@ class RocksDbStore final : public Store {
   int64_t last_recorded_at_ ABSL_GUARDED_BY(leader_mu_) = 0;
   absl::flat_hash_map<std::string, Revision> heads_ ABSL_GUARDED_BY(leader_mu_);
   absl::Status failed_ ABSL_GUARDED_BY(leader_mu_);
+  // Orders writes to RocksDB (WriteGroup's db_->Write, taken inside
+  // leader_mu_) with the log's flush and sync (SyncLog, alone): a write to a
+  // RocksDB log writer whose flush or sync failed trips a RocksDB assertion,
+  // so log_failed_ is set before the lock is let go. The writer prepares its
+  // next group (ids, expectations, hashes) under leader_mu_ while a sync runs.
+  Mutex log_write_mu_ ABSL_ACQUIRED_AFTER(leader_mu_);
+  absl::Status log_failed_ ABSL_GUARDED_BY(log_write_mu_);
 
   // Log end after the last write (synced or not).
   std::atomic<uint64_t> written_end_{0};

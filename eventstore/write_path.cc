@@ -247,20 +247,26 @@ void RocksDbStore::SyncLog(uint64_t target) {
   absl::Status failure;
   {
     // A failed flush or sync leaves RocksDB's log writer failed, and a write
-    // to it after that trips an assertion in RocksDB (an abort: Debian builds
-    // it with assertions on). Writes reach RocksDB only in WriteGroup, under
-    // leader_mu_; holding it here, the store is marked failed before any
-    // further write can start.
-    MutexLock leader_lock(&leader_mu_);
-    rocksdb::Status s = db_->FlushWAL(/*sync=*/options_.sync);
-    syncs_.fetch_add(1, std::memory_order_relaxed);
+    // to it after that trips an assertion in RocksDB (an abort: Debian
+    // builds it with assertions on). Writes reach RocksDB only under
+    // log_write_mu_ (WriteGroup), which checks log_failed_ first: it is set
+    // here before the lock is let go.
+    MutexLock write_lock(&log_write_mu_);
+    rocksdb::Status s = log_failed_.ok()
+                            ? db_->FlushWAL(/*sync=*/options_.sync)
+                            : rocksdb::Status::IOError("an earlier write of the log failed");
     if (!s.ok()) {
       failure = absl::UnavailableError(
           absl::StrCat("the event store failed to sync its log and accepts no more appends until "
                        "restarted: ",
                        s.ToString()));
-      if (failed_.ok()) failed_ = failure;
+      log_failed_ = failure;
     }
+  }
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  if (!failure.ok()) {
+    MutexLock leader_lock(&leader_mu_);
+    if (failed_.ok()) failed_ = failure;
   }
   sync_mu_.Lock();
   if (!failure.ok()) {
@@ -534,7 +540,19 @@ std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& gro
 
   if (batch.Count() > 0) {
     // The WAL record stays in memory until the syncer flushes and syncs it.
-    rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+    rocksdb::Status s;
+    {
+      MutexLock write_lock(&log_write_mu_);
+      if (!log_failed_.ok()) {
+        failed_ = log_failed_;
+        for (Writer* w : group) w->result = failed_;
+        return std::nullopt;
+      }
+      s = db_->Write(rocksdb::WriteOptions(), &batch);
+      // A failed write may have failed the log writer too: no flush or sync
+      // may touch it after this.
+      if (!s.ok()) log_failed_ = absl::UnavailableError(s.ToString());
+    }
     if (!s.ok()) {
       // The outcome on disk is unknown: stop accepting writes rather than
       // risk a gap or a fork in the chain. A restart recovers the truth.

@@ -20,7 +20,7 @@ start_server() {  # DATA_DIR; sets PORT and SERVER_PID
   "$DUURZAAMD" --dev --demo --listen=127.0.0.1:0 --data_dir="$1" --master_key_file="$WORK/master.keys" \
     >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/server.log" | tail -1)
     [[ -n "$PORT" ]] && return 0
     sleep 0.1
