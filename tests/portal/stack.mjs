@@ -59,7 +59,7 @@ export class Stack {
       const child = spawn(cmd, argv, { cwd: this.work });
       this.children.push(child);
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 30000);
+      const timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s:\n${out}`)), 60000);
       const onData = (d) => {
         out = (out + d.toString()).slice(-20000);
         this.logs[name] = out;
