@@ -15,9 +15,9 @@ std::optional<Hash> RecordHash(const RecordedEvent& record, const Hash& previous
 std::optional<Hash> RecordHash(const EventView& record, const Hash& previous) {
   return internal::ChainHash(
       record.position, previous,
-      internal::EncodeRecordBody(record.stream, record.revision, EventId::FromBytes(record.id_bytes),
-                                 record.type, record.recorded_at_micros, record.data,
-                                 record.metadata));
+      internal::EncodeRecordBody(record.stream, record.revision,
+                                 EventId::FromBytes(record.id_bytes), record.type,
+                                 record.recorded_at_micros, record.data, record.metadata));
 }
 
 [[nodiscard]] absl::Status VerifyLink(const RecordedEvent& record, const Hash& previous) {

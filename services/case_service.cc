@@ -747,9 +747,10 @@ grpc::Status CaseService::ListPortfolio(grpc::ServerContext* context,
     read.push_back(case_id);
     domain::CaseState state = domain::FoldAsOf(
         domain::WithEmployerEventRefs(view->own->events, view->employer->events), as_of);
-    items.push_back({case_id, state.employer_id,
-                     domain::ForAudience(domain::Evaluate(state, as_of, domain::RulesetInForce(as_of)),
-                                         access::MaxAudience(seen))});
+    items.push_back(
+        {case_id, state.employer_id,
+         domain::ForAudience(domain::Evaluate(state, as_of, domain::RulesetInForce(as_of)),
+                             access::MaxAudience(seen))});
   }
   if (guard_->access_log() != nullptr) {
     absl::Status logged = guard_->access_log()->Record(

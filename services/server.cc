@@ -78,9 +78,9 @@ namespace {
       std::make_unique<CaseService>(store, projection, server->guard_.get(), server->sealer_.get(),
                                     server->employers_.get(), &SystemMicros);
   if (deps.merkle != nullptr && deps.signing_key != nullptr) {
-    server->audit_ = std::make_unique<AuditService>(
-        store, deps.merkle, deps.follower, deps.signing_key, server->guard_.get(), &SystemMicros,
-        config.checkpoint_origin);
+    server->audit_ = std::make_unique<AuditService>(store, deps.merkle, deps.follower,
+                                                    deps.signing_key, server->guard_.get(),
+                                                    &SystemMicros, config.checkpoint_origin);
   }
   if (deps.keys != nullptr) {
     server->admin_ = std::make_unique<AdminService>(store, deps.keys, config.master_key_file,
