@@ -522,6 +522,15 @@ std::string ReadAll(const std::string& path, bool* found) {
   return ss.str();
 }
 
+// The checkpoint of a C2SP note signed by `key`.
+absl::StatusOr<transparency::NoteCheckpoint> SignedCheckpointIn(
+    const std::string& note_text, const transparency::VerifierKey& key) {
+  absl::StatusOr<transparency::Note> note = transparency::ParseNote(note_text);
+  if (!note.ok()) return note.status();
+  if (absl::Status s = transparency::VerifyNote(*note, key); !s.ok()) return s;
+  return transparency::ParseCheckpointNoteBody(note->body);
+}
+
 }  // namespace
 
 std::string SafeFileName(const std::string& origin) {
@@ -545,11 +554,7 @@ absl::StatusOr<std::optional<std::string>> CheckpointStore::Last(const std::stri
 absl::StatusOr<CheckpointVerdict> CheckpointStore::Accept(const std::string& note_text,
                                                           const transparency::VerifierKey& key,
                                                           const ConsistencyProver& prove) {
-  absl::StatusOr<transparency::Note> note = transparency::ParseNote(note_text);
-  if (!note.ok()) return note.status();
-  if (absl::Status s = transparency::VerifyNote(*note, key); !s.ok()) return s;
-  absl::StatusOr<transparency::NoteCheckpoint> now =
-      transparency::ParseCheckpointNoteBody(note->body);
+  absl::StatusOr<transparency::NoteCheckpoint> now = SignedCheckpointIn(note_text, key);
   if (!now.ok()) return now.status();
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -635,11 +640,7 @@ absl::StatusOr<CheckpointVerdict> CheckpointStore::Accept(const std::string& not
 
 absl::StatusOr<CheckpointVerdict> CheckpointStore::CompareOffline(
     const std::string& note_text, const transparency::VerifierKey& key) {
-  absl::StatusOr<transparency::Note> note = transparency::ParseNote(note_text);
-  if (!note.ok()) return note.status();
-  if (absl::Status s = transparency::VerifyNote(*note, key); !s.ok()) return s;
-  absl::StatusOr<transparency::NoteCheckpoint> now =
-      transparency::ParseCheckpointNoteBody(note->body);
+  absl::StatusOr<transparency::NoteCheckpoint> now = SignedCheckpointIn(note_text, key);
   if (!now.ok()) return now.status();
   absl::StatusOr<std::optional<std::string>> last_text = Last(now->origin);
   if (!last_text.ok()) return last_text.status();

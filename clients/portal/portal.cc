@@ -583,19 +583,29 @@ void Portal::Impl::ContractGet(const httplib::Request& req, httplib::Response& r
   Html(res, 200, ContractPage(frame, case_id, form));
 }
 
+namespace {
+
+// The contract form as posted.
+ContractForm FormOf(const httplib::Request& req) {
+  ContractForm form;
+  form.contract = req.get_param_value("contract");
+  form.contract_end = req.get_param_value("contract_end");
+  form.hours = req.get_param_value("hours");
+  form.occurred_on = req.get_param_value("occurred_on");
+  form.event_id = req.get_param_value("event_id");
+  form.revision = req.get_param_value("revision");
+  return form;
+}
+
+}  // namespace
+
 void Portal::Impl::ContractPost(const httplib::Request& req, httplib::Response& res) {
   bool expired = false;
   if (!SessionOf(req, &expired) && IsCaseId(req.matches[1]) &&
       req.get_header_value("Origin") == public_origin) {
     // The session ended while the form was being filled in (WCAG 2.2.1):
     // what was typed is kept for this browser until it signs in again.
-    ContractForm form;
-    form.contract = req.get_param_value("contract");
-    form.contract_end = req.get_param_value("contract_end");
-    form.hours = req.get_param_value("hours");
-    form.occurred_on = req.get_param_value("occurred_on");
-    form.event_id = req.get_param_value("event_id");
-    form.revision = req.get_param_value("revision");
+    ContractForm form = FormOf(req);
     const std::string id = Random();
     {
       MutexLock lock(&mu);
@@ -614,13 +624,7 @@ void Portal::Impl::ContractPost(const httplib::Request& req, httplib::Response& 
   if (!CsrfOk(req, s->second)) return Refused(req, res, &s->second);
   const Lang l = LangOf(req);
   const std::string case_id = req.matches[1];
-  ContractForm form;
-  form.contract = req.get_param_value("contract");
-  form.contract_end = req.get_param_value("contract_end");
-  form.hours = req.get_param_value("hours");
-  form.occurred_on = req.get_param_value("occurred_on");
-  form.event_id = req.get_param_value("event_id");
-  form.revision = req.get_param_value("revision");
+  ContractForm form = FormOf(req);
   auto show = [&](int status) {
     Html(res, status,
          ContractPage(
