@@ -40,6 +40,15 @@ struct Options {
   // alone (duurzaamd's choice: its appends are asynchronous).
   int pipeline_nice = -10;
 
+  // Free disk space the store keeps on the disk of `path`. An append that
+  // would leave less is refused RESOURCE_EXHAUSTED before it reaches
+  // RocksDB (which needs room for flushes, compactions and its manifest),
+  // and appends resume by themselves once there is room again; opening
+  // needs this much free too. 0: no threshold. Either way a write that
+  // meets a full disk is refused RESOURCE_EXHAUSTED, never an abort, and
+  // the store resumes once the disk has room (see Store::Append).
+  uint64_t min_free_bytes = 0;
+
   // RocksDB memory budget.
   size_t block_cache_bytes = 32 << 20;
   size_t write_buffer_bytes = 32 << 20;

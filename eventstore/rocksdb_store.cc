@@ -2,9 +2,11 @@
 // the log head), closing, Info and Store::Open. Its other parts are listed
 // in rocksdb_store_internal.h.
 #include <chrono>
+#include <filesystem>
 
 #include "absl/synchronization/blocking_counter.h"
 #include "common/clock.h"
+#include "common/rocksdb_log.h"
 #include "common/status_macros.h"
 #include "eventstore/errors.h"
 #include "eventstore/rocksdb_store_internal.h"
@@ -70,6 +72,13 @@ RocksDbStore::~RocksDbStore() {
 }
 
 [[nodiscard]] absl::Status RocksDbStore::Init() {
+  disk_ =
+      std::make_unique<DiskSpaceGuard>(options_.path, options_.min_free_bytes, "the event store");
+  // Opening writes a new log and manifest: on a disk below the threshold it
+  // is refused, with the room it needs named.
+  if (options_.min_free_bytes > 0) {
+    RETURN_IF_ERROR(disk_->CheckNow(options_.min_free_bytes, "to open"));
+  }
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
   // Memtables are capped on their own, not charged to the block cache: a
   // cache full of memtable reservations would evict the index and filter
@@ -90,6 +99,8 @@ RocksDbStore::~RocksDbStore() {
   // Group commit syncs the WAL itself (SyncerLoop) after unsynced writes.
   db_options.manual_wal_flush = true;
   if (options_.env != nullptr) db_options.env = options_.env;
+  // No LOG file: on a full disk its failed writer would trip an assertion.
+  db_options.info_log = RocksDbServerLog(std::filesystem::path(options_.path).filename().string());
   // A sync must cost one data sync: preallocated WAL space (ext4 unwritten
   // extents) would make each sync commit the journal as well.
   db_options.allow_fallocate = false;
@@ -129,6 +140,9 @@ RocksDbStore::~RocksDbStore() {
   db_options.allow_concurrent_memtable_write = false;
   db_options.enable_write_thread_adaptive_yield = false;
   rocksdb::ColumnFamilyOptions default_options;
+  // It holds the format marker only. (RocksDB's recovery from a full disk
+  // waits for room for the largest memtable: not 64 MiB for this one.)
+  default_options.write_buffer_size = 1 << 20;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, default_options},
@@ -136,6 +150,11 @@ RocksDbStore::~RocksDbStore() {
       {kStreamsCf, index_options},
       {kIdsCf, id_options},
   };
+  // RocksDB would log (as an error) that it had to create the folder.
+  if (options_.create_if_missing) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.path, ec);
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options_.path, cfs, &handles_, &raw);
   if (!s.ok()) {
@@ -160,22 +179,13 @@ RocksDbStore::~RocksDbStore() {
   }
 
   // Recovery: the last record gives the next position and the chain head.
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_));
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocks(it->status(), "find the end of the log"));
-  uint64_t end = 0;
-  if (it->Valid()) {
-    uint64_t last = DecodePosition(it->key().ToStringView());
-    EventView view;
-    if (!internal::DecodeRecord(it->value().ToStringView(), last, &view)) {
-      return absl::DataLossError(
-          absl::StrCat("the last record (position ", last, ") cannot be decoded"));
-    }
-    end = last + 1;
+  ASSIGN_OR_RETURN(Head head, ReadHead());
+  const uint64_t end = head.end;
+  {
     MutexLock lock(&leader_mu_);
-    next_position_ = end;
-    last_hash_ = internal::HashFromBytes(view.hash);
-    last_recorded_at_ = view.recorded_at_micros;
+    next_position_ = head.end;
+    last_hash_ = head.hash;
+    last_recorded_at_ = head.recorded_at;
   }
   committed_end_.store(end, std::memory_order_release);
   written_end_.store(end, std::memory_order_release);
@@ -200,6 +210,25 @@ RocksDbStore::~RocksDbStore() {
   completer_thread_ = std::thread([this] { CompleterLoop(); });  // normal priority
   started.Wait();
   return absl::OkStatus();
+}
+
+[[nodiscard]] absl::StatusOr<RocksDbStore::Head> RocksDbStore::ReadHead() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "find the end of the log"));
+  Head head;
+  if (it->Valid()) {
+    uint64_t last = DecodePosition(it->key().ToStringView());
+    EventView view;
+    if (!internal::DecodeRecord(it->value().ToStringView(), last, &view)) {
+      return absl::DataLossError(
+          absl::StrCat("the last record (position ", last, ") cannot be decoded"));
+    }
+    head.end = last + 1;
+    head.hash = internal::HashFromBytes(view.hash);
+    head.recorded_at = view.recorded_at_micros;
+  }
+  return head;
 }
 
 StoreInfo RocksDbStore::Info() const {
@@ -229,6 +258,13 @@ StoreInfo RocksDbStore::Info() const {
   info.grouped_events = grouped_events_.load(std::memory_order_relaxed);
   info.syncs = syncs_.load(std::memory_order_relaxed);
   info.pipeline_priority_raised = !priority_raise_failed_.load(std::memory_order_relaxed);
+  {
+    MutexLock lock(&leader_mu_);
+    info.writes = failed_;
+  }
+  if (info.writes.ok()) info.writes = disk_->Check(0);
+  absl::StatusOr<uint64_t> free = FreeDiskBytes(options_.path);
+  info.free_disk_bytes = free.ok() ? *free : 0;
   return info;
 }
 

@@ -26,6 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/disk_space.h"
 #include "common/mutex.h"
 #include "eventstore/port/parking.h"
 #include "eventstore/record_codec.h"
@@ -192,6 +193,31 @@ class RocksDbStore final : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(leader_mu_);
   [[nodiscard]] absl::Status GetRaw(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
                                     std::string* value);
+  // The log's end, chain head and last recorded-at as stored (Init, and
+  // after a recovery).
+  struct Head {
+    uint64_t end = 0;
+    Hash hash{};
+    int64_t recorded_at = 0;
+  };
+  [[nodiscard]] absl::StatusOr<Head> ReadHead();
+  // What a failed write or sync of the log means for appenders: a full disk
+  // is recoverable (RESOURCE_EXHAUSTED), anything else is not (UNAVAILABLE
+  // until restarted).
+  absl::Status ClassifyLogFailure(const rocksdb::Status& s, absl::string_view what,
+                                  bool* recoverable) const;
+  // Puts the store in its failed state (the first failure wins) and logs it.
+  void MarkFailed(const absl::Status& failure, bool recoverable)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(leader_mu_);
+  // After a full disk: once the disk has room again, resumes RocksDB
+  // (which flushes its memtables, so everything written is durable),
+  // reloads the head and accepts appends again. False while it cannot.
+  bool TryRecoverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(leader_mu_);
+  // The free space resuming needs: room to flush every memtable (RocksDB's
+  // own recovery reserves the largest memtable too), and the threshold.
+  uint64_t RecoveryRoom() const {
+    return options_.min_free_bytes + 3 * options_.write_buffer_bytes;
+  }
 
   Options options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -220,6 +246,11 @@ class RocksDbStore final : public Store {
   int64_t last_recorded_at_ ABSL_GUARDED_BY(leader_mu_) = 0;
   absl::flat_hash_map<std::string, Revision> heads_ ABSL_GUARDED_BY(leader_mu_);
   absl::Status failed_ ABSL_GUARDED_BY(leader_mu_);
+  // failed_ came from a full disk: TryRecoverLocked may lift it.
+  bool failed_recoverable_ ABSL_GUARDED_BY(leader_mu_) = false;
+  absl::Time next_recovery_ ABSL_GUARDED_BY(leader_mu_) = absl::InfinitePast();
+  // The free-space threshold (Options::min_free_bytes).
+  std::unique_ptr<DiskSpaceGuard> disk_;
   // Orders writes to RocksDB (WriteGroup's db_->Write, taken inside
   // leader_mu_) with the log's flush and sync (SyncLog, alone): a write to a
   // RocksDB log writer whose flush or sync failed trips a RocksDB assertion,
@@ -227,11 +258,12 @@ class RocksDbStore final : public Store {
   // next group (ids, expectations, hashes) under leader_mu_ while a sync runs.
   Mutex log_write_mu_ ABSL_ACQUIRED_AFTER(leader_mu_);
   absl::Status log_failed_ ABSL_GUARDED_BY(log_write_mu_);
+  bool log_failed_recoverable_ ABSL_GUARDED_BY(log_write_mu_) = false;
 
   // Log end after the last write (synced or not).
   std::atomic<uint64_t> written_end_{0};
 
-  Mutex sync_mu_;
+  Mutex sync_mu_ ABSL_ACQUIRED_AFTER(log_write_mu_);
   CondVar sync_cv_;  // signalled when a group is handed to the syncer
   std::deque<WrittenGroup> written_ ABSL_GUARDED_BY(sync_mu_);
   bool writer_done_ ABSL_GUARDED_BY(sync_mu_) = false;
@@ -243,7 +275,7 @@ class RocksDbStore final : public Store {
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> grouped_events_{0};
   std::atomic<uint64_t> syncs_{0};
-  mutable Mutex commit_mu_;
+  mutable Mutex commit_mu_ ABSL_ACQUIRED_AFTER(sync_mu_);
   CondVar commit_cv_;
 
   // Asynchronous completions run on their own thread at the process's

@@ -40,6 +40,13 @@ struct StoreInfo {
   // False when Options::pipeline_nice asked for a higher priority of the
   // writer and syncer threads and the system refused it.
   bool pipeline_priority_raised = true;
+  // Why appends are refused now, OK while they are accepted:
+  // RESOURCE_EXHAUSTED while the disk is below Options::min_free_bytes or
+  // after a write met a full disk (both end by themselves once there is
+  // room), UNAVAILABLE after a failed write (until restarted).
+  absl::Status writes;
+  // Free space on the store's disk at the last reading (0: not read).
+  uint64_t free_disk_bytes = 0;
 };
 
 class Store {
@@ -56,7 +63,14 @@ class Store {
   //  FAILED_PRECONDITION the expectation does not hold (RevisionConflict)
   //  ALREADY_EXISTS      an id was recorded before with other content, or a
   //                      retry mixes recorded and new ids
-  //  UNAVAILABLE         the store failed a write and accepts no more
+  //  RESOURCE_EXHAUSTED  the disk is full or below Options::min_free_bytes;
+  //                      nothing was acknowledged, and appends resume by
+  //                      themselves once the disk has room (an append
+  //                      refused when the disk filled while it was being
+  //                      written has an unknown outcome, as UNAVAILABLE)
+  //  UNAVAILABLE         the store failed a write (outcome unknown: retry
+  //                      with the same ids) and accepts no more until
+  //                      restarted
   [[nodiscard]] virtual absl::StatusOr<AppendResult> Append(const StreamAppend& append) = 0;
 
   // Appends to several distinct streams atomically: all or nothing, each

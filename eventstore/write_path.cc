@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "eventstore/errors.h"
 #include "eventstore/port/thread_priority.h"
@@ -245,6 +246,8 @@ void RocksDbStore::RaisePriority() {
 void RocksDbStore::SyncLog(uint64_t target) {
   sync_mu_.Unlock();
   absl::Status failure;
+  bool recoverable = false;
+  rocksdb::Status s;
   {
     // A failed flush or sync leaves RocksDB's log writer failed, and a write
     // to it after that trips an assertion in RocksDB (an abort: Debian
@@ -252,21 +255,20 @@ void RocksDbStore::SyncLog(uint64_t target) {
     // log_write_mu_ (WriteGroup), which checks log_failed_ first: it is set
     // here before the lock is let go.
     MutexLock write_lock(&log_write_mu_);
-    rocksdb::Status s = log_failed_.ok()
-                            ? db_->FlushWAL(/*sync=*/options_.sync)
-                            : rocksdb::Status::IOError("an earlier write of the log failed");
+    s = log_failed_.ok() ? db_->FlushWAL(/*sync=*/options_.sync)
+                         : rocksdb::Status::IOError("an earlier write of the log failed");
     if (!s.ok()) {
-      failure = absl::UnavailableError(
-          absl::StrCat("the event store failed to sync its log and accepts no more appends until "
-                       "restarted: ",
-                       s.ToString()));
-      log_failed_ = failure;
+      if (log_failed_.ok()) {
+        log_failed_ = ClassifyLogFailure(s, "sync its log", &log_failed_recoverable_);
+      }
+      failure = log_failed_;
+      recoverable = log_failed_recoverable_;
     }
   }
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!failure.ok()) {
     MutexLock leader_lock(&leader_mu_);
-    if (failed_.ok()) failed_ = failure;
+    MarkFailed(failure, recoverable);
   }
   sync_mu_.Lock();
   if (!failure.ok()) {
@@ -310,6 +312,88 @@ void RocksDbStore::SyncerLoop() {
     Complete(done);
     sync_mu_.Lock();
   }
+}
+
+absl::Status RocksDbStore::ClassifyLogFailure(const rocksdb::Status& s, absl::string_view what,
+                                              bool* recoverable) const {
+  *recoverable = s.IsNoSpace();
+  if (s.IsNoSpace()) {
+    absl::StatusOr<uint64_t> free = FreeDiskBytes(options_.path);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the disk of '", options_.path, "' is full (",
+        free.ok() ? FormatBytes(*free) : std::string("unknown"),
+        " free): the event store could not ", what,
+        " and refuses appends until space is freed on that disk; they resume by themselves "
+        "once ",
+        FormatBytes(RecoveryRoom()),
+        " are free (an append refused with this message "
+        "may have been recorded: retry it with the same event ids)"));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("the event store failed to ", what,
+                   " and accepts no more appends until restarted: ", s.ToString()));
+}
+
+void RocksDbStore::MarkFailed(const absl::Status& failure, bool recoverable) {
+  if (!failed_.ok()) return;
+  failed_ = failure;
+  failed_recoverable_ = recoverable;
+  LogLine(absl::StrCat("level=error source=eventstore path=", options_.path, " msg=\"",
+                       failure.message(), "\""));
+}
+
+bool RocksDbStore::TryRecoverLocked() {
+  const absl::Time now = absl::Now();
+  if (now < next_recovery_) return false;
+  next_recovery_ = now + absl::Milliseconds(250);
+  // Resuming flushes every memtable: it needs room for them, and the
+  // threshold after them.
+  if (!disk_->CheckNow(RecoveryRoom(), "to resume writing after the disk was full").ok()) {
+    return false;
+  }
+  MutexLock write_lock(&log_write_mu_);
+  MutexLock sync_lock(&sync_mu_);
+  // The syncer first completes the groups that were pending at the failure.
+  if (!written_.empty()) return false;
+  rocksdb::Status resumed = db_->Resume();
+  if (resumed.IsBusy()) return false;  // RocksDB's own recovery is under way
+  if (!resumed.ok()) {
+    LogLine(absl::StrCat("level=warning source=eventstore path=", options_.path,
+                         " msg=\"resuming after a full disk failed; trying again\" error=\"",
+                         resumed.ToString(), "\""));
+    return false;
+  }
+  // Everything RocksDB took in before the failure is flushed and durable
+  // now: the log's end is what it holds (appends refused with an unknown
+  // outcome may be among it, as they may after a restart).
+  absl::StatusOr<Head> head = ReadHead();
+  if (!head.ok()) {
+    LogLine(absl::StrCat("level=error source=eventstore path=", options_.path,
+                         " msg=\"cannot read the log's end after resuming\" error=\"",
+                         head.status().ToString(), "\""));
+    return false;
+  }
+  next_position_ = head->end;
+  last_hash_ = head->hash;
+  last_recorded_at_ = std::max(last_recorded_at_, head->recorded_at);
+  heads_.clear();
+  written_end_.store(head->end, std::memory_order_release);
+  synced_end_ = head->end;
+  sync_failed_ = absl::OkStatus();
+  {
+    MutexLock commit_lock(&commit_mu_);
+    if (head->end > committed_end_.load(std::memory_order_acquire)) {
+      committed_end_.store(head->end, std::memory_order_release);
+    }
+    commit_cv_.SignalAll();
+  }
+  log_failed_ = absl::OkStatus();
+  log_failed_recoverable_ = false;
+  failed_ = absl::OkStatus();
+  failed_recoverable_ = false;
+  LogLine(absl::StrCat("level=info source=eventstore path=", options_.path,
+                       " msg=\"the disk has room again: appends resumed\" end=", head->end));
+  return true;
 }
 
 [[nodiscard]] absl::Status RocksDbStore::GetRaw(rocksdb::ColumnFamilyHandle* cf,
@@ -448,8 +532,15 @@ RocksDbStore::CheckIdempotency(const std::vector<StreamAppend>& appends,
 
 std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& group) {
   MutexLock lock(&leader_mu_);
-  if (!failed_.ok()) {
+  if (!failed_.ok() && !(failed_recoverable_ && TryRecoverLocked())) {
     for (Writer* w : group) w->result = failed_;
+    return std::nullopt;
+  }
+  // Below the free-space threshold nothing reaches RocksDB.
+  uint64_t group_bytes = 0;
+  for (const Writer* w : group) group_bytes += w->bytes;
+  if (absl::Status space = disk_->Check(2 * group_bytes); !space.ok()) {
+    for (Writer* w : group) w->result = space;
     return std::nullopt;
   }
   rocksdb::WriteBatch batch;
@@ -543,24 +634,20 @@ std::optional<uint64_t> RocksDbStore::WriteGroup(const std::vector<Writer*>& gro
     rocksdb::Status s;
     {
       MutexLock write_lock(&log_write_mu_);
+      if (log_failed_.ok()) {
+        s = db_->Write(rocksdb::WriteOptions(), &batch);
+        // A failed write may have failed the log writer too: no flush or
+        // sync may touch it after this.
+        if (!s.ok()) log_failed_ = ClassifyLogFailure(s, "write its log", &log_failed_recoverable_);
+      }
       if (!log_failed_.ok()) {
-        failed_ = log_failed_;
-        for (Writer* w : group) w->result = failed_;
+        // The outcome on disk is unknown: stop accepting writes rather than
+        // risk a gap or a fork in the chain (after a full disk until it has
+        // room again, otherwise until a restart recovers the truth).
+        MarkFailed(log_failed_, log_failed_recoverable_);
+        for (Writer* w : group) w->result = failed_;  // conflicts too: heads may be lost
         return std::nullopt;
       }
-      s = db_->Write(rocksdb::WriteOptions(), &batch);
-      // A failed write may have failed the log writer too: no flush or sync
-      // may touch it after this.
-      if (!s.ok()) log_failed_ = absl::UnavailableError(s.ToString());
-    }
-    if (!s.ok()) {
-      // The outcome on disk is unknown: stop accepting writes rather than
-      // risk a gap or a fork in the chain. A restart recovers the truth.
-      failed_ = absl::UnavailableError(absl::StrCat(
-          "the event store failed a write and accepts no more appends until restarted: ",
-          s.ToString()));
-      for (Writer* w : group) w->result = failed_;  // conflicts too: heads may be lost
-      return std::nullopt;
     }
     groups_.fetch_add(1, std::memory_order_relaxed);
     grouped_events_.fetch_add(position - next_position_, std::memory_order_relaxed);

@@ -1,11 +1,13 @@
 #include "projections/case_projection.h"
 
 #include <deque>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
 #include "codec/placement_codec.h"
 #include "common/log.h"
+#include "common/rocksdb_log.h"
 #include "common/status_macros.h"
 #include "domain/case_state.h"
 #include "domain/stream_names.h"
@@ -253,6 +255,7 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
 
 [[nodiscard]] absl::StatusOr<uint64_t> CaseProjection::Commit(Chunk& chunk) {
   if (chunk.next == chunk.from) return 0;
+  RETURN_IF_ERROR(disk_->Check(chunk.batch.GetDataSize()));
   RETURN_IF_ERROR(
       FromRocks(chunk.batch.Put(kCheckpointKey, BigEndian(chunk.next)), "write checkpoint"));
   RETURN_IF_ERROR(FromRocks(chunk.batch.Put(kFormatKey, kFormat), "write the format"));
@@ -332,9 +335,15 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
 }
 
 [[nodiscard]] absl::StatusOr<std::unique_ptr<CaseProjection>> CaseProjection::Open(
-    const std::string& path) {
+    const std::string& path, uint64_t min_free_bytes) {
+  auto disk = std::make_unique<DiskSpaceGuard>(path, min_free_bytes, "the case projection");
+  if (min_free_bytes > 0) RETURN_IF_ERROR(disk->CheckNow(min_free_bytes, "to open"));
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
   rocksdb::Options options;
   options.create_if_missing = true;
+  // No LOG file: on a full disk its failed writer would trip an assertion.
+  options.info_log = RocksDbServerLog("projections");
   options.write_buffer_size = kWriteBufferBytes;
   options.max_background_jobs = 2;
   options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
@@ -346,6 +355,7 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, path, &db), "open projections"));
   std::unique_ptr<CaseProjection> p(new CaseProjection());
   p->db_.reset(db);
+  p->disk_ = std::move(disk);
   std::string value;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), kCheckpointKey, &value);
   if (s.ok()) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/disk_space.h"
 #include "common/mutex.h"
 #include "eventstore/store.h"
 #include "projections/projection.h"
@@ -30,8 +31,10 @@ namespace duurzaam::projections {
 
 class CaseProjection final : public Projection {
  public:
+  // `min_free_bytes`: the free disk space it keeps (DiskSpaceGuard): below
+  // it a batch is refused RESOURCE_EXHAUSTED and the follower retries.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<CaseProjection>> Open(
-      const std::string& path);
+      const std::string& path, uint64_t min_free_bytes = 0);
   ~CaseProjection() override;
 
   // Projection.
@@ -108,6 +111,7 @@ class CaseProjection final : public Projection {
       const std::function<void(std::string_view, std::string_view)>& fn) const;
 
   std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<DiskSpaceGuard> disk_;
   // The case ids under `key` in an index ("x" experts, "e" employers).
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> CasesIndexedBy(
       std::string_view index, const std::string& key) const;

@@ -32,7 +32,7 @@ class MerkleProjection final : public Projection {
  public:
   // Opens (or creates) the tree at `path`.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<MerkleProjection>> Open(
-      const std::string& path);
+      const std::string& path, uint64_t min_free_bytes = 0);
   ~MerkleProjection() override = default;
 
   // Projection: one leaf per record, every record of the log.

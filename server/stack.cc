@@ -102,6 +102,7 @@ void ServerStack::Log(const std::string& line) const {
   // (bench `trust`). The engine's default (raised) serves many synchronous
   // appender threads.
   store_options.pipeline_nice = 0;
+  store_options.min_free_bytes = config.min_free_disk_mib << 20;
   if (options_.tune_store) options_.tune_store(store_options);
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(store_, eventstore::Store::Open(store_options));
@@ -125,7 +126,8 @@ void ServerStack::Log(const std::string& line) const {
   }
 
   // The case projection, rebuilt from the log when asked.
-  ASSIGN_OR_RETURN(projection_, projections::CaseProjection::Open(data_dir_ + "/projections"));
+  ASSIGN_OR_RETURN(projection_, projections::CaseProjection::Open(data_dir_ + "/projections",
+                                                                  config.min_free_disk_mib << 20));
   if (config.rebuild_projections || projection_->OutOfDate()) {
     if (!config.rebuild_projections) {
       Log("the case projection was written by an older version: rebuilding it from the log");
@@ -142,7 +144,8 @@ void ServerStack::Log(const std::string& line) const {
   // Verifiable history: the Merkle tree (derived, follows the log like the
   // projection) and the key that signs its checkpoints.
   if (options_.audit) {
-    ASSIGN_OR_RETURN(merkle_, projections::MerkleProjection::Open(data_dir_ + "/merkle"));
+    ASSIGN_OR_RETURN(merkle_, projections::MerkleProjection::Open(data_dir_ + "/merkle",
+                                                                  config.min_free_disk_mib << 20));
     Log(absl::StrCat("Merkle tree at ", merkle_->Size(), " leaves of ", store_->CommittedEnd()));
     RETURN_IF_ERROR(merkle_->CheckAgainst(store_.get()));
     if (options_.signing_key.has_value()) {
@@ -164,6 +167,7 @@ void ServerStack::Log(const std::string& line) const {
   if (options_.access_log) {
     eventstore::Options access_options;
     access_options.path = data_dir_ + "/access";
+    access_options.min_free_bytes = config.min_free_disk_mib << 20;
     ASSIGN_OR_RETURN(access_store_, eventstore::Store::Open(access_options));
   }
 

@@ -141,6 +141,12 @@ const std::map<std::string, Setting>& Settings() {
         [](ServerConfig* c, const std::string& v) {
           return SetUint(&c->max_append_bytes, "max_append_bytes", v);
         }}},
+      {"min_free_disk_mib",
+       {"free disk space (MiB) the stores keep: below it writes are refused, and resume once "
+        "there is room (0: off)",
+        [](ServerConfig* c, const std::string& v) {
+          return SetUint(&c->min_free_disk_mib, "min_free_disk_mib", v);
+        }}},
       {"max_message_bytes",
        {"largest gRPC message received, bytes",
         [](ServerConfig* c, const std::string& v) {

@@ -47,8 +47,12 @@ struct ServerConfig {
   uint64_t max_append_bytes = 4 << 20;
   uint64_t max_message_bytes = 8 << 20;  // gRPC receive limit
   uint64_t max_threads = 512;            // gRPC sync server thread cap
-  bool demo = false;                     // seed the demo data set into an empty store
-  bool rebuild_projections = false;      // rebuild read models from the log at start
+  // Free disk space every store keeps: below it writes are refused
+  // RESOURCE_EXHAUSTED before the disk is full, and resume by themselves
+  // once there is room. 0 turns the threshold off.
+  uint64_t min_free_disk_mib = 256;
+  bool demo = false;                 // seed the demo data set into an empty store
+  bool rebuild_projections = false;  // rebuild read models from the log at start
 };
 
 // Parses argv (argv[0] is skipped). Recognises --help via `help_requested`.

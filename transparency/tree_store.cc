@@ -16,10 +16,13 @@
 #include <array>
 #include <atomic>
 #include <bit>
+#include <filesystem>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "common/disk_space.h"
 #include "common/mutex.h"
+#include "common/rocksdb_log.h"
 #include "common/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -85,7 +88,8 @@ uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
 
 class RocksDbTreeStore final : public TreeStore {
  public:
-  explicit RocksDbTreeStore(std::string path) : path_(std::move(path)) {}
+  RocksDbTreeStore(std::string path, uint64_t min_free_bytes)
+      : path_(std::move(path)), disk_(path_, min_free_bytes, "the Merkle tree") {}
   ~RocksDbTreeStore() override {
     if (db_) db_->Close().PermitUncheckedError();  // nothing to lose: writes are in the WAL
   }
@@ -118,6 +122,7 @@ class RocksDbTreeStore final : public TreeStore {
 
   const std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
+  DiskSpaceGuard disk_;
   // Written only by Append (under append_mu_), after the batch is stored.
   std::atomic<uint64_t> size_{0};
 
@@ -128,8 +133,15 @@ class RocksDbTreeStore final : public TreeStore {
 };
 
 [[nodiscard]] absl::Status RocksDbTreeStore::Init() {
+  if (disk_.min_free_bytes() > 0) {
+    RETURN_IF_ERROR(disk_.CheckNow(disk_.min_free_bytes(), "to open"));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(path_, ec);
   rocksdb::Options options;
   options.create_if_missing = true;
+  // No LOG file: on a full disk its failed writer would trip an assertion.
+  options.info_log = RocksDbServerLog("merkle");
   options.write_buffer_size = 16 << 20;
   options.max_write_buffer_number = 2;
   options.max_background_jobs = 2;
@@ -231,6 +243,7 @@ class RocksDbTreeStore final : public TreeStore {
   PutBigEndian(n, size_value);
   batch.Put(kSizeKey, rocksdb::Slice(size_value, sizeof(size_value))).PermitUncheckedError();
 
+  RETURN_IF_ERROR(disk_.Check(batch.GetDataSize()));
   rocksdb::WriteOptions write_options;
   write_options.sync = false;  // derived data: atomic, not necessarily durable
   RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &batch),
@@ -376,8 +389,9 @@ class RocksDbTreeStore final : public TreeStore {
 
 }  // namespace
 
-[[nodiscard]] absl::StatusOr<std::unique_ptr<TreeStore>> TreeStore::Open(const std::string& path) {
-  auto store = std::make_unique<RocksDbTreeStore>(path);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<TreeStore>> TreeStore::Open(const std::string& path,
+                                                                         uint64_t min_free_bytes) {
+  auto store = std::make_unique<RocksDbTreeStore>(path, min_free_bytes);
   RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<TreeStore>(std::move(store));
 }

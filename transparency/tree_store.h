@@ -33,7 +33,10 @@ class TreeStore {
   // none. Errors: FAILED_PRECONDITION if the directory holds something else,
   // DATA_LOSS if the stored tree is inconsistent, UNAVAILABLE on I/O errors
   // (e.g. another process holds it open).
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<TreeStore>> Open(const std::string& path);
+  // `min_free_bytes`: the free disk space it keeps (DiskSpaceGuard): below
+  // it Append is refused RESOURCE_EXHAUSTED.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<TreeStore>> Open(const std::string& path,
+                                                                       uint64_t min_free_bytes = 0);
 
   virtual ~TreeStore() = default;
 
