@@ -59,7 +59,8 @@ absl::Status DiskSpaceGuard::Refusal(uint64_t free, uint64_t needed,
   if (min_free_ == 0) return absl::OkStatus();
   MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
-  if (read_error_.ok() && bytes <= budget_ && now - read_at_ < absl::Milliseconds(100)) {
+  if (read_error_.ok() && free_ >= min_free_ && bytes <= budget_ &&
+      now - read_at_ < absl::Milliseconds(100)) {
     budget_ -= bytes;
     return absl::OkStatus();
   }
@@ -72,11 +73,11 @@ absl::Status DiskSpaceGuard::Refusal(uint64_t free, uint64_t needed,
   }
   read_error_ = absl::OkStatus();
   free_ = *free;
-  if (free_ < min_free_ + bytes) {
+  if (free_ < min_free_) {
     budget_ = 0;
     return Refusal(free_, min_free_, "");
   }
-  budget_ = (free_ - min_free_ - bytes) / 2;
+  budget_ = (free_ - min_free_) / 2;
   return absl::OkStatus();
 }
 

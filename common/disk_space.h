@@ -37,10 +37,12 @@ class DiskSpaceGuard {
   DiskSpaceGuard(std::string path, uint64_t min_free_bytes, std::string what,
                  FreeBytesFn free_bytes = FreeDiskBytes);
 
-  // OK when writing `bytes` more leaves at least the threshold free. The
-  // free space is read again once 100 ms have passed or half the headroom
-  // seen at the last reading has been written, so a busy writer pays a
-  // system call now and then, not per write.
+  // OK while at least the threshold is free (a write may then take the
+  // disk below it by its own size: the threshold is a reserve, not a
+  // limit). `bytes` is what the caller is about to write: the free space is
+  // read again once 100 ms have passed or half the headroom seen at the
+  // last reading has been written, so a busy writer pays a system call now
+  // and then, not per write; below the threshold it is read every time.
   [[nodiscard]] absl::Status Check(uint64_t bytes);
 
   // OK when at least `needed` bytes are free now (read now): for work that

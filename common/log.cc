@@ -4,6 +4,9 @@
 
 #include <cstdio>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 namespace duurzaam {
 
 std::string LogSafe(std::string_view text) {
@@ -34,9 +37,34 @@ std::string LogSafe(std::string_view text) {
   return out;
 }
 
-void LogLine(std::string_view line) {
-  std::string out = "duurzaamd: ";
-  out += LogSafe(line);
+std::string LogValue(std::string_view value) {
+  std::string safe = LogSafe(value);
+  const bool quote = safe.empty() || safe.find_first_of(" =\"") != std::string::npos;
+  if (!quote) return safe;
+  std::string out = "\"";
+  for (char c : safe) {
+    if (c == '"') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+void Log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields) {
+  const absl::Time now = absl::Now();
+  std::string out = "duurzaamd: ts=";
+  out += absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", now, absl::UTCTimeZone());
+  out += level == LogLevel::kError     ? " level=error"
+         : level == LogLevel::kWarning ? " level=warning"
+                                       : " level=info";
+  out += " msg=";
+  out += LogValue(msg);
+  for (const auto& [key, value] : fields) {
+    out += ' ';
+    out += LogSafe(key);
+    out += '=';
+    out += LogValue(value);
+  }
   out += '\n';
   // One write: lines from several threads never interleave.
   const char* p = out.data();
@@ -47,6 +75,16 @@ void LogLine(std::string_view line) {
     p += n;
     left -= static_cast<size_t>(n);
   }
+}
+
+void LogLine(std::string_view line) {
+  LogLevel level = LogLevel::kInfo;
+  if (line.substr(0, 5) == "ALERT") {
+    level = LogLevel::kError;
+  } else if (line.substr(0, 7) == "warning" || line.substr(0, 7) == "WARNING") {
+    level = LogLevel::kWarning;
+  }
+  Log(level, line);
 }
 
 }  // namespace duurzaam

@@ -32,9 +32,10 @@ class ServerLogLogger final : public rocksdb::Logger {
     const int n = std::vsnprintf(buffer, sizeof buffer, format, copy);
     va_end(copy);
     if (n < 0) return;
-    const char* severity = level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? "error" : "warning";
-    LogLine(absl::StrCat("level=", severity, " source=rocksdb db=", name_, " msg=\"",
-                         std::string(buffer, std::min<size_t>(n, sizeof buffer - 1)), "\""));
+    ::duurzaam::Log(
+        level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? LogLevel::kError : LogLevel::kWarning,
+        std::string_view(buffer, std::min<size_t>(n, sizeof buffer - 1)),
+        {{"source", "rocksdb"}, {"db", name_}});
   }
 
   std::string name_;

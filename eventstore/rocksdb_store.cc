@@ -231,6 +231,23 @@ RocksDbStore::~RocksDbStore() {
   return head;
 }
 
+RocksDbStore::Outcome RocksDbStore::OutcomeOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return kOk;
+    case absl::StatusCode::kFailedPrecondition:
+      return kConflict;
+    case absl::StatusCode::kAlreadyExists:
+      return kDuplicate;
+    case absl::StatusCode::kInvalidArgument:
+      return kInvalid;
+    case absl::StatusCode::kResourceExhausted:
+      return kNoSpace;
+    default:
+      return kFailed;
+  }
+}
+
 StoreInfo RocksDbStore::Info() const {
   StoreInfo info;
   uint64_t written;
@@ -265,6 +282,16 @@ StoreInfo RocksDbStore::Info() const {
   if (info.writes.ok()) info.writes = disk_->Check(0);
   absl::StatusOr<uint64_t> free = FreeDiskBytes(options_.path);
   info.free_disk_bytes = free.ok() ? *free : 0;
+  uint64_t stopped = 0, delayed = 0;
+  info.write_stalled =
+      (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &stopped) && stopped > 0) ||
+      (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &delayed) &&
+       delayed > 0);
+  static constexpr const char* kNames[kOutcomes] = {"ok",      "conflict", "duplicate",
+                                                    "invalid", "no_space", "failed"};
+  for (int i = 0; i < kOutcomes; ++i) {
+    info.appends_by_outcome.emplace_back(kNames[i], outcomes_[i].load(std::memory_order_relaxed));
+  }
   return info;
 }
 

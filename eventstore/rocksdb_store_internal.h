@@ -18,6 +18,7 @@
 // event.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -275,6 +276,13 @@ class RocksDbStore final : public Store {
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> grouped_events_{0};
   std::atomic<uint64_t> syncs_{0};
+  // Finished append calls by outcome (StoreInfo::appends_by_outcome).
+  enum Outcome { kOk, kConflict, kDuplicate, kInvalid, kNoSpace, kFailed, kOutcomes };
+  static Outcome OutcomeOf(const absl::Status& status);
+  void Count(const absl::Status& status) {
+    outcomes_[OutcomeOf(status)].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::array<std::atomic<uint64_t>, kOutcomes> outcomes_{};
   mutable Mutex commit_mu_ ABSL_ACQUIRED_AFTER(sync_mu_);
   CondVar commit_cv_;
 

@@ -45,8 +45,16 @@ struct StoreInfo {
   // after a write met a full disk (both end by themselves once there is
   // room), UNAVAILABLE after a failed write (until restarted).
   absl::Status writes;
-  // Free space on the store's disk at the last reading (0: not read).
+  // Free space on the store's disk now (0: unreadable).
   uint64_t free_disk_bytes = 0;
+  // RocksDB is stopping or slowing writes (too many unflushed memtables or
+  // level-0 files): appends wait.
+  bool write_stalled = false;
+  // Finished append calls since open, by outcome: "ok", "conflict"
+  // (FAILED_PRECONDITION), "duplicate" (ALREADY_EXISTS), "invalid"
+  // (INVALID_ARGUMENT), "no_space" (RESOURCE_EXHAUSTED), "failed" (any
+  // other error). Every outcome is listed, zeros too.
+  std::vector<std::pair<std::string, uint64_t>> appends_by_outcome;
 };
 
 class Store {

@@ -17,14 +17,20 @@ namespace duurzaam::eventstore::internal {
 [[nodiscard]] absl::StatusOr<AppendResult> RocksDbStore::Append(const StreamAppend& append) {
   std::vector<StreamAppend> appends;
   appends.push_back(append);  // one copy; the hot path is dominated by fsync
-  RETURN_IF_ERROR(internal::ValidateAppends(appends, options_, /*multi=*/false));
+  if (absl::Status s = internal::ValidateAppends(appends, options_, /*multi=*/false); !s.ok()) {
+    Count(s);
+    return s;
+  }
   ASSIGN_OR_RETURN(std::vector<AppendResult> results, Submit(appends));
   return std::move(results[0]);
 }
 
 [[nodiscard]] absl::StatusOr<std::vector<AppendResult>> RocksDbStore::AppendMulti(
     const std::vector<StreamAppend>& appends) {
-  RETURN_IF_ERROR(internal::ValidateAppends(appends, options_, /*multi=*/true));
+  if (absl::Status s = internal::ValidateAppends(appends, options_, /*multi=*/true); !s.ok()) {
+    Count(s);
+    return s;
+  }
   return Submit(appends);
 }
 
@@ -32,6 +38,7 @@ void RocksDbStore::AppendAsync(StreamAppend append, AppendCallback done) {
   auto w = std::make_unique<Writer>();
   w->owned.push_back(std::move(append));
   if (absl::Status s = internal::ValidateAppends(w->owned, options_, /*multi=*/false); !s.ok()) {
+    Count(s);
     done(s);
     return;
   }
@@ -49,6 +56,7 @@ void RocksDbStore::AppendMultiAsync(std::vector<StreamAppend> appends, MultiCall
   auto w = std::make_unique<Writer>();
   w->owned = std::move(appends);
   if (absl::Status s = internal::ValidateAppends(w->owned, options_, /*multi=*/true); !s.ok()) {
+    Count(s);
     done(s);
     return;
   }
@@ -198,6 +206,7 @@ void RocksDbStore::Complete(const std::vector<Writer*>& members) {
   auto tree = std::make_shared<std::vector<Writer*>>();
   std::vector<Writer*> async;
   for (Writer* w : members) {
+    Count(w->result.status());
     if (w->callback) {
       async.push_back(w);
     } else {
@@ -338,8 +347,8 @@ void RocksDbStore::MarkFailed(const absl::Status& failure, bool recoverable) {
   if (!failed_.ok()) return;
   failed_ = failure;
   failed_recoverable_ = recoverable;
-  LogLine(absl::StrCat("level=error source=eventstore path=", options_.path, " msg=\"",
-                       failure.message(), "\""));
+  Log(LogLevel::kError, std::string(failure.message()),
+      {{"source", "eventstore"}, {"path", options_.path}});
 }
 
 bool RocksDbStore::TryRecoverLocked() {
@@ -358,9 +367,8 @@ bool RocksDbStore::TryRecoverLocked() {
   rocksdb::Status resumed = db_->Resume();
   if (resumed.IsBusy()) return false;  // RocksDB's own recovery is under way
   if (!resumed.ok()) {
-    LogLine(absl::StrCat("level=warning source=eventstore path=", options_.path,
-                         " msg=\"resuming after a full disk failed; trying again\" error=\"",
-                         resumed.ToString(), "\""));
+    Log(LogLevel::kWarning, "resuming after a full disk failed; trying again",
+        {{"source", "eventstore"}, {"path", options_.path}, {"error", resumed.ToString()}});
     return false;
   }
   // Everything RocksDB took in before the failure is flushed and durable
@@ -368,9 +376,8 @@ bool RocksDbStore::TryRecoverLocked() {
   // outcome may be among it, as they may after a restart).
   absl::StatusOr<Head> head = ReadHead();
   if (!head.ok()) {
-    LogLine(absl::StrCat("level=error source=eventstore path=", options_.path,
-                         " msg=\"cannot read the log's end after resuming\" error=\"",
-                         head.status().ToString(), "\""));
+    Log(LogLevel::kError, "cannot read the log's end after resuming",
+        {{"source", "eventstore"}, {"path", options_.path}, {"error", head.status().ToString()}});
     return false;
   }
   next_position_ = head->end;
@@ -391,8 +398,8 @@ bool RocksDbStore::TryRecoverLocked() {
   log_failed_recoverable_ = false;
   failed_ = absl::OkStatus();
   failed_recoverable_ = false;
-  LogLine(absl::StrCat("level=info source=eventstore path=", options_.path,
-                       " msg=\"the disk has room again: appends resumed\" end=", head->end));
+  Log(LogLevel::kInfo, "the disk has room again: appends resumed",
+      {{"source", "eventstore"}, {"path", options_.path}, {"end", absl::StrCat(head->end)}});
   return true;
 }
 

@@ -14,6 +14,7 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev
   chromium fonts-liberation
   poppler-utils
+  prometheus-cpp-dev
 )
 
 missing=()

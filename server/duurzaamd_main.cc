@@ -13,7 +13,8 @@ namespace {
 
 volatile std::sig_atomic_t g_signal = 0;
 
-void Log(const std::string& line) { duurzaam::LogLine(line); }
+void Say(const std::string& line) { duurzaam::LogLine(line); }
+void Fail(const std::string& line) { duurzaam::Log(duurzaam::LogLevel::kError, line); }
 
 }  // namespace
 
@@ -31,39 +32,38 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!config.ok()) {
-    Log(std::string(config.status().message()));
+    Fail(std::string(config.status().message()));
     return 2;
   }
 
   server::StackOptions options;
   options.config = *config;
-  options.log = &Log;
+  options.log = &Say;
   options.rebuild_progress = [](uint64_t done, uint64_t total) {
-    Log(absl::StrCat("rebuilding projections: ", done, " / ", total));
+    Say(absl::StrCat("rebuilding projections: ", done, " / ", total));
   };
   auto stack = server::ServerStack::Start(std::move(options));
   if (!stack.ok()) {
-    Log(std::string(stack.status().message()));
+    Fail(std::string(stack.status().message()));
     return 1;
   }
   if (config->dev) {
-    Log("********************************************************************");
-    Log("* DEV MODE: plaintext, NO authentication: callers name themselves  *");
-    Log("* in request metadata. For a developer's own machine only; never   *");
-    Log("* for real data. Without --dev the server requires mutual TLS.     *");
-    Log("********************************************************************");
+    duurzaam::Log(duurzaam::LogLevel::kWarning,
+                  "DEV MODE: plaintext, NO authentication: callers name themselves in request "
+                  "metadata. For a developer's own machine only; never for real data. Without "
+                  "--dev the server requires mutual TLS.");
   }
-  Log(absl::StrCat("listening on ", (*stack)->server()->address(),
+  Say(absl::StrCat("listening on ", (*stack)->server()->address(),
                    config->dev ? " (plaintext, DEV MODE: no TLS, principals from request metadata)"
                                : " (mutual TLS: callers authenticate with client certificates)"));
 
   std::signal(SIGINT, [](int s) { g_signal = s; });
   std::signal(SIGTERM, [](int s) { g_signal = s; });
   while (g_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  Log(absl::StrCat("signal ", static_cast<int>(g_signal), ": shutting down"));
+  Say(absl::StrCat("signal ", static_cast<int>(g_signal), ": shutting down"));
   (*stack)->Shutdown();
   (*stack)->Wait();
   stack->reset();
-  Log("stopped");
+  Say("stopped");
   return 0;
 }

@@ -125,9 +125,13 @@ void ServerStack::Log(const std::string& line) const {
                      " events"));
   }
 
+  // What the log holds, the projections and the Merkle tree must be able to
+  // follow: they write into half the reserve the log keeps.
+  const uint64_t derived_min_free = (config.min_free_disk_mib << 20) / 2;
+
   // The case projection, rebuilt from the log when asked.
-  ASSIGN_OR_RETURN(projection_, projections::CaseProjection::Open(data_dir_ + "/projections",
-                                                                  config.min_free_disk_mib << 20));
+  ASSIGN_OR_RETURN(projection_,
+                   projections::CaseProjection::Open(data_dir_ + "/projections", derived_min_free));
   if (config.rebuild_projections || projection_->OutOfDate()) {
     if (!config.rebuild_projections) {
       Log("the case projection was written by an older version: rebuilding it from the log");
@@ -144,8 +148,8 @@ void ServerStack::Log(const std::string& line) const {
   // Verifiable history: the Merkle tree (derived, follows the log like the
   // projection) and the key that signs its checkpoints.
   if (options_.audit) {
-    ASSIGN_OR_RETURN(merkle_, projections::MerkleProjection::Open(data_dir_ + "/merkle",
-                                                                  config.min_free_disk_mib << 20));
+    ASSIGN_OR_RETURN(merkle_,
+                     projections::MerkleProjection::Open(data_dir_ + "/merkle", derived_min_free));
     Log(absl::StrCat("Merkle tree at ", merkle_->Size(), " leaves of ", store_->CommittedEnd()));
     RETURN_IF_ERROR(merkle_->CheckAgainst(store_.get()));
     if (options_.signing_key.has_value()) {
@@ -167,7 +171,9 @@ void ServerStack::Log(const std::string& line) const {
   if (options_.access_log) {
     eventstore::Options access_options;
     access_options.path = data_dir_ + "/access";
-    access_options.min_free_bytes = config.min_free_disk_mib << 20;
+    // Reads write their access-log record into half the reserve the case
+    // log keeps: a disk full enough to refuse appends still serves reads.
+    access_options.min_free_bytes = (config.min_free_disk_mib << 20) / 2;
     ASSIGN_OR_RETURN(access_store_, eventstore::Store::Open(access_options));
   }
 
@@ -196,7 +202,25 @@ void ServerStack::Log(const std::string& line) const {
   deps.merkle = merkle_.get();
   deps.signing_key = signing_key();
   deps.keys = keys_.get();
+  registry_ = std::make_shared<prometheus::Registry>();
+  call_metrics_ = std::make_unique<services::CallMetrics>(*registry_);
+  deps.call_metrics = call_metrics_.get();
   ASSIGN_OR_RETURN(server_, services::Server::Start(options_.config, deps));
+  Monitor::Parts parts;
+  parts.data_dir = data_dir_;
+  parts.store = store_.get();
+  parts.access_store = access_store_.get();
+  parts.follower = follower_.get();
+  parts.server = server_.get();
+  parts.min_free_bytes = options_.config.min_free_disk_mib << 20;
+  ASSIGN_OR_RETURN(monitor_,
+                   Monitor::Start({options_.config.metrics_listen, options_.monitor_interval},
+                                  std::move(parts), registry_));
+  if (monitor_->port() != 0) {
+    const std::string& listen = options_.config.metrics_listen;
+    Log(absl::StrCat("metrics on http://", listen.substr(0, listen.rfind(':')), ":",
+                     monitor_->port(), "/metrics"));
+  }
   return absl::OkStatus();
 }
 
@@ -213,6 +237,7 @@ void ServerStack::Wait() {
 }
 
 ServerStack::~ServerStack() {
+  monitor_.reset();
   if (server_) server_->Shutdown(absl::Milliseconds(500));
   server_.reset();
   if (follower_) follower_->Stop();

@@ -27,6 +27,8 @@
 #include "projections/case_projection.h"
 #include "projections/log_follower.h"
 #include "projections/merkle_projection.h"
+#include "server/monitor.h"
+#include "services/call_metrics.h"
 #include "services/server.h"
 #include "services/server_config.h"
 #include "transparency/checkpoint.h"
@@ -70,6 +72,10 @@ struct StackOptions {
     std::vector<std::string> services;
   };
   std::vector<Plugin> plugins;
+
+  // How often the monitor polls the stores (metrics, health of writes,
+  // disk warnings).
+  absl::Duration monitor_interval = absl::Seconds(1);
 };
 
 class ServerStack {
@@ -102,6 +108,9 @@ class ServerStack {
   }
   projections::LogFollower* follower() const { return follower_.get(); }
   services::Server* server() const { return server_.get(); }
+  // Metrics and the health of writes (after Serve).
+  Monitor* monitor() const { return monitor_.get(); }
+  prometheus::Registry* metrics() const { return registry_.get(); }
 
  private:
   ServerStack() = default;
@@ -118,7 +127,10 @@ class ServerStack {
   std::optional<transparency::SigningKey> signing_key_;
   std::unique_ptr<eventstore::Store> access_store_;
   std::unique_ptr<projections::LogFollower> follower_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<services::CallMetrics> call_metrics_;  // outlives the server
   std::unique_ptr<services::Server> server_;
+  std::unique_ptr<Monitor> monitor_;  // polls the server: goes first
 };
 
 }  // namespace duurzaam::server

@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "access/policy.h"
@@ -296,9 +297,28 @@ Authenticator::~Authenticator() = default;
     return why;
   }
   revoked_ = *std::move(serials);
+  revoked_mtime_ = st.st_mtim.tv_sec;
   LogLine(absl::StrCat("revocation list '", config_.revoked_serials, "': ", revoked_.size(),
                        " serial(s)"));
   return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, uint64_t>> Authenticator::Refusals() const {
+  static constexpr const char* kNames[kRefusals] = {"no_certificate", "invalid", "expired",
+                                                    "revoked", "portal"};
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (int i = 0; i < kRefusals; ++i) {
+    out.emplace_back(kNames[i], refusals_[i].load(std::memory_order_relaxed));
+  }
+  return out;
+}
+
+int64_t Authenticator::RevocationListAgeSeconds() {
+  if (config_.revoked_serials.empty()) return -1;
+  MutexLock lock(&mu_);
+  ReloadRevoked(/*at_start=*/false).IgnoreError();  // logged there
+  if (revoked_mtime_ < 0) return -1;
+  return std::max<int64_t>(0, SystemMicros() / 1000000 - revoked_mtime_);
 }
 
 // Reloads the deny list when its file changed. Caller holds mu_.
@@ -311,7 +331,8 @@ bool Authenticator::Revoked(const std::string& serial) {
 }
 
 [[nodiscard]] absl::Status Authenticator::Refuse(const grpc::ServerContextBase& context,
-                                                 absl::Status why) const {
+                                                 Refusal reason, absl::Status why) const {
+  refusals_[reason].fetch_add(1, std::memory_order_relaxed);
   LogLine(absl::StrCat("refused ", context.peer(), ": ", why.message()));
   return why;
 }
@@ -323,9 +344,10 @@ bool Authenticator::Revoked(const std::string& serial) {
   std::vector<grpc::string_ref> pems =
       auth ? auth->FindPropertyValues(kPemCertProperty) : std::vector<grpc::string_ref>{};
   if (pems.empty()) {
-    return Refuse(context, absl::UnauthenticatedError(
-                               "no client certificate: this server authenticates callers with "
-                               "mutual TLS; connect with a certificate from the deployment's CA"));
+    return Refuse(context, kNoCertificate,
+                  absl::UnauthenticatedError(
+                      "no client certificate: this server authenticates callers with "
+                      "mutual TLS; connect with a certificate from the deployment's CA"));
   }
   std::string pem(pems.front().data(), pems.front().size());
   const int64_t now = SystemMicros() / 1000000;
@@ -333,25 +355,30 @@ bool Authenticator::Revoked(const std::string& serial) {
   auto it = cache_.find(pem);
   if (it == cache_.end()) {
     absl::StatusOr<Verified> verified = Verify(pem);
-    if (!verified.ok()) return Refuse(context, verified.status());
+    if (!verified.ok()) {
+      const bool expired = absl::StrContains(verified.status().message(), "has expired");
+      return Refuse(context, expired ? kExpired : kInvalid, verified.status());
+    }
     if (cache_.size() >= kMaxCached) cache_.clear();
     it = cache_.emplace(pem, *std::move(verified)).first;
   }
   const Verified& v = it->second;
   if (now >= v.not_after) {
     cache_.erase(it);
-    return Refuse(context, absl::UnauthenticatedError(
-                               "certificate refused: the client certificate has expired; ask for "
-                               "a new one"));
+    return Refuse(context, kExpired,
+                  absl::UnauthenticatedError(
+                      "certificate refused: the client certificate has expired; ask for "
+                      "a new one"));
   }
   if (Revoked(v.serial)) {
-    return Refuse(context, absl::UnauthenticatedError(absl::StrCat(
-                               "certificate refused: serial ", v.serial, " (", v.principal.id,
-                               ") has been revoked; ask the administrator for a new certificate")));
+    return Refuse(context, kRevoked,
+                  absl::UnauthenticatedError(absl::StrCat(
+                      "certificate refused: serial ", v.serial, " (", v.principal.id,
+                      ") has been revoked; ask the administrator for a new certificate")));
   }
   if (!v.portal.empty()) {
     absl::StatusOr<domain::Principal> user = ActingFor(context, v.portal);
-    if (!user.ok()) return Refuse(context, user.status());
+    if (!user.ok()) return Refuse(context, kPortal, user.status());
     return user;
   }
   return v.principal;

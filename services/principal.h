@@ -35,6 +35,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <array>
 #include <atomic>
 #include <istream>
 #include <memory>
@@ -84,6 +85,15 @@ class Authenticator {
 
   bool dev() const { return config_.dev; }
 
+  // Why certificates were refused, counted since start (metrics): reasons
+  // "no_certificate", "invalid" (not this CA's, not a client certificate,
+  // malformed), "expired", "revoked", "portal" (a portal's call that names
+  // no valid user). Every reason is listed, zeros too.
+  std::vector<std::pair<std::string, uint64_t>> Refusals() const;
+  // Seconds since the revocation list in force was last changed (its
+  // file's modification time); -1 without one (dev mode).
+  int64_t RevocationListAgeSeconds();
+
   // Parses a role name as certificates and dev metadata spell it; only the
   // roles this server serves (EXPERT, EMPLOYER, AUDITOR, ADMIN).
   [[nodiscard]] static absl::StatusOr<domain::Role> ParseRole(std::string_view role);
@@ -103,7 +113,10 @@ class Authenticator {
       const grpc::ServerContextBase& context, const std::string& portal);
   [[nodiscard]] absl::StatusOr<Verified> Verify(const std::string& pem) const;
   bool Revoked(const std::string& serial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  [[nodiscard]] absl::Status Refuse(const grpc::ServerContextBase& context, absl::Status why) const;
+  enum Refusal { kNoCertificate, kInvalid, kExpired, kRevoked, kPortal, kRefusals };
+  [[nodiscard]] absl::Status Refuse(const grpc::ServerContextBase& context, Refusal reason,
+                                    absl::Status why) const;
+  mutable std::array<std::atomic<uint64_t>, kRefusals> refusals_{};
 
   AuthConfig config_;
   struct CaStore;
@@ -115,7 +128,8 @@ class Authenticator {
   // problem logged): never an empty one.
   [[nodiscard]] absl::Status ReloadRevoked(bool at_start) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::flat_hash_set<std::string> revoked_ ABSL_GUARDED_BY(mu_);
-  std::string revoked_stamp_ ABSL_GUARDED_BY(mu_);  // the file's identity and times
+  std::string revoked_stamp_ ABSL_GUARDED_BY(mu_);   // the file's identity and times
+  int64_t revoked_mtime_ ABSL_GUARDED_BY(mu_) = -1;  // of the list in force
 };
 
 }  // namespace duurzaam::services

@@ -6,11 +6,13 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace duurzaam::services {
@@ -92,6 +94,11 @@ namespace {
   // .proto files are the contract everywhere else.
   if (config.dev) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (deps.call_metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(deps.call_metrics->NewInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   // No port sharing: with SO_REUSEPORT a second process (even a dev server)
   // could bind this port and answer part of the traffic. A port in use is
   // an error at start.
@@ -127,16 +134,61 @@ namespace {
     // projection fails (projections::LogFollower), and SERVING again once
     // it recovers.
     health->SetServingStatus("", true);
-    health->SetServingStatus(v1::EventStore::service_full_name(), true);
-    health->SetServingStatus(v1::Cases::service_full_name(), true);
-    if (server->audit_) health->SetServingStatus(v1::Audit::service_full_name(), true);
-    if (server->admin_) health->SetServingStatus(v1::Admin::service_full_name(), true);
+    server->services_ = {v1::EventStore::service_full_name(), v1::Cases::service_full_name()};
+    if (server->audit_) server->services_.push_back(v1::Audit::service_full_name());
+    if (server->admin_) server->services_.push_back(v1::Admin::service_full_name());
+    for (const std::string& service : server->services_) health->SetServingStatus(service, true);
     server->follower_ = deps.follower;
-    server->follower_->SetHealthCallback([health](const std::string& service, bool serving) {
-      health->SetServingStatus(service, serving);
+    Server* s = server.get();
+    server->follower_->SetHealthCallback([s](const std::string& service, bool serving) {
+      MutexLock lock(&s->health_mu_);
+      if (serving) {
+        s->projection_down_.erase(service);
+      } else {
+        s->projection_down_.insert(service);
+      }
+      s->ApplyHealth();
     });
   }
   return server;
+}
+
+void Server::SetWrites(const absl::Status& writes) {
+  MutexLock lock(&health_mu_);
+  if (writes.code() == writes_.code() && writes.message() == writes_.message()) return;
+  writes_ = writes;
+  ApplyHealth();
+}
+
+std::vector<std::pair<std::string, std::string>> Server::NotServing() const {
+  MutexLock lock(&health_mu_);
+  std::vector<std::pair<std::string, std::string>> out(not_serving_.begin(), not_serving_.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void Server::ApplyHealth() {
+  grpc::HealthCheckServiceInterface* health = server_ ? server_->GetHealthCheckService() : nullptr;
+  if (health == nullptr || shut_down_) return;
+  for (const std::string& service : services_) {
+    std::string why;
+    if (projection_down_.contains(service)) {
+      why = "a projection it reads is failing (see the ALERT lines of the log follower)";
+    } else if (!writes_.ok() && service != v1::Audit::service_full_name()) {
+      why = absl::StrCat("appends are refused: ", writes_.message());
+    }
+    auto it = not_serving_.find(service);
+    const std::string before = it == not_serving_.end() ? "" : it->second;
+    if (why == before) continue;
+    health->SetServingStatus(service, why.empty());
+    if (why.empty()) {
+      not_serving_.erase(service);
+      Log(LogLevel::kInfo, "health: SERVING again", {{"service", service}});
+    } else {
+      not_serving_[service] = why;
+      Log(LogLevel::kWarning, "health: NOT_SERVING", {{"service", service}, {"reason", why}});
+    }
+  }
 }
 
 Server::~Server() {

@@ -8,9 +8,12 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "codec/employer_registry.h"
 #include "codec/sealing.h"
+#include "common/mutex.h"
 #include "crypto/data_keys.h"
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
@@ -18,6 +21,7 @@
 #include "projections/merkle_projection.h"
 #include "services/admin_service.h"
 #include "services/audit_service.h"
+#include "services/call_metrics.h"
 #include "services/case_service.h"
 #include "services/eventstore_service.h"
 #include "services/guard.h"
@@ -42,6 +46,8 @@ struct ServerDeps {
   // stores personal data in plain text: only for tests and benchmark
   // baselines.
   crypto::DataKeyStore* keys = nullptr;
+  // Counts every call (services/call_metrics.h); null: not counted.
+  CallMetrics* call_metrics = nullptr;
 };
 
 class Server {
@@ -58,6 +64,19 @@ class Server {
 
   // EventStore.Subscribe handlers running now.
   int open_subscriptions() const { return event_store_->open_subscriptions(); }
+
+  Authenticator* authenticator() const { return auth_.get(); }
+
+  // Health (grpc.health.v1): a service is NOT_SERVING while a projection it
+  // reads fails (the follower reports it) and, for the services that write
+  // (EventStore, Cases, Admin), while appends are refused: `writes` is why
+  // (OK: they are accepted). "" (the process) stays SERVING. Each change is
+  // logged with its reason.
+  void SetWrites(const absl::Status& writes);
+  // The services the health service names.
+  const std::vector<std::string>& Services() const { return services_; }
+  // The services NOT_SERVING now, each with its reason.
+  std::vector<std::pair<std::string, std::string>> NotServing() const;
 
   // Ends subscriptions, stops accepting calls and waits up to `grace` for
   // running ones. Idempotent.
@@ -83,6 +102,13 @@ class Server {
   std::string address_;
   bool shut_down_ = false;
   projections::LogFollower* follower_ = nullptr;
+
+  void ApplyHealth() ABSL_EXCLUSIVE_LOCKS_REQUIRED(health_mu_);
+  mutable Mutex health_mu_;
+  std::vector<std::string> services_;  // every service the health service names
+  absl::flat_hash_set<std::string> projection_down_ ABSL_GUARDED_BY(health_mu_);
+  absl::Status writes_ ABSL_GUARDED_BY(health_mu_);
+  absl::flat_hash_map<std::string, std::string> not_serving_ ABSL_GUARDED_BY(health_mu_);
 };
 
 }  // namespace duurzaam::services

@@ -141,6 +141,13 @@ const std::map<std::string, Setting>& Settings() {
         [](ServerConfig* c, const std::string& v) {
           return SetUint(&c->max_append_bytes, "max_append_bytes", v);
         }}},
+      {"metrics_listen",
+       {"serve Prometheus metrics at http://ADDRESS/metrics (a loopback address, e.g. "
+        "127.0.0.1:9464; empty: none)",
+        [](ServerConfig* c, const std::string& v) {
+          c->metrics_listen = v;
+          return absl::OkStatus();
+        }}},
       {"min_free_disk_mib",
        {"free disk space (MiB) the stores keep: below it writes are refused, and resume once "
         "there is room (0: off)",
@@ -268,6 +275,12 @@ const std::map<std::string, Setting>& Settings() {
     return absl::FailedPreconditionError(
         "refusing to store personal data without a master key: pass --master_key_file (a file "
         "outside the data folder; create it with `duurzaamctl master-key init FILE`), or --dev");
+  }
+  if (!config.metrics_listen.empty() && !IsLoopbackListen(config.metrics_listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics_listen '", config.metrics_listen,
+        "' is not a loopback address: metrics are served without authentication, so only on "
+        "127.0.0.1, [::1] or localhost (let a local Prometheus agent or proxy pass them on)"));
   }
   if (config.max_event_bytes == 0 || config.max_append_events == 0 ||
       config.max_append_bytes == 0) {

@@ -51,6 +51,10 @@ struct ServerConfig {
   // RESOURCE_EXHAUSTED before the disk is full, and resume by themselves
   // once there is room. 0 turns the threshold off.
   uint64_t min_free_disk_mib = 256;
+  // Prometheus metrics over plain HTTP at http://<metrics_listen>/metrics: a
+  // loopback address and port ("127.0.0.1:9464"; port 0 picks one). Empty:
+  // none.
+  std::string metrics_listen;
   bool demo = false;                 // seed the demo data set into an empty store
   bool rebuild_projections = false;  // rebuild read models from the log at start
 };
