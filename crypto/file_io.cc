@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -70,6 +71,12 @@ class Fd {
 
 [[nodiscard]] absl::Status ErrnoStatus(int error_number, std::string_view operation,
                                        std::string_view path) {
+  if (error_number == ENOSPC || error_number == EDQUOT) {
+    // A full disk is the operator's to fix: say so, not only strerror.
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot ", Av(operation), " ", Av(path), ": the disk is full (",
+                     std::strerror(error_number), "); free space on it and try again"));
+  }
   return absl::ErrnoToStatus(error_number, absl::StrCat(Av(operation), " ", Av(path)));
 }
 

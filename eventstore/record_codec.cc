@@ -40,6 +40,11 @@ bool GetVarint(std::string_view* in, uint64_t* v) {
     in->remove_prefix(1);
     result |= static_cast<uint64_t>(byte & 0x7f) << shift;
     if ((byte & 0x80) == 0) {
+      // Only the one encoding PutVarint writes: no overlong form (a last
+      // byte of zero) and nothing past 64 bits. A record decodes from
+      // exactly one byte string, so its hash and Merkle leaf, computed from
+      // the decoded fields, always cover the bytes stored.
+      if ((byte == 0 && shift > 0) || (shift == 63 && byte > 1)) return false;
       *v = result;
       return true;
     }

@@ -287,6 +287,9 @@ StoreInfo RocksDbStore::Info() const {
       (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &stopped) && stopped > 0) ||
       (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &delayed) &&
        delayed > 0);
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables,
+                                &info.memtable_bytes);
+  db_->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &info.block_cache_bytes);
   static constexpr const char* kNames[kOutcomes] = {"ok",      "conflict", "duplicate",
                                                     "invalid", "no_space", "failed"};
   for (int i = 0; i < kOutcomes; ++i) {

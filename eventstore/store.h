@@ -50,6 +50,9 @@ struct StoreInfo {
   // RocksDB is stopping or slowing writes (too many unflushed memtables or
   // level-0 files): appends wait.
   bool write_stalled = false;
+  // Memory RocksDB holds for the store: memtables and the block cache.
+  uint64_t memtable_bytes = 0;
+  uint64_t block_cache_bytes = 0;
   // Finished append calls since open, by outcome: "ok", "conflict"
   // (FAILED_PRECONDITION), "duplicate" (ALREADY_EXISTS), "invalid"
   // (INVALID_ARGUMENT), "no_space" (RESOURCE_EXHAUSTED), "failed" (any

@@ -14,10 +14,12 @@
 #include "duurzaam/storage/v1/projected_record.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/perf_level.h"
 #include "rocksdb/slice_transform.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
 namespace duurzaam::projections {
@@ -334,16 +336,30 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
   return status.ok() ? restored : status;
 }
 
+uint64_t CaseProjection::MemoryBytes() const {
+  uint64_t memtables = 0, cache = 0;
+  db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
+  db_->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &cache);
+  return memtables + cache;
+}
+
 [[nodiscard]] absl::StatusOr<std::unique_ptr<CaseProjection>> CaseProjection::Open(
-    const std::string& path, uint64_t min_free_bytes) {
+    const std::string& path, uint64_t min_free_bytes, rocksdb::Env* env) {
   auto disk = std::make_unique<DiskSpaceGuard>(path, min_free_bytes, "the case projection");
   if (min_free_bytes > 0) RETURN_IF_ERROR(disk->CheckNow(min_free_bytes, "to open"));
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   rocksdb::Options options;
   options.create_if_missing = true;
+  if (env != nullptr) options.env = env;
   // No LOG file: on a full disk its failed writer would trip an assertion.
   options.info_log = RocksDbServerLog("projections");
+  // Memory: two memtables at most (the follower writes without a WAL, so
+  // only their size bounds them) and a block cache of its own.
+  options.max_write_buffer_number = 2;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(16 << 20);
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.write_buffer_size = kWriteBufferBytes;
   options.max_background_jobs = 2;
   options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();

@@ -25,7 +25,8 @@
 
 namespace rocksdb {
 class DB;
-}
+class Env;
+}  // namespace rocksdb
 
 namespace duurzaam::projections {
 
@@ -33,8 +34,10 @@ class CaseProjection final : public Projection {
  public:
   // `min_free_bytes`: the free disk space it keeps (DiskSpaceGuard): below
   // it a batch is refused RESOURCE_EXHAUSTED and the follower retries.
+  // `env`: the environment RocksDB reads and writes through (nullptr: the
+  // default; the power-loss campaign passes one that drops unsynced writes).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<CaseProjection>> Open(
-      const std::string& path, uint64_t min_free_bytes = 0);
+      const std::string& path, uint64_t min_free_bytes = 0, rocksdb::Env* env = nullptr);
   ~CaseProjection() override;
 
   // Projection.
@@ -49,6 +52,8 @@ class CaseProjection final : public Projection {
 
   // Events applied since open (a restart that resumes applies only new ones).
   uint64_t Applied() const { return applied_.load(std::memory_order_relaxed); }
+  // Memory RocksDB holds for it: memtables and the block cache (metrics).
+  uint64_t MemoryBytes() const;
 
   // Applies committed log events from the checkpoint, at most `max_events`
   // scanned; returns how many positions it advanced. (Tools and tests; a

@@ -10,9 +10,9 @@ namespace duurzaam::projections {
 using verify::LeafData;
 
 [[nodiscard]] absl::StatusOr<std::unique_ptr<MerkleProjection>> MerkleProjection::Open(
-    const std::string& path, uint64_t min_free_bytes) {
+    const std::string& path, uint64_t min_free_bytes, rocksdb::Env* env) {
   ASSIGN_OR_RETURN(std::unique_ptr<transparency::TreeStore> tree,
-                   transparency::TreeStore::Open(path, min_free_bytes));
+                   transparency::TreeStore::Open(path, min_free_bytes, env));
   std::unique_ptr<MerkleProjection> p(new MerkleProjection());
   p->tree_ = std::move(tree);
   return p;

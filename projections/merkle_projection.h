@@ -32,13 +32,14 @@ class MerkleProjection final : public Projection {
  public:
   // Opens (or creates) the tree at `path`.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<MerkleProjection>> Open(
-      const std::string& path, uint64_t min_free_bytes = 0);
+      const std::string& path, uint64_t min_free_bytes = 0, rocksdb::Env* env = nullptr);
   ~MerkleProjection() override = default;
 
   // Projection: one leaf per record, every record of the log.
   // FAILED_PRECONDITION when the tree is larger than the log.
   std::string_view Name() const override { return "Merkle tree"; }
   uint64_t Checkpoint() const override { return tree_->Size(); }
+  uint64_t MemoryBytes() const { return tree_->MemoryBytes(); }
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Batch>> NewBatch(uint64_t log_end) override;
 
   // Checks at open that the tree is this log's: no larger than the log, and

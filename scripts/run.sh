@@ -2,7 +2,8 @@
 # Quick start, command 1: installs what is missing, builds, and starts
 # duurzaamd on its embedded store under ./data, listening on 127.0.0.1:50051
 # (override with LISTEN=host:port, DATA_DIR=dir), seeding the demo data set
-# when the store is empty.
+# when the store is empty, with Prometheus metrics at
+# http://127.0.0.1:9464/metrics (METRICS_LISTEN=host:port).
 #
 # Secure by default: on first run it creates a private CA and certificates
 # under ./pki (PKI_DIR=dir) with deploy/duurzaam-pki: the server's, and one
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh -DDUURZAAM_BUILD_TESTS=OFF -DDUURZAAM_BUILD_BENCH=OFF
 LISTEN=${LISTEN:-127.0.0.1:50051}
+METRICS_LISTEN=${METRICS_LISTEN:-127.0.0.1:9464}
 DATA_DIR=${DATA_DIR:-./data}
 PKI_DIR=${PKI_DIR:-./pki}
 MASTER_KEY=${MASTER_KEY:-./secrets/master.keys}
@@ -36,8 +38,9 @@ if [[ ! -f "${MASTER_KEY}" ]]; then
   ./build/clients/duurzaamctl master-key init "${MASTER_KEY}"
 fi
 echo "run: duurzaamd (mutual TLS) on ${LISTEN}, data in ${DATA_DIR}, certificates in ${PKI_DIR}"
+echo "run: metrics at http://${METRICS_LISTEN}/metrics"
 echo "try: ./build/clients/duurzaamctl --pki=${PKI_DIR} --user=jdevries portfolio --lang=en"
 exec ./build/server/duurzaamd --demo --listen="${LISTEN}" --data_dir="${DATA_DIR}" \
   --tls_cert="${PKI_DIR}/server.pem" --tls_key="${PKI_DIR}/server.key" \
   --tls_client_ca="${PKI_DIR}/ca.pem" --revoked_serials="${PKI_DIR}/revoked-serials" \
-  --master_key_file="${MASTER_KEY}" "$@"
+  --master_key_file="${MASTER_KEY}" --metrics_listen="${METRICS_LISTEN}" "$@"

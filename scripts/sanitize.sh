@@ -3,7 +3,8 @@
 # suite, each in its own build folder (benchmarks are not built there):
 # 1. build-asan/ (ASAN_BUILD_DIR): clang's thread-safety analysis over every
 #    ABSL_GUARDED_BY (-Wthread-safety -Werror=thread-safety) and the whole test
-#    suite under AddressSanitizer + UndefinedBehaviorSanitizer;
+#    suite under AddressSanitizer + UndefinedBehaviorSanitizer, then a
+#    60-second smoke of each libFuzzer target (tests/fuzz) on its corpus;
 # 2. build-tsan/ (TSAN_BUILD_DIR): ThreadSanitizer runs of the engine,
 #    projection and crypto tests (only RocksDB's lock-free memtable
 #    suppressed, tests/sanitizers/tsan.supp) and of the service tests (with
@@ -21,8 +22,10 @@ TSAN_DIR=${TSAN_BUILD_DIR:-build-tsan}
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 flags="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 flags="$flags -Wthread-safety -Werror=thread-safety"
+# Coverage for libFuzzer: the fuzz targets (tests/fuzz) are built here too.
+flags="$flags -fsanitize=fuzzer-no-link"
 CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DDUURZAAM_BUILD_TESTS=ON -DDUURZAAM_BUILD_BENCH=OFF \
+  -DDUURZAAM_BUILD_TESTS=ON -DDUURZAAM_BUILD_BENCH=OFF -DDUURZAAM_BUILD_FUZZ=ON \
   -DCMAKE_CXX_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
@@ -36,6 +39,8 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   ctest --output-on-failure --timeout 900 -j"${TEST_JOBS:-2}"
 
 cd "$ROOT"
+echo "sanitize: each libFuzzer target for 60 s on its corpus (tests/faults/fuzz.sh --smoke)"
+ASAN_BUILD_DIR="$BUILD_DIR" bash tests/faults/fuzz.sh 60 --smoke
 echo "sanitize: building the engine, projection, crypto and service tests with ThreadSanitizer in $TSAN_DIR"
 CC=clang CXX=clang++ cmake -S . -B "$TSAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDUURZAAM_BUILD_TESTS=ON -DDUURZAAM_BUILD_BENCH=OFF \

@@ -185,6 +185,24 @@ void Monitor::Poll() {
     }
   }
 
+  auto& memory = prometheus::BuildGauge()
+                     .Name("duurzaam_store_memory_bytes")
+                     .Help("memory RocksDB holds for each store: memtables and block cache")
+                     .Register(r);
+  for (auto [name, store] : {std::pair<const char*, eventstore::Store*>{"events", parts_.store},
+                             {"access", parts_.access_store}}) {
+    if (store == nullptr) continue;
+    const eventstore::StoreInfo info = store->Info();
+    memory.Add({{"store", name}})
+        .Set(static_cast<double>(info.memtable_bytes + info.block_cache_bytes));
+  }
+  if (parts_.projection != nullptr) {
+    memory.Add({{"store", "projections"}})
+        .Set(static_cast<double>(parts_.projection->MemoryBytes()));
+  }
+  if (parts_.merkle != nullptr) {
+    memory.Add({{"store", "merkle"}}).Set(static_cast<double>(parts_.merkle->MemoryBytes()));
+  }
   prometheus::BuildGauge()
       .Name("duurzaam_process_resident_memory_bytes")
       .Help("resident memory of duurzaamd")
@@ -194,6 +212,12 @@ void Monitor::Poll() {
 
   if (parts_.server != nullptr) {
     parts_.server->SetWrites(writes);
+    prometheus::BuildGauge()
+        .Name("duurzaam_write_cache_records")
+        .Help("records held by the write path's stream cache (at most 20,000)")
+        .Register(r)
+        .Add({})
+        .Set(static_cast<double>(parts_.server->write_cache_records()));
     prometheus::BuildGauge()
         .Name("duurzaam_subscriptions_open")
         .Help("EventStore.Subscribe calls open")

@@ -16,7 +16,9 @@
 //   duurzaam_projection_lag_events{projection}, duurzaam_projection_failing{projection}
 //   duurzaam_subscriptions_open                EventStore.Subscribe calls open
 //   duurzaam_health_serving{service}           1 SERVING, 0 NOT_SERVING
-//   duurzaam_process_resident_memory_bytes
+//   duurzaam_process_resident_memory_bytes, and what holds it:
+//   duurzaam_store_memory_bytes{store}         RocksDB memtables + block cache
+//   duurzaam_write_cache_records               the write path's stream cache
 //   duurzaam_revocation_list_age_seconds       since the list in force changed
 //   duurzaam_certificate_refusals_total{reason}
 #pragma once
@@ -31,7 +33,9 @@
 #include "absl/time/time.h"
 #include "common/mutex.h"
 #include "eventstore/store.h"
+#include "projections/case_projection.h"
 #include "projections/log_follower.h"
+#include "projections/merkle_projection.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -54,8 +58,10 @@ class Monitor {
     eventstore::Store* store = nullptr;         // required
     eventstore::Store* access_store = nullptr;  // optional
     projections::LogFollower* follower = nullptr;
-    services::Server* server = nullptr;  // health and authentication; optional
-    uint64_t min_free_bytes = 0;         // the log's threshold (the others keep half)
+    services::Server* server = nullptr;                 // health and authentication; optional
+    projections::CaseProjection* projection = nullptr;  // memory; optional
+    projections::MerkleProjection* merkle = nullptr;    // memory; optional
+    uint64_t min_free_bytes = 0;  // the log's threshold (the others keep half)
   };
 
   // Polls once, then every interval on a thread of its own.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "codec/placement_codec.h"
@@ -103,6 +104,7 @@ void ServerStack::Log(const std::string& line) const {
   // appender threads.
   store_options.pipeline_nice = 0;
   store_options.min_free_bytes = config.min_free_disk_mib << 20;
+  store_options.env = options_.env;
   if (options_.tune_store) options_.tune_store(store_options);
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(store_, eventstore::Store::Open(store_options));
@@ -130,8 +132,8 @@ void ServerStack::Log(const std::string& line) const {
   const uint64_t derived_min_free = (config.min_free_disk_mib << 20) / 2;
 
   // The case projection, rebuilt from the log when asked.
-  ASSIGN_OR_RETURN(projection_,
-                   projections::CaseProjection::Open(data_dir_ + "/projections", derived_min_free));
+  ASSIGN_OR_RETURN(projection_, projections::CaseProjection::Open(data_dir_ + "/projections",
+                                                                  derived_min_free, options_.env));
   if (config.rebuild_projections || projection_->OutOfDate()) {
     if (!config.rebuild_projections) {
       Log("the case projection was written by an older version: rebuilding it from the log");
@@ -148,8 +150,8 @@ void ServerStack::Log(const std::string& line) const {
   // Verifiable history: the Merkle tree (derived, follows the log like the
   // projection) and the key that signs its checkpoints.
   if (options_.audit) {
-    ASSIGN_OR_RETURN(merkle_,
-                     projections::MerkleProjection::Open(data_dir_ + "/merkle", derived_min_free));
+    ASSIGN_OR_RETURN(merkle_, projections::MerkleProjection::Open(data_dir_ + "/merkle",
+                                                                  derived_min_free, options_.env));
     Log(absl::StrCat("Merkle tree at ", merkle_->Size(), " leaves of ", store_->CommittedEnd()));
     RETURN_IF_ERROR(merkle_->CheckAgainst(store_.get()));
     if (options_.signing_key.has_value()) {
@@ -158,9 +160,19 @@ void ServerStack::Log(const std::string& line) const {
     } else {
       const std::string key_path =
           config.signing_key.empty() ? data_dir_ + "/checkpoint.key" : config.signing_key;
-      ASSIGN_OR_RETURN(transparency::SigningKey key,
-                       transparency::SigningKey::LoadOrCreate(key_path));
-      signing_key_ = std::move(key);
+      absl::StatusOr<transparency::SigningKey> key =
+          transparency::SigningKey::LoadOrCreate(key_path);
+      if (!key.ok()) {
+        const std::string why(key.status().message());
+        return absl::Status(
+            key.status().code(),
+            absl::StrCat("the checkpoint signing key (", key_path, ") could not be ",
+                         std::filesystem::exists(key_path) ? "read" : "created", ": ", why,
+                         absl::StrContains(why, "No space left")
+                             ? "; the disk is full: free space on it and start again"
+                             : ""));
+      }
+      signing_key_ = std::move(*key);
       Log(absl::StrCat("checkpoints signed with key ", signing_key_->KeyId(), " (", key_path,
                        "; SHA-256 fingerprint ", signing_key_->Fingerprint(), ")"));
     }
@@ -171,6 +183,10 @@ void ServerStack::Log(const std::string& line) const {
   if (options_.access_log) {
     eventstore::Options access_options;
     access_options.path = data_dir_ + "/access";
+    access_options.env = options_.env;
+    // Small records, rarely read: a small memory budget.
+    access_options.write_buffer_bytes = 8 << 20;
+    access_options.block_cache_bytes = 8 << 20;
     // Reads write their access-log record into half the reserve the case
     // log keeps: a disk full enough to refuse appends still serves reads.
     access_options.min_free_bytes = (config.min_free_disk_mib << 20) / 2;
@@ -211,6 +227,8 @@ void ServerStack::Log(const std::string& line) const {
   parts.store = store_.get();
   parts.access_store = access_store_.get();
   parts.follower = follower_.get();
+  parts.projection = projection_.get();
+  parts.merkle = merkle_.get();
   parts.server = server_.get();
   parts.min_free_bytes = options_.config.min_free_disk_mib << 20;
   ASSIGN_OR_RETURN(monitor_,

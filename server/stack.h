@@ -55,6 +55,11 @@ struct StackOptions {
   bool access_log = true;
   bool audit = true;  // the Merkle tree, its signing key and the Audit service
 
+  // The environment every RocksDB store (log, access log, projections,
+  // Merkle tree) reads and writes files through; nullptr: the default. The
+  // power-loss campaign (tests/faults/powerloss.cc) passes one that drops
+  // unsynced writes at a simulated crash.
+  rocksdb::Env* env = nullptr;
   // Engine tuning beyond the config's limits (benchmarks: unsynced fills).
   std::function<void(eventstore::Options&)> tune_store;
   // Startup and shutdown lines (duurzaamd: the server log). Null: silent.

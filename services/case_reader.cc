@@ -82,9 +82,16 @@ namespace duurzaam::services {
   // Decoded before an invalidation (an erasure): serve it this once, but
   // never put it back in the cache.
   if (generation != generation_) return std::shared_ptr<const DecodedStream>(fresh);
-  if (cache_.size() >= kMaxCachedStreams) cache_.clear();
+  const size_t records = fresh->records.size();
+  if (cache_.size() >= kMaxCachedStreams || cached_records_ + records > kMaxCachedRecords) {
+    cache_.clear();
+    cached_records_ = 0;
+  }
   auto& slot = cache_[stream];
-  if (!slot || slot->revision < fresh->revision) slot = fresh;
+  if (!slot || slot->revision < fresh->revision) {
+    cached_records_ = cached_records_ - (slot ? slot->records.size() : 0) + records;
+    slot = fresh;
+  }
   return std::shared_ptr<const DecodedStream>(fresh);
 }
 
@@ -122,7 +129,10 @@ namespace duurzaam::services {
 void CaseReader::Invalidate(const std::string& stream) {
   MutexLock lock(&cache_mu_);
   ++generation_;
-  cache_.erase(stream);
+  if (auto it = cache_.find(stream); it != cache_.end()) {
+    cached_records_ -= it->second->records.size();
+    cache_.erase(it);
+  }
 }
 
 }  // namespace duurzaam::services

@@ -102,7 +102,10 @@ class CaseReader {
   void Invalidate(const std::string& stream);
 
  private:
+  // The cache is dropped whole when it would hold more streams or records
+  // than these (about 1 KiB a record: ~50 MiB).
   static constexpr size_t kMaxCachedStreams = 10000;
+  static constexpr size_t kMaxCachedRecords = 50000;
   eventstore::Store* store_;
   projections::CaseProjection* projection_;
   projections::LogFollower* follower_;
@@ -111,6 +114,7 @@ class CaseReader {
   absl::flat_hash_map<std::string, std::shared_ptr<const DecodedStream>> cache_
       ABSL_GUARDED_BY(cache_mu_);
   uint64_t generation_ ABSL_GUARDED_BY(cache_mu_) = 0;  // bumped by Invalidate
+  size_t cached_records_ ABSL_GUARDED_BY(cache_mu_) = 0;
 };
 
 }  // namespace duurzaam::services

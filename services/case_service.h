@@ -106,8 +106,12 @@ class CaseService final : public CaseServiceBase {
   codec::EmployerRegistry* employers_;
   std::function<int64_t()> now_micros_;
   // The streams commands check against: at most this many records kept.
-  static constexpr size_t kWriteCacheRecords = 200000;
+  // About 1.5 KiB a record (stored bytes, decoded event, fold): ~30 MiB.
+  static constexpr size_t kWriteCacheRecords = 20000;
   StreamCache write_cache_;
+
+ public:
+  size_t write_cache_records() const { return write_cache_.cached_records(); }
 };
 
 }  // namespace duurzaam::services

@@ -66,6 +66,8 @@ class Server {
   int open_subscriptions() const { return event_store_->open_subscriptions(); }
 
   Authenticator* authenticator() const { return auth_.get(); }
+  // Records held by the write path's stream cache (metrics).
+  size_t write_cache_records() const { return cases_->write_cache_records(); }
 
   // Health (grpc.health.v1): a service is NOT_SERVING while a projection it
   // reads fails (the follower reports it) and, for the services that write

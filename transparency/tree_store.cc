@@ -24,6 +24,7 @@
 #include "common/mutex.h"
 #include "common/rocksdb_log.h"
 #include "common/status_macros.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
@@ -88,10 +89,17 @@ uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
 
 class RocksDbTreeStore final : public TreeStore {
  public:
-  RocksDbTreeStore(std::string path, uint64_t min_free_bytes)
-      : path_(std::move(path)), disk_(path_, min_free_bytes, "the Merkle tree") {}
+  RocksDbTreeStore(std::string path, uint64_t min_free_bytes, rocksdb::Env* env)
+      : path_(std::move(path)), disk_(path_, min_free_bytes, "the Merkle tree"), env_(env) {}
   ~RocksDbTreeStore() override {
     if (db_) db_->Close().PermitUncheckedError();  // nothing to lose: writes are in the WAL
+  }
+
+  uint64_t MemoryBytes() const override {
+    uint64_t memtables = 0, cache = 0;
+    db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
+    db_->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &cache);
+    return memtables + cache;
   }
 
   [[nodiscard]] absl::Status Init();
@@ -123,6 +131,7 @@ class RocksDbTreeStore final : public TreeStore {
   const std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   DiskSpaceGuard disk_;
+  rocksdb::Env* env_;  // nullptr: the default
   // Written only by Append (under append_mu_), after the batch is stored.
   std::atomic<uint64_t> size_{0};
 
@@ -140,9 +149,10 @@ class RocksDbTreeStore final : public TreeStore {
   std::filesystem::create_directories(path_, ec);
   rocksdb::Options options;
   options.create_if_missing = true;
+  if (env_ != nullptr) options.env = env_;
   // No LOG file: on a full disk its failed writer would trip an assertion.
   options.info_log = RocksDbServerLog("merkle");
-  options.write_buffer_size = 16 << 20;
+  options.write_buffer_size = 8 << 20;
   options.max_write_buffer_number = 2;
   options.max_background_jobs = 2;
   options.keep_log_file_num = 3;
@@ -155,6 +165,7 @@ class RocksDbTreeStore final : public TreeStore {
   options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(2));
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = rocksdb::NewLRUCache(8 << 20);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   rocksdb::DB* raw = nullptr;
@@ -390,8 +401,9 @@ class RocksDbTreeStore final : public TreeStore {
 }  // namespace
 
 [[nodiscard]] absl::StatusOr<std::unique_ptr<TreeStore>> TreeStore::Open(const std::string& path,
-                                                                         uint64_t min_free_bytes) {
-  auto store = std::make_unique<RocksDbTreeStore>(path, min_free_bytes);
+                                                                         uint64_t min_free_bytes,
+                                                                         rocksdb::Env* env) {
+  auto store = std::make_unique<RocksDbTreeStore>(path, min_free_bytes, env);
   RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<TreeStore>(std::move(store));
 }

@@ -25,6 +25,10 @@
 #include "absl/status/statusor.h"
 #include "transparency/merkle.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace duurzaam::transparency {
 
 class TreeStore {
@@ -35,8 +39,11 @@ class TreeStore {
   // (e.g. another process holds it open).
   // `min_free_bytes`: the free disk space it keeps (DiskSpaceGuard): below
   // it Append is refused RESOURCE_EXHAUSTED.
+  // `env`: the environment RocksDB reads and writes through (nullptr: the
+  // default).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<TreeStore>> Open(const std::string& path,
-                                                                       uint64_t min_free_bytes = 0);
+                                                                       uint64_t min_free_bytes = 0,
+                                                                       rocksdb::Env* env = nullptr);
 
   virtual ~TreeStore() = default;
 
@@ -47,6 +54,9 @@ class TreeStore {
 
   // Number of leaves.
   virtual uint64_t Size() const = 0;
+
+  // Memory RocksDB holds for the tree: memtables and the block cache.
+  virtual uint64_t MemoryBytes() const = 0;
 
   // MTH of the first `tree_size` leaves, for any tree_size <= Size();
   // EmptyRoot() for 0. OUT_OF_RANGE if tree_size > Size().
