@@ -36,7 +36,10 @@ constexpr char kCheckpointKey[] = "p";
 // A projection of an older format must be rebuilt before it is used.
 constexpr char kFormatKey[] = "f";
 constexpr char kFormat[] = "2";
-constexpr size_t kWriteBufferBytes = 32 << 20;
+// Following the log: two memtables of 8 MiB at most (the follower writes
+// without a WAL, so only their size bounds its memory). A rebuild writes
+// in larger ones.
+constexpr size_t kWriteBufferBytes = 8 << 20;
 constexpr size_t kRebuildWriteBufferBytes = 64 << 20;
 constexpr size_t kRebuildChunkEvents = 20000;
 const std::string kSep(1, '\0');
@@ -338,7 +341,7 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
 
 uint64_t CaseProjection::MemoryBytes() const {
   uint64_t memtables = 0, cache = 0;
-  db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
   db_->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &cache);
   return memtables + cache;
 }
@@ -354,8 +357,7 @@ uint64_t CaseProjection::MemoryBytes() const {
   if (env != nullptr) options.env = env;
   // No LOG file: on a full disk its failed writer would trip an assertion.
   options.info_log = RocksDbServerLog("projections");
-  // Memory: two memtables at most (the follower writes without a WAL, so
-  // only their size bounds them) and a block cache of its own.
+  // Memory: two memtables at most and a block cache of its own.
   options.max_write_buffer_number = 2;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(16 << 20);

@@ -97,7 +97,7 @@ class RocksDbTreeStore final : public TreeStore {
 
   uint64_t MemoryBytes() const override {
     uint64_t memtables = 0, cache = 0;
-    db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
+    db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
     db_->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &cache);
     return memtables + cache;
   }

@@ -501,7 +501,9 @@ class Driver {
       waitpid(pid, nullptr, 0);
       return false;
     }
-    channel_ = grpc::CreateChannel(server_.address, grpc::InsecureChannelCredentials());
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);  // a case's whole timeline, thousands of events
+    channel_ = grpc::CreateCustomChannel(server_.address, grpc::InsecureChannelCredentials(), args);
     return true;
   }
 
@@ -769,7 +771,13 @@ class Driver {
            code == grpc::StatusCode::CANCELLED || code == grpc::StatusCode::RESOURCE_EXHAUSTED;
   }
 
-  static std::string CaseId(int c) { return "powerloss-" + std::to_string(c); }
+  // Case writer c's current case: a new one every kCaseEvents events (cases
+  // are hundreds of events long; a timeline is one message).
+  static constexpr uint64_t kCaseEvents = 1000;
+  std::string CaseId(int c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return "crash-" + std::to_string(c) + "-" + std::to_string(case_generation_[c]);
+  }
 
   void Fail(const std::string& what) {
     std::lock_guard<std::mutex> lock(fail_mu_);
@@ -856,6 +864,13 @@ class Driver {
   void CaseWriter(int c, Clock::time_point until) {
     const int w = writers_ + c;
     while (Clock::now() < until && !failed()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (next_revision_[w] >= kCaseEvents) {
+          ++case_generation_[c];
+          next_revision_[w] = 0;
+        }
+      }
       Pending p;
       p.id = EventId::Random().ToString();
       p.stream = "case-" + CaseId(c);
@@ -872,7 +887,7 @@ class Driver {
   int SendCase(int w, const Pending& p) {
     auto stub = v1::Cases::NewStub(channel_);
     const v1::RecordCaseEventRequest request = duurzaam::faults::CaseCommand(
-        CaseId(w - writers_), p.id, p.expected, next_revision_[w], "a call after a crash");
+        p.stream.substr(5), p.id, p.expected, next_revision_[w], "a call after a crash");
     v1::RecordCaseEventResponse response;
     grpc::ClientContext context;
     As(&context, "expert:jdevries", "EXPERT", 5);
@@ -946,6 +961,7 @@ class Driver {
   std::map<std::string, uint64_t> checked_revision_;
   std::vector<Pending> pending_;         // per writer; cases last
   std::vector<uint64_t> next_revision_;  // per writer
+  uint64_t case_generation_[2] = {0, 0};
   uint64_t log_end_seen_ = 0;
   std::string last_refusal_;
   uint64_t checked_events_ = 0;

@@ -4,16 +4,18 @@
 //   duurzaam-soak DUURZAAMD [--seconds=1800] [--rate=400] [--dir=/tmp]
 //
 // Load, each paced and bounded by the run's length: raw appends (`rate`
-// a second over four streams), case commands (contact moments on two cases
-// of its own, 20/s each), status and timeline queries (two readers, 50/s
+// a second over four streams), case commands (contact moments on 100 cases
+// of its own, 40/s in all), status and timeline queries (two readers, 50/s
 // each) and two live subscribers to the whole log. Every 10 s one line:
 // throughput of each, append p50/p99 and the server's resident memory.
-// At the end one verdict line: FLAT when the largest RSS after the warm-up
-// (the first third of the run) is within 10% + 8 MiB of the RSS at its end,
-// else GROWING. Exit codes: 0 flat, 1 growing or a failed call, 2 usage,
-// 3 the server did not start.
+// At the end one verdict line: FLAT when the peak and the low of RSS in the
+// last third of the run are within 10% + 8 MiB of those in the middle third
+// (the first third is the warm-up; RSS cycles with every memtable flush, so
+// single samples say little), else GROWING. Exit codes: 0 flat, 1 growing or a failed call, 2
+// usage, 3 the server did not start.
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <regex>
 #include <string>
 #include <thread>
@@ -83,6 +86,36 @@ void Paced(double per_second, Clock::time_point end, F step) {
   }
 }
 
+// What holds the server's memory, from its metrics: RocksDB memtables and
+// block caches of each store (MiB), and the write cache's records.
+std::string MemoryColumns(int metrics_port) {
+  if (metrics_port <= 0) return "";
+  httplib::Client client("127.0.0.1", metrics_port);
+  client.set_read_timeout(5, 0);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) return " (no metrics)";
+  std::string out;
+  for (const char* store : {"events", "access", "projections", "merkle"}) {
+    std::smatch m;
+    const std::regex line(std::string("duurzaam_store_memory_bytes\\{store=\"") + store +
+                          "\"\\} ([0-9.e+]+)");
+    double mib = 0;
+    if (std::regex_search(response->body, m, line)) mib = std::stod(m[1]) / (1 << 20);
+    char cell[32];
+    std::snprintf(cell, sizeof(cell), " %8.1f", mib);
+    out += cell;
+  }
+  std::smatch m;
+  double records = 0;
+  if (std::regex_search(response->body, m,
+                        std::regex("duurzaam_write_cache_records ([0-9.e+]+)"))) {
+    records = std::stod(m[1]);
+  }
+  char cell[32];
+  std::snprintf(cell, sizeof(cell), " %8.0f", records);
+  return out + cell;
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -122,13 +155,17 @@ int main(int argc, char** argv) {
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     dup2(fd, STDERR_FILENO);
     execl(duurzaamd.c_str(), duurzaamd.c_str(), "--dev", "--demo", "--listen=127.0.0.1:0",
-          ("--data_dir=" + dir + "/data").c_str(), nullptr);
+          "--metrics_listen=127.0.0.1:0", ("--data_dir=" + dir + "/data").c_str(), nullptr);
     _exit(127);
   }
   std::string address;
+  int metrics_port = 0;
   for (int i = 0; i < 600 && address.empty(); ++i) {
     std::smatch m;
     const std::string text = Slurp(log);
+    if (std::regex_search(text, m, std::regex("metrics on http://127\\.0\\.0\\.1:([0-9]+)/"))) {
+      metrics_port = std::stoi(m[1]);
+    }
     if (std::regex_search(text, m, std::regex("listening on (127\\.0\\.0\\.1:[0-9]+) "))) {
       address = m[1];
     }
@@ -142,8 +179,10 @@ int main(int argc, char** argv) {
   }
   std::printf("soak: duurzaamd pid %d on %s, data in %s, %d s, %.0f appends/s\n", pid,
               address.c_str(), dir.c_str(), seconds, rate);
-  std::printf("%6s %9s %9s %9s %10s %8s %8s %8s\n", "t(s)", "appends/s", "commands/s", "queries/s",
-              "streamed/s", "p50(ms)", "p99(ms)", "RSS(MiB)");
+  std::printf("%6s %9s %9s %9s %10s %8s %8s %8s | %8s %8s %8s %8s %8s\n", "t(s)", "appends/s",
+              "commands/s", "queries/s", "streamed/s", "p50(ms)", "p99(ms)", "RSS(MiB)", "events",
+              "access", "project.", "merkle", "wcache");
+  std::printf("%72s | RocksDB memtables + block cache (MiB) per store; write cache records\n", "");
   std::fflush(stdout);
 
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
@@ -178,18 +217,23 @@ int main(int argc, char** argv) {
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&, t] {
       auto stub = v1::Cases::NewStub(channel);
-      const std::string case_id = "soak-" + std::to_string(t);
-      int64_t revision = -1;
+      // 50 cases of its own, each command on one at random: after 30
+      // minutes ~700 events a case, more than the write cache holds in all.
+      constexpr int kCases = 50;
+      std::vector<int64_t> revision(kCases, -1);
+      std::mt19937 rng(t);
       Paced(20, end, [&](uint64_t i) {
+        const int k = static_cast<int>(rng() % kCases);
+        const std::string case_id = "soak-" + std::to_string(t) + "-" + std::to_string(k);
         const v1::RecordCaseEventRequest request =
-            duurzaam::faults::CaseCommand(case_id, EventId::Random().ToString(), revision, i,
+            duurzaam::faults::CaseCommand(case_id, EventId::Random().ToString(), revision[k], i,
                                           "a short call about how the week went");
         v1::RecordCaseEventResponse response;
         grpc::ClientContext context;
         As(&context, "expert:jdevries", "EXPERT");
         grpc::Status s = stub->RecordCaseEvent(&context, request, &response);
         if (!s.ok()) return c.Error("command: " + s.error_message());
-        revision = response.revision();
+        revision[k] = response.revision();
         ++c.commands;
       });
     });
@@ -258,11 +302,11 @@ int main(int argc, char** argv) {
     const uint64_t now[4] = {c.appends.load(), c.commands.load(), c.queries.load(),
                              c.streamed.load()};
     rss.push_back(RssMiB(pid));
-    std::printf("%6.0f %9.0f %9.0f %9.0f %10.0f %8.2f %8.2f %8.1f\n",
+    std::printf("%6.0f %9.0f %9.0f %9.0f %10.0f %8.2f %8.2f %8.1f |%s\n",
                 std::chrono::duration<double>(Clock::now() - start).count(),
                 (now[0] - last[0]) / interval, (now[1] - last[1]) / interval,
                 (now[2] - last[2]) / interval, (now[3] - last[3]) / interval, Percentile(ms, 50),
-                Percentile(ms, 99), rss.back());
+                Percentile(ms, 99), rss.back(), MemoryColumns(metrics_port).c_str());
     std::fflush(stdout);
     std::copy(now, now + 4, last);
   }
@@ -275,17 +319,28 @@ int main(int argc, char** argv) {
   int status = 0;
   waitpid(pid, &status, 0);
 
-  const size_t warm = std::max<size_t>(1, rss.size() / 3);
-  const double at_warm = rss[std::min(warm, rss.size()) - 1];
-  double after_max = at_warm;
-  for (size_t i = warm; i < rss.size(); ++i) after_max = std::max(after_max, rss[i]);
-  const bool flat = after_max <= at_warm * 1.10 + 8;
+  // RSS cycles with every memtable flush (tens of MiB), so a single sample
+  // says little: compare the peaks and lows of the middle third of the run
+  // (after the warm-up) with those of the last third.
+  const size_t third = std::max<size_t>(1, rss.size() / 3);
+  auto peak = [&](size_t from, size_t to) {
+    return *std::max_element(rss.begin() + std::min(from, rss.size() - 1),
+                             rss.begin() + std::min(std::max(to, from + 1), rss.size()));
+  };
+  auto low = [&](size_t from, size_t to) {
+    return *std::min_element(rss.begin() + std::min(from, rss.size() - 1),
+                             rss.begin() + std::min(std::max(to, from + 1), rss.size()));
+  };
+  const double middle_peak = peak(third, 2 * third), last_peak = peak(2 * third, rss.size());
+  const double middle_low = low(third, 2 * third), last_low = low(2 * third, rss.size());
+  const bool flat = last_peak <= middle_peak * 1.10 + 8 && last_low <= middle_low * 1.10 + 8;
   const bool clean = c.errors.load() == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   std::printf(
-      "soak: %s: RSS %.1f MiB after warm-up (%zu s), at most %.1f MiB after, %.1f MiB at the "
-      "end; %llu appends, %llu commands, %llu queries, %llu streamed; %llu errors%s%s\n",
-      !clean ? "FAILED" : (flat ? "FLAT" : "GROWING"), at_warm, warm * 10, after_max, rss.back(),
-      static_cast<unsigned long long>(c.appends.load()),
+      "soak: %s: RSS after the warm-up (%zu s): %.1f..%.1f MiB in the middle third, %.1f..%.1f "
+      "MiB in the last, %.1f MiB at the end; %llu appends, %llu commands, %llu queries, %llu "
+      "streamed; %llu errors%s%s\n",
+      !clean ? "FAILED" : (flat ? "FLAT" : "GROWING"), third * 10, middle_low, middle_peak,
+      last_low, last_peak, rss.back(), static_cast<unsigned long long>(c.appends.load()),
       static_cast<unsigned long long>(c.commands.load()),
       static_cast<unsigned long long>(c.queries.load()),
       static_cast<unsigned long long>(c.streamed.load()),
