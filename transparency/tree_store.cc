@@ -136,6 +136,8 @@ class RocksDbTreeStore final : public TreeStore {
   std::atomic<uint64_t> size_{0};
 
   Mutex append_mu_;
+  // The first failed write: every later Append returns it.
+  absl::Status write_failed_ ABSL_GUARDED_BY(append_mu_);
   // frontier_[l] is the root of the complete subtree of 2^l leaves on the
   // right edge of the tree, valid where bit l of size_ is set.
   std::array<Hash, kMaxLevel> frontier_ ABSL_GUARDED_BY(append_mu_){};
@@ -212,6 +214,7 @@ class RocksDbTreeStore final : public TreeStore {
 [[nodiscard]] absl::Status RocksDbTreeStore::Append(const std::vector<Hash>& leaf_hashes) {
   if (leaf_hashes.empty()) return absl::OkStatus();
   MutexLock lock(&append_mu_);
+  if (!write_failed_.ok()) return write_failed_;
   uint64_t n = size_.load(std::memory_order_relaxed);
   if (leaf_hashes.size() > UINT64_MAX - n) {
     return absl::OutOfRangeError("the tree cannot hold that many leaves");
@@ -257,8 +260,18 @@ class RocksDbTreeStore final : public TreeStore {
   RETURN_IF_ERROR(disk_.Check(batch.GetDataSize()));
   rocksdb::WriteOptions write_options;
   write_options.sync = false;  // derived data: atomic, not necessarily durable
-  RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &batch),
-                            absl::StrCat("append ", leaf_hashes.size(), " leaves to the tree")));
+  if (rocksdb::Status written = db_->Write(write_options, &batch); !written.ok()) {
+    // A failed write may leave RocksDB with a log writer that has failed,
+    // and RocksDB asserts (aborts, in Debian's build) on the next write to
+    // it, even its own (found by the ioerror campaign, tests/faults): no
+    // further write reaches this database. The tree is derived from the
+    // log; a restart reopens it and the follower appends what is missing.
+    write_failed_ = FromRocks(
+        written, absl::StrCat("append ", leaf_hashes.size(),
+                              " leaves to the Merkle tree (it takes no more until duurzaamd is "
+                              "restarted)"));
+    return write_failed_;
+  }
   frontier_ = frontier;
   size_.store(n, std::memory_order_release);
   return absl::OkStatus();

@@ -30,6 +30,7 @@
 #include "duurzaam/v1/eventstore.grpc.pb.h"
 #include "eventstore/types.h"
 #include "tests/support/small_fs.h"
+#include "tests/support/temp_dir.h"
 
 namespace duurzaam::testing {
 namespace {
@@ -230,6 +231,46 @@ TEST(DiskFullServerTest, OperatorsSeeTheDiskFillAppendsAreRefusedReadsGoOnAndWri
   }
   for (const std::string& a : acknowledged) EXPECT_TRUE(stored.count(a)) << a << " lost";
   if (std::getenv("DUURZAAM_SHOW_LOG") != nullptr) std::cerr << daemon.log();
+}
+
+// A first start on a full disk: a clear error that says so and names what
+// to do, and an exit (code 1), never an abort. With the free-space threshold
+// the event store refuses to open; without it (min_free_disk_mib = 0) the
+// first file that does not fit (the master keyring, a store, the signing
+// key) says the disk is full.
+TEST(DiskFullServerTest, AFirstStartOnAFullDiskSaysSoAndExits) {
+  for (const char* threshold : {"--min_free_disk_mib=256", "--min_free_disk_mib=0"}) {
+    SmallFilesystem fs;
+    if (!fs.Mount(16 << 20)) GTEST_SKIP() << fs.error();
+    fs.Fill(0);
+    TempDir work;
+    const std::string log = work.Sub("duurzaamd.log");
+    const pid_t pid = fork();
+    if (pid == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      dup2(fd, STDERR_FILENO);
+      execl(DUURZAAMD_PATH, DUURZAAMD_PATH, "--dev", "--demo", "--listen=127.0.0.1:0",
+            ("--data_dir=" + fs.Sub("data")).c_str(), threshold, nullptr);
+      _exit(127);
+    }
+    int status = 0;
+    for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (kill(pid, 0) == 0 && waitpid(pid, &status, WNOHANG) == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      FAIL() << threshold << ": duurzaamd started on a full disk; its log:\n" << Slurp(log);
+    }
+    ASSERT_TRUE(WIFEXITED(status))
+        << threshold << ": killed by signal " << WTERMSIG(status) << "; its log:\n"
+        << Slurp(log);
+    EXPECT_EQ(WEXITSTATUS(status), 1) << Slurp(log);
+    const std::string text = Slurp(log);
+    EXPECT_TRUE(std::regex_search(text, std::regex("level=error msg=\"[^\n]*(free space on that "
+                                                   "disk|the disk is full)")))
+        << threshold << ": " << text;
+  }
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "tests/support/temp_dir.h"
 #include "tests/transparency/test_util.h"
 
@@ -423,6 +425,91 @@ TEST(TreeStoreTest, AppendsAMillionLeavesInBatches) {
   EXPECT_TRUE(VerifyConsistency(123'457, kLeaves, ReferenceMth(all, 0, 123'457), root,
                                 ValueOrDie(store->ConsistencyProof(123'457, kLeaves)))
                   .ok());
+}
+
+// Fails the next append to the tree's write-ahead log (a "*.log" file) once
+// armed, with ENOSPC or EIO.
+class FailingLogFs : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FailingLogFs(std::shared_ptr<rocksdb::FileSystem> base)
+      : rocksdb::FileSystemWrapper(std::move(base)) {}
+  const char* Name() const override { return "FailingLogFs"; }
+  void Arm(bool no_space) {
+    no_space_ = no_space;
+    armed_ = true;
+  }
+  rocksdb::IOStatus Fail() {
+    if (!armed_.exchange(false)) return rocksdb::IOStatus::OK();
+    return no_space_ ? rocksdb::IOStatus::NoSpace("injected: no space left on device")
+                     : rocksdb::IOStatus::IOError("injected: input/output error");
+  }
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, result, dbg);
+    if (s.ok() && name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0) {
+      *result = std::make_unique<Log>(std::move(*result), this);
+    }
+    return s;
+  }
+
+ private:
+  class Log : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    Log(std::unique_ptr<rocksdb::FSWritableFile> file, FailingLogFs* fs)
+        : rocksdb::FSWritableFileOwnerWrapper(std::move(file)), fs_(fs) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+      if (auto s = fs_->Fail(); !s.ok()) return s;
+      return target()->Append(data, options, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             const rocksdb::DataVerificationInfo& info,
+                             rocksdb::IODebugContext* dbg) override {
+      if (auto s = fs_->Fail(); !s.ok()) return s;
+      return target()->Append(data, options, info, dbg);
+    }
+
+   private:
+    FailingLogFs* fs_;
+  };
+  std::atomic<bool> armed_{false};
+  bool no_space_ = false;
+};
+
+// A failed write fails the tree closed: every later append gets the same
+// clear error and none reaches RocksDB (which asserts, in Debian's build, on
+// a write after a failed one); reopened, the tree holds what it held before
+// and takes leaves again.
+TEST(TreeStoreTest, AFailedWriteFailsItClosedUntilReopened) {
+  for (const bool no_space : {true, false}) {
+    TempDir dir;
+    const std::vector<Hash> leaves = NumberedLeaves(20);
+    auto fs = std::make_shared<FailingLogFs>(rocksdb::FileSystem::Default());
+    std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+    {
+      auto opened = TreeStore::Open(dir.Sub("tree"), 0, env.get());
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      TreeStore& store = **opened;
+      ASSERT_TRUE(store.Append({leaves.begin(), leaves.begin() + 10}).ok());
+      fs->Arm(no_space);
+      const absl::Status failed = store.Append({leaves.begin() + 10, leaves.begin() + 15});
+      EXPECT_EQ(failed.code(),
+                no_space ? absl::StatusCode::kResourceExhausted : absl::StatusCode::kUnavailable)
+          << failed;
+      EXPECT_NE(failed.message().find("until duurzaamd is restarted"), std::string::npos) << failed;
+      for (int i = 0; i < 20; ++i) {
+        EXPECT_EQ(store.Append({leaves.begin() + 10, leaves.begin() + 15}), failed);
+      }
+      EXPECT_EQ(store.Size(), 10u);
+      EXPECT_EQ(ValueOrDie(store.Root(10)), ReferenceMth(leaves, 0, 10));
+    }
+    auto reopened = OpenOrDie(dir.Sub("tree"));
+    ASSERT_NE(reopened, nullptr);
+    EXPECT_EQ(reopened->Size(), 10u);
+    ASSERT_TRUE(reopened->Append({leaves.begin() + 10, leaves.end()}).ok());
+    EXPECT_EQ(ValueOrDie(reopened->Root(20)), ReferenceMth(leaves, 0, 20));
+  }
 }
 
 }  // namespace
