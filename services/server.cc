@@ -197,9 +197,15 @@ Server::~Server() {
 }
 
 void Server::Shutdown(absl::Duration grace) {
-  if (shut_down_ || !server_) return;
-  shut_down_ = true;
-  if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+  if (!server_) return;
+  {
+    // Under the lock ApplyHealth (the follower's and the monitor's threads)
+    // reads it with.
+    MutexLock lock(&health_mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+  }
   event_store_->BeginShutdown();
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
 }

@@ -102,11 +102,12 @@ class Server {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;
-  bool shut_down_ = false;
   projections::LogFollower* follower_ = nullptr;
 
   void ApplyHealth() ABSL_EXCLUSIVE_LOCKS_REQUIRED(health_mu_);
   mutable Mutex health_mu_;
+  // Set by Shutdown; health changes after it are not applied.
+  bool shut_down_ ABSL_GUARDED_BY(health_mu_) = false;
   std::vector<std::string> services_;  // every service the health service names
   absl::flat_hash_set<std::string> projection_down_ ABSL_GUARDED_BY(health_mu_);
   absl::Status writes_ ABSL_GUARDED_BY(health_mu_);
