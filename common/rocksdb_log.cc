@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "rocksdb/db.h"
 #include "rocksdb/env.h"
 
 namespace duurzaam {
@@ -45,6 +46,13 @@ class ServerLogLogger final : public rocksdb::Logger {
 
 std::shared_ptr<rocksdb::Logger> RocksDbServerLog(const std::string& name) {
   return std::make_shared<ServerLogLogger>(name);
+}
+
+uint64_t RocksDbMemoryBytes(rocksdb::DB* db) {
+  uint64_t memtables = 0, cache = 0;
+  db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
+  db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &cache);
+  return memtables + cache;
 }
 
 }  // namespace duurzaam

@@ -5,10 +5,12 @@
 // Only warnings and worse are kept; each becomes one escaped line.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
 namespace rocksdb {
+class DB;
 class Logger;
 }  // namespace rocksdb
 
@@ -16,5 +18,9 @@ namespace duurzaam {
 
 // A logger for the database `name` ("events", "projections", ...).
 std::shared_ptr<rocksdb::Logger> RocksDbServerLog(const std::string& name);
+
+// The memory RocksDB holds for `db`: its memtables (every column family) and
+// its block cache (metrics).
+uint64_t RocksDbMemoryBytes(rocksdb::DB* db);
 
 }  // namespace duurzaam

@@ -339,12 +339,7 @@ class CaseProjection::FollowerBatch final : public Projection::Batch {
   return status.ok() ? restored : status;
 }
 
-uint64_t CaseProjection::MemoryBytes() const {
-  uint64_t memtables = 0, cache = 0;
-  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
-  db_->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &cache);
-  return memtables + cache;
-}
+uint64_t CaseProjection::MemoryBytes() const { return RocksDbMemoryBytes(db_.get()); }
 
 [[nodiscard]] absl::StatusOr<std::unique_ptr<CaseProjection>> CaseProjection::Open(
     const std::string& path, uint64_t min_free_bytes, rocksdb::Env* env) {

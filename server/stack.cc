@@ -3,7 +3,6 @@
 #include <chrono>
 #include <filesystem>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "codec/placement_codec.h"
@@ -160,19 +159,9 @@ void ServerStack::Log(const std::string& line) const {
     } else {
       const std::string key_path =
           config.signing_key.empty() ? data_dir_ + "/checkpoint.key" : config.signing_key;
-      absl::StatusOr<transparency::SigningKey> key =
-          transparency::SigningKey::LoadOrCreate(key_path);
-      if (!key.ok()) {
-        const std::string why(key.status().message());
-        return absl::Status(
-            key.status().code(),
-            absl::StrCat("the checkpoint signing key (", key_path, ") could not be ",
-                         std::filesystem::exists(key_path) ? "read" : "created", ": ", why,
-                         absl::StrContains(why, "No space left")
-                             ? "; the disk is full: free space on it and start again"
-                             : ""));
-      }
-      signing_key_ = std::move(*key);
+      ASSIGN_OR_RETURN(transparency::SigningKey key,
+                       transparency::SigningKey::LoadOrCreate(key_path));
+      signing_key_ = std::move(key);
       Log(absl::StrCat("checkpoints signed with key ", signing_key_->KeyId(), " (", key_path,
                        "; SHA-256 fingerprint ", signing_key_->Fingerprint(), ")"));
     }

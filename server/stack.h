@@ -57,7 +57,7 @@ struct StackOptions {
 
   // The environment every RocksDB store (log, access log, projections,
   // Merkle tree) reads and writes files through; nullptr: the default. The
-  // power-loss campaign (tests/faults/powerloss.cc) passes one that drops
+  // power-loss campaign (tests/faults/crashes.cc) passes one that drops
   // unsynced writes at a simulated crash.
   rocksdb::Env* env = nullptr;
   // Engine tuning beyond the config's limits (benchmarks: unsynced fills).

@@ -48,7 +48,13 @@ std::string OpenSslError() {
   return buf;
 }
 
-std::string ErrnoText(int err) { return std::strerror(err); }
+std::string ErrnoText(int err) {
+  // A full disk is the operator's to fix: say so, not only strerror.
+  if (err == ENOSPC || err == EDQUOT) {
+    return absl::StrCat(std::strerror(err), ": the disk is full; free space on it and try again");
+  }
+  return std::strerror(err);
+}
 
 std::string BioContents(BIO* bio) {
   char* data = nullptr;

@@ -95,12 +95,7 @@ class RocksDbTreeStore final : public TreeStore {
     if (db_) db_->Close().PermitUncheckedError();  // nothing to lose: writes are in the WAL
   }
 
-  uint64_t MemoryBytes() const override {
-    uint64_t memtables = 0, cache = 0;
-    db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
-    db_->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &cache);
-    return memtables + cache;
-  }
+  uint64_t MemoryBytes() const override { return RocksDbMemoryBytes(db_.get()); }
 
   [[nodiscard]] absl::Status Init();
 

@@ -771,6 +771,18 @@ class Driver {
            code == grpc::StatusCode::CANCELLED || code == grpc::StatusCode::RESOURCE_EXHAUSTED;
   }
 
+  // A write that got no OK: kRetry when the server is gone or refuses for
+  // now (kept as the last refusal), else the campaign fails.
+  int Refused(const grpc::Status& s, const std::string& what) {
+    if (Retryable(s.error_code())) {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_refusal_ = s.error_message();
+      return kRetry;
+    }
+    Fail(absl::StrCat(what, ": ", s.error_message()));
+    return kFailed;
+  }
+
   // Case writer c's current case: a new one every kCaseEvents events (cases
   // are hundreds of events long; a timeline is one message).
   static constexpr uint64_t kCaseEvents = 1000;
@@ -818,15 +830,7 @@ class Driver {
     grpc::ClientContext context;
     As(&context, "admin:powerloss", "ADMIN", 5);
     grpc::Status s = stub->Append(&context, request, &response);
-    if (!s.ok()) {
-      if (Retryable(s.error_code())) {
-        std::lock_guard<std::mutex> lock(mu_);
-        last_refusal_ = s.error_message();
-        return kRetry;
-      }
-      Fail(absl::StrCat("append of ", p.id, ": ", s.error_message()));
-      return kFailed;
-    }
+    if (!s.ok()) return Refused(s, absl::StrCat("append of ", p.id));
     if (response.result().first_revision() != static_cast<uint64_t>(p.expected)) {
       Fail(absl::StrCat("append of ", p.id, " at revision ", response.result().first_revision(),
                         ", expected ", p.expected));
@@ -892,15 +896,7 @@ class Driver {
     grpc::ClientContext context;
     As(&context, "expert:jdevries", "EXPERT", 5);
     grpc::Status s = stub->RecordCaseEvent(&context, request, &response);
-    if (!s.ok()) {
-      if (Retryable(s.error_code())) {
-        std::lock_guard<std::mutex> lock(mu_);
-        last_refusal_ = s.error_message();
-        return kRetry;
-      }
-      Fail(absl::StrCat("command ", p.id, ": ", s.error_message()));
-      return kFailed;
-    }
+    if (!s.ok()) return Refused(s, absl::StrCat("command ", p.id));
     // The case's revision after the event: the event sits at it.
     const uint64_t revision = static_cast<uint64_t>(response.revision());
     if (revision != static_cast<uint64_t>(p.expected + 1)) {
