@@ -28,14 +28,17 @@ namespace {
 // Keys (parts joined by NUL: ids never contain it):
 //   "p"                                  checkpoint (u64 BE)
 //   "s\0<stream>\0<revision u64 BE>"     projected event of a case/employer stream
+//   "a\0<stream>\0<revision u64 BE>"     the same, for a case's records that decide
+//                                        access (codec::DecidesAccess), damaged or not
 //   "x\0<expert>\0<case>"                the expert is in the case team
 //   "r\0<region>\0<group>\0<case>"       the case's region and target group
 constexpr char kCheckpointKey[] = "p";
 // What the projection's keys mean, written with every checkpoint. 2: the
-// employer index ("e") joined the expert ("x") and region ("r") indexes.
+// employer index ("e") joined the expert ("x") and region ("r") indexes;
+// 3: the access-deciding records ("a").
 // A projection of an older format must be rebuilt before it is used.
 constexpr char kFormatKey[] = "f";
-constexpr char kFormat[] = "2";
+constexpr char kFormat[] = "3";
 // Following the log: two memtables of 8 MiB at most (the follower writes
 // without a WAL, so only their size bounds its memory). A rebuild writes
 // in larger ones.
@@ -91,29 +94,6 @@ void ToProjected(const eventstore::EventView& v, storage::v1::ProjectedRecord* o
   return e;
 }
 
-// The event type of a projected record (field 5 of ProjectedRecord), read
-// without decoding the rest; nullopt when the bytes do not read.
-std::optional<std::string_view> ProjectedType(std::string_view bytes) {
-  google::protobuf::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                               static_cast<int>(bytes.size()));
-  while (const uint32_t tag = input.ReadTag()) {
-    using google::protobuf::internal::WireFormatLite;
-    if (WireFormatLite::GetTagFieldNumber(tag) ==
-            storage::v1::ProjectedRecord::kEventTypeFieldNumber &&
-        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
-      uint32_t length = 0;
-      if (!input.ReadVarint32(&length)) return std::nullopt;
-      const size_t at = static_cast<size_t>(input.CurrentPosition());
-      if (at + length > bytes.size()) return std::nullopt;
-      return bytes.substr(at, length);
-    }
-    if (!WireFormatLite::SkipField(&input, tag)) return std::nullopt;
-  }
-  // No type field (an empty type), or bytes that end inside a field.
-  if (static_cast<size_t>(input.CurrentPosition()) == bytes.size()) return std::string_view();
-  return std::nullopt;
-}
-
 // The streams this projection keeps.
 const eventstore::LogFilter& ProjectedStreams() {
   static const eventstore::LogFilter* filter = new eventstore::LogFilter{
@@ -143,14 +123,18 @@ class BatchProjector {
     // Events are kept byte for byte as stored (personal data stays sealed;
     // older schema versions are upcast when read, by codec::Decode). Only
     // what feeds an index is decoded, without opening sealed fields.
-    if (on_case && codec::DecidesAccess(view.type)) {
-      RETURN_IF_ERROR(AddIndexEntries(view));
-    }
+    const bool decides = on_case && codec::DecidesAccess(view.type);
+    if (decides) RETURN_IF_ERROR(AddIndexEntries(view));
     ToProjected(view, &scratch_);
     scratch_.SerializeToString(&value_);
     key_.assign("s");
     key_.append(kSep).append(view.stream).append(kSep).append(BigEndian(view.revision));
-    return FromRocks(batch_->Put(key_, value_), "project an event");
+    RETURN_IF_ERROR(FromRocks(batch_->Put(key_, value_), "project an event"));
+    if (!decides) return absl::OkStatus();
+    // Also among the case's access-deciding records, so that who may see
+    // it is read without passing over the rest.
+    key_[0] = 'a';
+    return FromRocks(batch_->Put(key_, value_), "project an access record");
   }
 
  private:
@@ -425,28 +409,22 @@ CaseProjection::~CaseProjection() {
 
 [[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> CaseProjection::StreamEvents(
     const std::string& stream, uint64_t from_revision) const {
-  uint64_t next = from_revision;
-  return StreamEventsOfTypes(stream, from_revision, nullptr, &next);
+  return RecordsUnder('s', stream, from_revision);
 }
 
-[[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>>
-CaseProjection::StreamEventsOfTypes(const std::string& stream, uint64_t from_revision,
-                                    const std::function<bool(std::string_view type)>& wanted,
-                                    uint64_t* next_revision) const {
+[[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> CaseProjection::AccessRecords(
+    const std::string& stream, uint64_t from_revision) const {
+  return RecordsUnder('a', stream, from_revision);
+}
+
+[[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> CaseProjection::RecordsUnder(
+    char index, const std::string& stream, uint64_t from_revision) const {
   std::vector<eventstore::RecordedEvent> out;
-  const std::string prefix = absl::StrCat("s", kSep, stream, kSep);
+  const std::string prefix = absl::StrCat(absl::string_view(&index, 1), kSep, stream, kSep);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   storage::v1::ProjectedRecord record;
   for (it->Seek(prefix + BigEndian(from_revision)); it->Valid() && it->key().starts_with(prefix);
        it->Next()) {
-    if (it->key().size() == prefix.size() + 8) {
-      *next_revision = FromBigEndian(std::string_view(it->key().data() + prefix.size(), 8)) + 1;
-    }
-    if (wanted) {
-      std::optional<std::string_view> type = ProjectedType(it->value().ToStringView());
-      if (!type) return absl::DataLossError("a projected event cannot be read");
-      if (!wanted(*type)) continue;
-    }
     if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("a projected event cannot be read");
     }

@@ -78,12 +78,11 @@ class CaseProjection final : public Projection {
   // record that cannot be read.
   [[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> StreamEvents(
       const std::string& stream, uint64_t from_revision = 0) const;
-  // Only the records whose event type `wanted` says yes to (the others are
-  // passed over without being decoded); *next_revision receives the
-  // revision after the last record looked at (unchanged when none was).
-  [[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> StreamEventsOfTypes(
-      const std::string& stream, uint64_t from_revision,
-      const std::function<bool(std::string_view type)>& wanted, uint64_t* next_revision) const;
+  // Only a case stream's records that decide who may access it
+  // (codec::DecidesAccess: its opening and team changes), damaged ones
+  // included, without passing over the rest.
+  [[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> AccessRecords(
+      const std::string& stream, uint64_t from_revision) const;
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> CasesOfExpert(
       const std::string& expert_id) const;
   // The cases opened at an employer (from CaseOpened), by case id.
@@ -111,6 +110,9 @@ class CaseProjection final : public Projection {
   // Writes a chunk with its checkpoint, atomically; returns positions advanced.
   [[nodiscard]] absl::StatusOr<uint64_t> Commit(Chunk& chunk)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // The records of `stream` kept under `index` ('s' all, 'a' access).
+  [[nodiscard]] absl::StatusOr<std::vector<eventstore::RecordedEvent>> RecordsUnder(
+      char index, const std::string& stream, uint64_t from_revision) const;
   [[nodiscard]] absl::Status Scan(
       const std::string& prefix,
       const std::function<void(std::string_view, std::string_view)>& fn) const;

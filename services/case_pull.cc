@@ -44,10 +44,11 @@ std::optional<size_t> IndexOf(const DecodedStream& stream, eventstore::Revision 
 
 // What Pull needs to know of a case to decide what the caller sees of it,
 // from its access-deciding records alone (CaseOpened and team changes,
-// codec::DecidesAccess): the rest of its records are opened only as they
-// are sent (codec::ToApi), never decoded into the domain.
+// codec::DecidesAccess; CaseProjection::AccessRecords): the rest of its
+// records are opened only as they are sent (codec::ToApi), never decoded
+// into the domain.
 struct CaseAccess {
-  eventstore::Revision next = 0;  // the case's records read so far
+  eventstore::Revision next = 0;  // after the last access-deciding record read
   std::string unreadable;         // why access cannot be decided (empty: it can)
   std::string employer;
   std::set<std::string> team;
@@ -165,14 +166,12 @@ class PullState {
   // whom an erasure is sent to) skips it.
   absl::StatusOr<const CaseAccess*> AccessOf(const std::string& case_id, bool lenient = false) {
     CaseAccess& a = access_[case_id];
-    // Only the access-deciding records are decoded (the rest are passed
-    // over by type, in the projection).
-    uint64_t next = static_cast<uint64_t>(a.next);
-    ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> records,
-                     projection_->StreamEventsOfTypes(
-                         domain::CaseStream(case_id), next,
-                         [](std::string_view type) { return codec::DecidesAccess(type); }, &next));
-    a.next = static_cast<eventstore::Revision>(next);
+    // Only the access-deciding records are read (the projection keeps them
+    // apart).
+    ASSIGN_OR_RETURN(
+        std::vector<eventstore::RecordedEvent> records,
+        projection_->AccessRecords(domain::CaseStream(case_id), static_cast<uint64_t>(a.next)));
+    if (!records.empty()) a.next = records.back().revision + 1;
     for (const eventstore::RecordedEvent& record : records) {
       absl::StatusOr<domain::Event> event = codec::Decode(record, cases_->sealer());
       if (!event.ok()) {

@@ -1085,6 +1085,34 @@ TEST_F(PullTest, OnlyExpertsPullAndABadCursorIsNamed) {
   EXPECT_EQ(syncs, 1);
 }
 
+// A record that does not read is passed over (as every reader does), but
+// one that decides who may see its case stops the pull, naming it: the
+// device is not sent a case nobody can say it may have.
+TEST_F(PullTest, AnUnreadableRecordIsPassedOverUnlessItDecidesAccess) {
+  auto garbage = [this](const std::string& stream, const std::string& type) {
+    auto appended = store_->Append({stream,
+                                    eventstore::Expectation::Any(),
+                                    {{eventstore::EventId::Random(), type, "\xff garbage", ""}}});
+    EXPECT_TRUE(appended.ok()) << appended.status();
+    return appended.ok() ? appended->last_position : 0;
+  };
+  const Pulled before = Pull("jdevries", 0);
+  ASSERT_TRUE(before.status.ok()) << before.status.error_message();
+  garbage("case-anna", "ContactMoment");
+  const Pulled passed = Pull("jdevries", 0);
+  ASSERT_TRUE(passed.status.ok()) << passed.status.error_message();
+  EXPECT_EQ(passed.Events(), before.Events());
+  const uint64_t bad = garbage("case-bram", "TeamMemberRemoved");
+  const Pulled stopped = Pull("jdevries", 0);
+  EXPECT_EQ(stopped.status.error_code(), StatusCode::DATA_LOSS);
+  EXPECT_NE(stopped.status.error_message().find(
+                absl::StrCat("case 'bram' cannot be synced: who may access it cannot be decided: "
+                             "its TeamMemberRemoved record at position ",
+                             bad)),
+            std::string::npos)
+      << stopped.status.error_message();
+}
+
 TEST_F(PullTest, ARevokedDeviceIsCutOffWhilePulling) {
   ASSERT_EQ(Record("beheer", "anna", TeamAdd("expert:leaver")).error_code(), OK);
   v1::PullRequest request;
