@@ -21,6 +21,7 @@
 #include "services/access_log.h"
 #include "services/case_service.h"
 #include "services/grpc_status.h"
+#include "services/pull_arenas.h"
 
 namespace duurzaam::services {
 namespace {
@@ -325,41 +326,8 @@ namespace {
 // cases they serve for the first time in this call (access-logged, durably,
 // before any of them is written).
 struct Round {
-  std::unique_ptr<google::protobuf::Arena> arena;
+  std::unique_ptr<PullArena> arena;
   std::vector<v1::PullResponse*> responses;
-};
-
-// Rounds' arenas, reused by a call: each starts on a block of its own that
-// Reset keeps (a fresh arena per round would ask the system for new memory,
-// a page fault every 4 KiB, for every round). A block is committed only as
-// far as a round has used it.
-class ArenaPool {
- public:
-  std::unique_ptr<google::protobuf::Arena> Take() {
-    MutexLock lock(&mu_);
-    if (free_.empty()) {
-      char* block = blocks_.emplace_back(new char[kBlockBytes]).get();  // NOLINT: uninitialised
-      google::protobuf::ArenaOptions options;
-      options.initial_block = block;
-      options.initial_block_size = kBlockBytes;
-      return std::make_unique<google::protobuf::Arena>(options);
-    }
-    std::unique_ptr<google::protobuf::Arena> arena = std::move(free_.back());
-    free_.pop_back();
-    return arena;
-  }
-  void Give(std::unique_ptr<google::protobuf::Arena> arena) {
-    arena->Reset();
-    MutexLock lock(&mu_);
-    free_.push_back(std::move(arena));
-  }
-
- private:
-  static constexpr size_t kBlockBytes = size_t{16} << 20;
-  Mutex mu_;
-  std::vector<std::unique_ptr<char[]>> blocks_ ABSL_GUARDED_BY(mu_);
-  // Destroyed before the blocks they start on.
-  std::vector<std::unique_ptr<google::protobuf::Arena>> free_ ABSL_GUARDED_BY(mu_);
 };
 
 // Builds a Pull's rounds on a thread of its own, ahead of the handler that
@@ -371,13 +339,14 @@ class PullProducer {
 
   PullProducer(const domain::Principal& who, uint64_t cursor, uint64_t start_end, CaseReader* cases,
                projections::CaseProjection* projection, eventstore::Store* store,
-               AccessLog* access_log)
+               AccessLog* access_log, PullArenas* arenas)
       : who_(who),
         cursor_(cursor),
         start_end_(start_end),
         cases_(cases),
         store_(store),
         access_log_(access_log),
+        arenas_(arenas),
         state_(who, cases, projection, store) {
     filter_.stream_prefixes = {std::string(domain::kCaseStreamPrefix),
                                std::string(domain::kEmployerStreamPrefix),
@@ -394,7 +363,7 @@ class PullProducer {
   }
 
   // A round written: its arena is used again.
-  void Done(Round round) { arenas_.Give(std::move(round.arena)); }
+  void Done(Round round) { arenas_->Give(std::move(round.arena)); }
 
   // The next round, in order; nullopt when none came within `timeout`. An
   // error ends the call (after the rounds before it were written).
@@ -442,9 +411,9 @@ class PullProducer {
     RETURN_IF_ERROR(cases_->CatchUpTo(end));
     RETURN_IF_ERROR(state_.Refresh());
     Round round;
-    round.arena = arenas_.Take();
-    v1::PullResponse* response =
-        google::protobuf::Arena::CreateMessage<v1::PullResponse>(round.arena.get());
+    round.arena = arenas_->Take();
+    google::protobuf::Arena* arena = round.arena->arena.get();
+    v1::PullResponse* response = google::protobuf::Arena::CreateMessage<v1::PullResponse>(arena);
     auto finish = [&](uint64_t cursor) {
       response->set_cursor(cursor);
       response->set_log_end(end);
@@ -453,7 +422,7 @@ class PullProducer {
         response->set_caught_up(true);
       }
       round.responses.push_back(response);
-      response = google::protobuf::Arena::CreateMessage<v1::PullResponse>(round.arena.get());
+      response = google::protobuf::Arena::CreateMessage<v1::PullResponse>(arena);
       state_.ResetBytesAdded();
     };
     absl::Status added;
@@ -496,8 +465,8 @@ class PullProducer {
   eventstore::Store* store_;
   AccessLog* access_log_;
   eventstore::LogFilter filter_;
+  PullArenas* arenas_;
   PullState state_;
-  ArenaPool arenas_;
   Mutex mu_;
   std::deque<absl::StatusOr<Round>> ready_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
@@ -518,7 +487,7 @@ grpc::Status CaseService::Pull(grpc::ServerContext* context, const v1::PullReque
                                 "); pull from a cursor this server gave")}));
   }
   PullProducer producer(*who, cursor, start_end, guard_->cases(), projection_, store_,
-                        guard_->access_log());
+                        guard_->access_log(), &pull_arenas_);
   while (true) {
     if (grpc::Status alive = CallAlive(*context); !alive.ok()) return alive;
     if (absl::Status s = guard_->StillAdmitted(*context, *who); !s.ok()) return ToGrpcStatus(s);

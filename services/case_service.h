@@ -21,6 +21,7 @@
 #include "eventstore/store.h"
 #include "projections/case_projection.h"
 #include "services/guard.h"
+#include "services/pull_arenas.h"
 #include "services/stream_cache.h"
 
 namespace duurzaam::services {
@@ -109,6 +110,7 @@ class CaseService final : public CaseServiceBase {
   // About 1.5 KiB a record (stored bytes, decoded event, fold): ~30 MiB.
   static constexpr size_t kWriteCacheRecords = 20000;
   StreamCache write_cache_;
+  PullArenas pull_arenas_;  // Pull's rounds, reused across calls
 
  public:
   size_t write_cache_records() const { return write_cache_.cached_records(); }
