@@ -34,7 +34,7 @@ bool DeviceRefused(const grpc::Status& s) {
 // side by side. At most kAhead groups wait.
 class GroupSaver {
  public:
-  using SaveFn = std::function<absl::Status(absl::Span<JournalEntry* const>)>;
+  using SaveFn = std::function<absl::Status(std::vector<PulledBatch>)>;
   static constexpr size_t kAhead = 2;
 
   GroupSaver(SaveFn save, const Progress& progress)
@@ -43,7 +43,7 @@ class GroupSaver {
 
   // Hands a group over (waiting while kAhead are unsaved); false once a
   // save failed (Finish says why).
-  bool Add(std::vector<JournalEntry*> group, uint64_t cursor, uint64_t log_end) {
+  bool Add(std::vector<PulledBatch> group, uint64_t cursor, uint64_t log_end) {
     MutexLock lock(&mu_);
     mu_.Await(absl::Condition(this, &GroupSaver::HasRoom));
     if (!error_.ok()) return false;
@@ -64,7 +64,7 @@ class GroupSaver {
 
  private:
   struct Group {
-    std::vector<JournalEntry*> entries;
+    std::vector<PulledBatch> entries;
     uint64_t cursor, log_end;
   };
   bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -81,7 +81,7 @@ class GroupSaver {
         if (queue_.empty()) return;  // closed, all saved
         group = std::move(queue_.front());
       }
-      const absl::Status s = save_(group.entries);
+      const absl::Status s = save_(std::move(group.entries));
       if (s.ok() && progress_) progress_(group.cursor, group.log_end);
       MutexLock lock(&mu_);
       queue_.pop_front();
@@ -118,15 +118,18 @@ absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Open(const std::string& jo
                                                            std::string_view passphrase) {
   std::unique_ptr<ExpertApp> app(new ExpertApp());
   Replica* replica = &app->replica_;
-  ASSIGN_OR_RETURN(
-      app->vault_, Vault::Open(journal_path, passphrase, [replica](std::string_view record) {
-        // Parsed where the replica keeps its events.
-        auto* entry = google::protobuf::Arena::CreateMessage<JournalEntry>(replica->arena());
-        if (!entry->ParseFromArray(record.data(), static_cast<int>(record.size()))) {
-          return absl::DataLossError("a journal record is not a JournalEntry");
-        }
-        return replica->Apply(entry);
-      }));
+  // Each record parsed on one arena, reset for the next (what the replica
+  // keeps, it copies out).
+  google::protobuf::Arena arena;
+  auto replay = [replica, &arena](std::string_view record) {
+    arena.Reset();
+    auto* entry = google::protobuf::Arena::CreateMessage<JournalEntry>(&arena);
+    if (!entry->ParseFromArray(record.data(), static_cast<int>(record.size()))) {
+      return absl::DataLossError("a journal record is not a JournalEntry");
+    }
+    return replica->Apply(*entry);
+  };
+  ASSIGN_OR_RETURN(app->vault_, Vault::Open(journal_path, passphrase, replay));
   // A purge the app had not finished (a crash between the removal and
   // the rewrite): finish it now.
   if (app->replica_.NeedsCompaction()) RETURN_IF_ERROR(app->Compact());
@@ -145,7 +148,16 @@ absl::Status ExpertApp::Save(absl::Span<JournalEntry* const> entries) {
   records.reserve(entries.size());
   for (const JournalEntry* e : entries) records.emplace_back(*e);
   RETURN_IF_ERROR(vault_->Append(records));
-  for (JournalEntry* e : entries) RETURN_IF_ERROR(replica_.Apply(e));
+  for (JournalEntry* e : entries) RETURN_IF_ERROR(replica_.Apply(*e));
+  return absl::OkStatus();
+}
+
+absl::Status ExpertApp::SavePulled(std::vector<PulledBatch> group) {
+  std::vector<std::string> encoded;
+  encoded.reserve(group.size());
+  for (const PulledBatch& batch : group) encoded.push_back(EncodeEntry(batch));
+  RETURN_IF_ERROR(vault_->Append(std::vector<Vault::Record>(encoded.begin(), encoded.end())));
+  for (PulledBatch& batch : group) replica_.ApplyPulled(std::move(batch));
   return absl::OkStatus();
 }
 
@@ -154,7 +166,6 @@ absl::Status ExpertApp::Compact() {
   std::vector<Vault::Record> records(snapshot.begin(), snapshot.end());
   RETURN_IF_ERROR(vault_->Rewrite(records));
   replica_.MarkCompacted();
-  replica_.Repack();
   return absl::OkStatus();
 }
 
@@ -283,33 +294,44 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
   grpc::ClientContext context;
   if (make_context) make_context(&context);
   auto reader = stub->Pull(&context, request);
-  // Parsed where the replica keeps its events: Apply takes them from there
-  // without a copy.
-  google::protobuf::Arena* arena = replica_.arena();
-  auto* response = google::protobuf::Arena::CreateMessage<::duurzaam::v1::PullResponse>(arena);
+  // Each response is parsed on one arena, on a block kept from one
+  // response to the next (a response is at most about 2 MiB on the wire),
+  // and taken into a batch of encoded changes before the next is read.
+  constexpr size_t kResponseBlockBytes = size_t{8} << 20;
+  std::unique_ptr<char[]> block(new char[kResponseBlockBytes]);  // NOLINT: the arena's
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block.get();
+  options.initial_block_size = kResponseBlockBytes;
+  google::protobuf::Arena arena(options);
+  auto* response = google::protobuf::Arena::CreateMessage<::duurzaam::v1::PullResponse>(&arena);
   // Responses are saved in groups (one durable append each, of about
   // kSaveBytes, and always at the caught-up marker): each group holds its
   // responses' changes and the last cursor, so a crash resumes after the
   // last group saved. A group is saved on a thread of its own while the
   // next is read.
   constexpr size_t kSaveBytes = 8 << 20;
-  GroupSaver saver([this](absl::Span<JournalEntry* const> group) { return Save(group); }, progress);
-  std::vector<JournalEntry*> group;
+  GroupSaver saver([this](std::vector<PulledBatch> group) { return SavePulled(std::move(group)); },
+                   progress);
+  std::vector<PulledBatch> group;
   size_t group_bytes = 0;
+  uint64_t cursor = 0, log_end = 0;
   while (reader->Read(response)) {
-    JournalEntry& entry =
-        *group.emplace_back(google::protobuf::Arena::CreateMessage<JournalEntry>(arena));
-    auto* pulled = entry.mutable_pulled();
-    pulled->mutable_changes()->Swap(response->mutable_changes());
-    pulled->set_cursor(response->cursor());
-    group_bytes += entry.ByteSizeLong();
-    for (const auto& c : pulled->changes()) {
-      if (c.has_event()) ++report.events_received;
-      if (c.has_removed()) ++report.cases_removed;
+    PulledBatch& batch = group.emplace_back(ToBatch(response->changes(), response->cursor()));
+    group_bytes += batch.bytes;
+    for (const PulledChange& c : batch.changes) {
+      if (c.removed) {
+        ++report.cases_removed;
+      } else {
+        ++report.events_received;
+      }
     }
+    cursor = response->cursor();
+    log_end = response->log_end();
     if (response->caught_up()) report.caught_up = true;
+    arena.Reset();
+    response = google::protobuf::Arena::CreateMessage<::duurzaam::v1::PullResponse>(&arena);
     if (group_bytes >= kSaveBytes || report.caught_up) {
-      const bool ok = saver.Add(std::move(group), response->cursor(), response->log_end());
+      const bool ok = saver.Add(std::move(group), cursor, log_end);
       group.clear();
       group_bytes = 0;
       if (!ok) break;
@@ -317,7 +339,7 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
     if (report.caught_up) break;
   }
   // What came before a cut connection is kept too.
-  if (!group.empty()) saver.Add(std::move(group), response->cursor(), response->log_end());
+  if (!group.empty()) saver.Add(std::move(group), cursor, log_end);
   const absl::Status saved = saver.Finish();
   // Cancel only a stream this side leaves (caught up, or a failed save): a
   // stream the server ended keeps the server's status.

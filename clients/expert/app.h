@@ -79,8 +79,9 @@ class ExpertApp {
  private:
   ExpertApp() = default;
   [[nodiscard]] absl::Status Save(std::vector<JournalEntry> entries);
-  // Entries made in the replica's arena give their events up without a copy.
   [[nodiscard]] absl::Status Save(absl::Span<JournalEntry* const> entries);
+  // Pulled batches: one durable append, then applied.
+  [[nodiscard]] absl::Status SavePulled(std::vector<PulledBatch> group);
   [[nodiscard]] absl::Status Compact();
   [[nodiscard]] absl::Status PurgeAll(SyncReport* report);
 

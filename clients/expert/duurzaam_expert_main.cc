@@ -251,11 +251,11 @@ std::string Explain(const expert::Replica& r, const expert::IntentRecord& i) {
   auto c = r.cases().find(i.intent.case_id());
   for (int64_t rev : i.outcome.conflicting_revisions()) {
     if (c == r.cases().end()) break;
-    auto e = c->second.events.find(rev);
-    if (e == c->second.events.end()) continue;
-    absl::StatusOr<domain::Event> other = expert::FromSynced(*e->second);
+    ::duurzaam::v1::SyncedEvent e;
+    if (!c->second.events.Parse(rev, &e)) continue;
+    absl::StatusOr<domain::Event> other = expert::FromSynced(e);
     if (!other.ok()) continue;
-    absl::StrAppend(&theirs, theirs.empty() ? "" : "; ", e->second->event().recorded_by().id(),
+    absl::StrAppend(&theirs, theirs.empty() ? "" : "; ", e.event().recorded_by().id(),
                     T(" legde vast: '", " recorded: '"), In(domain::Title(*other)), "' (",
                     domain::FormatDate(other->occurred_on), ")");
   }

@@ -1,9 +1,9 @@
 #include "clients/expert/replica.h"
 
-#include <sys/mman.h>
+#include <string.h>  // explicit_bzero
 
 #include <algorithm>
-#include <new>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "codec/eventstore_codec.h"
@@ -11,6 +11,8 @@
 #include "common/status_macros.h"
 #include "domain/case_state.h"
 #include "domain/decide.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace duurzaam::expert {
 namespace {
@@ -33,60 +35,163 @@ IntentState FromKind(IntentOutcome::Kind kind) {
   }
 }
 
-// Arena blocks: mapped in 2 MiB multiples and marked for transparent huge
-// pages, so filling them faults once per 2 MiB instead of every 4 KiB.
-constexpr size_t kHugePage = size_t{2} << 20;
+using google::protobuf::internal::WireFormatLite;
 
-void* MapBlock(size_t size) {
-  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  if (size >= kHugePage) (void)::madvise(p, size, MADV_HUGEPAGE);
-  return p;
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
 }
 
-void UnmapBlock(void* p, size_t size) { ::munmap(p, size); }
-
-std::unique_ptr<google::protobuf::Arena> NewArena() {
-  google::protobuf::ArenaOptions options;
-  options.start_block_size = kHugePage;
-  options.max_block_size = 4 * kHugePage;
-  options.block_alloc = &MapBlock;
-  options.block_dealloc = &UnmapBlock;
-  return std::make_unique<google::protobuf::Arena>(options);
+void AppendTag(int field, WireFormatLite::WireType type, std::string* out) {
+  AppendVarint(WireFormatLite::MakeTag(field, type), out);
 }
 
-// The event `change` holds, taken out of it into `arena`: by pointer when
-// it already lives there, else copied in.
-const SyncedEvent* TakeEvent(::duurzaam::v1::SyncChange* change, google::protobuf::Arena* arena) {
-  if (change->GetArena() == arena) return change->unsafe_arena_release_event();
-  SyncedEvent* e = google::protobuf::Arena::CreateMessage<SyncedEvent>(arena);
-  e->CopyFrom(change->event());
-  return e;
+size_t VarintSize(uint64_t v) { return google::protobuf::io::CodedOutputStream::VarintSize64(v); }
+
+// A length-delimited field of `size` bytes, with its tag and length.
+size_t FieldSize(int field, size_t size) {
+  return VarintSize(WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) +
+         VarintSize(size) + size;
 }
 
 }  // namespace
 
-Replica::Replica() : arena_(NewArena()) {}
+HeldEvents::HeldEvents(HeldEvents&& other) noexcept { *this = std::move(other); }
 
-// The maps point into the arena: they go first.
-Replica::~Replica() {
-  cases_.clear();
-  employers_.clear();
+HeldEvents& HeldEvents::operator=(HeldEvents&& other) noexcept {
+  if (this != &other) {
+    Wipe();
+    index_ = std::move(other.index_);
+    bytes_ = std::move(other.bytes_);
+    used_ = std::exchange(other.used_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    other.index_.clear();
+  }
+  return *this;
 }
 
-void Replica::Repack() {
-  std::unique_ptr<google::protobuf::Arena> fresh = NewArena();
-  auto move = [&](HeldEvents& events) {
-    for (auto& [revision, e] : events) {
-      SyncedEvent* copy = google::protobuf::Arena::CreateMessage<SyncedEvent>(fresh.get());
-      copy->CopyFrom(*e);
-      e = copy;
+HeldEvents::~HeldEvents() { Wipe(); }
+
+void HeldEvents::Wipe() {
+  if (bytes_ != nullptr) explicit_bzero(bytes_.get(), capacity_);
+  bytes_.reset();
+  used_ = capacity_ = 0;
+  index_.clear();
+}
+
+void HeldEvents::Reserve(size_t more) {
+  if (used_ + more <= capacity_) return;
+  const size_t capacity = std::max({used_ + more, capacity_ * 2, size_t{4096}});
+  std::unique_ptr<char[]> bytes(new char[capacity]);  // NOLINT: written before read
+  if (used_ > 0) std::memcpy(bytes.get(), bytes_.get(), used_);
+  if (bytes_ != nullptr) explicit_bzero(bytes_.get(), capacity_);
+  bytes_ = std::move(bytes);
+  capacity_ = capacity;
+}
+
+void HeldEvents::Put(int64_t revision, std::string_view encoded) {
+  Reserve(encoded.size());
+  if (!encoded.empty()) std::memcpy(bytes_.get() + used_, encoded.data(), encoded.size());
+  const Entry entry{revision, used_, encoded.size()};
+  used_ += encoded.size();
+  // Events come in revision order: appended; otherwise put in place.
+  if (index_.empty() || index_.back().revision < revision) {
+    index_.push_back(entry);
+    return;
+  }
+  auto it = std::lower_bound(index_.begin(), index_.end(), revision,
+                             [](const Entry& e, int64_t r) { return e.revision < r; });
+  if (it != index_.end() && it->revision == revision) {
+    explicit_bzero(bytes_.get() + it->offset, it->size);  // replaced
+    *it = entry;
+  } else {
+    index_.insert(it, entry);
+  }
+}
+
+std::optional<std::string_view> HeldEvents::Find(int64_t revision) const {
+  auto it = std::lower_bound(index_.begin(), index_.end(), revision,
+                             [](const Entry& e, int64_t r) { return e.revision < r; });
+  if (it == index_.end() || it->revision != revision) return std::nullopt;
+  return std::string_view(bytes_.get() + it->offset, it->size);
+}
+
+bool HeldEvents::Parse(int64_t revision, SyncedEvent* out) const {
+  std::optional<std::string_view> encoded = Find(revision);
+  return encoded && out->ParseFromArray(encoded->data(), static_cast<int>(encoded->size()));
+}
+
+PulledBatch ToBatch(const google::protobuf::RepeatedPtrField<::duurzaam::v1::SyncChange>& changes,
+                    uint64_t cursor) {
+  PulledBatch batch;
+  batch.cursor = cursor;
+  batch.changes.reserve(changes.size());
+  for (const ::duurzaam::v1::SyncChange& change : changes) {
+    if (change.has_removed()) {
+      PulledChange& c = batch.changes.emplace_back();
+      c.removed = true;
+      c.case_id = change.removed().case_id();
+      c.reason = change.removed().reason();
+      change.removed().SerializeToString(&c.encoded);
+      batch.bytes += c.encoded.size();
+      continue;
     }
-  };
-  for (auto& [id, copy] : cases_) move(copy.events);
-  for (auto& [id, events] : employers_) move(events);
-  arena_ = std::move(fresh);
+    if (!change.has_event()) continue;
+    const SyncedEvent& e = change.event();
+    PulledChange& c = batch.changes.emplace_back();
+    c.case_id = e.case_id();
+    c.employer_id = e.employer_id();
+    c.revision = e.revision();
+    if (e.event().has_case_opened()) c.opened_employer = e.event().case_opened().employer_id();
+    e.SerializeToString(&c.encoded);
+    batch.bytes += c.encoded.size();
+  }
+  return batch;
 }
+
+std::string EncodeEntry(const PulledBatch& batch) {
+  constexpr auto kLength = WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  // Pulled: the changes (field 1: SyncChange, its event in 1 or its
+  // removal in 2), then the cursor (2).
+  auto change_size = [](const PulledChange& c) {
+    return FieldSize(c.removed ? ::duurzaam::v1::SyncChange::kRemovedFieldNumber
+                               : ::duurzaam::v1::SyncChange::kEventFieldNumber,
+                     c.encoded.size());
+  };
+  size_t pulled = 0;
+  for (const PulledChange& c : batch.changes) {
+    pulled += FieldSize(v1::Pulled::kChangesFieldNumber, change_size(c));
+  }
+  if (batch.cursor != 0) {
+    pulled += VarintSize(WireFormatLite::MakeTag(v1::Pulled::kCursorFieldNumber,
+                                                 WireFormatLite::WIRETYPE_VARINT)) +
+              VarintSize(batch.cursor);
+  }
+  std::string out;
+  out.reserve(FieldSize(JournalEntry::kPulledFieldNumber, pulled));
+  AppendTag(JournalEntry::kPulledFieldNumber, kLength, &out);
+  AppendVarint(pulled, &out);
+  for (const PulledChange& c : batch.changes) {
+    AppendTag(v1::Pulled::kChangesFieldNumber, kLength, &out);
+    AppendVarint(change_size(c), &out);
+    AppendTag(c.removed ? ::duurzaam::v1::SyncChange::kRemovedFieldNumber
+                        : ::duurzaam::v1::SyncChange::kEventFieldNumber,
+              kLength, &out);
+    AppendVarint(c.encoded.size(), &out);
+    out.append(c.encoded);
+  }
+  if (batch.cursor != 0) {
+    AppendTag(v1::Pulled::kCursorFieldNumber, WireFormatLite::WIRETYPE_VARINT, &out);
+    AppendVarint(batch.cursor, &out);
+  }
+  return out;
+}
+
+Replica::Replica() = default;
+Replica::~Replica() = default;
 
 absl::StatusOr<domain::Event> FromSynced(const SyncedEvent& e) {
   return codec::FromRecorded(e.event(), e.event_id(), codec::FromTimestamp(e.recorded_at()));
@@ -138,31 +243,31 @@ const IntentRecord* Replica::FindIntent(const std::string& event_id) const {
   return it == intent_index_.end() ? nullptr : &intents_[it->second];
 }
 
-absl::Status Replica::Apply(JournalEntry* entry_ptr) {
-  JournalEntry& entry = *entry_ptr;
+void Replica::ApplyPulled(PulledBatch batch) {
+  for (PulledChange& c : batch.changes) {
+    if (c.removed) {
+      Remove(c.case_id, c.reason, false);
+      continue;
+    }
+    if (!c.case_id.empty()) {
+      CaseCopy& copy = cases_[c.case_id];
+      if (!c.opened_employer.empty()) copy.employer_id = c.opened_employer;
+      copy.events.Put(c.revision, c.encoded);
+    } else if (!c.employer_id.empty()) {
+      employers_[c.employer_id].Put(c.revision, c.encoded);
+    }
+  }
+  cursor_ = std::max(cursor_, batch.cursor);
+}
+
+absl::Status Replica::Apply(const JournalEntry& entry) {
   switch (entry.entry_case()) {
     case JournalEntry::kIdentity:
       identity_ = entry.identity();
       return absl::OkStatus();
-    case JournalEntry::kPulled: {
-      for (auto& change : *entry.mutable_pulled()->mutable_changes()) {
-        if (change.has_removed()) {
-          Remove(change.removed().case_id(), change.removed().reason(), false);
-          continue;
-        }
-        if (!change.has_event()) continue;
-        const SyncedEvent& e = change.event();
-        if (!e.case_id().empty()) {
-          CaseCopy& copy = cases_[e.case_id()];
-          if (e.event().has_case_opened()) copy.employer_id = e.event().case_opened().employer_id();
-          copy.events[e.revision()] = TakeEvent(&change, arena_.get());
-        } else if (!e.employer_id().empty()) {
-          employers_[e.employer_id()][e.revision()] = TakeEvent(&change, arena_.get());
-        }
-      }
-      cursor_ = std::max(cursor_, entry.pulled().cursor());
+    case JournalEntry::kPulled:
+      ApplyPulled(ToBatch(entry.pulled().changes(), entry.pulled().cursor()));
       return absl::OkStatus();
-    }
     case JournalEntry::kIntent: {
       const auto& intent = entry.intent().intent();
       if (intent_index_.contains(intent.event_id())) {
@@ -241,7 +346,7 @@ void Replica::Remove(const std::string& case_id, ::duurzaam::v1::CaseRemoved::Re
 int64_t Replica::ServerRevision(const std::string& case_id) const {
   auto it = cases_.find(case_id);
   if (it == cases_.end() || it->second.events.empty()) return -1;
-  return it->second.events.rbegin()->first;
+  return it->second.events.revision(it->second.events.size() - 1);
 }
 
 int Replica::PendingOn(const std::string& case_id) const {
@@ -250,16 +355,25 @@ int Replica::PendingOn(const std::string& case_id) const {
   }));
 }
 
+absl::Status Replica::Decode(const HeldEvents& held, std::vector<domain::Event>* out) {
+  SyncedEvent synced;  // reused: its fields keep their memory
+  for (size_t i = 0; i < held.size(); ++i) {
+    const std::string_view encoded = held.encoded(i);
+    if (!synced.ParseFromArray(encoded.data(), static_cast<int>(encoded.size()))) {
+      return absl::DataLossError(
+          absl::StrCat("the replica's event at revision ", held.revision(i), " does not read"));
+    }
+    ASSIGN_OR_RETURN(domain::Event event, FromSynced(synced));
+    out->push_back(std::move(event));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<domain::Event>> Replica::Events(const std::string& case_id,
                                                            bool offline) const {
   std::vector<domain::Event> events;
   auto it = cases_.find(case_id);
-  if (it != cases_.end()) {
-    for (const auto& [revision, synced] : it->second.events) {
-      ASSIGN_OR_RETURN(domain::Event event, FromSynced(*synced));
-      events.push_back(std::move(event));
-    }
-  }
+  if (it != cases_.end()) RETURN_IF_ERROR(Decode(it->second.events, &events));
   if (offline) {
     for (const IntentRecord& r : intents_) {
       if (r.state != IntentState::kPending || r.intent.case_id() != case_id) continue;
@@ -280,10 +394,7 @@ absl::StatusOr<std::vector<domain::Event>> Replica::EmployerEvents(
   if (c == cases_.end()) return events;
   auto it = employers_.find(c->second.employer_id);
   if (it == employers_.end()) return events;
-  for (const auto& [revision, synced] : it->second) {
-    ASSIGN_OR_RETURN(domain::Event event, FromSynced(*synced));
-    events.push_back(std::move(event));
-  }
+  RETURN_IF_ERROR(Decode(it->second, &events));
   return events;
 }
 
@@ -326,14 +437,17 @@ absl::StatusOr<JournalEntry> Replica::NewIntent(const std::string& case_id,
 std::vector<JournalEntry> Replica::Snapshot() const {
   std::vector<JournalEntry> out;
   out.emplace_back().mutable_identity()->CopyFrom(identity_);
-  for (const auto& [id, copy] : cases_) {
+  auto add = [&](const HeldEvents& held) {
     auto* pulled = out.emplace_back().mutable_pulled();
-    for (const auto& [revision, e] : copy.events) *pulled->add_changes()->mutable_event() = *e;
-  }
-  for (const auto& [id, events] : employers_) {
-    auto* pulled = out.emplace_back().mutable_pulled();
-    for (const auto& [revision, e] : events) *pulled->add_changes()->mutable_event() = *e;
-  }
+    for (size_t i = 0; i < held.size(); ++i) {
+      const std::string_view encoded = held.encoded(i);
+      // Held only once they parsed.
+      (void)pulled->add_changes()->mutable_event()->ParseFromArray(
+          encoded.data(), static_cast<int>(encoded.size()));
+    }
+  };
+  for (const auto& [id, copy] : cases_) add(copy.events);
+  for (const auto& [id, events] : employers_) add(events);
   out.emplace_back().mutable_pulled()->set_cursor(cursor_);
   for (const PurgedIntentRecord& r : purged_intents_) {
     auto* p = out.emplace_back().mutable_purged_intent();

@@ -13,7 +13,6 @@
 
 #include "absl/status/statusor.h"
 #include "domain/events.h"
-#include "google/protobuf/arena.h"
 #include "domain/status.h"
 #include "duurzaam/expert/v1/journal.pb.h"
 #include "duurzaam/v1/cases.pb.h"
@@ -64,9 +63,68 @@ struct PurgedIntentRecord {
   bool device_refused = false;
 };
 
-// Events the replica holds live in its arena (Replica::arena), so a pull
-// parsed there is kept without a copy.
-using HeldEvents = std::map<int64_t, const ::duurzaam::v1::SyncedEvent*>;  // by revision
+// The events of a case (or of an employer) as the server sent them, each
+// kept as its encoding (a v1::SyncedEvent) in one buffer, by revision:
+// about a fifth of the memory of the parsed messages, so a first sync of
+// 100,000 events touches little fresh memory. The bytes are overwritten
+// with zeros when they move and when they go (a purged case's plaintext
+// leaves the app's memory, not only its file).
+class HeldEvents {
+ public:
+  HeldEvents() = default;
+  HeldEvents(HeldEvents&& other) noexcept;
+  HeldEvents& operator=(HeldEvents&& other) noexcept;
+  ~HeldEvents();
+
+  // Keeps `encoded` as the event at `revision` (replacing one held there).
+  void Put(int64_t revision, std::string_view encoded);
+  // The encoding at `revision`; nullopt when none is held.
+  std::optional<std::string_view> Find(int64_t revision) const;
+  // The event at `revision`, parsed; false when none is held (or it does
+  // not parse).
+  bool Parse(int64_t revision, ::duurzaam::v1::SyncedEvent* out) const;
+
+  size_t size() const { return index_.size(); }
+  bool empty() const { return index_.empty(); }
+  // In revision order: the i-th revision and its encoding.
+  int64_t revision(size_t i) const { return index_[i].revision; }
+  std::string_view encoded(size_t i) const {
+    return std::string_view(bytes_.get() + index_[i].offset, index_[i].size);
+  }
+
+ private:
+  struct Entry {
+    int64_t revision;
+    size_t offset, size;
+  };
+  void Reserve(size_t more);
+  void Wipe();
+  std::vector<Entry> index_;  // by revision
+  std::unique_ptr<char[]> bytes_;
+  size_t used_ = 0, capacity_ = 0;
+};
+
+// A pulled response as the app keeps it: each change encoded once, for the
+// journal and the replica alike, with what the replica files it under.
+struct PulledChange {
+  std::string encoded;  // the SyncedEvent, or the CaseRemoved
+  bool removed = false;
+  std::string case_id;      // an event of a case, or the case removed
+  std::string employer_id;  // an employer-wide event
+  int64_t revision = 0;
+  std::string opened_employer;  // a CaseOpened's employer
+  ::duurzaam::v1::CaseRemoved::Reason reason = ::duurzaam::v1::CaseRemoved::REASON_UNSPECIFIED;
+};
+struct PulledBatch {
+  std::vector<PulledChange> changes;
+  uint64_t cursor = 0;
+  size_t bytes = 0;  // of the encodings
+};
+PulledBatch ToBatch(const google::protobuf::RepeatedPtrField<::duurzaam::v1::SyncChange>& changes,
+                    uint64_t cursor);
+// The JournalEntry (`pulled`) the batch was made from, encoded from the
+// changes' encodings: it parses to that entry.
+std::string EncodeEntry(const PulledBatch& batch);
 
 struct CaseCopy {
   HeldEvents events;
@@ -80,21 +138,11 @@ class Replica {
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
 
-  // Applies one journal entry (in journal order), taking what it keeps out
-  // of it: the events of an entry made in arena() without a copy.
-  // INVALID_ARGUMENT for an entry that does not fit (an outcome for an
-  // unknown intent, ...).
-  [[nodiscard]] absl::Status Apply(JournalEntry* entry);
-
-  // Where to make the messages (a pull's response, a replayed journal
-  // record) whose events Apply keeps. Its blocks are large, mapped with
-  // transparent huge pages where the system offers them (a first sync of
-  // 100,000 events otherwise spends a page fault every 4 KiB). What Apply
-  // does not keep stays in it until Repack.
-  google::protobuf::Arena* arena() { return arena_.get(); }
-  // Moves the held events into a new arena and drops the old one (unmapped:
-  // a purged case's plaintext leaves the app's memory, not only its file).
-  void Repack();
+  // Applies one journal entry (in journal order). INVALID_ARGUMENT for an
+  // entry that does not fit (an outcome for an unknown intent, ...).
+  [[nodiscard]] absl::Status Apply(const JournalEntry& entry);
+  // A pulled entry as a batch (what Apply makes of one).
+  void ApplyPulled(PulledBatch batch);
 
   const ::duurzaam::expert::v1::Identity& identity() const { return identity_; }
   uint64_t cursor() const { return cursor_; }
@@ -137,12 +185,13 @@ class Replica {
  private:
   void Remove(const std::string& case_id, ::duurzaam::v1::CaseRemoved::Reason reason,
               bool device_refused);
+  // The held events in domain terms, appended to `out`.
+  [[nodiscard]] static absl::Status Decode(const HeldEvents& held, std::vector<domain::Event>* out);
 
   ::duurzaam::expert::v1::Identity identity_;
   uint64_t cursor_ = 0;
-  std::unique_ptr<google::protobuf::Arena> arena_;
   std::map<std::string, CaseCopy> cases_;
-  std::map<std::string, HeldEvents> employers_;
+  std::map<std::string, HeldEvents> employers_;  // by employer id
   std::vector<IntentRecord> intents_;
   std::vector<PurgedIntentRecord> purged_intents_;
   std::map<std::string, size_t> intent_index_;  // event id → intents_

@@ -47,8 +47,8 @@ class Vault {
   class Record {
    public:
     Record(std::string_view bytes) : bytes_(bytes), size_(bytes.size()) {}  // NOLINT
-    Record(const char* bytes) : Record(std::string_view(bytes)) {}         // NOLINT
-    Record(const std::string& bytes) : Record(std::string_view(bytes)) {}  // NOLINT
+    Record(const char* bytes) : Record(std::string_view(bytes)) {}          // NOLINT
+    Record(const std::string& bytes) : Record(std::string_view(bytes)) {}   // NOLINT
     // The message must not change until the append returns.
     Record(const google::protobuf::MessageLite& message)  // NOLINT
         : message_(&message), size_(message.ByteSizeLong()) {}

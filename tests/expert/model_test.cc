@@ -606,9 +606,9 @@ TEST_F(ExpertModelTest, NoIntentLostOrTwiceAndEveryReplicaEqualsTheServer) {
         // The content the device saved, as the device now holds it.
         auto copy = replica.cases().find(r.intent.case_id());
         if (copy != replica.cases().end()) {
-          auto event = copy->second.events.find(static_cast<int64_t>(at->second.second));
-          ASSERT_NE(event, copy->second.events.end());
-          v1::PlacementEvent stored = event->second->event();
+          v1::SyncedEvent event;
+          ASSERT_TRUE(copy->second.events.Parse(static_cast<int64_t>(at->second.second), &event));
+          v1::PlacementEvent stored = event.event();
           stored.clear_recorded_by();
           stored.clear_schema_version();
           EXPECT_TRUE(
@@ -651,10 +651,11 @@ TEST_F(ExpertModelTest, NoIntentLostOrTwiceAndEveryReplicaEqualsTheServer) {
       const auto& records = log.at("case-" + id);
       ASSERT_EQ(copy.events.size(), records.size()) << d.name << " " << id;
       for (const v1::RecordedEvent& r : records) {
-        auto e = copy.events.find(static_cast<int64_t>(r.revision()));
-        ASSERT_NE(e, copy.events.end()) << d.name << " " << id << "/" << r.revision();
-        EXPECT_EQ(e->second->event_id(), r.event_id());
-        EXPECT_EQ(e->second->position(), r.position());
+        v1::SyncedEvent e;
+        ASSERT_TRUE(copy.events.Parse(static_cast<int64_t>(r.revision()), &e))
+            << d.name << " " << id << "/" << r.revision();
+        EXPECT_EQ(e.event_id(), r.event_id());
+        EXPECT_EQ(e.position(), r.position());
       }
     }
   }

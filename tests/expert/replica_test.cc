@@ -1,7 +1,6 @@
-// The replica keeps the events it is given in its arena: a pull parsed there
-// is kept without a copy, one made elsewhere is copied in, and Repack moves
-// what is held to a new arena (the old one, with a purged case's plaintext,
-// is dropped) without changing it.
+// The replica keeps each event it is given as its encoding, by revision;
+// a pulled batch encodes the journal entry it was made from; a purge leaves
+// none of a case's bytes behind.
 #include "clients/expert/replica.h"
 
 #include <gtest/gtest.h>
@@ -37,55 +36,110 @@ void FillPulled(JournalEntry* entry, const std::string& case_id, int n, uint64_t
   pulled->set_cursor(cursor);
 }
 
-TEST(ReplicaTest, EventsMadeInItsArenaAreKeptWithoutACopyOthersAreCopiedIn) {
+TEST(ReplicaTest, EventsAreKeptAsTheyCameAndReadBackEqual) {
   Replica replica;
-  auto* in_arena = google::protobuf::Arena::CreateMessage<JournalEntry>(replica.arena());
-  FillPulled(in_arena, "anna", 3, 3);
-  const ::duurzaam::v1::SyncedEvent* first = &in_arena->pulled().changes(1).event();
-  ASSERT_TRUE(replica.Apply(in_arena).ok());
-  EXPECT_EQ(replica.cases().at("anna").events.at(1), first);  // the same object
-  EXPECT_FALSE(in_arena->pulled().changes(1).has_event());    // taken out
-
-  JournalEntry on_heap;
-  FillPulled(&on_heap, "bram", 2, 5);
-  ASSERT_TRUE(replica.Apply(&on_heap).ok());
-  const auto* kept = replica.cases().at("bram").events.at(1);
-  EXPECT_NE(kept, &on_heap.pulled().changes(1).event());
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-      *kept, on_heap.pulled().changes(1).event()));
-  EXPECT_EQ(replica.cases().at("anna").employer_id, "acme");
-  EXPECT_EQ(replica.cursor(), 5u);
-}
-
-TEST(ReplicaTest, RepackMovesWhatIsHeldAndKeepsItEqual) {
-  Replica replica;
-  auto* entry = google::protobuf::Arena::CreateMessage<JournalEntry>(replica.arena());
-  FillPulled(entry, "anna", 50, 50);
-  ASSERT_TRUE(replica.Apply(entry).ok());
-  JournalEntry other;
-  FillPulled(&other, "bram", 10, 60);
-  ASSERT_TRUE(replica.Apply(&other).ok());
-  // A purge of bram, then the repack a compaction makes.
-  JournalEntry purge;
-  purge.mutable_purged()->set_case_id("bram");
-  ASSERT_TRUE(replica.Apply(&purge).ok());
-  const std::vector<JournalEntry> before = replica.Snapshot();
-  const auto* old_event = replica.cases().at("anna").events.at(7);
-  google::protobuf::Arena* old_arena = replica.arena();
-  replica.Repack();
-  EXPECT_NE(replica.arena(), old_arena);
-  EXPECT_NE(replica.cases().at("anna").events.at(7), old_event);
-  EXPECT_EQ(replica.cases().at("anna").events.at(7)->GetArena(), replica.arena());
-  EXPECT_FALSE(replica.cases().contains("bram"));
-  const std::vector<JournalEntry> after = replica.Snapshot();
-  ASSERT_EQ(before.size(), after.size());
-  for (size_t i = 0; i < before.size(); ++i) {
-    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(before[i], after[i])) << i;
+  JournalEntry anna;
+  FillPulled(&anna, "anna", 3, 3);
+  ASSERT_TRUE(replica.Apply(anna).ok());
+  JournalEntry bram;
+  FillPulled(&bram, "bram", 2, 5);
+  ASSERT_TRUE(replica.Apply(bram).ok());
+  const HeldEvents& held = replica.cases().at("anna").events;
+  ASSERT_EQ(held.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    ::duurzaam::v1::SyncedEvent e;
+    ASSERT_TRUE(held.Parse(i, &e));
+    EXPECT_TRUE(
+        google::protobuf::util::MessageDifferencer::Equals(e, anna.pulled().changes(i).event()))
+        << i;
   }
-  // What it holds reads as before.
+  EXPECT_FALSE(held.Find(3).has_value());
+  EXPECT_EQ(replica.cases().at("anna").employer_id, "acme");
+  EXPECT_EQ(replica.ServerRevision("bram"), 1);
+  EXPECT_EQ(replica.cursor(), 5u);
   auto events = replica.Events("anna", false);
   ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[2].id, anna.pulled().changes(2).event().event_id());
+}
+
+TEST(ReplicaTest, HeldEventsTakeAnyOrderAndAReplacement) {
+  HeldEvents held;
+  std::string big(5000, 'x');  // beyond the first buffer: it grows
+  held.Put(2, "two");
+  held.Put(0, "zero");
+  held.Put(5, big);
+  held.Put(1, "one");
+  held.Put(2, "TWO");
+  ASSERT_EQ(held.size(), 4u);
+  std::vector<int64_t> revisions;
+  for (size_t i = 0; i < held.size(); ++i) revisions.push_back(held.revision(i));
+  EXPECT_EQ(revisions, (std::vector<int64_t>{0, 1, 2, 5}));
+  EXPECT_EQ(*held.Find(2), "TWO");
+  EXPECT_EQ(*held.Find(0), "zero");
+  EXPECT_EQ(*held.Find(5), big);
+  EXPECT_FALSE(held.Find(3).has_value());
+  HeldEvents moved(std::move(held));
+  EXPECT_EQ(*moved.Find(1), "one");
+  EXPECT_TRUE(held.empty());  // NOLINT: moved from, left empty
+}
+
+TEST(ReplicaTest, ABatchEncodesTheEntryItWasMadeFrom) {
+  JournalEntry entry;
+  FillPulled(&entry, "anna", 4, 4);
+  auto* removed = entry.mutable_pulled()->add_changes()->mutable_removed();
+  removed->set_case_id("bram");
+  removed->set_reason(::duurzaam::v1::CaseRemoved::LEFT_TEAM);
+  removed->set_position(3);
+  const PulledBatch batch = ToBatch(entry.pulled().changes(), entry.pulled().cursor());
+  ASSERT_EQ(batch.changes.size(), 5u);
+  EXPECT_EQ(batch.changes[0].opened_employer, "acme");
+  EXPECT_TRUE(batch.changes[4].removed);
+  JournalEntry parsed;
+  ASSERT_TRUE(parsed.ParseFromString(EncodeEntry(batch)));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parsed, entry))
+      << parsed.ShortDebugString() << "\n"
+      << entry.ShortDebugString();
+  // And the same as protobuf encodes it (the order is the canonical one).
+  EXPECT_EQ(EncodeEntry(batch), entry.SerializeAsString());
+  // A batch with no cursor, and an empty one.
+  JournalEntry empty;
+  empty.mutable_pulled();
+  EXPECT_EQ(EncodeEntry(ToBatch(empty.pulled().changes(), 0)), empty.SerializeAsString());
+}
+
+TEST(ReplicaTest, APurgeKeepsTheRestAsItWasAndSnapshotsRebuildIt) {
+  Replica replica;
+  JournalEntry anna;
+  FillPulled(&anna, "anna", 50, 50);
+  ASSERT_TRUE(replica.Apply(anna).ok());
+  JournalEntry bram;
+  FillPulled(&bram, "bram", 10, 60);
+  ASSERT_TRUE(replica.Apply(bram).ok());
+  JournalEntry purge;
+  purge.mutable_purged()->set_case_id("bram");
+  ASSERT_TRUE(replica.Apply(purge).ok());
+  EXPECT_FALSE(replica.cases().contains("bram"));
+  EXPECT_TRUE(replica.NeedsCompaction());
+  // The snapshot rebuilds an equal replica, without bram in any byte.
+  const std::vector<JournalEntry> snapshot = replica.Snapshot();
+  Replica rebuilt;
+  std::string all;
+  for (const JournalEntry& e : snapshot) {
+    ASSERT_TRUE(rebuilt.Apply(e).ok());
+    all += e.SerializeAsString();
+  }
+  EXPECT_EQ(all.find("bram"), std::string::npos);
+  EXPECT_NE(all.find("anna gesprek 7"), std::string::npos);  // the positive control
+  EXPECT_EQ(rebuilt.cursor(), replica.cursor());
+  auto events = rebuilt.Events("anna", false);
+  ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_EQ(events->size(), 50u);
+  const std::vector<JournalEntry> again = rebuilt.Snapshot();
+  ASSERT_EQ(again.size(), snapshot.size());
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(again[i], snapshot[i])) << i;
+  }
 }
 
 }  // namespace

@@ -199,9 +199,9 @@ TEST_F(VaultTest, MessagesAreSealedStraightFromTheirSerializationBesideBytes) {
   }
   auto back = ReadBack(Path());
   ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(*back, (std::vector<std::string>{big.SerializeAsString(), "los",
-                                             small.SerializeAsString(),
-                                             small.SerializeAsString()}));
+  EXPECT_EQ(*back,
+            (std::vector<std::string>{big.SerializeAsString(), "los", small.SerializeAsString(),
+                                      small.SerializeAsString()}));
   const std::string file = Slurp(Path());
   EXPECT_EQ(file.find("klein-geheim"), std::string::npos);
   EXPECT_EQ(file.find(std::string(64, 'g')), std::string::npos);

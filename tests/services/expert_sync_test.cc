@@ -110,10 +110,11 @@ class ExpertSyncTest : public MtlsServerTest {
     ASSERT_TRUE(records.ok());
     ASSERT_EQ(held->second.events.size(), records->size());
     for (const auto& r : *records) {
-      auto e = held->second.events.find(static_cast<int64_t>(r.revision));
-      ASSERT_NE(e, held->second.events.end()) << case_id << "/" << r.revision;
-      EXPECT_EQ(e->second->event_id(), r.id.ToString());
-      EXPECT_EQ(e->second->position(), r.position);
+      v1::SyncedEvent e;
+      ASSERT_TRUE(held->second.events.Parse(static_cast<int64_t>(r.revision), &e))
+          << case_id << "/" << r.revision;
+      EXPECT_EQ(e.event_id(), r.id.ToString());
+      EXPECT_EQ(e.position(), r.position);
     }
   }
 
