@@ -62,10 +62,11 @@ uint64_t FromBigEndian(std::string_view s) {
   return v;
 }
 
-// The stream of a projected event's key ("s\0<stream>\0" without the
-// revision). The log delivers each stream's revisions in order, so memtable
-// inserts that share it are sequential: given as a hint prefix, RocksDB
-// inserts each next to the previous one instead of searching the skiplist.
+// The stream of a projected event's key ("s\0<stream>\0" or
+// "a\0<stream>\0" without the revision). The log delivers each stream's
+// revisions in order, so memtable inserts that share it are sequential:
+// given as a hint prefix, RocksDB inserts each next to the previous one
+// instead of searching the skiplist.
 class StreamPrefix final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "duurzaam.StreamPrefix"; }
@@ -73,7 +74,7 @@ class StreamPrefix final : public rocksdb::SliceTransform {
     return rocksdb::Slice(key.data(), key.size() - 8);
   }
   bool InDomain(const rocksdb::Slice& key) const override {
-    return key.size() > 10 && key[0] == 's' && key[1] == '\0';
+    return key.size() > 10 && (key[0] == 's' || key[0] == 'a') && key[1] == '\0';
   }
 };
 

@@ -1,5 +1,7 @@
 #include "clients/expert/app.h"
 
+#include <string.h>  // explicit_bzero
+
 #include <deque>
 #include <set>
 #include <thread>
@@ -101,6 +103,33 @@ class GroupSaver {
   std::thread thread_;  // last: starts once the rest is set
 };
 
+// Arena blocks that are zeroed before they are freed: the arenas the app
+// parses responses and journal records on hold plaintext.
+void* NewBlock(size_t size) { return ::operator new(size); }
+void WipeBlock(void* block, size_t size) {
+  explicit_bzero(block, size);
+  ::operator delete(block);
+}
+
+// An arena whose blocks are zeroed when freed, on `initial` (zeroed by its
+// owner) when given.
+google::protobuf::ArenaOptions WipedArena(char* initial = nullptr, size_t size = 0) {
+  google::protobuf::ArenaOptions options;
+  options.block_alloc = &NewBlock;
+  options.block_dealloc = &WipeBlock;
+  options.initial_block = initial;
+  options.initial_block_size = size;
+  return options;
+}
+
+// A block zeroed when it goes.
+struct WipedBytes {
+  explicit WipedBytes(size_t n) : size(n), bytes(new char[n]) {}  // NOLINT: written before read
+  ~WipedBytes() { explicit_bzero(bytes.get(), size); }
+  size_t size;
+  std::unique_ptr<char[]> bytes;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Create(
@@ -120,7 +149,7 @@ absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Open(const std::string& jo
   Replica* replica = &app->replica_;
   // Each record parsed on one arena, reset for the next (what the replica
   // keeps, it copies out).
-  google::protobuf::Arena arena;
+  google::protobuf::Arena arena(WipedArena());
   auto replay = [replica, &arena](std::string_view record) {
     arena.Reset();
     auto* entry = google::protobuf::Arena::CreateMessage<JournalEntry>(&arena);
@@ -156,7 +185,10 @@ absl::Status ExpertApp::SavePulled(std::vector<PulledBatch> group) {
   std::vector<std::string> encoded;
   encoded.reserve(group.size());
   for (const PulledBatch& batch : group) encoded.push_back(EncodeEntry(batch));
-  RETURN_IF_ERROR(vault_->Append(std::vector<Vault::Record>(encoded.begin(), encoded.end())));
+  const absl::Status appended =
+      vault_->Append(std::vector<Vault::Record>(encoded.begin(), encoded.end()));
+  for (std::string& e : encoded) explicit_bzero(e.data(), e.size());  // plaintext
+  RETURN_IF_ERROR(appended);
   for (PulledBatch& batch : group) replica_.ApplyPulled(std::move(batch));
   return absl::OkStatus();
 }
@@ -297,12 +329,9 @@ absl::StatusOr<SyncReport> ExpertApp::Sync(
   // Each response is parsed on one arena, on a block kept from one
   // response to the next (a response is at most about 2 MiB on the wire),
   // and taken into a batch of encoded changes before the next is read.
-  constexpr size_t kResponseBlockBytes = size_t{8} << 20;
-  std::unique_ptr<char[]> block(new char[kResponseBlockBytes]);  // NOLINT: the arena's
-  google::protobuf::ArenaOptions options;
-  options.initial_block = block.get();
-  options.initial_block_size = kResponseBlockBytes;
-  google::protobuf::Arena arena(options);
+  // Every block is zeroed when it goes (they hold plaintext).
+  const WipedBytes block(size_t{8} << 20);
+  google::protobuf::Arena arena(WipedArena(block.bytes.get(), block.size));
   auto* response = google::protobuf::Arena::CreateMessage<::duurzaam::v1::PullResponse>(&arena);
   // Responses are saved in groups (one durable append each, of about
   // kSaveBytes, and always at the caught-up marker): each group holds its

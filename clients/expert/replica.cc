@@ -124,6 +124,8 @@ bool HeldEvents::Parse(int64_t revision, SyncedEvent* out) const {
   return encoded && out->ParseFromArray(encoded->data(), static_cast<int>(encoded->size()));
 }
 
+PulledChange::~PulledChange() { explicit_bzero(encoded.data(), encoded.size()); }
+
 PulledBatch ToBatch(const google::protobuf::RepeatedPtrField<::duurzaam::v1::SyncChange>& changes,
                     uint64_t cursor) {
   PulledBatch batch;

@@ -91,6 +91,8 @@ class HeldEvents {
   std::string_view encoded(size_t i) const {
     return std::string_view(bytes_.get() + index_[i].offset, index_[i].size);
   }
+  // Every byte of the buffer in use, replaced encodings included (zeroed).
+  std::string_view buffer() const { return std::string_view(bytes_.get(), used_); }
 
  private:
   struct Entry {
@@ -107,6 +109,11 @@ class HeldEvents {
 // A pulled response as the app keeps it: each change encoded once, for the
 // journal and the replica alike, with what the replica files it under.
 struct PulledChange {
+  PulledChange() = default;
+  PulledChange(PulledChange&&) = default;
+  PulledChange& operator=(PulledChange&&) = default;
+  ~PulledChange();  // zeroes `encoded` (plaintext)
+
   std::string encoded;  // the SyncedEvent, or the CaseRemoved
   bool removed = false;
   std::string case_id;      // an event of a case, or the case removed

@@ -1,6 +1,6 @@
-// The replica keeps each event it is given as its encoding, by revision;
-// a pulled batch encodes the journal entry it was made from; a purge leaves
-// none of a case's bytes behind.
+// The replica keeps each event it is given as its encoding, by revision
+// (a replaced one zeroed); a pulled batch encodes the journal entry it was
+// made from; a purge leaves none of a case's bytes in the snapshot.
 #include "clients/expert/replica.h"
 
 #include <gtest/gtest.h>
@@ -76,6 +76,9 @@ TEST(ReplicaTest, HeldEventsTakeAnyOrderAndAReplacement) {
   for (size_t i = 0; i < held.size(); ++i) revisions.push_back(held.revision(i));
   EXPECT_EQ(revisions, (std::vector<int64_t>{0, 1, 2, 5}));
   EXPECT_EQ(*held.Find(2), "TWO");
+  // The replaced encoding is zeroed in the buffer, not only unindexed.
+  EXPECT_EQ(held.buffer().find("two"), std::string_view::npos);
+  EXPECT_NE(held.buffer().find("TWO"), std::string_view::npos);  // the positive control
   EXPECT_EQ(*held.Find(0), "zero");
   EXPECT_EQ(*held.Find(5), big);
   EXPECT_FALSE(held.Find(3).has_value());
