@@ -166,18 +166,9 @@ absl::StatusOr<std::unique_ptr<ExpertApp>> ExpertApp::Open(const std::string& jo
 }
 
 absl::Status ExpertApp::Save(std::vector<JournalEntry> entries) {
-  std::vector<JournalEntry*> pointers;
-  for (JournalEntry& e : entries) pointers.push_back(&e);
-  return Save(pointers);
-}
-
-absl::Status ExpertApp::Save(absl::Span<JournalEntry* const> entries) {
   // Serialized straight into the sealed frame.
-  std::vector<Vault::Record> records;
-  records.reserve(entries.size());
-  for (const JournalEntry* e : entries) records.emplace_back(*e);
-  RETURN_IF_ERROR(vault_->Append(records));
-  for (JournalEntry* e : entries) RETURN_IF_ERROR(replica_.Apply(*e));
+  RETURN_IF_ERROR(vault_->Append(std::vector<Vault::Record>(entries.begin(), entries.end())));
+  for (const JournalEntry& e : entries) RETURN_IF_ERROR(replica_.Apply(e));
   return absl::OkStatus();
 }
 

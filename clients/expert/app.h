@@ -79,7 +79,6 @@ class ExpertApp {
  private:
   ExpertApp() = default;
   [[nodiscard]] absl::Status Save(std::vector<JournalEntry> entries);
-  [[nodiscard]] absl::Status Save(absl::Span<JournalEntry* const> entries);
   // Pulled batches: one durable append, then applied.
   [[nodiscard]] absl::Status SavePulled(std::vector<PulledBatch> group);
   [[nodiscard]] absl::Status Compact();

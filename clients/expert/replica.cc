@@ -37,24 +37,18 @@ IntentState FromKind(IntentOutcome::Kind kind) {
 
 using google::protobuf::internal::WireFormatLite;
 
-void AppendVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-void AppendTag(int field, WireFormatLite::WireType type, std::string* out) {
-  AppendVarint(WireFormatLite::MakeTag(field, type), out);
-}
-
-size_t VarintSize(uint64_t v) { return google::protobuf::io::CodedOutputStream::VarintSize64(v); }
-
 // A length-delimited field of `size` bytes, with its tag and length.
-size_t FieldSize(int field, size_t size) {
-  return VarintSize(WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) +
-         VarintSize(size) + size;
+size_t BytesFieldSize(int field, size_t size) {
+  return WireFormatLite::TagSize(field, WireFormatLite::TYPE_BYTES) +
+         WireFormatLite::LengthDelimitedSize(size);
+}
+
+// The tag and length of a length-delimited field of `size` bytes.
+uint8_t* WriteHeader(int field, size_t size, uint8_t* target) {
+  target =
+      WireFormatLite::WriteTagToArray(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, target);
+  return google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size),
+                                                                       target);
 }
 
 }  // namespace
@@ -155,39 +149,32 @@ PulledBatch ToBatch(const google::protobuf::RepeatedPtrField<::duurzaam::v1::Syn
 }
 
 std::string EncodeEntry(const PulledBatch& batch) {
-  constexpr auto kLength = WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
-  // Pulled: the changes (field 1: SyncChange, its event in 1 or its
-  // removal in 2), then the cursor (2).
-  auto change_size = [](const PulledChange& c) {
-    return FieldSize(c.removed ? ::duurzaam::v1::SyncChange::kRemovedFieldNumber
-                               : ::duurzaam::v1::SyncChange::kEventFieldNumber,
-                     c.encoded.size());
+  // JournalEntry.pulled: the changes (each a SyncChange holding its event
+  // or its removal), then the cursor; sizes first, then one write.
+  auto body_field = [](const PulledChange& c) {
+    return c.removed ? ::duurzaam::v1::SyncChange::kRemovedFieldNumber
+                     : ::duurzaam::v1::SyncChange::kEventFieldNumber;
+  };
+  auto change_size = [&](const PulledChange& c) {
+    return BytesFieldSize(body_field(c), c.encoded.size());
   };
   size_t pulled = 0;
   for (const PulledChange& c : batch.changes) {
-    pulled += FieldSize(v1::Pulled::kChangesFieldNumber, change_size(c));
+    pulled += BytesFieldSize(v1::Pulled::kChangesFieldNumber, change_size(c));
   }
   if (batch.cursor != 0) {
-    pulled += VarintSize(WireFormatLite::MakeTag(v1::Pulled::kCursorFieldNumber,
-                                                 WireFormatLite::WIRETYPE_VARINT)) +
-              VarintSize(batch.cursor);
+    pulled += WireFormatLite::TagSize(v1::Pulled::kCursorFieldNumber, WireFormatLite::TYPE_UINT64) +
+              WireFormatLite::UInt64Size(batch.cursor);
   }
-  std::string out;
-  out.reserve(FieldSize(JournalEntry::kPulledFieldNumber, pulled));
-  AppendTag(JournalEntry::kPulledFieldNumber, kLength, &out);
-  AppendVarint(pulled, &out);
+  std::string out(BytesFieldSize(JournalEntry::kPulledFieldNumber, pulled), '\0');
+  uint8_t* p = reinterpret_cast<uint8_t*>(out.data());
+  p = WriteHeader(JournalEntry::kPulledFieldNumber, pulled, p);
   for (const PulledChange& c : batch.changes) {
-    AppendTag(v1::Pulled::kChangesFieldNumber, kLength, &out);
-    AppendVarint(change_size(c), &out);
-    AppendTag(c.removed ? ::duurzaam::v1::SyncChange::kRemovedFieldNumber
-                        : ::duurzaam::v1::SyncChange::kEventFieldNumber,
-              kLength, &out);
-    AppendVarint(c.encoded.size(), &out);
-    out.append(c.encoded);
+    p = WriteHeader(v1::Pulled::kChangesFieldNumber, change_size(c), p);
+    p = WireFormatLite::WriteBytesToArray(body_field(c), c.encoded, p);
   }
   if (batch.cursor != 0) {
-    AppendTag(v1::Pulled::kCursorFieldNumber, WireFormatLite::WIRETYPE_VARINT, &out);
-    AppendVarint(batch.cursor, &out);
+    p = WireFormatLite::WriteUInt64ToArray(v1::Pulled::kCursorFieldNumber, batch.cursor, p);
   }
   return out;
 }

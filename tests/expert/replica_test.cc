@@ -36,14 +36,18 @@ void FillPulled(JournalEntry* entry, const std::string& case_id, int n, uint64_t
   pulled->set_cursor(cursor);
 }
 
+// Applies a pulled entry with `n` events of `case_id` to `replica`; the entry.
+JournalEntry ApplyPulled(Replica* replica, const std::string& case_id, int n, uint64_t cursor) {
+  JournalEntry entry;
+  FillPulled(&entry, case_id, n, cursor);
+  EXPECT_TRUE(replica->Apply(entry).ok()) << case_id;
+  return entry;
+}
+
 TEST(ReplicaTest, EventsAreKeptAsTheyCameAndReadBackEqual) {
   Replica replica;
-  JournalEntry anna;
-  FillPulled(&anna, "anna", 3, 3);
-  ASSERT_TRUE(replica.Apply(anna).ok());
-  JournalEntry bram;
-  FillPulled(&bram, "bram", 2, 5);
-  ASSERT_TRUE(replica.Apply(bram).ok());
+  const JournalEntry anna = ApplyPulled(&replica, "anna", 3, 3);
+  ApplyPulled(&replica, "bram", 2, 5);
   const HeldEvents& held = replica.cases().at("anna").events;
   ASSERT_EQ(held.size(), 3u);
   for (int i = 0; i < 3; ++i) {
@@ -113,12 +117,8 @@ TEST(ReplicaTest, ABatchEncodesTheEntryItWasMadeFrom) {
 
 TEST(ReplicaTest, APurgeKeepsTheRestAsItWasAndSnapshotsRebuildIt) {
   Replica replica;
-  JournalEntry anna;
-  FillPulled(&anna, "anna", 50, 50);
-  ASSERT_TRUE(replica.Apply(anna).ok());
-  JournalEntry bram;
-  FillPulled(&bram, "bram", 10, 60);
-  ASSERT_TRUE(replica.Apply(bram).ok());
+  ApplyPulled(&replica, "anna", 50, 50);
+  ApplyPulled(&replica, "bram", 10, 60);
   JournalEntry purge;
   purge.mutable_purged()->set_case_id("bram");
   ASSERT_TRUE(replica.Apply(purge).ok());

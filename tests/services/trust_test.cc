@@ -54,6 +54,16 @@ class TrustTest : public MtlsServerTest {
     StartAll({.seed = true, .revoked_serials = revoked_});
   }
 
+  // A record of `type` on `stream` whose bytes do not read, appended
+  // straight to the store; its position.
+  uint64_t AppendUnreadable(const std::string& stream, const std::string& type) {
+    auto appended = store_->Append({stream,
+                                    eventstore::Expectation::Any(),
+                                    {{eventstore::EventId::Random(), type, "\xff garbage", ""}}});
+    EXPECT_TRUE(appended.ok()) << appended.status();
+    return appended.ok() ? appended->last_position : 0;
+  }
+
   StatusCode Timeline(const std::string& who, const std::string& case_id,
                       v1::Timeline* out = nullptr) {
     v1::GetTimelineRequest request;
@@ -651,17 +661,10 @@ TEST_F(TrustTest, TheEmployersConcurrencyTokenRevealsNoHiddenEvents) {
 TEST_F(TrustTest, AnUnreadableRecordIsQuarantinedNotFatal) {
   v1::Timeline before;
   ASSERT_EQ(Timeline("jdevries", "anna", &before), OK);
-  auto garbage = [this](const std::string& stream, const std::string& type) {
-    auto appended = store_->Append({stream,
-                                    eventstore::Expectation::Any(),
-                                    {{eventstore::EventId::Random(), type, "\xff garbage", ""}}});
-    EXPECT_TRUE(appended.ok()) << appended.status();
-    return appended.ok() ? appended->last_position : 0;
-  };
-  const uint64_t bad_case = garbage("case-anna", "ContactMoment");
-  garbage("employer-acme", "OrganisationChanged");
-  garbage("case-chris", "TeamMemberAdded");   // feeds the projection's index
-  garbage("case-bram", "TeamMemberRemoved");  // decides access to bram
+  const uint64_t bad_case = AppendUnreadable("case-anna", "ContactMoment");
+  AppendUnreadable("employer-acme", "OrganisationChanged");
+  AppendUnreadable("case-chris", "TeamMemberAdded");   // feeds the projection's index
+  AppendUnreadable("case-bram", "TeamMemberRemoved");  // decides access to bram
 
   // The case is served without the record, which is reported.
   v1::Timeline after;
@@ -1089,20 +1092,13 @@ TEST_F(PullTest, OnlyExpertsPullAndABadCursorIsNamed) {
 // one that decides who may see its case stops the pull, naming it: the
 // device is not sent a case nobody can say it may have.
 TEST_F(PullTest, AnUnreadableRecordIsPassedOverUnlessItDecidesAccess) {
-  auto garbage = [this](const std::string& stream, const std::string& type) {
-    auto appended = store_->Append({stream,
-                                    eventstore::Expectation::Any(),
-                                    {{eventstore::EventId::Random(), type, "\xff garbage", ""}}});
-    EXPECT_TRUE(appended.ok()) << appended.status();
-    return appended.ok() ? appended->last_position : 0;
-  };
   const Pulled before = Pull("jdevries", 0);
   ASSERT_TRUE(before.status.ok()) << before.status.error_message();
-  garbage("case-anna", "ContactMoment");
+  AppendUnreadable("case-anna", "ContactMoment");
   const Pulled passed = Pull("jdevries", 0);
   ASSERT_TRUE(passed.status.ok()) << passed.status.error_message();
   EXPECT_EQ(passed.Events(), before.Events());
-  const uint64_t bad = garbage("case-bram", "TeamMemberRemoved");
+  const uint64_t bad = AppendUnreadable("case-bram", "TeamMemberRemoved");
   const Pulled stopped = Pull("jdevries", 0);
   EXPECT_EQ(stopped.status.error_code(), StatusCode::DATA_LOSS);
   EXPECT_NE(stopped.status.error_message().find(
